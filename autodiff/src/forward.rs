@@ -1,0 +1,357 @@
+//! Forward-mode gradients with static-width dual numbers.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::iter::Sum;
+use std::ops::{
+    Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign,
+};
+use std::thread::LocalKey;
+
+use num_dual::{DualNum, DualSVec64};
+use tilde_core::context::{eval, with_scratch};
+use tilde_core::{ModelBody, Real, special};
+
+/// A forward-mode dual number: a value and its derivatives along `N` directions.
+///
+/// # Example
+/// ```
+/// use tilde_autodiff::Fwd;
+/// use tilde_core::Real;
+///
+/// let x = Fwd::<2>::variable(3.0, 0);
+/// let y = Fwd::<2>::variable(2.0, 1);
+/// let f = x * x * y + 1.0 * y.exp();
+/// assert_eq!(f.value(), 18.0 + 2f64.exp());
+/// assert_eq!(f.gradient(), [12.0, 9.0 + 2f64.exp()]);
+/// ```
+#[derive(Clone, Copy)]
+pub struct Fwd<const N: usize>(DualSVec64<N>);
+
+impl<const N: usize> Fwd<N> {
+    /// A constant: derivative zero in every direction.
+    #[inline]
+    pub fn constant(value: f64) -> Self {
+        Fwd(DualSVec64::from_re(value))
+    }
+
+    /// The `index`-th input variable: derivative one along direction `index`.
+    ///
+    /// # Panics
+    /// When `index >= N`.
+    #[inline]
+    pub fn variable(value: f64, index: usize) -> Self {
+        assert!(index < N, "Fwd<{N}> has no direction {index}");
+        Fwd(DualSVec64::from_re(value).derivative(index))
+    }
+
+    /// The derivatives along the `N` directions.
+    #[inline]
+    pub fn gradient(&self) -> [f64; N] {
+        let mut out = [0.0; N];
+        if let Some(eps) = &self.0.eps.0 {
+            out.copy_from_slice(eps.as_slice());
+        }
+        out
+    }
+
+    /// Applies a function with known derivative: `f(x)` and `f'(x)` at the value.
+    #[inline]
+    fn chain(self, f: f64, df: f64) -> Self {
+        Fwd(DualSVec64::new(f, self.0.eps * df))
+    }
+}
+
+impl<const N: usize> fmt::Debug for Fwd<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Fwd({}, {:?})", self.0.re, self.gradient())
+    }
+}
+
+impl<const N: usize> From<f64> for Fwd<N> {
+    #[inline]
+    fn from(value: f64) -> Self {
+        Fwd::constant(value)
+    }
+}
+
+impl<const N: usize> PartialEq for Fwd<N> {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        self.0.re == other.0.re
+    }
+}
+
+impl<const N: usize> PartialOrd for Fwd<N> {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        self.0.re.partial_cmp(&other.0.re)
+    }
+}
+
+impl<const N: usize> PartialEq<f64> for Fwd<N> {
+    #[inline]
+    fn eq(&self, other: &f64) -> bool {
+        self.0.re == *other
+    }
+}
+
+impl<const N: usize> PartialOrd<f64> for Fwd<N> {
+    #[inline]
+    fn partial_cmp(&self, other: &f64) -> Option<std::cmp::Ordering> {
+        self.0.re.partial_cmp(other)
+    }
+}
+
+macro_rules! binary_ops {
+    ($($trait:ident $method:ident $assign_trait:ident $assign_method:ident),*) => {$(
+        impl<const N: usize> $trait for Fwd<N> {
+            type Output = Self;
+            #[inline]
+            fn $method(self, rhs: Self) -> Self {
+                Fwd(self.0.$method(rhs.0))
+            }
+        }
+        impl<const N: usize> $trait<f64> for Fwd<N> {
+            type Output = Self;
+            #[inline]
+            fn $method(self, rhs: f64) -> Self {
+                Fwd(self.0.$method(rhs))
+            }
+        }
+        impl<const N: usize> $trait<Fwd<N>> for f64 {
+            type Output = Fwd<N>;
+            #[inline]
+            fn $method(self, rhs: Fwd<N>) -> Fwd<N> {
+                Fwd(DualSVec64::from_re(self).$method(rhs.0))
+            }
+        }
+        impl<const N: usize> $assign_trait for Fwd<N> {
+            #[inline]
+            fn $assign_method(&mut self, rhs: Self) {
+                *self = $trait::$method(*self, rhs);
+            }
+        }
+        impl<const N: usize> $assign_trait<f64> for Fwd<N> {
+            #[inline]
+            fn $assign_method(&mut self, rhs: f64) {
+                *self = $trait::$method(*self, rhs);
+            }
+        }
+    )*};
+}
+
+binary_ops!(
+    Add add AddAssign add_assign,
+    Sub sub SubAssign sub_assign,
+    Mul mul MulAssign mul_assign,
+    Div div DivAssign div_assign
+);
+
+impl<const N: usize> Neg for Fwd<N> {
+    type Output = Self;
+    #[inline]
+    fn neg(self) -> Self {
+        Fwd(-self.0)
+    }
+}
+
+impl<const N: usize> Sum for Fwd<N> {
+    #[inline]
+    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+        iter.fold(Fwd::constant(0.0), |a, b| a + b)
+    }
+}
+
+impl<const N: usize> Real for Fwd<N> {
+    #[inline]
+    fn value(self) -> f64 {
+        self.0.re
+    }
+    #[inline]
+    fn exp(self) -> Self {
+        Fwd(self.0.exp())
+    }
+    #[inline]
+    fn ln(self) -> Self {
+        Fwd(self.0.ln())
+    }
+    #[inline]
+    fn ln_1p(self) -> Self {
+        Fwd(self.0.ln_1p())
+    }
+    #[inline]
+    fn exp_m1(self) -> Self {
+        Fwd(self.0.exp_m1())
+    }
+    #[inline]
+    fn sqrt(self) -> Self {
+        Fwd(self.0.sqrt())
+    }
+    #[inline]
+    fn powi(self, n: i32) -> Self {
+        Fwd(self.0.powi(n))
+    }
+    #[inline]
+    fn powf(self, p: f64) -> Self {
+        Fwd(self.0.powf(p))
+    }
+    #[inline]
+    fn sin(self) -> Self {
+        Fwd(self.0.sin())
+    }
+    #[inline]
+    fn cos(self) -> Self {
+        Fwd(self.0.cos())
+    }
+    #[inline]
+    fn tan(self) -> Self {
+        Fwd(self.0.tan())
+    }
+    #[inline]
+    fn atan(self) -> Self {
+        Fwd(self.0.atan())
+    }
+    #[inline]
+    fn tanh(self) -> Self {
+        Fwd(self.0.tanh())
+    }
+    #[inline]
+    fn abs(self) -> Self {
+        if self.0.re < 0.0 { -self } else if self.0.re > 0.0 { self } else { self.chain(0.0, 0.0) }
+    }
+    #[inline]
+    fn recip(self) -> Self {
+        Fwd(self.0.recip())
+    }
+    #[inline]
+    fn lgamma(self) -> Self {
+        let x = self.0.re;
+        self.chain(special::lgamma(x), special::digamma(x))
+    }
+    #[inline]
+    fn digamma(self) -> Self {
+        let x = self.0.re;
+        self.chain(special::digamma(x), special::trigamma(x))
+    }
+    #[inline]
+    fn erf(self) -> Self {
+        let x = self.0.re;
+        self.chain(Real::erf(x), std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp())
+    }
+    #[inline]
+    fn erfc(self) -> Self {
+        let x = self.0.re;
+        self.chain(Real::erfc(x), -std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp())
+    }
+    #[inline]
+    fn log1p_exp(self) -> Self {
+        let x = self.0.re;
+        self.chain(Real::log1p_exp(x), Real::inv_logit(x))
+    }
+    #[inline]
+    fn inv_logit(self) -> Self {
+        let p = Real::inv_logit(self.0.re);
+        self.chain(p, p * (1.0 - p))
+    }
+}
+
+/// Dual numbers of one width, with the thread's buffer for them.
+trait Width: Real {
+    const WIDTH: usize;
+    fn buffer() -> &'static LocalKey<RefCell<Vec<Self>>>;
+}
+
+macro_rules! widths {
+    ($($n:literal),*) => {$(
+        const _: () = {
+            thread_local! {
+                static BUFFER: RefCell<Vec<Fwd<$n>>> = const { RefCell::new(Vec::new()) };
+            }
+            impl Width for Fwd<$n> {
+                const WIDTH: usize = $n;
+                fn buffer() -> &'static LocalKey<RefCell<Vec<Self>>> {
+                    &BUFFER
+                }
+            }
+        };
+    )*};
+}
+
+widths!(4, 8, 16);
+
+/// The log-density of a model at `x` and its gradient, by forward-mode duals.
+///
+/// Models of dimension up to 16 take one pass (duals of width 4, 8 or 16); larger ones
+/// take `⌈dim/16⌉` passes. A faulty evaluation (see `tilde_core::Error::LayoutChanged`)
+/// gives `-∞` with a zero gradient.
+///
+/// # Panics
+/// When `x` or `grad` do not have the model's dimension.
+pub fn logp_and_grad<M: ModelBody + ?Sized>(model: &M, x: &[f64], grad: &mut [f64]) -> f64 {
+    let dim = model.state().layout.dim();
+    assert_eq!(x.len(), dim, "logp_and_grad: x has length {}, the model's dimension is {dim}", x.len());
+    assert_eq!(grad.len(), dim, "logp_and_grad: grad has length {}, the model's dimension is {dim}", grad.len());
+    match dim {
+        0 => tilde_core::context::logp(model, x),
+        1..=4 => passes::<M, Fwd<4>>(model, x, grad),
+        5..=8 => passes::<M, Fwd<8>>(model, x, grad),
+        _ => passes::<M, Fwd<16>>(model, x, grad),
+    }
+}
+
+fn passes<M: ModelBody + ?Sized, D: Width + GradientOf>(model: &M, x: &[f64], grad: &mut [f64]) -> f64
+where
+    f64: tilde_core::F64Ops<D>,
+{
+    let dim = x.len();
+    let work_len = model.state().layout.work_len();
+    with_scratch(D::buffer(), dim + work_len, D::from(0.0), |buf| {
+        let (xs, work) = buf.split_at_mut(dim);
+        for (slot, &v) in xs.iter_mut().zip(x) {
+            *slot = D::from(v);
+        }
+        let mut value = f64::NEG_INFINITY;
+        for start in (0..dim).step_by(D::WIDTH) {
+            let end = (start + D::WIDTH).min(dim);
+            for (k, i) in (start..end).enumerate() {
+                xs[i] = D::variable_at(x[i], k);
+            }
+            match eval(model, xs, work) {
+                Ok(lp) if lp.value().is_finite() || start == 0 => {
+                    value = lp.value();
+                    lp.write_gradient(&mut grad[start..end]);
+                }
+                Ok(lp) => value = lp.value(),
+                Err(_) => {
+                    grad.iter_mut().for_each(|g| *g = 0.0);
+                    return f64::NEG_INFINITY;
+                }
+            }
+            for i in start..end {
+                xs[i] = D::from(x[i]);
+            }
+        }
+        value
+    })
+}
+
+/// Reading derivatives out of a dual of any width.
+trait GradientOf: Sized {
+    fn variable_at(value: f64, index: usize) -> Self;
+    fn write_gradient(&self, out: &mut [f64]);
+}
+
+impl<const N: usize> GradientOf for Fwd<N> {
+    #[inline]
+    fn variable_at(value: f64, index: usize) -> Self {
+        Fwd::variable(value, index)
+    }
+    #[inline]
+    fn write_gradient(&self, out: &mut [f64]) {
+        match &self.0.eps.0 {
+            Some(eps) => out.copy_from_slice(&eps.as_slice()[..out.len()]),
+            None => out.iter_mut().for_each(|g| *g = 0.0),
+        }
+    }
+}

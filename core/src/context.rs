@@ -1,0 +1,605 @@
+//! The evaluation context a model body runs against, and the evaluators built on it.
+//!
+//! `#[model]` rewrites each `sample!`, `deterministic!` and `factor!` into a call on a
+//! [`Ctx`]. One body serves every purpose:
+//! - **density** (the hot path): reads unconstrained values, applies bijectors, adds
+//!   log-densities and log-Jacobians; site names are never formatted;
+//! - **trace**: the same, and also records each site (name, values, contributions) for
+//!   the layout, for draws and for [`Model::logp_breakdown`](crate::Model::logp_breakdown).
+//!
+//! Vector-valued latent sites hand out slices of a caller-owned work buffer, split off
+//! as the body goes, so a density evaluation does not allocate.
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::thread::LocalKey;
+
+use crate::bijectors::Bijector;
+use crate::distributions::{Continuous, Distribution, Iid, ObsScalar, ObsVector};
+use crate::error::{Error, Result};
+use crate::layout::{Layout, Shape, SiteInfo, SiteKind};
+use crate::model::{Draw, ModelBody, ModelState, SiteLogp};
+use crate::real::{F64Ops, Real};
+use crate::support::Support;
+
+/// Why a model body stopped before its end.
+#[derive(Debug)]
+pub struct Stop(StopReason);
+
+#[derive(Debug)]
+enum StopReason {
+    /// Layout discovery ran out of buffer and retries with a larger one.
+    Grow,
+    /// A structural fault.
+    Fault(Box<Error>),
+}
+
+impl Stop {
+    fn fault(error: Error) -> Self {
+        Stop(StopReason::Fault(Box::new(error)))
+    }
+}
+
+/// The state a model body runs against: the parameters, the work buffer, the running
+/// log-density and, when tracing, the record of every site.
+pub struct Ctx<'x, T> {
+    x: &'x [T],
+    pos: usize,
+    work: &'x mut [T],
+    target: T,
+    trace: Option<&'x mut Trace>,
+}
+
+/// The record of one traced evaluation.
+#[derive(Debug, Default)]
+pub struct Trace {
+    /// Record names and per-site details (off for draws, which know their names).
+    detailed: bool,
+    /// Layout discovery: the buffers grow on demand and names must be unique.
+    discovering: bool,
+    sites: Vec<TracedSite>,
+    values: Vec<f64>,
+    faults: Vec<Error>,
+    seen: HashSet<String>,
+}
+
+#[derive(Debug)]
+struct TracedSite {
+    info: SiteInfo,
+    log_density: f64,
+    ln_jacobian: f64,
+    values: Vec<f64>,
+}
+
+impl Trace {
+    fn new(detailed: bool, discovering: bool) -> Self {
+        Trace { detailed, discovering, ..Trace::default() }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &mut self,
+        name: &dyn Fn() -> String,
+        kind: SiteKind,
+        shape: Shape,
+        support: Option<Support<f64>>,
+        offset: Option<usize>,
+        values: &[f64],
+        log_density: f64,
+        ln_jacobian: f64,
+    ) {
+        if matches!(kind, SiteKind::Latent | SiteKind::Deterministic) {
+            self.values.extend_from_slice(values);
+        }
+        if !self.detailed {
+            return;
+        }
+        let name = name();
+        if self.discovering && !self.seen.insert(name.clone()) {
+            self.faults.push(Error::DuplicateSite { name: name.clone() });
+        }
+        self.sites.push(TracedSite {
+            info: SiteInfo { name, kind, shape, support, offset },
+            log_density,
+            ln_jacobian,
+            values: values.to_vec(),
+        });
+    }
+
+    fn check_obs(&mut self, name: &dyn Fn() -> String, support: Support<f64>, x: f64, index: Option<usize>) {
+        if !self.discovering {
+            return;
+        }
+        if !x.is_finite() {
+            self.faults.push(Error::NonFiniteData { site: name(), index, value: x });
+        } else if support.is_discrete() && !support.contains(x) {
+            let expected = match support {
+                Support::Boolean => "0 or 1",
+                Support::IntegersUpTo(_) => "an integer between 0 and the number of trials",
+                _ => "a non-negative integer",
+            };
+            self.faults.push(Error::InvalidObservation { site: name(), index, value: x, expected });
+        }
+    }
+}
+
+impl<'x, T: Real> Ctx<'x, T> {
+    fn new(x: &'x [T], work: &'x mut [T], trace: Option<&'x mut Trace>) -> Self {
+        Ctx { x, pos: 0, work, target: T::from(0.0), trace }
+    }
+
+    /// The running log-density.
+    pub fn target(&self) -> T {
+        self.target
+    }
+
+    /// A latent site: reads its unconstrained values, returns them constrained.
+    #[inline]
+    pub fn sample<S: Latent<Scalar = T>>(
+        &mut self,
+        name: impl Fn() -> String,
+        site: S,
+    ) -> Result<S::Value<'x>, Stop> {
+        site.sample(self, &name)
+    }
+
+    /// An observed site: adds the log-density of `value`.
+    #[inline]
+    pub fn observe<S: Observe<V, Scalar = T>, V>(
+        &mut self,
+        name: impl Fn() -> String,
+        site: S,
+        value: V,
+    ) -> Result<(), Stop> {
+        site.observe(self, &name, value)
+    }
+
+    /// A derived quantity, recorded in draws; adds nothing to the log-density.
+    #[inline]
+    pub fn deterministic<V: Record + ?Sized>(
+        &mut self,
+        name: impl Fn() -> String,
+        value: &V,
+    ) -> Result<(), Stop> {
+        if let Some(trace) = self.trace.as_deref_mut() {
+            let mut values = Vec::new();
+            value.write(&mut values);
+            trace.record(&name, SiteKind::Deterministic, value.shape(), None, None, &values, 0.0, 0.0);
+        }
+        Ok(())
+    }
+
+    /// A term added to the log-density.
+    #[inline]
+    pub fn factor(&mut self, name: impl Fn() -> String, value: impl Into<T>) -> Result<(), Stop> {
+        let value = value.into();
+        self.target += value;
+        if let Some(trace) = self.trace.as_deref_mut() {
+            trace.record(&name, SiteKind::Factor, Shape::Scalar, None, None, &[], value.value(), 0.0);
+        }
+        Ok(())
+    }
+
+    /// Reads the next `n` unconstrained values.
+    #[inline]
+    fn read(&mut self, n: usize, name: &dyn Fn() -> String) -> Result<(usize, &'x [T]), Stop> {
+        let start = self.pos;
+        let end = start + n;
+        if end > self.x.len() {
+            return Err(self.overrun(end, name));
+        }
+        self.pos = end;
+        let x: &'x [T] = self.x;
+        Ok((start, &x[start..end]))
+    }
+
+    /// Splits `n` slots off the work buffer.
+    #[inline]
+    fn take_work(&mut self, n: usize, name: &dyn Fn() -> String) -> Result<&'x mut [T], Stop> {
+        if n > self.work.len() {
+            return Err(self.overrun(self.pos, name));
+        }
+        let (head, tail) = std::mem::take(&mut self.work).split_at_mut(n);
+        self.work = tail;
+        Ok(head)
+    }
+
+    #[cold]
+    fn overrun(&self, found: usize, name: &dyn Fn() -> String) -> Stop {
+        if self.trace.as_ref().is_some_and(|t| t.discovering) {
+            Stop(StopReason::Grow)
+        } else {
+            Stop::fault(Error::LayoutChanged { expected: self.x.len(), found, site: Some(name()) })
+        }
+    }
+}
+
+/// Something a latent `sample!` accepts: a continuous distribution or an `.iid(n)` of one.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a latent site",
+    note = "a latent `sample!` takes a continuous distribution or `dist.iid(n)`; discrete distributions can only be observed with `obs = value`"
+)]
+pub trait Latent {
+    /// The model's scalar.
+    type Scalar: Real;
+    /// What the site returns: a scalar, or a slice for a vector site.
+    type Value<'x>;
+
+    /// Reads, constrains and scores the site's values.
+    ///
+    /// # Errors
+    /// A [`Stop`] when the parameter vector is exhausted.
+    fn sample<'x>(
+        self,
+        ctx: &mut Ctx<'x, Self::Scalar>,
+        name: &dyn Fn() -> String,
+    ) -> Result<Self::Value<'x>, Stop>;
+}
+
+/// Something an observed `sample!` accepts with an observation of type `V`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot observe a value of type `{V}`",
+    note = "a scalar distribution observes one number (`obs = y[i]`); `dist.iid(n)` observes a slice of n numbers (`obs = &y`)"
+)]
+pub trait Observe<V> {
+    /// The model's scalar.
+    type Scalar: Real;
+
+    /// Adds the log-density of `value`.
+    ///
+    /// # Errors
+    /// A [`Stop`] when a vector observation's length differs from the site's.
+    fn observe(self, ctx: &mut Ctx<'_, Self::Scalar>, name: &dyn Fn() -> String, value: V) -> Result<(), Stop>;
+}
+
+#[inline]
+fn bijector_of<D: Distribution>(dist: &D) -> Bijector<D::Scalar> {
+    dist.support().bijector().unwrap_or(Bijector::Identity)
+}
+
+impl<D: Continuous> Latent for D {
+    type Scalar = D::Scalar;
+    type Value<'x> = D::Scalar;
+
+    #[inline]
+    fn sample<'x>(self, ctx: &mut Ctx<'x, D::Scalar>, name: &dyn Fn() -> String) -> Result<D::Scalar, Stop> {
+        let (offset, ys) = ctx.read(1, name)?;
+        let (value, ln_jac) = bijector_of(&self).forward_and_ln_jac(ys[0]);
+        let lp = self.ln_pdf(value);
+        ctx.target += lp + ln_jac;
+        if let Some(trace) = ctx.trace.as_deref_mut() {
+            let support = Some(self.support().to_f64());
+            let (v, l, j) = (value.value(), lp.value(), ln_jac.value());
+            trace.record(name, SiteKind::Latent, Shape::Scalar, support, Some(offset), &[v], l, j);
+        }
+        Ok(value)
+    }
+}
+
+impl<D: Continuous> Latent for Iid<D> {
+    type Scalar = D::Scalar;
+    type Value<'x> = &'x [D::Scalar];
+
+    #[inline]
+    fn sample<'x>(self, ctx: &mut Ctx<'x, D::Scalar>, name: &dyn Fn() -> String) -> Result<&'x [D::Scalar], Stop> {
+        let n = self.len();
+        let (offset, ys) = ctx.read(n, name)?;
+        let out = ctx.take_work(n, name)?;
+        let dist = self.dist();
+        let bijector = bijector_of(dist);
+        let mut lp = D::Scalar::from(0.0);
+        let mut ln_jac = D::Scalar::from(0.0);
+        for (slot, &y) in out.iter_mut().zip(ys) {
+            let (value, j) = bijector.forward_and_ln_jac(y);
+            *slot = value;
+            ln_jac += j;
+            lp += dist.ln_pdf(value);
+        }
+        ctx.target += lp + ln_jac;
+        if let Some(trace) = ctx.trace.as_deref_mut() {
+            let values: Vec<f64> = out.iter().map(|v| v.value()).collect();
+            let support = Some(dist.support().to_f64());
+            let (l, j) = (lp.value(), ln_jac.value());
+            trace.record(name, SiteKind::Latent, Shape::Vector(n), support, Some(offset), &values, l, j);
+        }
+        Ok(out)
+    }
+}
+
+impl<D: Distribution, E: ObsScalar> Observe<E> for D {
+    type Scalar = D::Scalar;
+
+    #[inline]
+    fn observe(self, ctx: &mut Ctx<'_, D::Scalar>, name: &dyn Fn() -> String, value: E) -> Result<(), Stop> {
+        let x = value.to_f64();
+        let lp = self.ln_pdf_obs(x);
+        ctx.target += lp;
+        if let Some(trace) = ctx.trace.as_deref_mut() {
+            let support = self.support().to_f64();
+            trace.check_obs(name, support, x, None);
+            trace.record(name, SiteKind::Observed, Shape::Scalar, Some(support), None, &[x], lp.value(), 0.0);
+        }
+        Ok(())
+    }
+}
+
+impl<D: Distribution, V: ObsVector> Observe<V> for Iid<D> {
+    type Scalar = D::Scalar;
+
+    #[inline]
+    fn observe(self, ctx: &mut Ctx<'_, D::Scalar>, name: &dyn Fn() -> String, value: V) -> Result<(), Stop> {
+        let n = self.len();
+        if value.len() != n {
+            let fault = Error::ObsLength { site: name(), expected: n, found: value.len() };
+            return match ctx.trace.as_deref_mut() {
+                Some(trace) => {
+                    if trace.discovering {
+                        trace.faults.push(fault);
+                    }
+                    Ok(())
+                }
+                None => Err(Stop::fault(fault)),
+            };
+        }
+        let dist = self.dist();
+        let mut lp = D::Scalar::from(0.0);
+        for i in 0..n {
+            lp += dist.ln_pdf_obs(value.get_f64(i));
+        }
+        ctx.target += lp;
+        if let Some(trace) = ctx.trace.as_deref_mut() {
+            let support = dist.support().to_f64();
+            let xs: Vec<f64> = (0..n).map(|i| value.get_f64(i)).collect();
+            for (i, &x) in xs.iter().enumerate() {
+                trace.check_obs(name, support, x, Some(i));
+            }
+            trace.record(name, SiteKind::Observed, Shape::Vector(n), Some(support), None, &xs, lp.value(), 0.0);
+        }
+        Ok(())
+    }
+}
+
+/// A value `deterministic!` can record: a scalar, or a slice, `Vec` or array of them.
+#[diagnostic::on_unimplemented(
+    message = "`deterministic!` cannot record a value of type `{Self}`",
+    note = "record a scalar of the model (`T` or `f64`) or a slice, `Vec` or array of them"
+)]
+pub trait Record {
+    /// The shape of the recorded value.
+    fn shape(&self) -> Shape;
+    /// Appends the values as `f64`.
+    fn write(&self, out: &mut Vec<f64>);
+}
+
+impl<R: Real> Record for R {
+    fn shape(&self) -> Shape {
+        Shape::Scalar
+    }
+    fn write(&self, out: &mut Vec<f64>) {
+        out.push(self.value());
+    }
+}
+
+impl<R: Real> Record for [R] {
+    fn shape(&self) -> Shape {
+        Shape::Vector(self.len())
+    }
+    fn write(&self, out: &mut Vec<f64>) {
+        out.extend(self.iter().map(|v| v.value()));
+    }
+}
+
+impl<R: Real> Record for &[R] {
+    fn shape(&self) -> Shape {
+        Shape::Vector(self.len())
+    }
+    fn write(&self, out: &mut Vec<f64>) {
+        out.extend(self.iter().map(|v| v.value()));
+    }
+}
+
+impl<R: Real> Record for Vec<R> {
+    fn shape(&self) -> Shape {
+        Shape::Vector(self.len())
+    }
+    fn write(&self, out: &mut Vec<f64>) {
+        out.extend(self.iter().map(|v| v.value()));
+    }
+}
+
+impl<R: Real, const N: usize> Record for [R; N] {
+    fn shape(&self) -> Shape {
+        Shape::Vector(N)
+    }
+    fn write(&self, out: &mut Vec<f64>) {
+        out.extend(self.iter().map(|v| v.value()));
+    }
+}
+
+/// Runs `f` on a thread-local scratch buffer of `len` elements, reused across calls so
+/// that hot loops do not allocate. Falls back to a fresh buffer when the thread's buffer
+/// is already in use (a model evaluated from inside another).
+pub fn with_scratch<T: Clone + 'static, R>(
+    key: &'static LocalKey<RefCell<Vec<T>>>,
+    len: usize,
+    fill: T,
+    f: impl FnOnce(&mut [T]) -> R,
+) -> R {
+    key.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            if buf.len() < len {
+                buf.resize(len, fill);
+            }
+            f(&mut buf[..len])
+        }
+        Err(_) => f(&mut vec![fill; len]),
+    })
+}
+
+thread_local! {
+    static WORK_F64: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Evaluates a model's log-density at `x` in any scalar, with `work` of the layout's
+/// [`work_len`](Layout::work_len).
+///
+/// # Errors
+/// [`Error::LayoutChanged`] or [`Error::ObsLength`] when the body's structure does not
+/// match its layout.
+#[inline]
+pub fn eval<M: ModelBody + ?Sized, T: Real>(model: &M, x: &[T], work: &mut [T]) -> Result<T>
+where
+    f64: F64Ops<T>,
+{
+    let work_len = work.len();
+    let mut ctx = Ctx::new(x, work, None);
+    match model.body(&mut ctx) {
+        Ok(()) => {}
+        Err(Stop(StopReason::Fault(e))) => return Err(*e),
+        Err(Stop(StopReason::Grow)) => unreachable!("only layout discovery grows"),
+    }
+    if ctx.pos != x.len() || !ctx.work.is_empty() {
+        return Err(Error::LayoutChanged {
+            expected: x.len(),
+            found: ctx.pos.max(work_len - ctx.work.len()),
+            site: None,
+        });
+    }
+    Ok(ctx.target)
+}
+
+/// The log-density at `x` in `f64`; `-∞` when the evaluation faults.
+///
+/// # Panics
+/// When `x.len()` differs from the model's dimension (a caller-contract mismatch).
+pub fn logp<M: ModelBody + ?Sized>(model: &M, x: &[f64]) -> f64 {
+    let layout = &model.state().layout;
+    assert_eq!(x.len(), layout.dim(), "logp: x has length {}, the model's dimension is {}", x.len(), layout.dim());
+    with_scratch(&WORK_F64, layout.work_len(), 0.0, |work| eval(model, x, work)).unwrap_or(f64::NEG_INFINITY)
+}
+
+/// The log-density at `x`, or the fault that stopped it.
+///
+/// # Errors
+/// [`Error::DimensionMismatch`], [`Error::LayoutChanged`] or [`Error::ObsLength`].
+pub fn try_logp<M: ModelBody + ?Sized>(model: &M, x: &[f64]) -> Result<f64> {
+    let layout = &model.state().layout;
+    if x.len() != layout.dim() {
+        return Err(Error::DimensionMismatch { expected: layout.dim(), found: x.len() });
+    }
+    with_scratch(&WORK_F64, layout.work_len(), 0.0, |work| eval(model, x, work))
+}
+
+/// Runs the body once at `x` recording every site.
+fn trace<M: ModelBody + ?Sized>(model: &M, x: &[f64], detailed: bool) -> (Trace, Option<Error>) {
+    let mut work = vec![0.0; model.state().layout.work_len()];
+    let mut trace = Trace::new(detailed, false);
+    let fault = {
+        let mut ctx = Ctx::new(x, &mut work, Some(&mut trace));
+        match model.body(&mut ctx) {
+            Ok(()) if ctx.pos == x.len() => None,
+            Ok(()) => Some(Error::LayoutChanged { expected: x.len(), found: ctx.pos, site: None }),
+            Err(Stop(StopReason::Fault(e))) => Some(*e),
+            Err(Stop(StopReason::Grow)) => unreachable!("only layout discovery grows"),
+        }
+    };
+    (trace, fault)
+}
+
+/// Builds a model's layout by running its body once, growing buffers as needed, and
+/// collects the faults found in its data.
+pub fn discover<M: ModelBody + ?Sized>(model: &M) -> ModelState {
+    let mut capacity = 64;
+    loop {
+        let x = vec![0.0; capacity];
+        let mut work = vec![0.0; capacity];
+        let mut trace = Trace::new(true, true);
+        let (pos, work_left, stop) = {
+            let mut ctx = Ctx::new(&x, &mut work, Some(&mut trace));
+            let outcome = model.body(&mut ctx);
+            (ctx.pos, ctx.work.len(), outcome.err())
+        };
+        match stop {
+            Some(Stop(StopReason::Grow)) => {
+                capacity *= 4;
+                continue;
+            }
+            Some(Stop(StopReason::Fault(e))) => trace.faults.push(*e),
+            None => {}
+        }
+        let sites: Vec<SiteInfo> = trace.sites.into_iter().map(|s| s.info).collect();
+        let layout = Layout::new(sites, capacity - work_left);
+        debug_assert_eq!(layout.dim(), pos);
+        return ModelState { layout, faults: trace.faults };
+    }
+}
+
+/// The constrained values and deterministic quantities at `x`.
+///
+/// # Panics
+/// When `x.len()` differs from the model's dimension.
+pub fn constrain<M: ModelBody + ?Sized>(model: &M, x: &[f64]) -> Draw {
+    let layout = &model.state().layout;
+    let mut values = Vec::new();
+    constrain_into(model, x, &mut values);
+    Draw::new(layout.column_names().to_vec(), values)
+}
+
+/// Writes the draw columns at `x` into `out`; NaN where a faulty evaluation stopped.
+///
+/// # Panics
+/// When `x.len()` differs from the model's dimension.
+pub fn constrain_into<M: ModelBody + ?Sized>(model: &M, x: &[f64], out: &mut Vec<f64>) {
+    let layout = &model.state().layout;
+    assert_eq!(x.len(), layout.dim(), "constrain: x has length {}, the model's dimension is {}", x.len(), layout.dim());
+    let (trace, _) = trace(model, x, false);
+    out.clear();
+    out.extend_from_slice(&trace.values);
+    out.resize(layout.column_names().len(), f64::NAN);
+}
+
+/// Each site's contribution to the log-density at `x`; a structural fault appears as a
+/// last entry of kind [`SiteKind::Factor`] with value `-∞` and the fault as its name.
+///
+/// # Panics
+/// When `x.len()` differs from the model's dimension.
+pub fn logp_breakdown<M: ModelBody + ?Sized>(model: &M, x: &[f64]) -> Vec<SiteLogp> {
+    let layout = &model.state().layout;
+    assert_eq!(x.len(), layout.dim(), "logp_breakdown: x has length {}, the model's dimension is {}", x.len(), layout.dim());
+    let (trace, fault) = trace(model, x, true);
+    let mut out: Vec<SiteLogp> = trace
+        .sites
+        .into_iter()
+        .filter(|s| s.info.kind != SiteKind::Deterministic)
+        .map(|s| SiteLogp {
+            name: s.info.name,
+            kind: s.info.kind,
+            log_density: s.log_density,
+            ln_jacobian: s.ln_jacobian,
+            values: s.values,
+            support: s.info.support,
+        })
+        .collect();
+    if let Some(fault) = fault {
+        out.push(SiteLogp {
+            name: fault.to_string(),
+            kind: SiteKind::Factor,
+            log_density: f64::NEG_INFINITY,
+            ln_jacobian: 0.0,
+            values: Vec::new(),
+            support: None,
+        });
+    }
+    out
+}
+
+/// The first construction-time fault of a model.
+///
+/// # Errors
+/// The first fault found in the model's data.
+pub fn check<M: ModelBody + ?Sized>(model: &M) -> Result<()> {
+    match model.state().faults.first() {
+        Some(e) => Err(e.clone()),
+        None => Ok(()),
+    }
+}

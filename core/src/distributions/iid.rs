@@ -1,0 +1,50 @@
+//! Independent, identically distributed vectors of a scalar distribution.
+
+use super::Distribution;
+
+/// `n` independent draws of a scalar distribution, one vector-valued site.
+///
+/// Built with [`Distribution::iid`]. A latent `sample!` of an `Iid` returns a slice of
+/// `n` constrained values; an observed one takes `n` values (`obs = &y`), and a slice of
+/// another length is an error.
+///
+/// # Density
+/// ```text
+/// ln f(x₁, …, xₙ) = Σᵢ ln f(xᵢ)
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Iid<D> {
+    dist: D,
+    len: usize,
+}
+
+impl<D: Distribution> Iid<D> {
+    /// `len` independent copies of `dist`.
+    pub fn new(dist: D, len: usize) -> Self {
+        Iid { dist, len }
+    }
+
+    /// The distribution of each element.
+    pub fn dist(&self) -> &D {
+        &self.dist
+    }
+
+    /// The number of elements.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// `true` when there are no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The joint log-density of `xs`, whose length must be `len()`.
+    ///
+    /// # Panics
+    /// When `xs.len() != self.len()` (a caller-contract mismatch).
+    pub fn ln_pdf(&self, xs: &[D::Scalar]) -> D::Scalar {
+        assert_eq!(xs.len(), self.len, "Iid::ln_pdf needs {} values, got {}", self.len, xs.len());
+        xs.iter().map(|&x| self.dist.ln_pdf(x)).sum()
+    }
+}

@@ -1,0 +1,220 @@
+//! Probability distributions, one family per file.
+//!
+//! Every distribution is a struct generic over the model's scalar `T: Real`, so that
+//! gradients reach its parameters. Constructors are infallible and take `f64` or `T` in
+//! any mix (`Normal::new(0.0, 5.0)`, `Normal::new(theta, sigma[i])`); parameters outside
+//! their valid range make [`Distribution::ln_pdf`] return `-∞` instead of panicking. A
+//! `try_new` twin checks them up front for callers outside a model.
+//!
+//! Outside a model the scalar is usually `f64`; name it once so inference has a type:
+//! `let d: Normal = Normal::new(0.0, 1.0);`.
+
+use rand::Rng;
+
+use crate::real::Real;
+use crate::support::Support;
+
+mod iid;
+mod normal;
+
+pub use iid::Iid;
+pub use normal::Normal;
+
+/// A univariate distribution whose log-density is generic over the model's scalar.
+///
+/// `ln_pdf` includes every normalising constant, so values can be compared with other
+/// libraries. For a discrete distribution it is the log-probability mass at `x`, which
+/// must hold an integer in the support. Sampling goes through
+/// [`rand::distr::Distribution<f64>`], using the parameters' values.
+pub trait Distribution: rand::distr::Distribution<f64> {
+    /// The scalar the parameters are held in (`f64`, a dual number, …).
+    type Scalar: Real;
+
+    /// The log-density (or log-mass) at `x`; `-∞` outside the support or when a
+    /// parameter is outside its valid range.
+    fn ln_pdf(&self, x: Self::Scalar) -> Self::Scalar;
+
+    /// The log-density at an observed data value. The default converts `x` to the
+    /// scalar; distributions may override it to skip work on constants.
+    #[inline]
+    fn ln_pdf_obs(&self, x: f64) -> Self::Scalar {
+        self.ln_pdf(Self::Scalar::from(x))
+    }
+
+    /// The support, with bounds at the current parameter values.
+    fn support(&self) -> Support<Self::Scalar>;
+
+    /// `n` independent draws from this distribution, as one vector-valued site.
+    ///
+    /// ```
+    /// use tilde_core::{Distribution, Normal};
+    ///
+    /// let d: Normal = Normal::new(0.0, 1.0);
+    /// let v = d.iid(3);
+    /// assert_eq!(v.len(), 3);
+    /// ```
+    fn iid(self, n: usize) -> Iid<Self>
+    where
+        Self: Sized,
+    {
+        Iid::new(self, n)
+    }
+}
+
+/// Marker for distributions over a continuum, which can be latent sites.
+///
+/// Discrete distributions (`Bernoulli`, `Binomial`, `Poisson`) have no unconstrained
+/// form and can only be observed.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a continuous distribution, so it cannot be a latent site",
+    label = "discrete distribution used as a latent `sample!`",
+    note = "observe it instead: `sample!(\"name\", dist, obs = value)`"
+)]
+pub trait Continuous: Distribution {}
+
+/// An observation value for a scalar site: a float, an integer or a bool.
+///
+/// Count distributions accept integers and floats that hold an integer.
+pub trait ObsScalar: Copy {
+    /// The value as `f64`.
+    fn to_f64(self) -> f64;
+}
+
+macro_rules! obs_scalar {
+    ($($t:ty),*) => {$(
+        impl ObsScalar for $t {
+            #[inline]
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+        }
+    )*};
+}
+obs_scalar!(f64, f32, i8, i16, i32, i64, u8, u16, u32, u64, usize, isize);
+
+impl ObsScalar for bool {
+    #[inline]
+    fn to_f64(self) -> f64 {
+        if self { 1.0 } else { 0.0 }
+    }
+}
+
+/// Observation values for a vector site (`.iid(n)`): a slice, `Vec` or array of
+/// [`ObsScalar`], or a reference to one.
+pub trait ObsVector {
+    /// The number of values.
+    fn len(&self) -> usize;
+    /// `true` when there are no values.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Value `i` as `f64`. `i` must be below `len()`.
+    fn get_f64(&self, i: usize) -> f64;
+}
+
+impl<E: ObsScalar> ObsVector for [E] {
+    #[inline]
+    fn len(&self) -> usize {
+        <[E]>::len(self)
+    }
+    #[inline]
+    fn get_f64(&self, i: usize) -> f64 {
+        self[i].to_f64()
+    }
+}
+
+impl<E: ObsScalar> ObsVector for Vec<E> {
+    #[inline]
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    #[inline]
+    fn get_f64(&self, i: usize) -> f64 {
+        self[i].to_f64()
+    }
+}
+
+impl<E: ObsScalar, const N: usize> ObsVector for [E; N] {
+    #[inline]
+    fn len(&self) -> usize {
+        N
+    }
+    #[inline]
+    fn get_f64(&self, i: usize) -> f64 {
+        self[i].to_f64()
+    }
+}
+
+impl<V: ObsVector + ?Sized> ObsVector for &V {
+    #[inline]
+    fn len(&self) -> usize {
+        (**self).len()
+    }
+    #[inline]
+    fn get_f64(&self, i: usize) -> f64 {
+        (**self).get_f64(i)
+    }
+}
+
+/// Draws one value and returns NaN when the parameters are invalid, shared by the
+/// `rand` implementations of the distributions that wrap `rand_distr`.
+pub(crate) fn sample_or_nan<D, R>(dist: Result<D, impl std::fmt::Debug>, rng: &mut R) -> f64
+where
+    D: rand::distr::Distribution<f64>,
+    R: Rng + ?Sized,
+{
+    match dist {
+        Ok(d) => d.sample(rng),
+        Err(_) => f64::NAN,
+    }
+}
+
+/// `ln √(2π)`.
+pub(crate) const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
+
+/// `-∞` in the scalar type.
+#[inline]
+pub(crate) fn neg_inf<T: Real>() -> T {
+    T::from(f64::NEG_INFINITY)
+}
+
+/// `true` when `v` is finite and strictly positive (false for NaN).
+#[inline]
+pub(crate) fn is_pos<T: Real>(v: T) -> bool {
+    v > 0.0 && v.is_finite()
+}
+
+#[cfg(test)]
+pub(crate) mod test_util {
+    //! Shared checks for the distribution tests.
+    use rand::SeedableRng;
+    use rand::rngs::Xoshiro256PlusPlus;
+
+    /// Sample mean and variance of `n` draws with a fixed seed.
+    pub fn moments<D: rand::distr::Distribution<f64>>(d: &D, n: usize, seed: u64) -> (f64, f64) {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let xs: Vec<f64> = (0..n).map(|_| d.sample(&mut rng)).collect();
+        let mean = xs.iter().sum::<f64>() / n as f64;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n as f64 - 1.0);
+        (mean, var)
+    }
+
+    /// Checks sample moments against the distribution's mean and variance.
+    ///
+    /// The mean is within 4 standard errors `√(var/n)`; the variance within 4 standard
+    /// errors `√((μ₄ - σ⁴)/n)`, with the fourth central moment `mu4` supplied.
+    pub fn check_moments<D: rand::distr::Distribution<f64>>(
+        d: &D,
+        mean: f64,
+        var: f64,
+        mu4: f64,
+        seed: u64,
+    ) {
+        let n = 200_000;
+        let (m, v) = moments(d, n, seed);
+        let se_mean = (var / n as f64).sqrt();
+        let se_var = ((mu4 - var * var) / n as f64).sqrt();
+        assert!((m - mean).abs() < 4.0 * se_mean, "mean {m} vs {mean} (se {se_mean})");
+        assert!((v - var).abs() < 4.0 * se_var, "variance {v} vs {var} (se {se_var})");
+    }
+}

@@ -1,0 +1,145 @@
+//! Run-time faults of tilde.
+
+use crate::real::Real;
+
+/// `Result` with tilde's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A run-time fault: bad data, a model whose structure depends on its parameters, an
+/// unknown site name, an initialisation that found no finite point.
+///
+/// Messages are lowercase and name the site and value at fault.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An observed value is NaN or infinite.
+    #[error("observed site `{site}` has a non-finite value {value}{}", index_note(*index))]
+    NonFiniteData {
+        /// The site's name.
+        site: String,
+        /// The element of a vector observation, if any.
+        index: Option<usize>,
+        /// The offending value.
+        value: f64,
+    },
+    /// A count distribution was given a value that is not a non-negative integer.
+    #[error("observed site `{site}` needs {expected}, got {value}{}", index_note(*index))]
+    InvalidObservation {
+        /// The site's name.
+        site: String,
+        /// The element of a vector observation, if any.
+        index: Option<usize>,
+        /// The offending value.
+        value: f64,
+        /// What the distribution accepts.
+        expected: &'static str,
+    },
+    /// An `obs` slice whose length differs from the site's `.iid(n)`.
+    #[error(
+        "observed site `{site}` is `.iid({expected})` but its `obs` has {found} values; \
+         make the lengths agree"
+    )]
+    ObsLength {
+        /// The site's name.
+        site: String,
+        /// `n` of `.iid(n)`.
+        expected: usize,
+        /// The length of the observation.
+        found: usize,
+    },
+    /// Two sites produced the same name.
+    #[error("site name `{name}` is used twice; site names must be unique (interpolate the loop variable: `\"x[{{i}}]\"`)")]
+    DuplicateSite {
+        /// The repeated name.
+        name: String,
+    },
+    /// The model read a different number of latent values than its layout holds.
+    #[error(
+        "the model read {found} latent values where its layout has {expected}{}: \
+         the number and sizes of latent sites must not depend on parameter values",
+        site_note(site)
+    )]
+    LayoutChanged {
+        /// The number of unconstrained values in the layout.
+        expected: usize,
+        /// The number the evaluation asked for (at least).
+        found: usize,
+        /// The site at which the mismatch showed, when known.
+        site: Option<String>,
+    },
+    /// A parameter vector of the wrong length.
+    #[error("expected a parameter vector of length {expected}, got {found}")]
+    DimensionMismatch {
+        /// The model's dimension.
+        expected: usize,
+        /// The length given.
+        found: usize,
+    },
+    /// A name that is not among a model's sites or draws.
+    #[error("no site or draw named `{name}`; the names are: {}", known.join(", "))]
+    UnknownName {
+        /// The name asked for.
+        name: String,
+        /// The names that exist.
+        known: Vec<String>,
+    },
+    /// An invalid distribution or algorithm parameter.
+    #[error(transparent)]
+    Param(#[from] ParamError),
+}
+
+fn index_note(index: Option<usize>) -> String {
+    index.map(|i| format!(" at index {i}")).unwrap_or_default()
+}
+
+fn site_note(site: &Option<String>) -> String {
+    site.as_ref().map(|s| format!(" (at site `{s}`)")).unwrap_or_default()
+}
+
+/// A distribution parameter outside its valid range, from a `try_new` constructor.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParamError {
+    /// The named parameter fails its requirement.
+    #[error("{name} must be {requirement}, got {value}")]
+    Invalid {
+        /// The parameter's name.
+        name: &'static str,
+        /// What it must be.
+        requirement: &'static str,
+        /// The value given.
+        value: f64,
+    },
+}
+
+impl ParamError {
+    /// Checks that `value` is finite.
+    pub fn check_finite<T: Real>(name: &'static str, value: T) -> Result<(), ParamError> {
+        Self::require(name, "finite", value, |v| v.is_finite())
+    }
+
+    /// Checks that `value` is positive and finite.
+    pub fn check_positive<T: Real>(name: &'static str, value: T) -> Result<(), ParamError> {
+        Self::require(name, "positive and finite", value, |v| v > 0.0 && v.is_finite())
+    }
+
+    /// Checks that `value` lies in `[0, 1]`.
+    pub fn check_probability<T: Real>(name: &'static str, value: T) -> Result<(), ParamError> {
+        Self::require(name, "in [0, 1]", value, |v| (0.0..=1.0).contains(&v))
+    }
+
+    /// Checks `ok(value)`, reporting `requirement` when it fails.
+    pub fn require<T: Real>(
+        name: &'static str,
+        requirement: &'static str,
+        value: T,
+        ok: impl FnOnce(f64) -> bool,
+    ) -> Result<(), ParamError> {
+        let v = value.value();
+        if ok(v) {
+            Ok(())
+        } else {
+            Err(ParamError::Invalid { name, requirement, value: v })
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! The core of tilde: the scalar trait model code is generic over, distributions,
+//! bijectors, the [`Model`] and [`LogDensity`] traits, site layouts and errors.
+//!
+//! Users reach all of this through the `tilde` crate and its prelude; this crate has no
+//! dependency on the gradient engines or the samplers.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod bijectors;
+pub mod context;
+pub mod distributions;
+mod error;
+pub mod layout;
+mod model;
+mod real;
+pub mod special;
+mod support;
+
+pub use bijectors::Bijector;
+pub use context::{Ctx, Latent, Observe, Record, Stop};
+pub use distributions::{Continuous, Distribution, Iid, Normal, ObsScalar, ObsVector};
+pub use error::{Error, ParamError, Result};
+pub use layout::{Layout, Shape, SiteInfo, SiteKind};
+pub use model::{Draw, LogDensity, Model, ModelBody, ModelState, SiteLogp};
+pub use real::{F64Ops, Real};
+pub use support::Support;

@@ -1,0 +1,201 @@
+//! The traits samplers and guides consume, and what a model reports about a point.
+
+use std::fmt;
+
+use crate::context::{Ctx, Stop};
+use crate::error::{Error, Result};
+use crate::layout::{Layout, SiteKind};
+use crate::real::{F64Ops, Real};
+use crate::support::Support;
+
+/// A differentiable log-density on ℝ^dim: what every sampler and guide consumes.
+///
+/// `#[model]` implements it; implement it by hand to sample a density with an analytic
+/// gradient or an external simulator.
+///
+/// # Example
+/// ```
+/// use tilde_core::LogDensity;
+///
+/// /// A standard normal in `dim` dimensions, with its analytic gradient.
+/// struct StdNormal(usize);
+///
+/// impl LogDensity for StdNormal {
+///     fn dim(&self) -> usize {
+///         self.0
+///     }
+///     fn logp(&self, x: &[f64]) -> f64 {
+///         -0.5 * x.iter().map(|v| v * v).sum::<f64>()
+///     }
+///     fn logp_and_grad(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+///         for (g, v) in grad.iter_mut().zip(x) {
+///             *g = -v;
+///         }
+///         self.logp(x)
+///     }
+/// }
+/// let mut grad = [0.0; 2];
+/// assert_eq!(StdNormal(2).logp_and_grad(&[1.0, 2.0], &mut grad), -2.5);
+/// assert_eq!(grad, [-1.0, -2.0]);
+/// ```
+pub trait LogDensity {
+    /// The dimension of the unconstrained space.
+    fn dim(&self) -> usize;
+
+    /// The log-density at `x` (length `dim`), up to a constant. `-∞` marks a point the
+    /// samplers must reject; implementations should not return NaN.
+    fn logp(&self, x: &[f64]) -> f64;
+
+    /// The log-density at `x`, writing its gradient into `grad` (length `dim`).
+    fn logp_and_grad(&self, x: &[f64], grad: &mut [f64]) -> f64;
+}
+
+/// What `#[model]` adds to a [`LogDensity`]: the sites, constrained values and a
+/// per-site account of the log-density.
+pub trait Model: LogDensity {
+    /// The sites in declaration order: name, shape, support, offset.
+    fn layout(&self) -> &Layout;
+
+    /// The constrained latent values and the deterministic quantities at `x`.
+    fn constrain(&self, x: &[f64]) -> Draw;
+
+    /// Which site adds what to the log-density at `x`, and which term is not finite.
+    fn logp_breakdown(&self, x: &[f64]) -> Vec<SiteLogp>;
+
+    /// Faults found when the model was built from its data (non-finite or invalid
+    /// observations, `obs` lengths that differ from `.iid(n)`, duplicate site names).
+    ///
+    /// # Errors
+    /// The first such fault.
+    fn check(&self) -> Result<()>;
+
+    /// The log-density at `x`, or the structural fault that stopped its evaluation (a
+    /// model whose number of latent values changes with the parameters).
+    ///
+    /// # Errors
+    /// [`Error::LayoutChanged`], [`Error::ObsLength`] or [`Error::DimensionMismatch`].
+    fn try_logp(&self, x: &[f64]) -> Result<f64>;
+
+    /// Writes the values of [`Layout::column_names`] at `x` into `out` (cleared first):
+    /// what a sampler stores per draw. NaN fills what a faulty evaluation did not reach.
+    fn constrain_into(&self, x: &[f64], out: &mut Vec<f64>) {
+        out.clear();
+        out.extend_from_slice(self.constrain(x).values());
+    }
+}
+
+/// The constrained values of one point: latent sites and deterministic quantities,
+/// by name, in declaration order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Draw {
+    names: Vec<String>,
+    values: Vec<f64>,
+}
+
+impl Draw {
+    /// A draw from its column names and values (same length).
+    ///
+    /// # Panics
+    /// When the lengths differ.
+    pub fn new(names: Vec<String>, values: Vec<f64>) -> Self {
+        assert_eq!(names.len(), values.len(), "a draw needs one value per name");
+        Draw { names, values }
+    }
+
+    /// The value of one scalar component (`"mu"`, `"theta[3]"`).
+    pub fn get(&self, name: &str) -> Option<f64> {
+        self.names.iter().position(|n| n == name).map(|i| self.values[i])
+    }
+
+    /// The component names.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The values, in the order of [`names`](Self::names).
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+
+    /// The value of one scalar component, or an error listing the names.
+    ///
+    /// # Errors
+    /// [`Error::UnknownName`].
+    pub fn try_get(&self, name: &str) -> Result<f64> {
+        self.get(name).ok_or_else(|| Error::UnknownName {
+            name: name.to_string(),
+            known: self.names.clone(),
+        })
+    }
+}
+
+/// One site's contribution to the log-density at a point.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SiteLogp {
+    /// The site's name.
+    pub name: String,
+    /// What the site is.
+    pub kind: SiteKind,
+    /// The log-density (or log-mass, or factor) it adds, Jacobian excluded.
+    pub log_density: f64,
+    /// The log-Jacobian of a latent site's bijector (0 for other sites).
+    pub ln_jacobian: f64,
+    /// The site's constrained value(s) (latent sites) or observed value(s).
+    pub values: Vec<f64>,
+    /// The support, for latent and observed sites.
+    pub support: Option<Support<f64>>,
+}
+
+impl SiteLogp {
+    /// `true` when both terms are finite.
+    pub fn is_finite(&self) -> bool {
+        self.log_density.is_finite() && self.ln_jacobian.is_finite()
+    }
+}
+
+impl fmt::Display for SiteLogp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown: Vec<String> = self.values.iter().take(6).map(|v| format!("{v}")).collect();
+        let more = if self.values.len() > 6 { ", …" } else { "" };
+        write!(
+            f,
+            "`{}` ({:?}) adds {} at value [{}{more}]",
+            self.name,
+            self.kind,
+            self.log_density + self.ln_jacobian,
+            shown.join(", ")
+        )?;
+        if let Some(s) = &self.support {
+            write!(f, " with support {s}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A model body generic over the scalar: what `#[model]` generates and the evaluators
+/// and gradient engines run.
+///
+/// `body` runs the user's code against a [`Ctx`], which reads parameters, applies
+/// bijectors and accumulates the log-density. It is public so that engines in other
+/// crates can run any model; users do not call it.
+pub trait ModelBody {
+    /// Runs the model once against `ctx`.
+    ///
+    /// # Errors
+    /// A [`Stop`] when the evaluation cannot go on (see [`Error::LayoutChanged`]).
+    fn body<T: Real>(&self, ctx: &mut Ctx<'_, T>) -> std::result::Result<(), Stop>
+    where
+        f64: F64Ops<T>;
+
+    /// The layout and construction-time fault found when the model was built.
+    fn state(&self) -> &ModelState;
+}
+
+/// What a model learns about itself when it is built: its layout and any data fault.
+#[derive(Clone, Debug, Default)]
+pub struct ModelState {
+    /// The sites in declaration order.
+    pub layout: Layout,
+    /// The faults found in the data, if any.
+    pub faults: Vec<Error>,
+}

@@ -1,0 +1,108 @@
+//! Supports of distributions and the bijector each one maps to.
+
+use std::fmt;
+
+use crate::bijectors::Bijector;
+use crate::real::Real;
+
+/// The set of values a distribution puts mass on.
+///
+/// A latent site's support picks the bijector that maps the unconstrained real line onto
+/// it ([`Support::bijector`]). Bounds are scalars of the model, so a bound that depends
+/// on another parameter carries its gradient.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Support<T = f64> {
+    /// All of ℝ.
+    Real,
+    /// `(0, ∞)`.
+    Positive,
+    /// `(lower, ∞)`.
+    GreaterThan(T),
+    /// `(-∞, upper)`.
+    LessThan(T),
+    /// `(0, 1)`.
+    UnitInterval,
+    /// `(lower, upper)`.
+    Interval(T, T),
+    /// `{0, 1}`.
+    Boolean,
+    /// `{0, 1, 2, …}`.
+    NonNegativeIntegers,
+    /// `{0, 1, …, n}`.
+    IntegersUpTo(u64),
+}
+
+impl<T: Real> Support<T> {
+    /// The bijector from ℝ onto this support, following Stan's transforms; `None` for a
+    /// discrete support, which has no latent form.
+    pub fn bijector(&self) -> Option<Bijector<T>> {
+        Some(match *self {
+            Support::Real => Bijector::Identity,
+            Support::Positive => Bijector::Exp,
+            Support::GreaterThan(lower) => Bijector::LowerBound(lower),
+            Support::LessThan(upper) => Bijector::UpperBound(upper),
+            Support::UnitInterval => Bijector::Logistic,
+            Support::Interval(lower, upper) => Bijector::Interval(lower, upper),
+            Support::Boolean | Support::NonNegativeIntegers | Support::IntegersUpTo(_) => {
+                return None;
+            }
+        })
+    }
+
+    /// `true` for the supports of discrete distributions.
+    pub fn is_discrete(&self) -> bool {
+        matches!(
+            self,
+            Support::Boolean | Support::NonNegativeIntegers | Support::IntegersUpTo(_)
+        )
+    }
+
+    /// The support with its bounds as plain numbers, as the layout records it.
+    pub fn to_f64(&self) -> Support<f64> {
+        match *self {
+            Support::Real => Support::Real,
+            Support::Positive => Support::Positive,
+            Support::GreaterThan(a) => Support::GreaterThan(a.value()),
+            Support::LessThan(b) => Support::LessThan(b.value()),
+            Support::UnitInterval => Support::UnitInterval,
+            Support::Interval(a, b) => Support::Interval(a.value(), b.value()),
+            Support::Boolean => Support::Boolean,
+            Support::NonNegativeIntegers => Support::NonNegativeIntegers,
+            Support::IntegersUpTo(n) => Support::IntegersUpTo(n),
+        }
+    }
+}
+
+impl Support<f64> {
+    /// `true` when `x` lies in the support (open bounds, as the bijectors map onto).
+    pub fn contains(&self, x: f64) -> bool {
+        match *self {
+            Support::Real => x.is_finite(),
+            Support::Positive => x > 0.0 && x < f64::INFINITY,
+            Support::GreaterThan(a) => x > a && x < f64::INFINITY,
+            Support::LessThan(b) => x < b && x > f64::NEG_INFINITY,
+            Support::UnitInterval => x > 0.0 && x < 1.0,
+            Support::Interval(a, b) => x > a && x < b,
+            Support::Boolean => x == 0.0 || x == 1.0,
+            Support::NonNegativeIntegers => x >= 0.0 && x.fract() == 0.0 && x.is_finite(),
+            Support::IntegersUpTo(n) => x >= 0.0 && x.fract() == 0.0 && x <= n as f64,
+        }
+    }
+}
+
+impl fmt::Display for Support<f64> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Support::Real => write!(f, "real"),
+            Support::Positive => write!(f, "positive"),
+            Support::GreaterThan(a) => write!(f, "greater than {a}"),
+            Support::LessThan(b) => write!(f, "less than {b}"),
+            Support::UnitInterval => write!(f, "unit interval (0, 1)"),
+            Support::Interval(a, b) => write!(f, "interval ({a}, {b})"),
+            Support::Boolean => write!(f, "boolean {{0, 1}}"),
+            Support::NonNegativeIntegers => write!(f, "non-negative integers"),
+            Support::IntegersUpTo(n) => write!(f, "integers 0..={n}"),
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! The parsed form of a `#[model]` function.
+
+use proc_macro2::Span;
+use syn::{Attribute, Block, Expr, Ident, LitStr, Type, Visibility};
+
+/// A `#[model]` function, with its site macros replaced by placeholders.
+pub struct Model {
+    /// The function as written, for the fallback after a signature error.
+    pub original: syn::ItemFn,
+    /// Attributes to carry to the constructor (docs and lints).
+    pub attrs: Vec<Attribute>,
+    /// The function's visibility, given to the struct and constructor.
+    pub vis: Visibility,
+    /// The function's name: the constructor's name.
+    pub ident: Ident,
+    /// The data arguments, with elided lifetimes made explicit.
+    pub args: Vec<Arg>,
+    /// The lifetimes the struct is generic over.
+    pub lifetimes: Vec<syn::Lifetime>,
+    /// The body, each site macro replaced by `__tilde_site!(index)`.
+    pub body: Block,
+    /// The site macros, by placeholder index.
+    pub sites: Vec<Site>,
+    /// Errors found while parsing (reported with check's).
+    pub errors: Vec<syn::Error>,
+}
+
+/// One data argument.
+pub struct Arg {
+    /// Its name, which is also the struct field's name.
+    pub ident: Ident,
+    /// Its type, with elided lifetimes named.
+    pub ty: Type,
+}
+
+/// Which site macro.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum SiteMacro {
+    /// `sample!`
+    Sample,
+    /// `deterministic!`
+    Deterministic,
+    /// `factor!`
+    Factor,
+}
+
+impl SiteMacro {
+    /// The macro's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            SiteMacro::Sample => "sample",
+            SiteMacro::Deterministic => "deterministic",
+            SiteMacro::Factor => "factor",
+        }
+    }
+}
+
+/// One site macro call.
+pub struct Site {
+    /// Which macro.
+    pub kind: SiteMacro,
+    /// The name, when it is a string literal.
+    pub name: Option<LitStr>,
+    /// The span of the name argument (or of the macro when it is missing).
+    pub name_span: Span,
+    /// The distribution (`sample!`) or value (`deterministic!`, `factor!`).
+    pub value: Expr,
+    /// `obs = …` of an observed `sample!`.
+    pub obs: Option<Expr>,
+    /// The variables bound by each enclosing `for` loop, outermost first.
+    pub loops: Vec<Vec<Ident>>,
+    /// The span of the closure the site sits in, if any.
+    pub in_closure: Option<Span>,
+}

@@ -1,0 +1,187 @@
+//! Code generation: the model struct, its constructor and its trait implementations.
+//! Everything here is `quote!`; nothing fails.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::visit_mut::{self, VisitMut};
+use syn::{Expr, Ident};
+
+use crate::ast::{Model, Site, SiteMacro};
+use crate::check::Checked;
+use crate::parse::{is_copied, placeholder_index};
+
+/// `eight_schools` → `EightSchools`.
+fn upper_camel(ident: &Ident) -> Ident {
+    let mut out = String::new();
+    for part in ident.to_string().split('_').filter(|p| !p.is_empty()) {
+        let mut chars = part.chars();
+        if let Some(first) = chars.next() {
+            out.extend(first.to_uppercase());
+            out.push_str(chars.as_str());
+        }
+    }
+    format_ident!("{}", out, span = ident.span())
+}
+
+/// The code of one site, which replaces its placeholder.
+fn site_code(site: &Site) -> Expr {
+    let span = site.name_span;
+    let name = match &site.name {
+        Some(lit) => quote_spanned!(span=> || ::std::format!(#lit)),
+        None => quote_spanned!(span=> || ::std::string::String::new()),
+    };
+    let value = &site.value;
+    let tokens = match (site.kind, &site.obs) {
+        (SiteMacro::Sample, None) => quote_spanned! {span=>
+            {
+                let __tilde_dist = #value;
+                __tilde_ctx.sample(#name, __tilde_dist)?
+            }
+        },
+        (SiteMacro::Sample, Some(obs)) => quote_spanned! {span=>
+            {
+                let __tilde_dist = #value;
+                let __tilde_obs = #obs;
+                __tilde_ctx.observe(#name, __tilde_dist, __tilde_obs)?
+            }
+        },
+        (SiteMacro::Deterministic, _) => quote_spanned! {span=>
+            {
+                let __tilde_value = #value;
+                __tilde_ctx.deterministic(#name, &__tilde_value)?;
+                __tilde_value
+            }
+        },
+        (SiteMacro::Factor, _) => quote_spanned! {span=>
+            {
+                let __tilde_value = #value;
+                __tilde_ctx.factor(#name, __tilde_value)?
+            }
+        },
+    };
+    syn::parse_quote!(#tokens)
+}
+
+/// Replaces the placeholders of parse with the sites' code.
+struct Fill<'m> {
+    sites: &'m [Site],
+}
+
+impl VisitMut for Fill<'_> {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        if let Expr::Macro(m) = expr {
+            if let Some(site) = placeholder_index(&m.mac).and_then(|i| self.sites.get(i)) {
+                let mut code = site_code(site);
+                // the site's own arguments hold placeholders of nested sites
+                visit_mut::visit_expr_mut(self, &mut code);
+                *expr = code;
+                return;
+            }
+        }
+        visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
+/// The whole expansion. After errors, the struct and its impls are still emitted (with
+/// an empty body) so that code using the model reports no secondary errors; a signature
+/// that cannot become a struct is re-emitted as a plain function instead.
+pub fn expand(model: &Model, checked: Checked) -> TokenStream {
+    let errors: TokenStream = checked.errors.iter().map(syn::Error::to_compile_error).collect();
+    if checked.bad_signature {
+        let mut original = model.original.clone();
+        original.block = syn::parse_quote!({ ::core::unimplemented!("this `#[model]` did not compile") });
+        return quote!(#errors #original);
+    }
+
+    let Model { attrs, vis, ident, args, lifetimes, .. } = model;
+    let struct_ident = upper_camel(ident);
+    let generics = if lifetimes.is_empty() { quote!() } else { quote!(<#(#lifetimes),*>) };
+    let arg_idents: Vec<&Ident> = args.iter().map(|a| &a.ident).collect();
+    let arg_types: Vec<&syn::Type> = args.iter().map(|a| &a.ty).collect();
+    let bindings = args.iter().map(|a| {
+        let id = &a.ident;
+        if is_copied(&a.ty) { quote!(let #id = self.#id;) } else { quote!(let #id = &self.#id;) }
+    });
+
+    let body = if checked.errors.is_empty() {
+        let mut block = model.body.clone();
+        Fill { sites: &model.sites }.visit_block_mut(&mut block);
+        let stmts = &block.stmts;
+        quote!(#[allow(unreachable_code)] { #(#stmts)* })
+    } else {
+        quote!()
+    };
+
+    let doc = format!("The model built by [`{ident}`]: its data, layout and log-density.");
+    quote! {
+        #errors
+
+        #[doc = #doc]
+        #vis struct #struct_ident #generics {
+            #(#arg_idents: #arg_types,)*
+            __tilde_state: ::tilde::__private::ModelState,
+        }
+
+        #(#attrs)*
+        #vis fn #ident #generics (#(#arg_idents: #arg_types),*) -> #struct_ident #generics {
+            let mut model = #struct_ident {
+                #(#arg_idents,)*
+                __tilde_state: ::core::default::Default::default(),
+            };
+            model.__tilde_state = ::tilde::__private::discover(&model);
+            model
+        }
+
+        impl #generics ::tilde::__private::ModelBody for #struct_ident #generics {
+            #[allow(unused_variables, unused_mut, unused_braces, non_snake_case, clippy::all)]
+            fn body<T: ::tilde::Real>(
+                &self,
+                __tilde_ctx: &mut ::tilde::__private::Ctx<'_, T>,
+            ) -> ::core::result::Result<(), ::tilde::__private::Stop>
+            where
+                f64: ::tilde::__private::F64Ops<T>,
+            {
+                #(#bindings)*
+                #body
+                ::core::result::Result::Ok(())
+            }
+
+            fn state(&self) -> &::tilde::__private::ModelState {
+                &self.__tilde_state
+            }
+        }
+
+        impl #generics ::tilde::LogDensity for #struct_ident #generics {
+            fn dim(&self) -> usize {
+                self.__tilde_state.layout.dim()
+            }
+            fn logp(&self, x: &[f64]) -> f64 {
+                ::tilde::__private::logp(self, x)
+            }
+            fn logp_and_grad(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+                ::tilde::__private::logp_and_grad(self, x, grad)
+            }
+        }
+
+        impl #generics ::tilde::Model for #struct_ident #generics {
+            fn layout(&self) -> &::tilde::Layout {
+                &self.__tilde_state.layout
+            }
+            fn constrain(&self, x: &[f64]) -> ::tilde::Draw {
+                ::tilde::__private::constrain(self, x)
+            }
+            fn constrain_into(&self, x: &[f64], out: &mut ::std::vec::Vec<f64>) {
+                ::tilde::__private::constrain_into(self, x, out)
+            }
+            fn logp_breakdown(&self, x: &[f64]) -> ::std::vec::Vec<::tilde::SiteLogp> {
+                ::tilde::__private::logp_breakdown(self, x)
+            }
+            fn check(&self) -> ::tilde::Result<()> {
+                ::tilde::__private::check(self)
+            }
+            fn try_logp(&self, x: &[f64]) -> ::tilde::Result<f64> {
+                ::tilde::__private::try_logp(self, x)
+            }
+        }
+    }
+}

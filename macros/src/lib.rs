@@ -1,0 +1,66 @@
+//! The `#[model]` attribute and the site macros of tilde.
+//!
+//! `#[model]` turns a free function whose arguments are the data into a struct holding
+//! that data, a constructor of the function's name, and implementations of
+//! `tilde::LogDensity` and `tilde::Model`. Its body is re-emitted generic over the
+//! scalar `T: tilde::Real`, with each `sample!`, `deterministic!` and `factor!` rewritten
+//! into a call on the evaluation context. See the `tilde` crate for the user guide.
+//!
+//! The pipeline is `parse` (syn → [`ast::Model`], site macros replaced by placeholders),
+//! `check` (every validation, all errors collected), then `expand` (quote only).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use proc_macro::TokenStream;
+
+mod ast;
+mod check;
+mod expand;
+mod parse;
+
+/// Turns a function into a probabilistic model. See the `tilde` crate's documentation.
+#[proc_macro_attribute]
+pub fn model(args: TokenStream, input: TokenStream) -> TokenStream {
+    let args = proc_macro2::TokenStream::from(args);
+    let input = proc_macro2::TokenStream::from(input);
+    parse::parse(args, input)
+        .map(|model| {
+            let checked = check::check(&model);
+            expand::expand(&model, checked)
+        })
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+fn outside(name: &str) -> TokenStream {
+    let message = format!(
+        "`{name}!` can only be used directly inside a `#[model]` function \
+         (not in a nested fn, or inside another macro's arguments)"
+    );
+    syn::Error::new(proc_macro2::Span::call_site(), message).into_compile_error().into()
+}
+
+/// A random-variable site: `sample!("name", dist)` or `sample!("name", dist, obs = y)`.
+///
+/// Only meaningful inside a `#[model]` function, which rewrites it; anywhere else it is
+/// a compile error.
+#[proc_macro]
+pub fn sample(_input: TokenStream) -> TokenStream {
+    outside("sample")
+}
+
+/// A derived quantity recorded in every draw: `deterministic!("name", expr)`.
+///
+/// Only meaningful inside a `#[model]` function; anywhere else it is a compile error.
+#[proc_macro]
+pub fn deterministic(_input: TokenStream) -> TokenStream {
+    outside("deterministic")
+}
+
+/// A term added to the log-density: `factor!("name", expr)`.
+///
+/// Only meaningful inside a `#[model]` function; anywhere else it is a compile error.
+#[proc_macro]
+pub fn factor(_input: TokenStream) -> TokenStream {
+    outside("factor")
+}

@@ -1,0 +1,3 @@
+//! MCMC for tilde models.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]

@@ -1,0 +1,93 @@
+//! # tilde — Bayesian inference as a Rust library
+//!
+//! Write a model as an ordinary Rust function marked [`#[model]`](model), with
+//! [`sample!`] sites. The macro turns it, at compile time, into a struct with an
+//! unconstrained log-density and its gradient, which samplers and variational guides
+//! run on.
+//!
+//! ```
+//! use tilde::prelude::*;
+//!
+//! #[model]
+//! fn eight_schools(y: &[f64], sigma: &[f64]) {
+//!     let j = y.len();
+//!     let mu = sample!("mu", Normal::new(0.0, 5.0));
+//!     let tau = sample!("tau", HalfCauchy::new(5.0));
+//!     let theta_raw = sample!("theta_raw", Normal::new(0.0, 1.0).iid(j));
+//!     for i in 0..j {
+//!         let theta = deterministic!("theta[{i}]", mu + tau * theta_raw[i]);
+//!         sample!("y[{i}]", Normal::new(theta, sigma[i]), obs = y[i]);
+//!     }
+//! }
+//!
+//! let y = [28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0];
+//! let sigma = [15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0];
+//! let model = eight_schools(&y, &sigma);      // struct EightSchools<'a>
+//! assert_eq!(model.dim(), 10);                // mu, log(tau), 8 × theta_raw
+//! model.check()?;                             // data faults, if any
+//!
+//! let x = vec![0.1; model.dim()];
+//! let mut grad = vec![0.0; model.dim()];
+//! let lp = model.logp_and_grad(&x, &mut grad);
+//! assert_eq!(lp, model.logp(&x));
+//! let draw = model.constrain(&x);
+//! assert_eq!(draw.get("tau"), Some(0.1f64.exp()));
+//! # Ok::<(), tilde::Error>(())
+//! ```
+//!
+//! ## The model body
+//! - The function's arguments are its data; the struct holds them (borrowed arguments
+//!   keep their lifetime) and the constructor has the function's name.
+//! - The body is re-emitted generic over a scalar `T: Real` (`T` can be named in the
+//!   body), so the same code computes values and gradients. Parameters are `T`; data
+//!   stays `f64`, and the two mix freely: `mu + tau * theta_raw[i]`, `y[i] - mu`,
+//!   `2.0 * x`, `Normal::new(theta, sigma[i])`.
+//! - `sample!("name", dist)` is a latent site: it returns the constrained value (a `T`,
+//!   or a `&[T]` for `dist.iid(n)`). The support picks a Stan-style bijector and its
+//!   log-Jacobian is added.
+//! - `sample!("name", dist, obs = value)` adds the log-density of data: a number for a
+//!   scalar distribution, a slice (`&[f64]`, `&Vec<f64>`, integers too) for `.iid(n)`.
+//! - `deterministic!("name", expr)` records `expr` in every draw and returns it.
+//! - `factor!("name", expr)` adds `expr` to the log-density (Stan's `target +=`).
+//! - Inside a `for` loop a site's name interpolates the loop variable: `"y[{i}]"`.
+//!   Names are only formatted for layouts, draws and messages, never in `logp`.
+//! - Site macros cannot sit inside closures (write a `for` loop), and the body returns
+//!   nothing.
+//!
+//! Parameters outside a distribution's valid range make the log-density `-∞` (the
+//! samplers reject the point); bad data gives a [`Error`] from [`Model::check`].
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub use tilde_core::distributions;
+pub use tilde_core::{
+    Bijector, Continuous, Distribution, Draw, Error,
+    Iid, Layout,
+    LogDensity, Model, Normal, ParamError, Real, Result, Shape, SiteInfo,
+    SiteKind, SiteLogp, Support,
+};
+pub use tilde_core::special;
+pub use tilde_macros::{deterministic, factor, model, sample};
+
+/// Gradient engines.
+pub mod autodiff {
+    pub use tilde_autodiff::*;
+}
+
+/// Everything a model file needs: `use tilde::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        Distribution, LogDensity, Model, Normal, Real,
+        deterministic, factor, model, sample,
+    };
+}
+
+/// What `#[model]` expands to. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use tilde_autodiff::logp_and_grad;
+    pub use tilde_core::context::{
+        Ctx, Stop, check, constrain, constrain_into, discover, logp, logp_breakdown, try_logp,
+    };
+    pub use tilde_core::{F64Ops, ModelBody, ModelState};
+}
