@@ -60,14 +60,24 @@
 #![deny(missing_docs)]
 
 pub use tilde_core::distributions;
-pub use tilde_core::{
-    Bijector, Continuous, Distribution, Draw, Error,
-    Iid, Layout,
-    LogDensity, Model, Normal, ParamError, Real, Result, Shape, SiteInfo,
-    SiteKind, SiteLogp, Support,
-};
 pub use tilde_core::special;
+pub use tilde_core::{
+    Bernoulli, Beta, Bijector, Binomial, Cauchy, Continuous, Distribution, Draw, Error,
+    Exponential, Gamma, HalfCauchy, HalfNormal, Iid, InverseGamma, Laplace, Layout, LogDensity,
+    LogNormal, Model, Normal, ParamError, Poisson, Real, Result, Shape, SiteInfo, SiteKind,
+    SiteLogp, StudentT, Support, Uniform,
+};
 pub use tilde_macros::{deterministic, factor, model, sample};
+
+pub use tilde_samplers::{
+    Hmc, HmcInfo, HmcParams, HmcState, Init, Kernel, Mcmc, Metric, Nuts, Posterior, SampleStats,
+    Summary, SummaryRow, Unconstrained,
+};
+
+/// MCMC kernels, adaptation and diagnostics.
+pub mod samplers {
+    pub use tilde_samplers::*;
+}
 
 /// Gradient engines.
 pub mod autodiff {
@@ -77,9 +87,11 @@ pub mod autodiff {
 /// Everything a model file needs: `use tilde::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Distribution, LogDensity, Model, Normal, Real,
-        deterministic, factor, model, sample,
+        Bernoulli, Beta, Binomial, Cauchy, Distribution, Exponential, Gamma, HalfCauchy,
+        HalfNormal, InverseGamma, Laplace, LogDensity, LogNormal, Model, Normal, Poisson, Real,
+        StudentT, Uniform, deterministic, factor, model, sample,
     };
+    pub use crate::{Hmc, Init, Mcmc, Nuts};
 }
 
 /// What `#[model]` expands to. Not a public API.
@@ -87,7 +99,9 @@ pub mod prelude {
 pub mod __private {
     pub use tilde_autodiff::logp_and_grad;
     pub use tilde_core::context::{
-        Ctx, Stop, check, constrain, constrain_into, discover, logp, logp_breakdown, try_logp,
+        Ctx, Stop, check, constrain, constrain_into, discover, draw_prior, logp, logp_breakdown,
+        try_logp,
     };
+    pub use tilde_core::rand::Rng;
     pub use tilde_core::{F64Ops, ModelBody, ModelState};
 }

@@ -3,9 +3,7 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::iter::Sum;
-use std::ops::{
-    Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign,
-};
+use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 use std::thread::LocalKey;
 
 use num_dual::{DualNum, DualSVec64};
@@ -218,7 +216,13 @@ impl<const N: usize> Real for Fwd<N> {
     }
     #[inline]
     fn abs(self) -> Self {
-        if self.0.re < 0.0 { -self } else if self.0.re > 0.0 { self } else { self.chain(0.0, 0.0) }
+        if self.0.re < 0.0 {
+            -self
+        } else if self.0.re > 0.0 {
+            self
+        } else {
+            self.chain(0.0, 0.0)
+        }
     }
     #[inline]
     fn recip(self) -> Self {
@@ -237,12 +241,18 @@ impl<const N: usize> Real for Fwd<N> {
     #[inline]
     fn erf(self) -> Self {
         let x = self.0.re;
-        self.chain(Real::erf(x), std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp())
+        self.chain(
+            Real::erf(x),
+            std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp(),
+        )
     }
     #[inline]
     fn erfc(self) -> Self {
         let x = self.0.re;
-        self.chain(Real::erfc(x), -std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp())
+        self.chain(
+            Real::erfc(x),
+            -std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp(),
+        )
     }
     #[inline]
     fn log1p_exp(self) -> Self {
@@ -290,8 +300,18 @@ widths!(4, 8, 16);
 /// When `x` or `grad` do not have the model's dimension.
 pub fn logp_and_grad<M: ModelBody + ?Sized>(model: &M, x: &[f64], grad: &mut [f64]) -> f64 {
     let dim = model.state().layout.dim();
-    assert_eq!(x.len(), dim, "logp_and_grad: x has length {}, the model's dimension is {dim}", x.len());
-    assert_eq!(grad.len(), dim, "logp_and_grad: grad has length {}, the model's dimension is {dim}", grad.len());
+    assert_eq!(
+        x.len(),
+        dim,
+        "logp_and_grad: x has length {}, the model's dimension is {dim}",
+        x.len()
+    );
+    assert_eq!(
+        grad.len(),
+        dim,
+        "logp_and_grad: grad has length {}, the model's dimension is {dim}",
+        grad.len()
+    );
     match dim {
         0 => tilde_core::context::logp(model, x),
         1..=4 => passes::<M, Fwd<4>>(model, x, grad),
@@ -300,7 +320,11 @@ pub fn logp_and_grad<M: ModelBody + ?Sized>(model: &M, x: &[f64], grad: &mut [f6
     }
 }
 
-fn passes<M: ModelBody + ?Sized, D: Width + GradientOf>(model: &M, x: &[f64], grad: &mut [f64]) -> f64
+fn passes<M: ModelBody + ?Sized, D: Width + GradientOf>(
+    model: &M,
+    x: &[f64],
+    grad: &mut [f64],
+) -> f64
 where
     f64: tilde_core::F64Ops<D>,
 {

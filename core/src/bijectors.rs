@@ -94,6 +94,18 @@ impl<T: Real> Bijector<T> {
         self.forward_and_ln_jac(y).1
     }
 
+    /// The bijector with its bounds as plain numbers.
+    pub fn to_f64(&self) -> Bijector<f64> {
+        match *self {
+            Bijector::Identity => Bijector::Identity,
+            Bijector::Exp => Bijector::Exp,
+            Bijector::LowerBound(a) => Bijector::LowerBound(a.value()),
+            Bijector::UpperBound(b) => Bijector::UpperBound(b.value()),
+            Bijector::Logistic => Bijector::Logistic,
+            Bijector::Interval(a, b) => Bijector::Interval(a.value(), b.value()),
+        }
+    }
+
     /// The unconstrained value `y = f⁻¹(x)`. A value outside the support gives NaN or ±∞.
     pub fn inverse(&self, x: T) -> T {
         match *self {

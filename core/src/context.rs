@@ -14,6 +14,8 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::thread::LocalKey;
 
+use rand::Rng;
+
 use crate::bijectors::Bijector;
 use crate::distributions::{Continuous, Distribution, Iid, ObsScalar, ObsVector};
 use crate::error::{Error, Result};
@@ -48,6 +50,7 @@ pub struct Ctx<'x, T> {
     work: &'x mut [T],
     target: T,
     trace: Option<&'x mut Trace>,
+    prior: Option<&'x mut dyn Rng>,
 }
 
 /// The record of one traced evaluation.
@@ -61,6 +64,8 @@ pub struct Trace {
     values: Vec<f64>,
     faults: Vec<Error>,
     seen: HashSet<String>,
+    /// The unconstrained values of a prior draw.
+    unconstrained: Vec<f64>,
 }
 
 #[derive(Debug)]
@@ -73,7 +78,11 @@ struct TracedSite {
 
 impl Trace {
     fn new(detailed: bool, discovering: bool) -> Self {
-        Trace { detailed, discovering, ..Trace::default() }
+        Trace {
+            detailed,
+            discovering,
+            ..Trace::default()
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -96,36 +105,82 @@ impl Trace {
         }
         let name = name();
         if self.discovering && !self.seen.insert(name.clone()) {
-            self.faults.push(Error::DuplicateSite { name: name.clone() });
+            self.faults
+                .push(Error::DuplicateSite { name: name.clone() });
         }
         self.sites.push(TracedSite {
-            info: SiteInfo { name, kind, shape, support, offset },
+            info: SiteInfo {
+                name,
+                kind,
+                shape,
+                support,
+                offset,
+            },
             log_density,
             ln_jacobian,
             values: values.to_vec(),
         });
     }
 
-    fn check_obs(&mut self, name: &dyn Fn() -> String, support: Support<f64>, x: f64, index: Option<usize>) {
+    fn check_obs(
+        &mut self,
+        name: &dyn Fn() -> String,
+        support: Support<f64>,
+        x: f64,
+        index: Option<usize>,
+    ) {
         if !self.discovering {
             return;
         }
         if !x.is_finite() {
-            self.faults.push(Error::NonFiniteData { site: name(), index, value: x });
+            self.faults.push(Error::NonFiniteData {
+                site: name(),
+                index,
+                value: x,
+            });
         } else if support.is_discrete() && !support.contains(x) {
             let expected = match support {
                 Support::Boolean => "0 or 1",
                 Support::IntegersUpTo(_) => "an integer between 0 and the number of trials",
                 _ => "a non-negative integer",
             };
-            self.faults.push(Error::InvalidObservation { site: name(), index, value: x, expected });
+            self.faults.push(Error::InvalidObservation {
+                site: name(),
+                index,
+                value: x,
+                expected,
+            });
         }
     }
 }
 
 impl<'x, T: Real> Ctx<'x, T> {
     fn new(x: &'x [T], work: &'x mut [T], trace: Option<&'x mut Trace>) -> Self {
-        Ctx { x, pos: 0, work, target: T::from(0.0), trace }
+        Ctx {
+            x,
+            pos: 0,
+            work,
+            target: T::from(0.0),
+            trace,
+            prior: None,
+        }
+    }
+
+    /// In a prior draw, the value of a latent site drawn from its distribution, and the
+    /// unconstrained value that maps to it (recorded in the trace).
+    #[inline]
+    fn prior_value<D: Distribution<Scalar = T>>(
+        &mut self,
+        dist: &D,
+        bijector: &Bijector<T>,
+    ) -> Option<T> {
+        let rng = self.prior.as_deref_mut()?;
+        let v = rand::distr::Distribution::sample(dist, rng);
+        let y = Bijector::inverse(&bijector.to_f64(), v);
+        if let Some(trace) = self.trace.as_deref_mut() {
+            trace.unconstrained.push(y);
+        }
+        Some(T::from(y))
     }
 
     /// The running log-density.
@@ -164,7 +219,16 @@ impl<'x, T: Real> Ctx<'x, T> {
         if let Some(trace) = self.trace.as_deref_mut() {
             let mut values = Vec::new();
             value.write(&mut values);
-            trace.record(&name, SiteKind::Deterministic, value.shape(), None, None, &values, 0.0, 0.0);
+            trace.record(
+                &name,
+                SiteKind::Deterministic,
+                value.shape(),
+                None,
+                None,
+                &values,
+                0.0,
+                0.0,
+            );
         }
         Ok(())
     }
@@ -175,7 +239,16 @@ impl<'x, T: Real> Ctx<'x, T> {
         let value = value.into();
         self.target += value;
         if let Some(trace) = self.trace.as_deref_mut() {
-            trace.record(&name, SiteKind::Factor, Shape::Scalar, None, None, &[], value.value(), 0.0);
+            trace.record(
+                &name,
+                SiteKind::Factor,
+                Shape::Scalar,
+                None,
+                None,
+                &[],
+                value.value(),
+                0.0,
+            );
         }
         Ok(())
     }
@@ -209,7 +282,11 @@ impl<'x, T: Real> Ctx<'x, T> {
         if self.trace.as_ref().is_some_and(|t| t.discovering) {
             Stop(StopReason::Grow)
         } else {
-            Stop::fault(Error::LayoutChanged { expected: self.x.len(), found, site: Some(name()) })
+            Stop::fault(Error::LayoutChanged {
+                expected: self.x.len(),
+                found,
+                site: Some(name()),
+            })
         }
     }
 }
@@ -249,7 +326,12 @@ pub trait Observe<V> {
     ///
     /// # Errors
     /// A [`Stop`] when a vector observation's length differs from the site's.
-    fn observe(self, ctx: &mut Ctx<'_, Self::Scalar>, name: &dyn Fn() -> String, value: V) -> Result<(), Stop>;
+    fn observe(
+        self,
+        ctx: &mut Ctx<'_, Self::Scalar>,
+        name: &dyn Fn() -> String,
+        value: V,
+    ) -> Result<(), Stop>;
 }
 
 #[inline]
@@ -262,15 +344,33 @@ impl<D: Continuous> Latent for D {
     type Value<'x> = D::Scalar;
 
     #[inline]
-    fn sample<'x>(self, ctx: &mut Ctx<'x, D::Scalar>, name: &dyn Fn() -> String) -> Result<D::Scalar, Stop> {
+    fn sample<'x>(
+        self,
+        ctx: &mut Ctx<'x, D::Scalar>,
+        name: &dyn Fn() -> String,
+    ) -> Result<D::Scalar, Stop> {
         let (offset, ys) = ctx.read(1, name)?;
-        let (value, ln_jac) = bijector_of(&self).forward_and_ln_jac(ys[0]);
+        let bijector = bijector_of(&self);
+        let y = match ctx.prior_value(&self, &bijector) {
+            Some(y) => y,
+            None => ys[0],
+        };
+        let (value, ln_jac) = bijector.forward_and_ln_jac(y);
         let lp = self.ln_pdf(value);
         ctx.target += lp + ln_jac;
         if let Some(trace) = ctx.trace.as_deref_mut() {
             let support = Some(self.support().to_f64());
             let (v, l, j) = (value.value(), lp.value(), ln_jac.value());
-            trace.record(name, SiteKind::Latent, Shape::Scalar, support, Some(offset), &[v], l, j);
+            trace.record(
+                name,
+                SiteKind::Latent,
+                Shape::Scalar,
+                support,
+                Some(offset),
+                &[v],
+                l,
+                j,
+            );
         }
         Ok(value)
     }
@@ -281,7 +381,11 @@ impl<D: Continuous> Latent for Iid<D> {
     type Value<'x> = &'x [D::Scalar];
 
     #[inline]
-    fn sample<'x>(self, ctx: &mut Ctx<'x, D::Scalar>, name: &dyn Fn() -> String) -> Result<&'x [D::Scalar], Stop> {
+    fn sample<'x>(
+        self,
+        ctx: &mut Ctx<'x, D::Scalar>,
+        name: &dyn Fn() -> String,
+    ) -> Result<&'x [D::Scalar], Stop> {
         let n = self.len();
         let (offset, ys) = ctx.read(n, name)?;
         let out = ctx.take_work(n, name)?;
@@ -290,6 +394,7 @@ impl<D: Continuous> Latent for Iid<D> {
         let mut lp = D::Scalar::from(0.0);
         let mut ln_jac = D::Scalar::from(0.0);
         for (slot, &y) in out.iter_mut().zip(ys) {
+            let y = ctx.prior_value(dist, &bijector).unwrap_or(y);
             let (value, j) = bijector.forward_and_ln_jac(y);
             *slot = value;
             ln_jac += j;
@@ -300,7 +405,16 @@ impl<D: Continuous> Latent for Iid<D> {
             let values: Vec<f64> = out.iter().map(|v| v.value()).collect();
             let support = Some(dist.support().to_f64());
             let (l, j) = (lp.value(), ln_jac.value());
-            trace.record(name, SiteKind::Latent, Shape::Vector(n), support, Some(offset), &values, l, j);
+            trace.record(
+                name,
+                SiteKind::Latent,
+                Shape::Vector(n),
+                support,
+                Some(offset),
+                &values,
+                l,
+                j,
+            );
         }
         Ok(out)
     }
@@ -310,14 +424,28 @@ impl<D: Distribution, E: ObsScalar> Observe<E> for D {
     type Scalar = D::Scalar;
 
     #[inline]
-    fn observe(self, ctx: &mut Ctx<'_, D::Scalar>, name: &dyn Fn() -> String, value: E) -> Result<(), Stop> {
+    fn observe(
+        self,
+        ctx: &mut Ctx<'_, D::Scalar>,
+        name: &dyn Fn() -> String,
+        value: E,
+    ) -> Result<(), Stop> {
         let x = value.to_f64();
         let lp = self.ln_pdf_obs(x);
         ctx.target += lp;
         if let Some(trace) = ctx.trace.as_deref_mut() {
             let support = self.support().to_f64();
             trace.check_obs(name, support, x, None);
-            trace.record(name, SiteKind::Observed, Shape::Scalar, Some(support), None, &[x], lp.value(), 0.0);
+            trace.record(
+                name,
+                SiteKind::Observed,
+                Shape::Scalar,
+                Some(support),
+                None,
+                &[x],
+                lp.value(),
+                0.0,
+            );
         }
         Ok(())
     }
@@ -327,10 +455,19 @@ impl<D: Distribution, V: ObsVector> Observe<V> for Iid<D> {
     type Scalar = D::Scalar;
 
     #[inline]
-    fn observe(self, ctx: &mut Ctx<'_, D::Scalar>, name: &dyn Fn() -> String, value: V) -> Result<(), Stop> {
+    fn observe(
+        self,
+        ctx: &mut Ctx<'_, D::Scalar>,
+        name: &dyn Fn() -> String,
+        value: V,
+    ) -> Result<(), Stop> {
         let n = self.len();
         if value.len() != n {
-            let fault = Error::ObsLength { site: name(), expected: n, found: value.len() };
+            let fault = Error::ObsLength {
+                site: name(),
+                expected: n,
+                found: value.len(),
+            };
             return match ctx.trace.as_deref_mut() {
                 Some(trace) => {
                     if trace.discovering {
@@ -353,7 +490,16 @@ impl<D: Distribution, V: ObsVector> Observe<V> for Iid<D> {
             for (i, &x) in xs.iter().enumerate() {
                 trace.check_obs(name, support, x, Some(i));
             }
-            trace.record(name, SiteKind::Observed, Shape::Vector(n), Some(support), None, &xs, lp.value(), 0.0);
+            trace.record(
+                name,
+                SiteKind::Observed,
+                Shape::Vector(n),
+                Some(support),
+                None,
+                &xs,
+                lp.value(),
+                0.0,
+            );
         }
         Ok(())
     }
@@ -474,8 +620,17 @@ where
 /// When `x.len()` differs from the model's dimension (a caller-contract mismatch).
 pub fn logp<M: ModelBody + ?Sized>(model: &M, x: &[f64]) -> f64 {
     let layout = &model.state().layout;
-    assert_eq!(x.len(), layout.dim(), "logp: x has length {}, the model's dimension is {}", x.len(), layout.dim());
-    with_scratch(&WORK_F64, layout.work_len(), 0.0, |work| eval(model, x, work)).unwrap_or(f64::NEG_INFINITY)
+    assert_eq!(
+        x.len(),
+        layout.dim(),
+        "logp: x has length {}, the model's dimension is {}",
+        x.len(),
+        layout.dim()
+    );
+    with_scratch(&WORK_F64, layout.work_len(), 0.0, |work| {
+        eval(model, x, work)
+    })
+    .unwrap_or(f64::NEG_INFINITY)
 }
 
 /// The log-density at `x`, or the fault that stopped it.
@@ -485,9 +640,14 @@ pub fn logp<M: ModelBody + ?Sized>(model: &M, x: &[f64]) -> f64 {
 pub fn try_logp<M: ModelBody + ?Sized>(model: &M, x: &[f64]) -> Result<f64> {
     let layout = &model.state().layout;
     if x.len() != layout.dim() {
-        return Err(Error::DimensionMismatch { expected: layout.dim(), found: x.len() });
+        return Err(Error::DimensionMismatch {
+            expected: layout.dim(),
+            found: x.len(),
+        });
     }
-    with_scratch(&WORK_F64, layout.work_len(), 0.0, |work| eval(model, x, work))
+    with_scratch(&WORK_F64, layout.work_len(), 0.0, |work| {
+        eval(model, x, work)
+    })
 }
 
 /// Runs the body once at `x` recording every site.
@@ -498,7 +658,11 @@ fn trace<M: ModelBody + ?Sized>(model: &M, x: &[f64], detailed: bool) -> (Trace,
         let mut ctx = Ctx::new(x, &mut work, Some(&mut trace));
         match model.body(&mut ctx) {
             Ok(()) if ctx.pos == x.len() => None,
-            Ok(()) => Some(Error::LayoutChanged { expected: x.len(), found: ctx.pos, site: None }),
+            Ok(()) => Some(Error::LayoutChanged {
+                expected: x.len(),
+                found: ctx.pos,
+                site: None,
+            }),
             Err(Stop(StopReason::Fault(e))) => Some(*e),
             Err(Stop(StopReason::Grow)) => unreachable!("only layout discovery grows"),
         }
@@ -530,7 +694,32 @@ pub fn discover<M: ModelBody + ?Sized>(model: &M) -> ModelState {
         let sites: Vec<SiteInfo> = trace.sites.into_iter().map(|s| s.info).collect();
         let layout = Layout::new(sites, capacity - work_left);
         debug_assert_eq!(layout.dim(), pos);
-        return ModelState { layout, faults: trace.faults };
+        return ModelState {
+            layout,
+            faults: trace.faults,
+        };
+    }
+}
+
+/// An unconstrained point drawn from the prior: every latent site drawn from its
+/// distribution (given the sites before it) and mapped back through its bijector.
+///
+/// # Errors
+/// A structural fault of the model (see [`Error::LayoutChanged`]).
+pub fn draw_prior<M: ModelBody + ?Sized>(model: &M, rng: &mut dyn Rng) -> Result<Vec<f64>> {
+    let layout = &model.state().layout;
+    let x = vec![0.0; layout.dim()];
+    let mut work = vec![0.0; layout.work_len()];
+    let mut trace = Trace::new(false, false);
+    let outcome = {
+        let mut ctx = Ctx::new(&x, &mut work, Some(&mut trace));
+        ctx.prior = Some(rng);
+        model.body(&mut ctx)
+    };
+    match outcome {
+        Ok(()) => Ok(trace.unconstrained),
+        Err(Stop(StopReason::Fault(e))) => Err(*e),
+        Err(Stop(StopReason::Grow)) => unreachable!("only layout discovery grows"),
     }
 }
 
@@ -551,7 +740,13 @@ pub fn constrain<M: ModelBody + ?Sized>(model: &M, x: &[f64]) -> Draw {
 /// When `x.len()` differs from the model's dimension.
 pub fn constrain_into<M: ModelBody + ?Sized>(model: &M, x: &[f64], out: &mut Vec<f64>) {
     let layout = &model.state().layout;
-    assert_eq!(x.len(), layout.dim(), "constrain: x has length {}, the model's dimension is {}", x.len(), layout.dim());
+    assert_eq!(
+        x.len(),
+        layout.dim(),
+        "constrain: x has length {}, the model's dimension is {}",
+        x.len(),
+        layout.dim()
+    );
     let (trace, _) = trace(model, x, false);
     out.clear();
     out.extend_from_slice(&trace.values);
@@ -565,7 +760,13 @@ pub fn constrain_into<M: ModelBody + ?Sized>(model: &M, x: &[f64], out: &mut Vec
 /// When `x.len()` differs from the model's dimension.
 pub fn logp_breakdown<M: ModelBody + ?Sized>(model: &M, x: &[f64]) -> Vec<SiteLogp> {
     let layout = &model.state().layout;
-    assert_eq!(x.len(), layout.dim(), "logp_breakdown: x has length {}, the model's dimension is {}", x.len(), layout.dim());
+    assert_eq!(
+        x.len(),
+        layout.dim(),
+        "logp_breakdown: x has length {}, the model's dimension is {}",
+        x.len(),
+        layout.dim()
+    );
     let (trace, fault) = trace(model, x, true);
     let mut out: Vec<SiteLogp> = trace
         .sites

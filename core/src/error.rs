@@ -48,7 +48,9 @@ pub enum Error {
         found: usize,
     },
     /// Two sites produced the same name.
-    #[error("site name `{name}` is used twice; site names must be unique (interpolate the loop variable: `\"x[{{i}}]\"`)")]
+    #[error(
+        "site name `{name}` is used twice; site names must be unique (interpolate the loop variable: `\"x[{{i}}]\"`)"
+    )]
     DuplicateSite {
         /// The repeated name.
         name: String,
@@ -83,6 +85,20 @@ pub enum Error {
         /// The names that exist.
         known: Vec<String>,
     },
+    /// No starting point with a finite log-density and gradient was found.
+    #[error(
+        "initialisation failed after {tries} tries: {reason}; \
+         give initial values, or check the priors' supports and the data"
+    )]
+    InitFailed {
+        /// How many candidate points were tried.
+        tries: usize,
+        /// What was not finite at the last candidate: the site, its value and support.
+        reason: String,
+    },
+    /// A sampler or driver setting that cannot work.
+    #[error("invalid setting: {0}")]
+    InvalidConfig(String),
     /// An invalid distribution or algorithm parameter.
     #[error(transparent)]
     Param(#[from] ParamError),
@@ -93,7 +109,9 @@ fn index_note(index: Option<usize>) -> String {
 }
 
 fn site_note(site: &Option<String>) -> String {
-    site.as_ref().map(|s| format!(" (at site `{s}`)")).unwrap_or_default()
+    site.as_ref()
+        .map(|s| format!(" (at site `{s}`)"))
+        .unwrap_or_default()
 }
 
 /// A distribution parameter outside its valid range, from a `try_new` constructor.
@@ -120,7 +138,9 @@ impl ParamError {
 
     /// Checks that `value` is positive and finite.
     pub fn check_positive<T: Real>(name: &'static str, value: T) -> Result<(), ParamError> {
-        Self::require(name, "positive and finite", value, |v| v > 0.0 && v.is_finite())
+        Self::require(name, "positive and finite", value, |v| {
+            v > 0.0 && v.is_finite()
+        })
     }
 
     /// Checks that `value` lies in `[0, 1]`.
@@ -139,7 +159,11 @@ impl ParamError {
         if ok(v) {
             Ok(())
         } else {
-            Err(ParamError::Invalid { name, requirement, value: v })
+            Err(ParamError::Invalid {
+                name,
+                requirement,
+                value: v,
+            })
         }
     }
 }

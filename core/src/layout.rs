@@ -88,7 +88,12 @@ impl Layout {
             .filter(|s| matches!(s.kind, SiteKind::Latent | SiteKind::Deterministic))
             .flat_map(SiteInfo::component_names)
             .collect();
-        Layout { sites, dim, work_len, columns }
+        Layout {
+            sites,
+            dim,
+            work_len,
+            columns,
+        }
     }
 
     /// The length of the unconstrained parameter vector.

@@ -19,9 +19,14 @@ mod support;
 
 pub use bijectors::Bijector;
 pub use context::{Ctx, Latent, Observe, Record, Stop};
-pub use distributions::{Continuous, Distribution, Iid, Normal, ObsScalar, ObsVector};
+pub use distributions::{
+    Bernoulli, Beta, Binomial, Cauchy, Continuous, Distribution, Exponential, Gamma, HalfCauchy,
+    HalfNormal, Iid, InverseGamma, Laplace, LogNormal, Normal, ObsScalar, ObsVector, Poisson,
+    StudentT, Uniform,
+};
 pub use error::{Error, ParamError, Result};
 pub use layout::{Layout, Shape, SiteInfo, SiteKind};
 pub use model::{Draw, LogDensity, Model, ModelBody, ModelState, SiteLogp};
+pub use rand;
 pub use real::{F64Ops, Real};
 pub use support::Support;

@@ -76,6 +76,19 @@ pub trait Model: LogDensity {
     /// [`Error::LayoutChanged`], [`Error::ObsLength`] or [`Error::DimensionMismatch`].
     fn try_logp(&self, x: &[f64]) -> Result<f64>;
 
+    /// An unconstrained point drawn from the prior (each latent site from its
+    /// distribution, given the sites before it). Initialisation strategies use it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a model that cannot simulate (the default), or a
+    /// structural fault of the model.
+    fn draw_prior(&self, rng: &mut dyn rand::Rng) -> Result<Vec<f64>> {
+        let _ = rng;
+        Err(Error::InvalidConfig(
+            "this model cannot draw from its prior".into(),
+        ))
+    }
+
     /// Writes the values of [`Layout::column_names`] at `x` into `out` (cleared first):
     /// what a sampler stores per draw. NaN fills what a faulty evaluation did not reach.
     fn constrain_into(&self, x: &[f64], out: &mut Vec<f64>) {
@@ -104,7 +117,10 @@ impl Draw {
 
     /// The value of one scalar component (`"mu"`, `"theta[3]"`).
     pub fn get(&self, name: &str) -> Option<f64> {
-        self.names.iter().position(|n| n == name).map(|i| self.values[i])
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| self.values[i])
     }
 
     /// The component names.

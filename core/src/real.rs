@@ -2,9 +2,7 @@
 
 use std::fmt::Debug;
 use std::iter::Sum;
-use std::ops::{
-    Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign,
-};
+use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
 use crate::special;
 
@@ -114,7 +112,11 @@ pub trait Real:
     }
     /// `ln(e^x + e^y)`, without overflow.
     fn log_sum_exp(self, other: Self) -> Self {
-        let (hi, lo) = if self >= other { (self, other) } else { (other, self) };
+        let (hi, lo) = if self >= other {
+            (self, other)
+        } else {
+            (other, self)
+        };
         if hi.value() == f64::NEG_INFINITY {
             return hi;
         }

@@ -43,7 +43,9 @@ pub fn digamma(x: f64) -> f64 {
                         * (1.0 / 252.0
                             - inv2
                                 * (1.0 / 240.0
-                                    - inv2 * (1.0 / 132.0 - inv2 * (691.0 / 32760.0 - inv2 / 12.0))))));
+                                    - inv2
+                                        * (1.0 / 132.0
+                                            - inv2 * (691.0 / 32760.0 - inv2 / 12.0))))));
     acc + x.ln() - 0.5 * inv - series
 }
 
@@ -74,7 +76,9 @@ pub fn trigamma(x: f64) -> f64 {
         * (1.0 / 6.0
             - inv2
                 * (1.0 / 30.0
-                    - inv2 * (1.0 / 42.0 - inv2 * (1.0 / 30.0 - inv2 * (5.0 / 66.0 - inv2 * 691.0 / 2730.0)))));
+                    - inv2
+                        * (1.0 / 42.0
+                            - inv2 * (1.0 / 30.0 - inv2 * (5.0 / 66.0 - inv2 * 691.0 / 2730.0)))));
     acc + inv + 0.5 * inv2 + series
 }
 
@@ -106,7 +110,10 @@ mod tests {
         for &x in &[0.3, 1.7, 4.2, 12.5, -1.3] {
             let h = 1e-5;
             let fd = (digamma(x + h) - digamma(x - h)) / (2.0 * h);
-            assert!((trigamma(x) - fd).abs() < 1e-7 * trigamma(x).abs().max(1.0), "x = {x}");
+            assert!(
+                (trigamma(x) - fd).abs() < 1e-7 * trigamma(x).abs().max(1.0),
+                "x = {x}"
+            );
         }
     }
 

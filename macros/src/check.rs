@@ -20,21 +20,32 @@ pub fn check(model: &Model) -> Checked {
     let mut errors: Vec<syn::Error> = model.errors.clone();
     let bad_signature = check_signature(model, &mut errors);
     check_sites(model, &mut errors);
-    Checked { errors, bad_signature }
+    Checked {
+        errors,
+        bad_signature,
+    }
 }
 
 fn check_signature(model: &Model, errors: &mut Vec<syn::Error>) -> bool {
     let sig = &model.original.sig;
     let before = errors.len();
-    let mut error = |span: proc_macro2::Span, message: &str| errors.push(syn::Error::new(span, message));
+    let mut errors_spanned = Vec::new();
+    let mut error =
+        |span: proc_macro2::Span, message: &str| errors.push(syn::Error::new(span, message));
     if let Some(t) = &sig.constness {
         error(t.span, "`#[model]` cannot be a `const fn`: remove `const`");
     }
     if let Some(t) = &sig.asyncness {
-        error(t.span, "`#[model]` cannot be an `async fn`: a log-density is evaluated synchronously; remove `async`");
+        error(
+            t.span,
+            "`#[model]` cannot be an `async fn`: a log-density is evaluated synchronously; remove `async`",
+        );
     }
     if let Some(t) = &sig.unsafety {
-        error(t.span, "`#[model]` cannot be an `unsafe fn`: remove `unsafe`");
+        error(
+            t.span,
+            "`#[model]` cannot be an `unsafe fn`: remove `unsafe`",
+        );
     }
     if let Some(abi) = &sig.abi {
         error(abi.span(), "`#[model]` cannot have an ABI: remove `extern`");
@@ -50,30 +61,37 @@ fn check_signature(model: &Model, errors: &mut Vec<syn::Error>) -> bool {
         }
     }
     if let Some(w) = &sig.generics.where_clause {
-        error(w.span(), "`#[model]` cannot have a `where` clause: take data as concrete types");
+        errors_spanned.push(syn::Error::new_spanned(
+            w,
+            "`#[model]` cannot have a `where` clause: take data as concrete types",
+        ));
     }
     if let Some(v) = &sig.variadic {
         error(v.span(), "`#[model]` cannot be variadic");
     }
-    if let ReturnType::Type(arrow, _) = &sig.output {
-        error(
-            arrow.spans[0],
+    if let ReturnType::Type(..) = &sig.output {
+        errors_spanned.push(syn::Error::new_spanned(
+            &sig.output,
             "a `#[model]` function returns nothing: remove the return type (its log-density comes from its sites)",
-        );
+        ));
     }
     for input in &sig.inputs {
         match input {
-            FnArg::Receiver(r) => error(
-                r.span(),
+            FnArg::Receiver(r) => errors_spanned.push(syn::Error::new_spanned(
+                r,
                 "`#[model]` goes on a free function, not a method: move it out of the `impl` block \
                  and pass the data as arguments",
-            ),
+            )),
             FnArg::Typed(t) => match &*t.pat {
                 Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {}
-                other => error(other.span(), "a data argument needs a plain name, such as `y: &[f64]`"),
+                other => errors_spanned.push(syn::Error::new_spanned(
+                    other,
+                    "a data argument needs a plain name, such as `y: &[f64]`",
+                )),
             },
         }
     }
+    errors.extend(errors_spanned);
     errors.len() > before
 }
 
@@ -113,7 +131,10 @@ fn check_sites(model: &Model, errors: &mut Vec<syn::Error>) {
         if site.in_closure.is_some() {
             errors.push(syn::Error::new(
                 site.name_span,
-                format!("`{}!` cannot be used inside a closure: write a `for` loop instead", site.kind.name()),
+                format!(
+                    "`{}!` cannot be used inside a closure: write a `for` loop instead",
+                    site.kind.name()
+                ),
             ));
         }
         let Some(lit) = &site.name else { continue };
@@ -125,32 +146,51 @@ fn check_sites(model: &Model, errors: &mut Vec<syn::Error>) {
                 continue;
             }
         };
-        for level in &site.loops {
-            if level.is_empty() || level.iter().any(|v| vars.contains(&v.to_string())) {
-                continue;
-            }
-            let var = &level[0];
+        let missing: Vec<String> = site
+            .loops
+            .iter()
+            .filter(|level| {
+                !level.is_empty() && !level.iter().any(|v| vars.contains(&v.to_string()))
+            })
+            .map(|level| level[0].to_string())
+            .collect();
+        if !missing.is_empty() {
             let base = name.split('[').next().unwrap_or(&name);
+            let all: Vec<String> = vars
+                .iter()
+                .chain(&missing)
+                .map(|v| format!("{{{v}}}"))
+                .collect();
             let kind = match site.kind {
                 SiteMacro::Sample if site.obs.is_none() => "a latent site",
                 _ => "a site",
             };
+            let which = missing
+                .iter()
+                .map(|v| format!("`{v}`"))
+                .collect::<Vec<_>>()
+                .join(" and ");
             errors.push(syn::Error::new_spanned(
                 lit,
                 format!(
-                    "{kind} inside a loop needs the loop variable in its name, or every iteration \
-                     reuses the name: write `\"{base}[{{{var}}}]\"`"
+                    "{kind} inside a loop needs the loop variable {which} in its name, or every \
+                     iteration reuses the name: write `\"{base}[{}]\"`",
+                    all.join(",")
                 ),
             ));
-            break;
         }
         if vars.is_empty() {
             if let Some(first) = fixed_names.get(&name) {
                 let mut e = syn::Error::new_spanned(
                     lit,
-                    format!("duplicate site name `{name}`: site names must be unique; rename one of them"),
+                    format!(
+                        "duplicate site name `{name}`: site names must be unique; rename one of them"
+                    ),
                 );
-                e.combine(syn::Error::new(*first, format!("`{name}` is first used here")));
+                e.combine(syn::Error::new(
+                    *first,
+                    format!("`{name}` is first used here"),
+                ));
                 errors.push(e);
             } else {
                 fixed_names.insert(name, lit.span());

@@ -69,14 +69,14 @@ struct Fill<'m> {
 
 impl VisitMut for Fill<'_> {
     fn visit_expr_mut(&mut self, expr: &mut Expr) {
-        if let Expr::Macro(m) = expr {
-            if let Some(site) = placeholder_index(&m.mac).and_then(|i| self.sites.get(i)) {
-                let mut code = site_code(site);
-                // the site's own arguments hold placeholders of nested sites
-                visit_mut::visit_expr_mut(self, &mut code);
-                *expr = code;
-                return;
-            }
+        if let Expr::Macro(m) = expr
+            && let Some(site) = placeholder_index(&m.mac).and_then(|i| self.sites.get(i))
+        {
+            let mut code = site_code(site);
+            // the site's own arguments hold placeholders of nested sites
+            visit_mut::visit_expr_mut(self, &mut code);
+            *expr = code;
+            return;
         }
         visit_mut::visit_expr_mut(self, expr);
     }
@@ -86,26 +86,48 @@ impl VisitMut for Fill<'_> {
 /// an empty body) so that code using the model reports no secondary errors; a signature
 /// that cannot become a struct is re-emitted as a plain function instead.
 pub fn expand(model: &Model, checked: Checked) -> TokenStream {
-    let errors: TokenStream = checked.errors.iter().map(syn::Error::to_compile_error).collect();
+    let errors: TokenStream = checked
+        .errors
+        .iter()
+        .map(syn::Error::to_compile_error)
+        .collect();
     if checked.bad_signature {
         let mut original = model.original.clone();
-        original.block = syn::parse_quote!({ ::core::unimplemented!("this `#[model]` did not compile") });
-        return quote!(#errors #original);
+        original.block = syn::parse_quote!({ ::core::panic!("this `#[model]` did not compile") });
+        return quote!(#errors #[allow(unused_variables)] #original);
     }
 
-    let Model { attrs, vis, ident, args, lifetimes, .. } = model;
+    let Model {
+        attrs,
+        vis,
+        ident,
+        args,
+        lifetimes,
+        ..
+    } = model;
     let struct_ident = upper_camel(ident);
-    let generics = if lifetimes.is_empty() { quote!() } else { quote!(<#(#lifetimes),*>) };
+    let generics = if lifetimes.is_empty() {
+        quote!()
+    } else {
+        quote!(<#(#lifetimes),*>)
+    };
     let arg_idents: Vec<&Ident> = args.iter().map(|a| &a.ident).collect();
     let arg_types: Vec<&syn::Type> = args.iter().map(|a| &a.ty).collect();
     let bindings = args.iter().map(|a| {
         let id = &a.ident;
-        if is_copied(&a.ty) { quote!(let #id = self.#id;) } else { quote!(let #id = &self.#id;) }
+        if is_copied(&a.ty) {
+            quote!(let #id = self.#id;)
+        } else {
+            quote!(let #id = &self.#id;)
+        }
     });
 
     let body = if checked.errors.is_empty() {
         let mut block = model.body.clone();
-        Fill { sites: &model.sites }.visit_block_mut(&mut block);
+        Fill {
+            sites: &model.sites,
+        }
+        .visit_block_mut(&mut block);
         let stmts = &block.stmts;
         quote!(#[allow(unreachable_code)] { #(#stmts)* })
     } else {
@@ -181,6 +203,9 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
             }
             fn try_logp(&self, x: &[f64]) -> ::tilde::Result<f64> {
                 ::tilde::__private::try_logp(self, x)
+            }
+            fn draw_prior(&self, rng: &mut dyn ::tilde::__private::Rng) -> ::tilde::Result<::std::vec::Vec<f64>> {
+                ::tilde::__private::draw_prior(self, rng)
             }
         }
     }

@@ -6,7 +6,7 @@
 //! scalar `T: tilde::Real`, with each `sample!`, `deterministic!` and `factor!` rewritten
 //! into a call on the evaluation context. See the `tilde` crate for the user guide.
 //!
-//! The pipeline is `parse` (syn → [`ast::Model`], site macros replaced by placeholders),
+//! The pipeline is `parse` (syn → `ast::Model`, site macros replaced by placeholders),
 //! `check` (every validation, all errors collected), then `expand` (quote only).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -34,10 +34,13 @@ pub fn model(args: TokenStream, input: TokenStream) -> TokenStream {
 
 fn outside(name: &str) -> TokenStream {
     let message = format!(
-        "`{name}!` can only be used directly inside a `#[model]` function \
-         (not in a nested fn, or inside another macro's arguments)"
+        "`{name}!` can only be used inside a `#[model]` function: add `#[model]` to the \
+         enclosing function (site macros in a nested fn or inside another macro's arguments \
+         are not seen by `#[model]`)"
     );
-    syn::Error::new(proc_macro2::Span::call_site(), message).into_compile_error().into()
+    syn::Error::new(proc_macro2::Span::call_site(), message)
+        .into_compile_error()
+        .into()
 }
 
 /// A random-variable site: `sample!("name", dist)` or `sample!("name", dist, obs = y)`.

@@ -16,28 +16,53 @@ pub const PLACEHOLDER: &str = "__tilde_site";
 pub fn parse(args: TokenStream, input: TokenStream) -> syn::Result<Model> {
     let mut errors = Vec::new();
     if !args.is_empty() {
-        errors.push(syn::Error::new_spanned(&args, "`#[model]` takes no arguments: write `#[model]`"));
+        errors.push(syn::Error::new_spanned(
+            &args,
+            "`#[model]` takes no arguments: write `#[model]`",
+        ));
     }
     let func: syn::ItemFn = syn::parse2(input)?;
 
-    let declared: Vec<Lifetime> = func.sig.generics.lifetimes().map(|l| l.lifetime.clone()).collect();
-    let anon_name = if declared.iter().any(|l| l.ident == "a") { "'__a" } else { "'a" };
-    let mut namer = ElidedLifetimes { name: Lifetime::new(anon_name, Span::call_site()), used: false };
+    let declared: Vec<Lifetime> = func
+        .sig
+        .generics
+        .lifetimes()
+        .map(|l| l.lifetime.clone())
+        .collect();
+    let anon_name = if declared.iter().any(|l| l.ident == "a") {
+        "'__a"
+    } else {
+        "'a"
+    };
+    let mut namer = ElidedLifetimes {
+        name: Lifetime::new(anon_name, Span::call_site()),
+        used: false,
+    };
 
     let mut args = Vec::new();
     for input in &func.sig.inputs {
         let FnArg::Typed(typed) = input else { continue };
-        let Pat::Ident(pat) = &*typed.pat else { continue };
+        let Pat::Ident(pat) = &*typed.pat else {
+            continue;
+        };
         let mut ty = (*typed.ty).clone();
         namer.visit_type_mut(&mut ty);
-        args.push(Arg { ident: pat.ident.clone(), ty });
+        args.push(Arg {
+            ident: pat.ident.clone(),
+            ty,
+        });
     }
     let mut lifetimes = declared;
     if namer.used {
         lifetimes.push(namer.name.clone());
     }
 
-    let mut rewriter = Rewriter { sites: Vec::new(), loops: Vec::new(), closure: None, errors: Vec::new() };
+    let mut rewriter = Rewriter {
+        sites: Vec::new(),
+        loops: Vec::new(),
+        closure: None,
+        errors: Vec::new(),
+    };
     let mut body = (*func.block).clone();
     rewriter.visit_block_mut(&mut body);
     errors.extend(rewriter.errors);
@@ -45,7 +70,9 @@ pub fn parse(args: TokenStream, input: TokenStream) -> syn::Result<Model> {
     let attrs = func
         .attrs
         .iter()
-        .filter(|a| a.path().is_ident("doc") || a.path().is_ident("allow") || a.path().is_ident("expect"))
+        .filter(|a| {
+            a.path().is_ident("doc") || a.path().is_ident("allow") || a.path().is_ident("expect")
+        })
         .cloned()
         .collect();
 
@@ -136,16 +163,24 @@ impl Rewriter {
         let macro_span = mac.path.span();
         let mut args = args.into_iter();
         let usage = match kind {
-            SiteMacro::Sample => "`sample!(\"name\", dist)` or `sample!(\"name\", dist, obs = value)`",
+            SiteMacro::Sample => {
+                "`sample!(\"name\", dist)` or `sample!(\"name\", dist, obs = value)`"
+            }
             SiteMacro::Deterministic => "`deterministic!(\"name\", value)`",
             SiteMacro::Factor => "`factor!(\"name\", log_density_term)`",
         };
         let Some(name_expr) = args.next() else {
-            self.errors.push(syn::Error::new(macro_span, format!("missing site name: write {usage}")));
+            self.errors.push(syn::Error::new(
+                macro_span,
+                format!("missing site name: write {usage}"),
+            ));
             return syn::parse_quote!(());
         };
         let name = match &name_expr {
-            Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.clone()),
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Some(s.clone()),
             other => {
                 self.errors.push(syn::Error::new_spanned(
                     other,
@@ -155,14 +190,24 @@ impl Rewriter {
             }
         };
         let Some(mut value) = args.next() else {
-            let what = if kind == SiteMacro::Sample { "a distribution" } else { "a value" };
-            self.errors.push(syn::Error::new_spanned(&name_expr, format!("`{}!` needs {what}: write {usage}", kind.name())));
+            let what = if kind == SiteMacro::Sample {
+                "a distribution"
+            } else {
+                "a value"
+            };
+            self.errors.push(syn::Error::new_spanned(
+                &name_expr,
+                format!("`{}!` needs {what}: write {usage}", kind.name()),
+            ));
             return syn::parse_quote!(());
         };
         let mut obs: Option<Expr> = None;
         for extra in args {
             if kind != SiteMacro::Sample {
-                self.errors.push(syn::Error::new_spanned(&extra, format!("unexpected argument: write {usage}")));
+                self.errors.push(syn::Error::new_spanned(
+                    &extra,
+                    format!("unexpected argument: write {usage}"),
+                ));
                 continue;
             }
             match extra {
@@ -180,10 +225,9 @@ impl Rewriter {
                     &assign.left,
                     "unknown option: the only option of `sample!` is `obs = value`",
                 )),
-                Expr::Path(p) if p.path.is_ident("obs") => self.errors.push(syn::Error::new_spanned(
-                    p,
-                    "`obs` needs a value: write `obs = y`",
-                )),
+                Expr::Path(p) if p.path.is_ident("obs") => self.errors.push(
+                    syn::Error::new_spanned(p, "`obs` needs a value: write `obs = y`"),
+                ),
                 other => self.errors.push(syn::Error::new_spanned(
                     other,
                     "expected `obs = value` after the distribution",
@@ -237,12 +281,12 @@ impl VisitMut for Rewriter {
     }
 
     fn visit_stmt_mut(&mut self, stmt: &mut Stmt) {
-        if let Stmt::Macro(m) = stmt {
-            if let Some(kind) = site_macro(&m.mac) {
-                let placeholder = self.site(kind, &m.mac.clone());
-                *stmt = Stmt::Expr(placeholder, m.semi_token.or(Some(Default::default())));
-                return;
-            }
+        if let Stmt::Macro(m) = stmt
+            && let Some(kind) = site_macro(&m.mac)
+        {
+            let placeholder = self.site(kind, &m.mac.clone());
+            *stmt = Stmt::Expr(placeholder, m.semi_token.or(Some(Default::default())));
+            return;
         }
         visit_mut::visit_stmt_mut(self, stmt);
     }
@@ -275,7 +319,20 @@ pub fn is_copied(ty: &Type) -> bool {
         Type::Path(p) if p.qself.is_none() => p.path.get_ident().is_some_and(|id| {
             matches!(
                 id.to_string().as_str(),
-                "f64" | "f32" | "usize" | "isize" | "u8" | "u16" | "u32" | "u64" | "i8" | "i16" | "i32" | "i64" | "bool" | "char"
+                "f64"
+                    | "f32"
+                    | "usize"
+                    | "isize"
+                    | "u8"
+                    | "u16"
+                    | "u32"
+                    | "u64"
+                    | "i8"
+                    | "i16"
+                    | "i32"
+                    | "i64"
+                    | "bool"
+                    | "char"
             )
         }),
         _ => false,

@@ -1,3 +1,29 @@
-//! MCMC for tilde models.
+//! MCMC for tilde models: HMC and NUTS kernels, Stan's window adaptation, the
+//! multi-chain [`Mcmc`] driver, [`Posterior`] draws and convergence diagnostics.
+//!
+//! Kernels follow BlackJAX's shape: `init(&target, &position)` gives an [`HmcState`],
+//! and `step(&target, rng, &state, &params)` returns the next state and an [`HmcInfo`],
+//! with the step size and inverse mass matrix passed on every step. A log-density that
+//! is not finite inside a trajectory ends it as a divergence; nothing panics.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod adaptation;
+pub mod diagnostics;
+mod hmc;
+mod init;
+mod mcmc;
+mod metric;
+mod nuts;
+mod posterior;
+mod progress;
+mod unconstrained;
+
+pub use hmc::{Hmc, HmcInfo, HmcParams, HmcState, HmcWorkspace, Kernel};
+pub use init::Init;
+pub use mcmc::Mcmc;
+pub use metric::{DenseMetric, Metric};
+pub use nuts::{Nuts, NutsWorkspace};
+pub use posterior::{ChainDraws, Posterior, SampleStats, Summary, SummaryRow};
+pub use unconstrained::Unconstrained;

@@ -44,7 +44,13 @@ impl<D: Distribution> Iid<D> {
     /// # Panics
     /// When `xs.len() != self.len()` (a caller-contract mismatch).
     pub fn ln_pdf(&self, xs: &[D::Scalar]) -> D::Scalar {
-        assert_eq!(xs.len(), self.len, "Iid::ln_pdf needs {} values, got {}", self.len, xs.len());
+        assert_eq!(
+            xs.len(),
+            self.len,
+            "Iid::ln_pdf needs {} values, got {}",
+            self.len,
+            xs.len()
+        );
         xs.iter().map(|&x| self.dist.ln_pdf(x)).sum()
     }
 }

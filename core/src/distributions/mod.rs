@@ -14,11 +14,39 @@ use rand::Rng;
 use crate::real::Real;
 use crate::support::Support;
 
+mod bernoulli;
+mod beta;
+mod binomial;
+mod cauchy;
+mod exponential;
+mod gamma;
+mod half_cauchy;
+mod half_normal;
 mod iid;
+mod inverse_gamma;
+mod laplace;
+mod log_normal;
 mod normal;
+mod poisson;
+mod student_t;
+mod uniform;
 
+pub use bernoulli::Bernoulli;
+pub use beta::Beta;
+pub use binomial::Binomial;
+pub use cauchy::Cauchy;
+pub use exponential::Exponential;
+pub use gamma::Gamma;
+pub use half_cauchy::HalfCauchy;
+pub use half_normal::HalfNormal;
 pub use iid::Iid;
+pub use inverse_gamma::InverseGamma;
+pub use laplace::Laplace;
+pub use log_normal::LogNormal;
 pub use normal::Normal;
+pub use poisson::Poisson;
+pub use student_t::StudentT;
+pub use uniform::Uniform;
 
 /// A univariate distribution whose log-density is generic over the model's scalar.
 ///
@@ -214,7 +242,43 @@ pub(crate) mod test_util {
         let (m, v) = moments(d, n, seed);
         let se_mean = (var / n as f64).sqrt();
         let se_var = ((mu4 - var * var) / n as f64).sqrt();
-        assert!((m - mean).abs() < 4.0 * se_mean, "mean {m} vs {mean} (se {se_mean})");
-        assert!((v - var).abs() < 4.0 * se_var, "variance {v} vs {var} (se {se_var})");
+        assert!(
+            (m - mean).abs() < 4.0 * se_mean,
+            "mean {m} vs {mean} (se {se_mean})"
+        );
+        assert!(
+            (v - var).abs() < 4.0 * se_var,
+            "variance {v} vs {var} (se {se_var})"
+        );
+    }
+
+    /// The fourth central moment from the raw moments `[E X, E X², E X³, E X⁴]`.
+    pub fn central_fourth(raw: [f64; 4]) -> f64 {
+        let [m1, m2, m3, m4] = raw;
+        m4 - 4.0 * m1 * m3 + 6.0 * m1 * m1 * m2 - 3.0 * m1.powi(4)
+    }
+
+    /// Checks sample quantiles of a distribution that may lack moments.
+    ///
+    /// For each `(q, p)` with `P(X ≤ q) = p`, the number of `n` draws at or below `q` is
+    /// Binomial(n, p); it must lie within 4 of its standard deviations `√(n p (1 - p))`
+    /// of `n p` (a two-sided normal tail probability of about 6e-5 per check).
+    pub fn check_quantiles<D: rand::distr::Distribution<f64>>(
+        d: &D,
+        quantiles: &[(f64, f64)],
+        seed: u64,
+    ) {
+        let n = 200_000;
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let xs: Vec<f64> = (0..n).map(|_| d.sample(&mut rng)).collect();
+        for &(q, p) in quantiles {
+            let count = xs.iter().filter(|&&x| x <= q).count() as f64;
+            let expected = n as f64 * p;
+            let sd = (n as f64 * p * (1.0 - p)).sqrt();
+            assert!(
+                (count - expected).abs() < 4.0 * sd,
+                "P(X <= {q}): {count} of {n} draws, expected {expected} (sd {sd})"
+            );
+        }
     }
 }

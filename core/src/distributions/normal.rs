@@ -36,7 +36,10 @@ impl<T: Real> Normal<T> {
     /// A normal distribution; never fails (see the type's `# Parameters`).
     #[inline]
     pub fn new(loc: impl Into<T>, scale: impl Into<T>) -> Self {
-        Normal { loc: loc.into(), scale: scale.into() }
+        Normal {
+            loc: loc.into(),
+            scale: scale.into(),
+        }
     }
 
     /// A normal distribution whose parameters are checked.
@@ -66,7 +69,7 @@ impl<T: Real> Distribution for Normal<T> {
 
     #[inline]
     fn ln_pdf(&self, x: T) -> T {
-        if !is_pos(self.scale) || !self.loc.is_finite() {
+        if !is_pos(self.scale) || !self.loc.is_finite() || !x.is_finite() {
             return neg_inf();
         }
         let z = (x - self.loc) / self.scale;
@@ -75,7 +78,7 @@ impl<T: Real> Distribution for Normal<T> {
 
     #[inline]
     fn ln_pdf_obs(&self, x: f64) -> T {
-        if !is_pos(self.scale) || !self.loc.is_finite() {
+        if !is_pos(self.scale) || !self.loc.is_finite() || !x.is_finite() {
             return neg_inf();
         }
         let z = (-self.loc + x) / self.scale;
@@ -91,7 +94,13 @@ impl<T: Real> Continuous for Normal<T> {}
 
 impl<T: Real> rand::distr::Distribution<f64> for Normal<T> {
     fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
-        sample_or_nan(rand_distr::Normal::new(self.loc.value(), self.scale.value()), rng)
+        if !is_pos(self.scale) || !self.loc.is_finite() {
+            return f64::NAN;
+        }
+        sample_or_nan(
+            rand_distr::Normal::new(self.loc.value(), self.scale.value()),
+            rng,
+        )
     }
 }
 

@@ -1,0 +1,176 @@
+//! The Cauchy distribution.
+
+use rand::Rng;
+
+use super::{Continuous, Distribution, is_pos, neg_inf, sample_or_nan};
+use crate::error::ParamError;
+use crate::real::Real;
+use crate::support::Support;
+
+/// `ln π`.
+pub(super) const LN_PI: f64 = 1.144_729_885_849_400_2;
+
+/// `ln(1 + w²)`, without overflow for large `|w|` and accurate for small `|w|`.
+#[inline]
+pub(super) fn ln_1p_sq<T: Real>(w: T) -> T {
+    if w < 1.0 && w > -1.0 {
+        (w * w).ln_1p()
+    } else {
+        // ln(w² (1 + 1/w²)) = 2 ln|w| + ln(1 + 1/w²)
+        let r = w.recip();
+        w.abs().ln() * 2.0 + (r * r).ln_1p()
+    }
+}
+
+/// The Cauchy distribution with location (median) `loc` and scale `scale`.
+///
+/// # Density
+/// ```text
+/// ln f(x) = -ln(1 + ((x - μ)/σ)²) - ln σ - ln π
+/// ```
+/// with `μ = loc` and `σ = scale`, for `x ∈ ℝ`.
+///
+/// # Parameters
+/// `loc` finite, `scale > 0` and finite; otherwise `ln_pdf` is `-∞`.
+///
+/// # Example
+/// ```
+/// use tilde_core::{Cauchy, Distribution};
+///
+/// let d: Cauchy = Cauchy::new(1.0, 2.0);
+/// // -ln(1 + 1²) - ln 2 - ln π
+/// assert!((d.ln_pdf(3.0) - -2.531_024_246_969_290_8).abs() < 1e-15);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Cauchy<T = f64> {
+    loc: T,
+    scale: T,
+}
+
+impl<T: Real> Cauchy<T> {
+    /// A Cauchy distribution; never fails (see the type's `# Parameters`).
+    #[inline]
+    pub fn new(loc: impl Into<T>, scale: impl Into<T>) -> Self {
+        Cauchy {
+            loc: loc.into(),
+            scale: scale.into(),
+        }
+    }
+
+    /// A Cauchy distribution whose parameters are checked.
+    ///
+    /// # Errors
+    /// [`ParamError`] when `loc` is not finite or `scale` is not positive and finite.
+    pub fn try_new(loc: impl Into<T>, scale: impl Into<T>) -> Result<Self, ParamError> {
+        let d = Self::new(loc, scale);
+        ParamError::check_finite("loc", d.loc)?;
+        ParamError::check_positive("scale", d.scale)?;
+        Ok(d)
+    }
+
+    /// The location `μ` (the median).
+    pub fn loc(&self) -> T {
+        self.loc
+    }
+
+    /// The scale `σ` (half the interquartile range).
+    pub fn scale(&self) -> T {
+        self.scale
+    }
+
+    #[inline]
+    fn is_valid(&self) -> bool {
+        is_pos(self.scale) && self.loc.is_finite()
+    }
+}
+
+impl<T: Real> Distribution for Cauchy<T> {
+    type Scalar = T;
+
+    #[inline]
+    fn ln_pdf(&self, x: T) -> T {
+        if !self.is_valid() || !x.is_finite() {
+            return neg_inf();
+        }
+        let z = (x - self.loc) / self.scale;
+        -ln_1p_sq(z) - self.scale.ln() - LN_PI
+    }
+
+    #[inline]
+    fn ln_pdf_obs(&self, x: f64) -> T {
+        if !self.is_valid() || !x.is_finite() {
+            return neg_inf();
+        }
+        let z = (-self.loc + x) / self.scale;
+        -ln_1p_sq(z) - self.scale.ln() - LN_PI
+    }
+
+    fn support(&self) -> Support<T> {
+        Support::Real
+    }
+}
+
+impl<T: Real> Continuous for Cauchy<T> {}
+
+impl<T: Real> rand::distr::Distribution<f64> for Cauchy<T> {
+    fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        if !self.is_valid() {
+            return f64::NAN;
+        }
+        sample_or_nan(
+            rand_distr::Cauchy::new(self.loc.value(), self.scale.value()),
+            rng,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::f64::consts::PI;
+
+    use super::*;
+    use crate::distributions::test_util::check_quantiles;
+
+    #[test]
+    fn constructor_checks() {
+        assert!(Cauchy::<f64>::try_new(0.0, 1.0).is_ok());
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert!(Cauchy::<f64>::try_new(0.0, bad).is_err(), "scale {bad}");
+            assert_eq!(Cauchy::<f64>::new(0.0, bad).ln_pdf(0.0), f64::NEG_INFINITY);
+        }
+        for bad in [f64::NAN, f64::INFINITY] {
+            assert!(Cauchy::<f64>::try_new(bad, 1.0).is_err(), "loc {bad}");
+            assert_eq!(Cauchy::<f64>::new(bad, 1.0).ln_pdf(0.0), f64::NEG_INFINITY);
+        }
+    }
+
+    #[test]
+    fn non_finite_x() {
+        let d: Cauchy = Cauchy::new(0.0, 1.0);
+        for x in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
+            assert_eq!(d.ln_pdf(x), f64::NEG_INFINITY, "x = {x}");
+        }
+        // far tail: -2 ln|x| - ln π, where 1 + x² would overflow
+        assert!((d.ln_pdf(1e200) - (-400.0 * 10f64.ln() - LN_PI)).abs() < 1e-12 * 922.0);
+    }
+
+    #[test]
+    fn ln_1p_sq_matches_direct_formula() {
+        for w in [0.0, 1e-9, -0.3, 0.999, 1.0, -1.0, 1.5, -40.0, 1e5] {
+            let want = (w * w).ln_1p();
+            assert!(
+                (ln_1p_sq(w) - want).abs() <= 1e-15 * want.max(1e-300),
+                "w = {w}"
+            );
+        }
+    }
+
+    #[test]
+    fn sampling_quantiles() {
+        // No moments: compare the fraction of draws below μ + σ tan(π(p - ½)) with p.
+        let (loc, scale) = (-1.0, 3.0);
+        let d: Cauchy = Cauchy::new(loc, scale);
+        let qs = [0.05, 0.25, 0.5, 0.75, 0.95].map(|p| (loc + scale * (PI * (p - 0.5)).tan(), p));
+        check_quantiles(&d, &qs, 4);
+    }
+}

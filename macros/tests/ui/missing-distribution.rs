@@ -1,0 +1,8 @@
+use tilde::prelude::*;
+
+#[model]
+fn m() {
+    sample!("mu");
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use tilde::prelude::*;
+
+#[model]
+unsafe fn m() {
+    sample!("mu", Normal::new(0.0, 1.0));
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use tilde::prelude::*;
+
+#[model]
+fn m(n: usize) {
+    for i in 0..n {
+        sample!("x[{}]", Normal::new(0.0, 1.0));
+    }
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+use tilde::prelude::*;
+
+fn m() {
+    sample!("mu", Normal::new(0.0, 1.0));
+}
+
+fn main() {}

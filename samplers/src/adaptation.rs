@@ -1,0 +1,333 @@
+//! Stan's window adaptation: dual averaging of the step size and windowed estimates of
+//! the inverse mass matrix (Stan Reference Manual, "HMC algorithm parameters").
+
+use rand::Rng;
+use tilde_core::LogDensity;
+
+use crate::hmc::{HmcParams, HmcState, Point};
+use crate::metric::Metric;
+
+/// What window adaptation does at one warm-up iteration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Only the step size adapts (the initial and terminal buffers).
+    Fast,
+    /// The step size adapts and the draw feeds the mass-matrix estimate; `window_end`
+    /// marks the last iteration of a slow window, after which the metric is updated.
+    Slow {
+        /// This iteration closes a window.
+        window_end: bool,
+    },
+}
+
+/// The warm-up schedule of `num_warmup` iterations: an initial fast buffer of 75, slow
+/// windows doubling from 25, a terminal fast buffer of 50 — each scaled to 15 %, 75 %
+/// and 10 % when the warm-up is shorter than 150, and no slow window below 20.
+/// The last slow window stretches to the terminal buffer when doubling once more would
+/// overrun it.
+///
+/// # Example
+/// ```
+/// use tilde_samplers::adaptation::{Stage, build_schedule};
+///
+/// let schedule = build_schedule(1000);
+/// let ends: Vec<usize> = (0..1000)
+///     .filter(|&i| schedule[i] == Stage::Slow { window_end: true })
+///     .collect();
+/// assert_eq!(ends, [99, 149, 249, 449, 949]);
+/// ```
+pub fn build_schedule(num_warmup: usize) -> Vec<Stage> {
+    let mut stages = vec![Stage::Fast; num_warmup];
+    if num_warmup < 20 {
+        return stages;
+    }
+    let (mut init, mut term, mut base) = (75, 50, 25);
+    if init + term + base > num_warmup {
+        init = (0.15 * num_warmup as f64) as usize;
+        term = (0.1 * num_warmup as f64) as usize;
+        base = num_warmup - init - term;
+    }
+    let slow_end = num_warmup - term;
+    let mut start = init;
+    let mut size = base;
+    while start < slow_end {
+        let mut end = start + size;
+        if end + 2 * size > slow_end {
+            end = slow_end;
+        }
+        for (i, stage) in stages.iter_mut().enumerate().take(end).skip(start) {
+            *stage = Stage::Slow {
+                window_end: i + 1 == end,
+            };
+        }
+        start = end;
+        size *= 2;
+    }
+    stages
+}
+
+/// Nesterov dual averaging of `log(step_size)` towards a target acceptance rate
+/// (Hoffman & Gelman 2014, with Stan's constants γ = 0.05, t₀ = 10, κ = 0.75).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DualAveraging {
+    target: f64,
+    mu: f64,
+    counter: f64,
+    s_bar: f64,
+    x_bar: f64,
+}
+
+impl DualAveraging {
+    /// Starts averaging from `step_size`, shrinking towards `10 · step_size`.
+    pub fn new(step_size: f64, target: f64) -> Self {
+        DualAveraging {
+            target,
+            mu: (10.0 * step_size).ln(),
+            counter: 0.0,
+            s_bar: 0.0,
+            x_bar: 0.0,
+        }
+    }
+
+    /// Feeds one acceptance rate; returns the next step size to use.
+    pub fn update(&mut self, acceptance_rate: f64) -> f64 {
+        let accept = if acceptance_rate.is_nan() {
+            0.0
+        } else {
+            acceptance_rate.min(1.0)
+        };
+        self.counter += 1.0;
+        let eta = 1.0 / (self.counter + 10.0);
+        self.s_bar = (1.0 - eta) * self.s_bar + eta * (self.target - accept);
+        let x = self.mu - self.s_bar * self.counter.sqrt() / 0.05;
+        let x_eta = self.counter.powf(-0.75);
+        self.x_bar = (1.0 - x_eta) * self.x_bar + x_eta * x;
+        x.exp()
+    }
+
+    /// The averaged step size, used after warm-up.
+    pub fn final_step_size(&self) -> f64 {
+        self.x_bar.exp()
+    }
+}
+
+/// Welford's running mean and (co)variance of positions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Welford {
+    dense: bool,
+    count: f64,
+    mean: Vec<f64>,
+    m2: Vec<f64>,
+    delta: Vec<f64>,
+}
+
+impl Welford {
+    /// An empty estimator of a `dim`-dimensional variance (`dense`: full covariance).
+    pub fn new(dim: usize, dense: bool) -> Self {
+        Welford {
+            dense,
+            count: 0.0,
+            mean: vec![0.0; dim],
+            m2: vec![0.0; if dense { dim * dim } else { dim }],
+            delta: vec![0.0; dim],
+        }
+    }
+
+    /// Adds one position.
+    #[allow(clippy::needless_range_loop)]
+    pub fn add(&mut self, x: &[f64]) {
+        self.count += 1.0;
+        let n = self.mean.len();
+        for i in 0..n {
+            self.delta[i] = x[i] - self.mean[i];
+            self.mean[i] += self.delta[i] / self.count;
+        }
+        if self.dense {
+            for i in 0..n {
+                for j in 0..n {
+                    self.m2[i * n + j] += (x[i] - self.mean[i]) * self.delta[j];
+                }
+            }
+        } else {
+            for i in 0..n {
+                self.m2[i] += (x[i] - self.mean[i]) * self.delta[i];
+            }
+        }
+    }
+
+    /// The regularised estimate as a metric: `(n/(n+5))·Σ + 10⁻³·(5/(n+5))·I`, Stan's
+    /// shrinkage towards a small multiple of the identity. Falls back to the unit metric
+    /// when fewer than 3 draws were seen or the estimate is not usable.
+    pub fn metric(&self) -> Metric {
+        let n = self.mean.len();
+        if self.count < 3.0 {
+            return if self.dense {
+                Metric::dense_unit(n)
+            } else {
+                Metric::unit(n)
+            };
+        }
+        let c = self.count;
+        let shrink = c / (c + 5.0);
+        let ridge = 1e-3 * 5.0 / (c + 5.0);
+        let mut m: Vec<f64> = self.m2.iter().map(|v| shrink * v / (c - 1.0)).collect();
+        if self.dense {
+            (0..n).for_each(|i| m[i * n + i] += ridge);
+            Metric::dense(m, n).unwrap_or_else(|_| Metric::dense_unit(n))
+        } else {
+            m.iter_mut().for_each(|v| *v += ridge);
+            Metric::diagonal(m).unwrap_or_else(|_| Metric::unit(n))
+        }
+    }
+}
+
+/// Stan's step-size heuristic: from the current step size, double or halve it until the
+/// acceptance probability of one leapfrog step crosses 0.8. Returns a finite, positive
+/// step size whatever the target does.
+pub fn find_reasonable_step_size<L: LogDensity + ?Sized, R: Rng + ?Sized>(
+    target: &L,
+    rng: &mut R,
+    state: &HmcState,
+    params: &HmcParams,
+) -> f64 {
+    let metric = &params.inverse_mass_matrix;
+    let mut point = Point::new(state.position.len());
+    let mut step_size = params.step_size;
+    if !(step_size > 0.0 && step_size.is_finite()) {
+        step_size = 1.0;
+    }
+    let mut delta_h = |step_size: f64, rng: &mut R| {
+        point.start(state, metric, rng);
+        let h0 = point.energy();
+        point.leapfrog(target, metric, step_size);
+        h0 - point.energy()
+    };
+    let threshold = 0.8f64.ln();
+    let direction = if delta_h(step_size, rng) > threshold {
+        1.0
+    } else {
+        -1.0
+    };
+    // as Stan: re-evaluate (fresh momentum) and stop at the first step size whose
+    // acceptance crosses 0.8 in the search direction
+    for _ in 0..100 {
+        let dh = delta_h(step_size, rng);
+        let crossed = if direction > 0.0 {
+            dh <= threshold || dh.is_nan()
+        } else {
+            dh >= threshold || dh.is_nan()
+        };
+        if crossed {
+            break;
+        }
+        step_size = if direction > 0.0 {
+            2.0 * step_size
+        } else {
+            0.5 * step_size
+        };
+        if !(1e-10..=1e7).contains(&step_size) {
+            break;
+        }
+    }
+    step_size.clamp(1e-10, 1e7)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn windows(n: usize) -> Vec<(usize, usize)> {
+        let s = build_schedule(n);
+        let mut out = Vec::new();
+        let mut start = None;
+        for (i, st) in s.iter().enumerate() {
+            match st {
+                Stage::Slow { window_end } => {
+                    start.get_or_insert(i);
+                    if *window_end {
+                        out.push((start.take().unwrap_or(i), i + 1));
+                    }
+                }
+                Stage::Fast => assert!(start.is_none()),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn stan_schedule() {
+        // Stan 2.x with num_warmup = 1000: windows end at iterations 100, 150, 250, 450, 950
+        assert_eq!(
+            windows(1000),
+            [(75, 100), (100, 150), (150, 250), (250, 450), (450, 950)]
+        );
+        // 500: 75–100, 100–150, 150–250, 250–450
+        assert_eq!(
+            windows(500),
+            [(75, 100), (100, 150), (150, 250), (250, 450)]
+        );
+        // short warm-up: 15 % / 75 % / 10 %
+        assert_eq!(windows(100), [(15, 90)]);
+        assert!(windows(19).is_empty());
+        assert_eq!(build_schedule(0).len(), 0);
+    }
+
+    #[test]
+    fn dual_averaging_converges_on_a_known_response() {
+        // acceptance = exp(-step_size): the fixed point for 0.8 is -ln 0.8
+        let mut da = DualAveraging::new(1.0, 0.8);
+        let mut eps: f64 = 1.0;
+        for _ in 0..2000 {
+            eps = da.update((-eps).exp());
+        }
+        let want = -(0.8f64.ln());
+        assert!(
+            (da.final_step_size() - want).abs() < 0.01 * want,
+            "{}",
+            da.final_step_size()
+        );
+        // NaN and > 1 acceptance rates are clamped, never propagated
+        let mut da = DualAveraging::new(0.5, 0.8);
+        assert!(da.update(f64::NAN).is_finite());
+        assert!(da.update(3.0).is_finite());
+    }
+
+    #[test]
+    fn welford_matches_two_pass_estimates() {
+        let xs: Vec<[f64; 2]> = (0..50)
+            .map(|i| [i as f64 * 0.3 - 2.0, ((i * 7) % 11) as f64])
+            .collect();
+        let mut diag = Welford::new(2, false);
+        let mut dense = Welford::new(2, true);
+        xs.iter().for_each(|x| {
+            diag.add(x);
+            dense.add(x);
+        });
+        let n = xs.len() as f64;
+        let mean = [
+            xs.iter().map(|x| x[0]).sum::<f64>() / n,
+            xs.iter().map(|x| x[1]).sum::<f64>() / n,
+        ];
+        let cov = |a: usize, b: usize| {
+            xs.iter()
+                .map(|x| (x[a] - mean[a]) * (x[b] - mean[b]))
+                .sum::<f64>()
+                / (n - 1.0)
+        };
+        let (shrink, ridge) = (n / (n + 5.0), 1e-3 * 5.0 / (n + 5.0));
+        let Metric::Diagonal(d) = diag.metric() else {
+            panic!("diagonal expected")
+        };
+        assert!((d[0] - (shrink * cov(0, 0) + ridge)).abs() < 1e-12);
+        assert!((d[1] - (shrink * cov(1, 1) + ridge)).abs() < 1e-12);
+        let Metric::Dense(m) = dense.metric() else {
+            panic!("dense expected")
+        };
+        let m = m.inverse_mass_matrix();
+        assert!((m[1] - shrink * cov(0, 1)).abs() < 1e-12 && (m[2] - m[1]).abs() < 1e-15);
+        // a constant coordinate gets the ridge, not zero
+        let mut flat = Welford::new(1, false);
+        (0..10).for_each(|_| flat.add(&[3.0]));
+        assert_eq!(flat.metric(), Metric::Diagonal(vec![1e-3 * 5.0 / 15.0]));
+    }
+}

@@ -1,0 +1,336 @@
+//! Hamiltonian Monte Carlo: the kernel interface, the leapfrog integrator and HMC with a
+//! fixed number of steps.
+
+use rand::{Rng, RngExt};
+use tilde_core::{Error, LogDensity, Result};
+
+use crate::metric::Metric;
+
+/// The state of an HMC-family chain: a position with its cached log-density and gradient.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HmcState {
+    /// The unconstrained position.
+    pub position: Vec<f64>,
+    /// The log-density at `position`.
+    pub log_density: f64,
+    /// Its gradient.
+    pub log_density_grad: Vec<f64>,
+}
+
+/// Per-step parameters, passed on every step so adaptation and chains can vary them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HmcParams {
+    /// The leapfrog step size.
+    pub step_size: f64,
+    /// The inverse mass matrix.
+    pub inverse_mass_matrix: Metric,
+}
+
+/// What one transition did.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct HmcInfo {
+    /// The mean Metropolis acceptance probability over the trajectory.
+    pub acceptance_rate: f64,
+    /// The trajectory's energy error exceeded the divergence threshold, or the
+    /// log-density stopped being finite.
+    pub is_divergent: bool,
+    /// The Hamiltonian at the returned state.
+    pub energy: f64,
+    /// Leapfrog steps taken (= gradient evaluations).
+    pub num_integration_steps: usize,
+    /// NUTS tree depth (number of doublings); 0 for HMC.
+    pub tree_depth: usize,
+}
+
+/// A transition kernel of the HMC family, BlackJAX-style: `init`, then `step` with
+/// parameters given on every call.
+pub trait Kernel: Sync {
+    /// Buffers reused across transitions so that the trajectory loop does not allocate.
+    type Workspace: Send;
+
+    /// Buffers for a target of dimension `dim`.
+    fn workspace(&self, dim: usize) -> Self::Workspace;
+
+    /// One transition, updating `state` in place.
+    fn transition<L: LogDensity + ?Sized, R: Rng + ?Sized>(
+        &self,
+        target: &L,
+        rng: &mut R,
+        state: &mut HmcState,
+        params: &HmcParams,
+        workspace: &mut Self::Workspace,
+    ) -> HmcInfo;
+
+    /// Whether window adaptation should tune the step size towards this acceptance rate.
+    fn target_accept(&self) -> f64 {
+        0.8
+    }
+
+    /// Whether adaptation estimates a dense inverse mass matrix.
+    fn dense_mass(&self) -> bool {
+        false
+    }
+
+    /// The state at `position`.
+    ///
+    /// # Errors
+    /// [`Error::InitFailed`] when the log-density or its gradient is not finite there.
+    fn init<L: LogDensity + ?Sized>(&self, target: &L, position: &[f64]) -> Result<HmcState> {
+        init_state(target, position)
+    }
+
+    /// One transition from `state`, returning the new state: the pure form of
+    /// [`transition`](Self::transition).
+    fn step<L: LogDensity + ?Sized, R: Rng + ?Sized>(
+        &self,
+        target: &L,
+        rng: &mut R,
+        state: &HmcState,
+        params: &HmcParams,
+    ) -> (HmcState, HmcInfo) {
+        let mut next = state.clone();
+        let mut workspace = self.workspace(state.position.len());
+        let info = self.transition(target, rng, &mut next, params, &mut workspace);
+        (next, info)
+    }
+}
+
+/// The state at `position`, or an error when it is not a valid start.
+pub(crate) fn init_state<L: LogDensity + ?Sized>(target: &L, position: &[f64]) -> Result<HmcState> {
+    if position.len() != target.dim() {
+        return Err(Error::DimensionMismatch {
+            expected: target.dim(),
+            found: position.len(),
+        });
+    }
+    let mut grad = vec![0.0; position.len()];
+    let log_density = target.logp_and_grad(position, &mut grad);
+    if !log_density.is_finite() || grad.iter().any(|g| !g.is_finite()) {
+        return Err(Error::InitFailed {
+            tries: 1,
+            reason: format!(
+                "the log-density ({log_density}) or its gradient is not finite at the given position"
+            ),
+        });
+    }
+    Ok(HmcState {
+        position: position.to_vec(),
+        log_density,
+        log_density_grad: grad,
+    })
+}
+
+/// A point in phase space, with its cached log-density, gradient and velocity `M⁻¹p`.
+#[derive(Clone, Debug)]
+pub(crate) struct Point {
+    pub q: Vec<f64>,
+    pub p: Vec<f64>,
+    pub grad: Vec<f64>,
+    pub v: Vec<f64>,
+    pub log_density: f64,
+}
+
+impl Point {
+    pub fn new(dim: usize) -> Self {
+        Point {
+            q: vec![0.0; dim],
+            p: vec![0.0; dim],
+            grad: vec![0.0; dim],
+            v: vec![0.0; dim],
+            log_density: 0.0,
+        }
+    }
+
+    pub fn copy_from(&mut self, other: &Point) {
+        self.q.copy_from_slice(&other.q);
+        self.p.copy_from_slice(&other.p);
+        self.grad.copy_from_slice(&other.grad);
+        self.v.copy_from_slice(&other.v);
+        self.log_density = other.log_density;
+    }
+
+    /// Loads a state and draws a fresh momentum.
+    pub fn start<R: Rng + ?Sized>(&mut self, state: &HmcState, metric: &Metric, rng: &mut R) {
+        self.q.copy_from_slice(&state.position);
+        self.grad.copy_from_slice(&state.log_density_grad);
+        self.log_density = state.log_density;
+        metric.sample_momentum(rng, &mut self.p);
+        metric.velocity(&self.p, &mut self.v);
+    }
+
+    /// Writes the point's position back into a state.
+    pub fn store(&self, state: &mut HmcState) {
+        state.position.copy_from_slice(&self.q);
+        state.log_density_grad.copy_from_slice(&self.grad);
+        state.log_density = self.log_density;
+    }
+
+    /// The Hamiltonian `-log p(q) + ½ pᵀ M⁻¹ p`; NaN counts as +∞.
+    pub fn energy(&self) -> f64 {
+        let kinetic: f64 = 0.5 * self.p.iter().zip(&self.v).map(|(a, b)| a * b).sum::<f64>();
+        let h = -self.log_density + kinetic;
+        if h.is_nan() { f64::INFINITY } else { h }
+    }
+
+    /// One leapfrog step of size `step_size` (negative to go backwards).
+    pub fn leapfrog<L: LogDensity + ?Sized>(
+        &mut self,
+        target: &L,
+        metric: &Metric,
+        step_size: f64,
+    ) {
+        let half = 0.5 * step_size;
+        for (p, g) in self.p.iter_mut().zip(&self.grad) {
+            *p += half * g;
+        }
+        metric.velocity(&self.p, &mut self.v);
+        for (q, v) in self.q.iter_mut().zip(&self.v) {
+            *q += step_size * v;
+        }
+        self.log_density = target.logp_and_grad(&self.q, &mut self.grad);
+        if self.log_density.is_nan() {
+            self.log_density = f64::NEG_INFINITY;
+        }
+        for (p, g) in self.p.iter_mut().zip(&self.grad) {
+            *p += half * g;
+        }
+        metric.velocity(&self.p, &mut self.v);
+    }
+}
+
+/// Hamiltonian Monte Carlo with a fixed number of leapfrog steps (or a fixed trajectory
+/// length, turned into steps by the current step size) and a Metropolis correction.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hmc {
+    num_steps: usize,
+    trajectory_length: Option<f64>,
+    target_accept: f64,
+    dense_mass: bool,
+    divergence_threshold: f64,
+    jitter: f64,
+}
+
+impl Default for Hmc {
+    fn default() -> Self {
+        Hmc {
+            num_steps: 10,
+            trajectory_length: None,
+            target_accept: 0.8,
+            dense_mass: false,
+            divergence_threshold: 1000.0,
+            jitter: 0.0,
+        }
+    }
+}
+
+impl Hmc {
+    /// HMC with `num_steps` leapfrog steps per transition.
+    pub fn new(num_steps: usize) -> Self {
+        Hmc {
+            num_steps: num_steps.max(1),
+            ..Hmc::default()
+        }
+    }
+
+    /// Sets a fixed trajectory length `L`: each transition takes `⌈L / step_size⌉` steps.
+    pub fn trajectory_length(mut self, length: f64) -> Self {
+        self.trajectory_length = Some(length);
+        self
+    }
+
+    /// The acceptance rate step-size adaptation aims for (default 0.8).
+    pub fn target_accept(mut self, rate: f64) -> Self {
+        self.target_accept = rate;
+        self
+    }
+
+    /// Adapt a dense inverse mass matrix instead of a diagonal one.
+    pub fn dense_mass(mut self, dense: bool) -> Self {
+        self.dense_mass = dense;
+        self
+    }
+
+    /// Draws each transition's step size uniformly in `step_size · (1 ± jitter)`
+    /// (Stan's `stepsize_jitter`, `0 ≤ jitter < 1`; default 0), which breaks the
+    /// resonances a fixed number of steps can fall into on near-Gaussian targets.
+    pub fn jitter(mut self, jitter: f64) -> Self {
+        self.jitter = jitter.clamp(0.0, 0.99);
+        self
+    }
+}
+
+/// Buffers of [`Hmc`].
+#[derive(Clone, Debug)]
+pub struct HmcWorkspace {
+    point: Point,
+}
+
+impl Kernel for Hmc {
+    type Workspace = HmcWorkspace;
+
+    fn workspace(&self, dim: usize) -> HmcWorkspace {
+        HmcWorkspace {
+            point: Point::new(dim),
+        }
+    }
+
+    fn target_accept(&self) -> f64 {
+        self.target_accept
+    }
+
+    fn dense_mass(&self) -> bool {
+        self.dense_mass
+    }
+
+    fn transition<L: LogDensity + ?Sized, R: Rng + ?Sized>(
+        &self,
+        target: &L,
+        rng: &mut R,
+        state: &mut HmcState,
+        params: &HmcParams,
+        workspace: &mut HmcWorkspace,
+    ) -> HmcInfo {
+        let z = &mut workspace.point;
+        z.start(state, &params.inverse_mass_matrix, rng);
+        let h0 = z.energy();
+        let step_size = if self.jitter > 0.0 {
+            params.step_size * (1.0 + self.jitter * (2.0 * rng.random::<f64>() - 1.0))
+        } else {
+            params.step_size
+        };
+        let num_steps = match self.trajectory_length {
+            Some(length) => ((length / step_size).ceil() as usize).clamp(1, 1 << 20),
+            None => self.num_steps,
+        };
+        let mut is_divergent = false;
+        let mut steps = 0;
+        for _ in 0..num_steps {
+            z.leapfrog(target, &params.inverse_mass_matrix, step_size);
+            steps += 1;
+            if z.energy() - h0 > self.divergence_threshold {
+                is_divergent = true;
+                break;
+            }
+        }
+        let h1 = z.energy();
+        let acceptance_rate = if is_divergent {
+            0.0
+        } else {
+            (h0 - h1).exp().min(1.0)
+        };
+        let accepted = !is_divergent && rng.random::<f64>() < acceptance_rate;
+        let energy = if accepted {
+            z.store(state);
+            h1
+        } else {
+            h0
+        };
+        HmcInfo {
+            acceptance_rate,
+            is_divergent,
+            energy,
+            num_integration_steps: steps,
+            tree_depth: 0,
+        }
+    }
+}

@@ -1,0 +1,397 @@
+//! The multi-chain driver, after NumPyro's `MCMC`.
+
+use rand::SeedableRng;
+use rand::rngs::Xoshiro256PlusPlus;
+use rayon::prelude::*;
+use tilde_core::{Error, Model, Result};
+
+use crate::adaptation::{DualAveraging, Stage, Welford, build_schedule, find_reasonable_step_size};
+use crate::hmc::{HmcParams, HmcState, Kernel};
+use crate::init::Init;
+use crate::metric::Metric;
+use crate::posterior::{ChainDraws, Posterior, SampleStats};
+use crate::progress::{Bars, ChainBar};
+
+/// Runs a kernel on a model in several chains, with Stan's window adaptation during
+/// warm-up.
+///
+/// ```
+/// use tilde_core::LogDensity;
+/// use tilde_samplers::{Mcmc, Nuts, Unconstrained};
+///
+/// struct StdNormal;
+/// impl LogDensity for StdNormal {
+///     fn dim(&self) -> usize { 1 }
+///     fn logp(&self, x: &[f64]) -> f64 { -0.5 * x[0] * x[0] }
+///     fn logp_and_grad(&self, x: &[f64], g: &mut [f64]) -> f64 {
+///         g[0] = -x[0];
+///         self.logp(x)
+///     }
+/// }
+/// let mut mcmc = Mcmc::new(Nuts::default()).num_warmup(200).num_samples(200).num_chains(2).seed(1);
+/// let posterior = mcmc.run(&Unconstrained::new(StdNormal))?;
+/// assert_eq!(posterior.draws("x[0]")?.len(), 400);
+/// let more = mcmc.run(&Unconstrained::new(StdNormal))?;     // continues, no new warm-up
+/// assert_eq!(more.num_draws(), 200);
+/// # Ok::<(), tilde_core::Error>(())
+/// ```
+pub struct Mcmc<K> {
+    kernel: K,
+    num_warmup: usize,
+    num_samples: usize,
+    num_chains: usize,
+    thinning: usize,
+    seed: u64,
+    progress: Option<bool>,
+    init: Init,
+    warm_start: Option<Vec<HmcParams>>,
+    chains: Option<Vec<ChainState>>,
+}
+
+/// Where a chain stands between calls.
+#[derive(Clone, Debug)]
+struct ChainState {
+    state: HmcState,
+    params: HmcParams,
+    rng: Xoshiro256PlusPlus,
+    adapted: bool,
+    /// Gradient evaluations spent in warm-up by the last call.
+    warmup_gradients: usize,
+}
+
+/// The RNG of chain `chain` for `seed`: independent of the thread count.
+fn chain_rng(seed: u64, chain: usize) -> Xoshiro256PlusPlus {
+    // splitmix64 of (seed, chain) so that nearby seeds give unrelated streams
+    let mut z = seed
+        ^ (chain as u64)
+            .wrapping_add(1)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    Xoshiro256PlusPlus::seed_from_u64(z ^ (z >> 31))
+}
+
+impl<K: Kernel> Mcmc<K> {
+    /// A driver for `kernel` with NumPyro's defaults: 1000 warm-up and 1000 draws, one
+    /// chain, no thinning, seed 0, progress bars on a terminal, `Init::Uniform(2.0)`.
+    pub fn new(kernel: K) -> Self {
+        Mcmc {
+            kernel,
+            num_warmup: 1000,
+            num_samples: 1000,
+            num_chains: 1,
+            thinning: 1,
+            seed: 0,
+            progress: None,
+            init: Init::default(),
+            warm_start: None,
+            chains: None,
+        }
+    }
+
+    /// Warm-up iterations per chain.
+    pub fn num_warmup(mut self, n: usize) -> Self {
+        self.num_warmup = n;
+        self
+    }
+
+    /// Draws kept per chain (after thinning).
+    pub fn num_samples(mut self, n: usize) -> Self {
+        self.num_samples = n;
+        self
+    }
+
+    /// The number of chains, run in parallel.
+    pub fn num_chains(mut self, n: usize) -> Self {
+        self.num_chains = n;
+        self
+    }
+
+    /// Keep every `k`-th draw.
+    pub fn thinning(mut self, k: usize) -> Self {
+        self.thinning = k;
+        self
+    }
+
+    /// The seed; with it, the draws do not depend on the number of threads.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Show (`true`) or hide (`false`) the progress bars; by default they show when
+    /// standard error is a terminal.
+    pub fn progress(mut self, show: bool) -> Self {
+        self.progress = Some(show);
+        self
+    }
+
+    /// The initialisation strategy.
+    pub fn init(mut self, init: Init) -> Self {
+        self.init = init;
+        self
+    }
+
+    /// Start from adapted parameters (one per chain, or one for all) and skip warm-up:
+    /// pass [`Posterior::adapted`] or [`Mcmc::adapted`] of an earlier run.
+    pub fn with_adapted(mut self, params: Vec<HmcParams>) -> Self {
+        self.warm_start = Some(params);
+        self
+    }
+
+    /// The step size and inverse mass matrix of each chain, once warmed up.
+    pub fn adapted(&self) -> Option<Vec<HmcParams>> {
+        let chains = self.chains.as_ref()?;
+        chains
+            .iter()
+            .all(|c| c.adapted)
+            .then(|| chains.iter().map(|c| c.params.clone()).collect())
+    }
+
+    /// The last state of each chain.
+    pub fn last_state(&self) -> Option<Vec<HmcState>> {
+        self.chains
+            .as_ref()
+            .map(|c| c.iter().map(|c| c.state.clone()).collect())
+    }
+
+    fn validate<M: Model + ?Sized>(&self, model: &M) -> Result<()> {
+        if self.num_chains == 0 {
+            return Err(Error::InvalidConfig("num_chains must be at least 1".into()));
+        }
+        if self.thinning == 0 {
+            return Err(Error::InvalidConfig("thinning must be at least 1".into()));
+        }
+        if let Some(w) = &self.warm_start {
+            if w.len() != 1 && w.len() != self.num_chains {
+                return Err(Error::InvalidConfig(format!(
+                    "with_adapted needs 1 or {} parameter sets, got {}",
+                    self.num_chains,
+                    w.len()
+                )));
+            }
+            if let Some(p) = w
+                .iter()
+                .find(|p| p.inverse_mass_matrix.dim() != model.dim())
+            {
+                return Err(Error::DimensionMismatch {
+                    expected: model.dim(),
+                    found: p.inverse_mass_matrix.dim(),
+                });
+            }
+        }
+        let target = self.kernel.target_accept();
+        if !(target > 0.0 && target < 1.0) {
+            return Err(Error::InvalidConfig(format!(
+                "target_accept must be in (0, 1), got {target}"
+            )));
+        }
+        model.check()
+    }
+
+    /// Initialises the chains that are not yet.
+    fn ensure_chains<M: Model + Sync + ?Sized>(&mut self, model: &M) -> Result<()> {
+        if self
+            .chains
+            .as_ref()
+            .is_some_and(|c| c.len() == self.num_chains)
+        {
+            return Ok(());
+        }
+        let (kernel, init, seed) = (&self.kernel, &self.init, self.seed);
+        let dense = kernel.dense_mass();
+        let warm = self.warm_start.clone();
+        let chains = (0..self.num_chains)
+            .into_par_iter()
+            .map(|chain| {
+                let mut rng = chain_rng(seed, chain);
+                let state = init.start(kernel, model, &mut rng)?;
+                let (params, adapted) = match &warm {
+                    Some(w) => (w[chain.min(w.len() - 1)].clone(), true),
+                    None => {
+                        let metric = if dense {
+                            Metric::dense_unit(model.dim())
+                        } else {
+                            Metric::unit(model.dim())
+                        };
+                        (
+                            HmcParams {
+                                step_size: 1.0,
+                                inverse_mass_matrix: metric,
+                            },
+                            false,
+                        )
+                    }
+                };
+                Ok(ChainState {
+                    state,
+                    params,
+                    rng,
+                    adapted,
+                    warmup_gradients: 0,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.chains = Some(chains);
+        Ok(())
+    }
+
+    /// Runs warm-up (window adaptation) on every chain not yet adapted; draws nothing.
+    ///
+    /// # Errors
+    /// A data fault of the model, an invalid setting or a failed initialisation.
+    pub fn warmup<M: Model + Sync + ?Sized>(&mut self, model: &M) -> Result<()> {
+        self.execute(model, false).map(|_| ())
+    }
+
+    /// Draws `num_samples` per chain, warming up first the chains not yet adapted. A
+    /// second call continues from the last state without adapting again.
+    ///
+    /// # Errors
+    /// A data fault of the model, an invalid setting or a failed initialisation (naming
+    /// the site whose log-density is not finite).
+    pub fn run<M: Model + Sync + ?Sized>(&mut self, model: &M) -> Result<Posterior> {
+        self.execute(model, true)
+    }
+
+    fn execute<M: Model + Sync + ?Sized>(&mut self, model: &M, sample: bool) -> Result<Posterior> {
+        self.validate(model)?;
+        self.ensure_chains(model)?;
+        let bars = Bars::new(self.progress);
+        let (kernel, num_warmup, num_samples, thinning) = (
+            &self.kernel,
+            self.num_warmup,
+            self.num_samples,
+            self.thinning,
+        );
+        let num_samples = if sample { num_samples } else { 0 };
+        let Some(chains) = self.chains.as_mut() else {
+            return Err(Error::InvalidConfig("no chains".into()));
+        };
+        let todo: Vec<(usize, usize)> = chains
+            .iter()
+            .map(|c| {
+                (
+                    if c.adapted { 0 } else { num_warmup },
+                    num_samples * thinning,
+                )
+            })
+            .collect();
+        let chain_bars: Vec<ChainBar> = todo
+            .iter()
+            .enumerate()
+            .map(|(i, (w, s))| bars.chain(i, w + s))
+            .collect();
+        let draws: Vec<ChainDraws> = chains
+            .par_iter_mut()
+            .zip(chain_bars.par_iter())
+            .map(|(chain, bar)| {
+                let offset = if chain.adapted { 0 } else { num_warmup };
+                chain.warmup_gradients = 0;
+                if !chain.adapted {
+                    warm_up(kernel, model, chain, num_warmup, bar);
+                }
+                let out = draw(kernel, model, chain, num_samples, thinning, offset, bar);
+                bar.finish();
+                out
+            })
+            .collect();
+        Ok(Posterior::new(
+            model.layout().column_names().to_vec(),
+            draws,
+        ))
+    }
+}
+
+fn warm_up<K: Kernel, M: Model + ?Sized>(
+    kernel: &K,
+    model: &M,
+    chain: &mut ChainState,
+    num_warmup: usize,
+    bar: &ChainBar,
+) {
+    let dim = model.dim();
+    let mut workspace = kernel.workspace(dim);
+    let schedule = build_schedule(num_warmup);
+    let target = kernel.target_accept();
+    let ChainState {
+        state, params, rng, ..
+    } = chain;
+    if num_warmup > 0 {
+        params.step_size = find_reasonable_step_size(model, rng, state, params);
+    }
+    let mut dual = DualAveraging::new(params.step_size, target);
+    let mut welford = Welford::new(dim, kernel.dense_mass());
+    let mut divergences = 0;
+    let mut gradients = 0;
+    for (i, stage) in schedule.iter().enumerate() {
+        let info = kernel.transition(model, rng, state, params, &mut workspace);
+        divergences += usize::from(info.is_divergent);
+        gradients += info.num_integration_steps;
+        params.step_size = dual.update(info.acceptance_rate);
+        if let Stage::Slow { window_end } = *stage {
+            welford.add(&state.position);
+            if window_end {
+                params.inverse_mass_matrix = welford.metric();
+                welford = Welford::new(dim, kernel.dense_mass());
+                params.step_size = find_reasonable_step_size(model, rng, state, params);
+                dual = DualAveraging::new(params.step_size, target);
+            }
+        }
+        bar.update(i + 1, "warmup", divergences, params.step_size);
+    }
+    if num_warmup > 0 {
+        let adapted = dual.final_step_size();
+        params.step_size = if adapted.is_finite() && adapted > 0.0 {
+            adapted
+        } else {
+            params.step_size
+        };
+    }
+    chain.adapted = true;
+    chain.warmup_gradients = gradients;
+}
+
+fn draw<K: Kernel, M: Model + ?Sized>(
+    kernel: &K,
+    model: &M,
+    chain: &mut ChainState,
+    num_samples: usize,
+    thinning: usize,
+    offset: usize,
+    bar: &ChainBar,
+) -> ChainDraws {
+    let mut workspace = kernel.workspace(model.dim());
+    let columns = model.layout().column_names().len();
+    let mut values = Vec::with_capacity(num_samples * columns);
+    let mut stats = Vec::with_capacity(num_samples);
+    let mut row = Vec::with_capacity(columns);
+    let mut divergences = 0;
+    let ChainState {
+        state, params, rng, ..
+    } = &mut *chain;
+    for i in 0..num_samples * thinning {
+        let info = kernel.transition(model, rng, state, params, &mut workspace);
+        divergences += usize::from(info.is_divergent);
+        if (i + 1) % thinning == 0 {
+            model.constrain_into(&state.position, &mut row);
+            values.extend_from_slice(&row);
+            stats.push(SampleStats {
+                log_density: state.log_density,
+                acceptance_rate: info.acceptance_rate,
+                step_size: params.step_size,
+                tree_depth: info.tree_depth,
+                num_integration_steps: info.num_integration_steps,
+                is_divergent: info.is_divergent,
+                energy: info.energy,
+            });
+        }
+        bar.update(offset + i + 1, "sampling", divergences, params.step_size);
+    }
+    ChainDraws {
+        values,
+        stats,
+        params: params.clone(),
+        warmup_gradients: chain.warmup_gradients,
+    }
+}

@@ -1,0 +1,444 @@
+//! The No-U-Turn Sampler with multinomial sampling along the trajectory, following
+//! Stan's `base_nuts` (Betancourt 2017, "A Conceptual Introduction to Hamiltonian Monte
+//! Carlo", appendix A): the generalised no-U-turn criterion on `p♯ = M⁻¹p`, checked
+//! around every merged subtree and, as Stan does since 2.21, across the seams between
+//! subtrees.
+
+use rand::{Rng, RngExt};
+use tilde_core::LogDensity;
+
+use crate::hmc::{HmcInfo, HmcParams, HmcState, Kernel, Point};
+
+/// The No-U-Turn Sampler.
+///
+/// # Example
+/// ```
+/// use tilde_samplers::Nuts;
+///
+/// let nuts = Nuts::default().target_accept(0.9).max_tree_depth(12);
+/// assert_eq!(nuts.get_max_tree_depth(), 12);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Nuts {
+    max_tree_depth: usize,
+    target_accept: f64,
+    dense_mass: bool,
+    divergence_threshold: f64,
+}
+
+impl Default for Nuts {
+    fn default() -> Self {
+        Nuts {
+            max_tree_depth: 10,
+            target_accept: 0.8,
+            dense_mass: false,
+            divergence_threshold: 1000.0,
+        }
+    }
+}
+
+impl Nuts {
+    /// The largest number of trajectory doublings (default 10: at most 1023 steps).
+    pub fn max_tree_depth(mut self, depth: usize) -> Self {
+        self.max_tree_depth = depth.clamp(1, 30);
+        self
+    }
+
+    /// The current maximum tree depth.
+    pub fn get_max_tree_depth(&self) -> usize {
+        self.max_tree_depth
+    }
+
+    /// The acceptance rate step-size adaptation aims for (default 0.8; raise it, e.g. to
+    /// 0.95, when divergences appear).
+    pub fn target_accept(mut self, rate: f64) -> Self {
+        self.target_accept = rate;
+        self
+    }
+
+    /// Adapt a dense inverse mass matrix instead of a diagonal one.
+    pub fn dense_mass(mut self, dense: bool) -> Self {
+        self.dense_mass = dense;
+        self
+    }
+
+    /// The energy error beyond which a trajectory is divergent (default 1000).
+    pub fn divergence_threshold(mut self, threshold: f64) -> Self {
+        self.divergence_threshold = threshold;
+        self
+    }
+}
+
+/// Buffers of one subtree level, reused across transitions.
+#[derive(Clone, Debug)]
+struct Level {
+    p_init_end: Vec<f64>,
+    p_sharp_init_end: Vec<f64>,
+    rho_init: Vec<f64>,
+    z_propose_final: Point,
+    p_final_beg: Vec<f64>,
+    p_sharp_final_beg: Vec<f64>,
+    rho_final: Vec<f64>,
+    scratch: Vec<f64>,
+}
+
+impl Level {
+    fn new(dim: usize) -> Self {
+        Level {
+            p_init_end: vec![0.0; dim],
+            p_sharp_init_end: vec![0.0; dim],
+            rho_init: vec![0.0; dim],
+            z_propose_final: Point::new(dim),
+            p_final_beg: vec![0.0; dim],
+            p_sharp_final_beg: vec![0.0; dim],
+            rho_final: vec![0.0; dim],
+            scratch: vec![0.0; dim],
+        }
+    }
+}
+
+/// Buffers of [`Nuts`]: the trajectory's ends and one set of subtree buffers per tree depth.
+#[derive(Clone, Debug)]
+pub struct NutsWorkspace {
+    z: Point,
+    z_fwd: Point,
+    z_bck: Point,
+    z_sample: Point,
+    z_propose: Point,
+    rho: Vec<f64>,
+    rho_fwd: Vec<f64>,
+    rho_bck: Vec<f64>,
+    rho_extended: Vec<f64>,
+    p_fwd_fwd: Vec<f64>,
+    p_fwd_bck: Vec<f64>,
+    p_bck_fwd: Vec<f64>,
+    p_bck_bck: Vec<f64>,
+    p_sharp_fwd_fwd: Vec<f64>,
+    p_sharp_fwd_bck: Vec<f64>,
+    p_sharp_bck_fwd: Vec<f64>,
+    p_sharp_bck_bck: Vec<f64>,
+    levels: Vec<Level>,
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// The generalised no-U-turn criterion: the trajectory keeps going while both ends'
+/// velocities point along the summed momentum `rho`.
+fn criterion(p_sharp_minus: &[f64], p_sharp_plus: &[f64], rho: &[f64]) -> bool {
+    dot(p_sharp_plus, rho) > 0.0 && dot(p_sharp_minus, rho) > 0.0
+}
+
+fn add_into(out: &mut [f64], a: &[f64], b: &[f64]) {
+    for ((o, x), y) in out.iter_mut().zip(a).zip(b) {
+        *o = x + y;
+    }
+}
+
+fn log_sum_exp(a: f64, b: f64) -> f64 {
+    let hi = a.max(b);
+    if hi == f64::NEG_INFINITY {
+        return hi;
+    }
+    hi + ((a - hi).exp() + (b - hi).exp()).ln()
+}
+
+/// The running totals of one trajectory.
+struct Trajectory<'a, L: ?Sized, R: ?Sized> {
+    target: &'a L,
+    params: &'a HmcParams,
+    rng: &'a mut R,
+    step_size: f64,
+    h0: f64,
+    divergence_threshold: f64,
+    num_steps: usize,
+    sum_metro_prob: f64,
+    is_divergent: bool,
+}
+
+impl<L: LogDensity + ?Sized, R: Rng + ?Sized> Trajectory<'_, L, R> {
+    /// Builds a subtree of `2^depth` steps from `z`, as Stan's `build_tree`.
+    ///
+    /// - `z`: the integrator's current point, advanced through the subtree;
+    /// - `z_propose`: receives the subtree's multinomial sample;
+    /// - `p_sharp_beg`/`p_sharp_end`, `p_beg`/`p_end`: velocities and momenta at the
+    ///   subtree's first and last points;
+    /// - `rho`: gains the subtree's summed momentum;
+    /// - `log_sum_weight`: gains the log of the subtree's summed weights `e^{H0 - H}`;
+    /// - `levels`: buffers for depths below this one.
+    ///
+    /// Returns `false` when the subtree diverged or made a U-turn.
+    #[allow(clippy::too_many_arguments)]
+    fn build_tree(
+        &mut self,
+        depth: usize,
+        z: &mut Point,
+        z_propose: &mut Point,
+        p_sharp_beg: &mut [f64],
+        p_sharp_end: &mut [f64],
+        rho: &mut [f64],
+        p_beg: &mut [f64],
+        p_end: &mut [f64],
+        log_sum_weight: &mut f64,
+        levels: &mut [Level],
+    ) -> bool {
+        if depth == 0 {
+            z.leapfrog(
+                self.target,
+                &self.params.inverse_mass_matrix,
+                self.step_size,
+            );
+            self.num_steps += 1;
+            let h = z.energy();
+            if h - self.h0 > self.divergence_threshold {
+                self.is_divergent = true;
+            }
+            *log_sum_weight = log_sum_exp(*log_sum_weight, self.h0 - h);
+            self.sum_metro_prob += if self.h0 - h > 0.0 {
+                1.0
+            } else {
+                (self.h0 - h).exp()
+            };
+            z_propose.copy_from(z);
+            p_sharp_beg.copy_from_slice(&z.v);
+            p_sharp_end.copy_from_slice(&z.v);
+            for (r, p) in rho.iter_mut().zip(&z.p) {
+                *r += p;
+            }
+            p_beg.copy_from_slice(&z.p);
+            p_end.copy_from_slice(&z.p);
+            return !self.is_divergent;
+        }
+
+        let (lower, this) = levels.split_at_mut(depth - 1);
+        let level = &mut this[0];
+
+        // the initial subtree
+        let mut log_sum_weight_init = f64::NEG_INFINITY;
+        level.rho_init.fill(0.0);
+        let valid_init = self.build_tree(
+            depth - 1,
+            z,
+            z_propose,
+            p_sharp_beg,
+            &mut level.p_sharp_init_end,
+            &mut level.rho_init,
+            p_beg,
+            &mut level.p_init_end,
+            &mut log_sum_weight_init,
+            lower,
+        );
+        if !valid_init {
+            return false;
+        }
+
+        // the final subtree
+        let mut log_sum_weight_final = f64::NEG_INFINITY;
+        level.rho_final.fill(0.0);
+        let valid_final = self.build_tree(
+            depth - 1,
+            z,
+            &mut level.z_propose_final,
+            &mut level.p_sharp_final_beg,
+            p_sharp_end,
+            &mut level.rho_final,
+            &mut level.p_final_beg,
+            p_end,
+            &mut log_sum_weight_final,
+            lower,
+        );
+        if !valid_final {
+            return false;
+        }
+
+        // multinomial sample from the right subtree
+        let log_sum_weight_subtree = log_sum_exp(log_sum_weight_init, log_sum_weight_final);
+        *log_sum_weight = log_sum_exp(*log_sum_weight, log_sum_weight_subtree);
+        if log_sum_weight_final > log_sum_weight_subtree
+            || self.rng.random::<f64>() < (log_sum_weight_final - log_sum_weight_subtree).exp()
+        {
+            z_propose.copy_from(&level.z_propose_final);
+        }
+
+        // U-turns around the merged subtree and across the seam between its halves
+        add_into(&mut level.scratch, &level.rho_init, &level.rho_final);
+        for (r, s) in rho.iter_mut().zip(&level.scratch) {
+            *r += s;
+        }
+        let mut persist = criterion(p_sharp_beg, p_sharp_end, &level.scratch);
+        add_into(&mut level.scratch, &level.rho_init, &level.p_final_beg);
+        persist &= criterion(p_sharp_beg, &level.p_sharp_final_beg, &level.scratch);
+        add_into(&mut level.scratch, &level.rho_final, &level.p_init_end);
+        persist &= criterion(&level.p_sharp_init_end, p_sharp_end, &level.scratch);
+        persist
+    }
+}
+
+impl Kernel for Nuts {
+    type Workspace = NutsWorkspace;
+
+    fn workspace(&self, dim: usize) -> NutsWorkspace {
+        let v = || vec![0.0; dim];
+        NutsWorkspace {
+            z: Point::new(dim),
+            z_fwd: Point::new(dim),
+            z_bck: Point::new(dim),
+            z_sample: Point::new(dim),
+            z_propose: Point::new(dim),
+            rho: v(),
+            rho_fwd: v(),
+            rho_bck: v(),
+            rho_extended: v(),
+            p_fwd_fwd: v(),
+            p_fwd_bck: v(),
+            p_bck_fwd: v(),
+            p_bck_bck: v(),
+            p_sharp_fwd_fwd: v(),
+            p_sharp_fwd_bck: v(),
+            p_sharp_bck_fwd: v(),
+            p_sharp_bck_bck: v(),
+            levels: (0..self.max_tree_depth).map(|_| Level::new(dim)).collect(),
+        }
+    }
+
+    fn target_accept(&self) -> f64 {
+        self.target_accept
+    }
+
+    fn dense_mass(&self) -> bool {
+        self.dense_mass
+    }
+
+    fn transition<L: LogDensity + ?Sized, R: Rng + ?Sized>(
+        &self,
+        target: &L,
+        rng: &mut R,
+        state: &mut HmcState,
+        params: &HmcParams,
+        ws: &mut NutsWorkspace,
+    ) -> HmcInfo {
+        let metric = &params.inverse_mass_matrix;
+        ws.z.start(state, metric, rng);
+        let h0 = ws.z.energy();
+        ws.z_fwd.copy_from(&ws.z);
+        ws.z_bck.copy_from(&ws.z);
+        ws.z_sample.copy_from(&ws.z);
+        ws.z_propose.copy_from(&ws.z);
+        for buf in [
+            &mut ws.p_fwd_fwd,
+            &mut ws.p_fwd_bck,
+            &mut ws.p_bck_fwd,
+            &mut ws.p_bck_bck,
+            &mut ws.rho,
+        ] {
+            buf.copy_from_slice(&ws.z.p);
+        }
+        for buf in [
+            &mut ws.p_sharp_fwd_fwd,
+            &mut ws.p_sharp_fwd_bck,
+            &mut ws.p_sharp_bck_fwd,
+            &mut ws.p_sharp_bck_bck,
+        ] {
+            buf.copy_from_slice(&ws.z.v);
+        }
+
+        let mut log_sum_weight = 0.0;
+        let mut depth = 0;
+        let mut traj = Trajectory {
+            target,
+            params,
+            rng,
+            step_size: params.step_size,
+            h0,
+            divergence_threshold: self.divergence_threshold,
+            num_steps: 0,
+            sum_metro_prob: 0.0,
+            is_divergent: false,
+        };
+
+        while depth < self.max_tree_depth {
+            ws.rho_fwd.fill(0.0);
+            ws.rho_bck.fill(0.0);
+            let mut log_sum_weight_subtree = f64::NEG_INFINITY;
+            let valid = if traj.rng.random::<f64>() > 0.5 {
+                ws.rho_bck.copy_from_slice(&ws.rho);
+                ws.p_bck_fwd.copy_from_slice(&ws.p_fwd_bck);
+                ws.p_sharp_bck_fwd.copy_from_slice(&ws.p_sharp_fwd_bck);
+                ws.z.copy_from(&ws.z_fwd);
+                traj.step_size = params.step_size;
+                let valid = traj.build_tree(
+                    depth,
+                    &mut ws.z,
+                    &mut ws.z_propose,
+                    &mut ws.p_sharp_fwd_bck,
+                    &mut ws.p_sharp_fwd_fwd,
+                    &mut ws.rho_fwd,
+                    &mut ws.p_fwd_bck,
+                    &mut ws.p_fwd_fwd,
+                    &mut log_sum_weight_subtree,
+                    &mut ws.levels,
+                );
+                ws.z_fwd.copy_from(&ws.z);
+                valid
+            } else {
+                ws.rho_fwd.copy_from_slice(&ws.rho);
+                ws.p_fwd_bck.copy_from_slice(&ws.p_bck_fwd);
+                ws.p_sharp_fwd_bck.copy_from_slice(&ws.p_sharp_bck_fwd);
+                ws.z.copy_from(&ws.z_bck);
+                traj.step_size = -params.step_size;
+                let valid = traj.build_tree(
+                    depth,
+                    &mut ws.z,
+                    &mut ws.z_propose,
+                    &mut ws.p_sharp_bck_fwd,
+                    &mut ws.p_sharp_bck_bck,
+                    &mut ws.rho_bck,
+                    &mut ws.p_bck_fwd,
+                    &mut ws.p_bck_bck,
+                    &mut log_sum_weight_subtree,
+                    &mut ws.levels,
+                );
+                ws.z_bck.copy_from(&ws.z);
+                valid
+            };
+            if !valid {
+                break;
+            }
+            depth += 1;
+
+            if log_sum_weight_subtree > log_sum_weight
+                || traj.rng.random::<f64>() < (log_sum_weight_subtree - log_sum_weight).exp()
+            {
+                ws.z_sample.copy_from(&ws.z_propose);
+            }
+            log_sum_weight = log_sum_exp(log_sum_weight, log_sum_weight_subtree);
+
+            add_into(&mut ws.rho, &ws.rho_bck, &ws.rho_fwd);
+            let mut persist = criterion(&ws.p_sharp_bck_bck, &ws.p_sharp_fwd_fwd, &ws.rho);
+            add_into(&mut ws.rho_extended, &ws.rho_bck, &ws.p_fwd_bck);
+            persist &= criterion(&ws.p_sharp_bck_bck, &ws.p_sharp_fwd_bck, &ws.rho_extended);
+            add_into(&mut ws.rho_extended, &ws.rho_fwd, &ws.p_bck_fwd);
+            persist &= criterion(&ws.p_sharp_bck_fwd, &ws.p_sharp_fwd_fwd, &ws.rho_extended);
+            if !persist {
+                break;
+            }
+        }
+
+        let num_steps = traj.num_steps;
+        let acceptance_rate = if num_steps > 0 {
+            traj.sum_metro_prob / num_steps as f64
+        } else {
+            0.0
+        };
+        let is_divergent = traj.is_divergent;
+        ws.z_sample.store(state);
+        HmcInfo {
+            acceptance_rate,
+            is_divergent,
+            energy: ws.z_sample.energy(),
+            num_integration_steps: num_steps,
+            tree_depth: depth,
+        }
+    }
+}

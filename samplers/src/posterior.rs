@@ -1,0 +1,275 @@
+//! Draws from a run, by site name, with their sampler statistics and summaries.
+
+use std::fmt;
+
+use tilde_core::{Error, Result};
+
+use crate::diagnostics;
+use crate::hmc::HmcParams;
+
+/// Per-draw statistics of the sampler, as Stan reports them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SampleStats {
+    /// The log-density at the draw (`lp__`).
+    pub log_density: f64,
+    /// The transition's mean acceptance probability (`accept_stat__`).
+    pub acceptance_rate: f64,
+    /// The step size used (`stepsize__`).
+    pub step_size: f64,
+    /// NUTS tree depth (`treedepth__`).
+    pub tree_depth: usize,
+    /// Leapfrog steps (`n_leapfrog__`).
+    pub num_integration_steps: usize,
+    /// Whether the transition diverged (`divergent__`).
+    pub is_divergent: bool,
+    /// The Hamiltonian at the draw (`energy__`).
+    pub energy: f64,
+}
+
+/// One chain's draws (row-major: one row per draw, one column per name) and statistics.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChainDraws {
+    pub(crate) values: Vec<f64>,
+    pub(crate) stats: Vec<SampleStats>,
+    pub(crate) params: HmcParams,
+    pub(crate) warmup_gradients: usize,
+}
+
+/// The draws of an MCMC run: constrained latent values and deterministic quantities,
+/// by scalar component name (`"mu"`, `"theta[3]"`), for every chain.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Posterior {
+    names: Vec<String>,
+    chains: Vec<ChainDraws>,
+}
+
+/// One row of a [`Summary`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct SummaryRow {
+    /// The component's name.
+    pub name: String,
+    /// Posterior mean.
+    pub mean: f64,
+    /// Posterior standard deviation.
+    pub sd: f64,
+    /// Median.
+    pub median: f64,
+    /// 5 % quantile.
+    pub q5: f64,
+    /// 95 % quantile.
+    pub q95: f64,
+    /// Rank-normalised bulk effective sample size.
+    pub ess_bulk: f64,
+    /// Tail effective sample size.
+    pub ess_tail: f64,
+    /// Monte-Carlo standard error of the mean.
+    pub mcse_mean: f64,
+    /// Monte-Carlo standard error of the sd.
+    pub mcse_sd: f64,
+    /// Rank-normalised split R-hat.
+    pub r_hat: f64,
+}
+
+/// A table of posterior summaries, one row per scalar component.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Summary {
+    /// The rows, in the posterior's column order.
+    pub rows: Vec<SummaryRow>,
+}
+
+impl Summary {
+    /// The row of one component.
+    pub fn get(&self, name: &str) -> Option<&SummaryRow> {
+        self.rows.iter().find(|r| r.name == name)
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let width = self
+            .rows
+            .iter()
+            .map(|r| r.name.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        writeln!(
+            f,
+            "{:>width$} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>7}",
+            "", "mean", "sd", "median", "5%", "95%", "ess_bulk", "ess_tail", "mcse", "r_hat"
+        )?;
+        for r in &self.rows {
+            writeln!(
+                f,
+                "{:>width$} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.1} {:>9.1} {:>8.3} {:>7.3}",
+                r.name,
+                r.mean,
+                r.sd,
+                r.median,
+                r.q5,
+                r.q95,
+                r.ess_bulk,
+                r.ess_tail,
+                r.mcse_mean,
+                r.r_hat
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Posterior {
+    pub(crate) fn new(names: Vec<String>, chains: Vec<ChainDraws>) -> Self {
+        Posterior { names, chains }
+    }
+
+    /// The names of the scalar components, in column order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The number of chains.
+    pub fn num_chains(&self) -> usize {
+        self.chains.len()
+    }
+
+    /// The number of draws per chain.
+    pub fn num_draws(&self) -> usize {
+        self.chains.first().map_or(0, |c| c.stats.len())
+    }
+
+    fn column(&self, name: &str) -> Result<usize> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| Error::UnknownName {
+                name: name.to_string(),
+                known: self.names.clone(),
+            })
+    }
+
+    fn chain_column(&self, chain: &ChainDraws, col: usize) -> Vec<f64> {
+        chain
+            .values
+            .iter()
+            .skip(col)
+            .step_by(self.names.len())
+            .copied()
+            .collect()
+    }
+
+    /// The draws of one scalar component, all chains in order.
+    ///
+    /// # Errors
+    /// [`Error::UnknownName`] listing the names that exist.
+    pub fn draws(&self, name: &str) -> Result<Vec<f64>> {
+        Ok(self.draws_by_chain(name)?.concat())
+    }
+
+    /// The draws of one scalar component, one `Vec` per chain.
+    ///
+    /// # Errors
+    /// [`Error::UnknownName`] listing the names that exist.
+    pub fn draws_by_chain(&self, name: &str) -> Result<Vec<Vec<f64>>> {
+        let col = self.column(name)?;
+        Ok(self
+            .chains
+            .iter()
+            .map(|c| self.chain_column(c, col))
+            .collect())
+    }
+
+    /// One chain's per-draw sampler statistics.
+    ///
+    /// # Panics
+    /// When `chain >= num_chains()`.
+    pub fn sample_stats(&self, chain: usize) -> &[SampleStats] {
+        &self.chains[chain].stats
+    }
+
+    /// The step size and inverse mass matrix each chain sampled with.
+    pub fn adapted(&self) -> Vec<HmcParams> {
+        self.chains.iter().map(|c| c.params.clone()).collect()
+    }
+
+    /// Gradient evaluations (leapfrog steps) of the run, warm-up included, over all
+    /// chains; the thinned-away transitions are not counted.
+    pub fn num_gradient_evals(&self) -> usize {
+        self.chains
+            .iter()
+            .map(|c| {
+                c.warmup_gradients
+                    + c.stats
+                        .iter()
+                        .map(|s| s.num_integration_steps)
+                        .sum::<usize>()
+            })
+            .sum()
+    }
+
+    /// The number of divergent transitions, over all chains.
+    pub fn num_divergences(&self) -> usize {
+        self.chains
+            .iter()
+            .flat_map(|c| &c.stats)
+            .filter(|s| s.is_divergent)
+            .count()
+    }
+
+    /// The E-BFMI of each chain (below 0.3 suggests the momenta explore the energy
+    /// poorly, Betancourt 2016).
+    pub fn e_bfmi(&self) -> Vec<f64> {
+        self.chains
+            .iter()
+            .map(|c| diagnostics::e_bfmi(&c.stats.iter().map(|s| s.energy).collect::<Vec<_>>()))
+            .collect()
+    }
+
+    /// Mean, sd, median, 5 % and 95 % quantiles, bulk and tail ESS, MCSE and
+    /// rank-normalised split R-hat of every scalar component.
+    pub fn summary(&self) -> Summary {
+        let rows = (0..self.names.len())
+            .map(|col| {
+                let chains: Vec<Vec<f64>> = self
+                    .chains
+                    .iter()
+                    .map(|c| self.chain_column(c, col))
+                    .collect();
+                let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+                SummaryRow {
+                    name: self.names[col].clone(),
+                    mean: diagnostics::mean(&refs),
+                    sd: diagnostics::sd(&refs),
+                    median: diagnostics::quantile(&refs, 0.5),
+                    q5: diagnostics::quantile(&refs, 0.05),
+                    q95: diagnostics::quantile(&refs, 0.95),
+                    ess_bulk: diagnostics::ess_bulk(&refs),
+                    ess_tail: diagnostics::ess_tail(&refs),
+                    mcse_mean: diagnostics::mcse_mean(&refs),
+                    mcse_sd: diagnostics::mcse_sd(&refs),
+                    r_hat: diagnostics::rhat(&refs),
+                }
+            })
+            .collect();
+        Summary { rows }
+    }
+
+    /// Prints the summary, the number of divergences and low E-BFMI warnings.
+    pub fn print_summary(&self) {
+        print!("{}", self.summary());
+        println!();
+        println!(
+            "{} chains × {} draws; number of divergences: {}",
+            self.num_chains(),
+            self.num_draws(),
+            self.num_divergences()
+        );
+        for (chain, bfmi) in self.e_bfmi().iter().enumerate() {
+            if *bfmi < 0.3 {
+                println!(
+                    "warning: chain {chain} has E-BFMI {bfmi:.3} < 0.3: the posterior may be poorly explored (consider reparameterising)"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Progress bars, one line per chain.
+
+use std::io::IsTerminal;
+use std::time::Instant;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// The bars of one run.
+pub(crate) struct Bars {
+    multi: MultiProgress,
+    style: ProgressStyle,
+    enabled: bool,
+}
+
+impl Bars {
+    pub fn new(wanted: Option<bool>) -> Self {
+        let enabled = wanted.unwrap_or_else(|| std::io::stderr().is_terminal());
+        let target = if enabled {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let style =
+            ProgressStyle::with_template("chain {prefix:>2} [{bar:30}] {pos:>5}/{len:5} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> ");
+        Bars {
+            multi: MultiProgress::with_draw_target(target),
+            style,
+            enabled,
+        }
+    }
+
+    pub fn chain(&self, chain: usize, total: usize) -> ChainBar {
+        let bar = if self.enabled {
+            let bar = self.multi.add(ProgressBar::new(total as u64));
+            bar.set_style(self.style.clone());
+            bar.set_prefix(chain.to_string());
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        ChainBar {
+            bar,
+            every: (total / 100).max(1),
+            start: Instant::now(),
+            enabled: self.enabled,
+        }
+    }
+}
+
+/// The bar of one chain.
+pub(crate) struct ChainBar {
+    bar: ProgressBar,
+    every: usize,
+    start: Instant,
+    enabled: bool,
+}
+
+impl ChainBar {
+    /// Reports iteration `done` (1-based) of the run.
+    pub fn update(&self, done: usize, phase: &str, divergences: usize, step_size: f64) {
+        if !self.enabled || !done.is_multiple_of(self.every) {
+            return;
+        }
+        let rate = done as f64 / self.start.elapsed().as_secs_f64().max(1e-9);
+        self.bar.set_position(done as u64);
+        self.bar.set_message(format!(
+            "{phase} {rate:>7.0} it/s, {divergences} divergences, step size {step_size:.3}"
+        ));
+    }
+
+    pub fn finish(&self) {
+        if self.enabled {
+            self.bar.finish();
+        }
+    }
+}
