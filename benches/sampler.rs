@@ -10,8 +10,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use tilde::prelude::*;
 use tilde::Unconstrained;
+use tilde::prelude::*;
 
 #[model]
 fn eight_schools(y: &[f64], sigma: &[f64]) {
@@ -53,7 +53,9 @@ const SIGMA: [f64; 8] = [15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0];
 fn gradient_benches(c: &mut Criterion, name: &str, model: &impl LogDensity) -> f64 {
     let x: Vec<f64> = (0..model.dim()).map(|i| 0.01 * i as f64 - 0.2).collect();
     let mut grad = vec![0.0; model.dim()];
-    c.bench_function(&format!("{name}/logp"), |b| b.iter(|| black_box(model.logp(black_box(&x)))));
+    c.bench_function(&format!("{name}/logp"), |b| {
+        b.iter(|| black_box(model.logp(black_box(&x))))
+    });
     c.bench_function(&format!("{name}/logp_and_grad"), |b| {
         b.iter(|| {
             black_box(model.logp_and_grad(black_box(&x), &mut grad));
@@ -69,11 +71,25 @@ fn gradient_benches(c: &mut Criterion, name: &str, model: &impl LogDensity) -> f
     start.elapsed().as_secs_f64() / n as f64
 }
 
-fn nuts_bench<M: Model + Sync>(c: &mut Criterion, name: &str, model: &M, seconds_per_gradient: f64) {
+fn nuts_bench<M: Model + Sync>(
+    c: &mut Criterion,
+    name: &str,
+    model: &M,
+    seconds_per_gradient: f64,
+) {
     let run = || {
-        Mcmc::new(Nuts::default()).num_warmup(500).num_samples(500).num_chains(1).seed(1).progress(false).run(model).unwrap()
+        Mcmc::new(Nuts::default())
+            .num_warmup(500)
+            .num_samples(500)
+            .num_chains(1)
+            .seed(1)
+            .progress(false)
+            .run(model)
+            .unwrap()
     };
-    c.bench_function(&format!("{name}/nuts_1000_iterations"), |b| b.iter(|| black_box(run())));
+    c.bench_function(&format!("{name}/nuts_1000_iterations"), |b| {
+        b.iter(|| black_box(run()))
+    });
     let start = Instant::now();
     let posterior = run();
     let total = start.elapsed().as_secs_f64();
