@@ -60,13 +60,13 @@
 #![deny(missing_docs)]
 
 pub use tilde_core::distributions;
-pub use tilde_core::special;
 pub use tilde_core::{
-    Bernoulli, Beta, Bijector, Binomial, Cauchy, Continuous, Distribution, Draw, Error,
+    Bernoulli, Beta, Bijector, Binomial, Cauchy, Continuous, Distribution, Draw, Engine, Error,
     Exponential, Gamma, HalfCauchy, HalfNormal, Iid, InverseGamma, Laplace, Layout, LogDensity,
     LogNormal, Model, Normal, ParamError, Poisson, Real, Result, Shape, SiteInfo, SiteKind,
     SiteLogp, StudentT, Support, Uniform,
 };
+pub use tilde_core::{glm, special, vector};
 pub use tilde_macros::{deterministic, factor, model, sample};
 
 pub use tilde_samplers::{

@@ -3,6 +3,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use tilde::Engine;
 use tilde::prelude::*;
 
 struct Counting;
@@ -59,7 +60,9 @@ fn no_allocation_after_warm_up() {
     for j in [2usize, 8, 40] {
         let y: Vec<f64> = (0..j).map(|i| i as f64).collect();
         let sigma = vec![2.0; j];
-        let model = schools(&y, &sigma);
-        assert_eq!(allocations_per_call(&model), (0, 0), "J = {j}");
+        for engine in [Engine::Auto, Engine::Forward, Engine::Reverse] {
+            let model = schools(&y, &sigma).with_engine(engine);
+            assert_eq!(allocations_per_call(&model), (0, 0), "J = {j}, {engine:?}");
+        }
     }
 }

@@ -264,6 +264,16 @@ impl<const N: usize> Real for Fwd<N> {
         let p = Real::inv_logit(self.0.re);
         self.chain(p, p * (1.0 - p))
     }
+    #[inline]
+    fn fused<I: IntoIterator<Item = (Self, f64)>>(value: f64, terms: I) -> Self {
+        let mut eps = num_dual::Derivative::none();
+        for (t, w) in terms {
+            if t.0.eps.0.is_some() {
+                eps += t.0.eps * w;
+            }
+        }
+        Fwd(DualSVec64::new(value, eps))
+    }
 }
 
 /// Dual numbers of one width, with the thread's buffer for them.

@@ -17,12 +17,18 @@ use std::thread::LocalKey;
 use rand::Rng;
 
 use crate::bijectors::Bijector;
+use crate::distributions::NormalEach;
 use crate::distributions::{Continuous, Distribution, Iid, ObsScalar, ObsVector};
 use crate::error::{Error, Result};
+use crate::glm::{Family, Glm};
 use crate::layout::{Layout, Shape, SiteInfo, SiteKind};
 use crate::model::{Draw, ModelBody, ModelState, SiteLogp};
 use crate::real::{F64Ops, Real};
 use crate::support::Support;
+use crate::vector::{Affine, Params, VectorExpr, record_values};
+
+/// How many log-density terms a context gathers before summing them.
+const TERMS: usize = 32;
 
 /// Why a model body stopped before its end.
 #[derive(Debug)]
@@ -48,7 +54,9 @@ pub struct Ctx<'x, T> {
     x: &'x [T],
     pos: usize,
     work: &'x mut [T],
-    target: T,
+    /// The log-density terms not yet summed; see [`Ctx::add`].
+    terms: [T; TERMS],
+    num_terms: usize,
     trace: Option<&'x mut Trace>,
     prior: Option<&'x mut dyn Rng>,
 }
@@ -160,7 +168,8 @@ impl<'x, T: Real> Ctx<'x, T> {
             x,
             pos: 0,
             work,
-            target: T::from(0.0),
+            terms: [T::from(0.0); TERMS],
+            num_terms: 0,
             trace,
             prior: None,
         }
@@ -185,7 +194,23 @@ impl<'x, T: Real> Ctx<'x, T> {
 
     /// The running log-density.
     pub fn target(&self) -> T {
-        self.target
+        T::fused(
+            self.terms[..self.num_terms].iter().map(|t| t.value()).sum(),
+            self.terms[..self.num_terms].iter().map(|&t| (t, 1.0)),
+        )
+    }
+
+    /// Adds a term to the log-density. Terms are gathered and summed `TERMS` at a time
+    /// as one fused node, rather than one addition node per term.
+    #[inline]
+    fn add(&mut self, term: T) {
+        if self.num_terms == TERMS {
+            let sum = self.target();
+            self.terms[0] = sum;
+            self.num_terms = 1;
+        }
+        self.terms[self.num_terms] = term;
+        self.num_terms += 1;
     }
 
     /// A latent site: reads its unconstrained values, returns them constrained.
@@ -237,7 +262,7 @@ impl<'x, T: Real> Ctx<'x, T> {
     #[inline]
     pub fn factor(&mut self, name: impl Fn() -> String, value: impl Into<T>) -> Result<(), Stop> {
         let value = value.into();
-        self.target += value;
+        self.add(value);
         if let Some(trace) = self.trace.as_deref_mut() {
             trace.record(
                 &name,
@@ -275,6 +300,21 @@ impl<'x, T: Real> Ctx<'x, T> {
         let (head, tail) = std::mem::take(&mut self.work).split_at_mut(n);
         self.work = tail;
         Ok(head)
+    }
+
+    /// An observation of the wrong length: recorded while discovering the layout (the
+    /// evaluation goes on, skipping the site), a stop otherwise.
+    #[cold]
+    fn length_fault(&mut self, fault: Error) -> Result<(), Stop> {
+        match self.trace.as_deref_mut() {
+            Some(trace) => {
+                if trace.discovering {
+                    trace.faults.push(fault);
+                }
+                Ok(())
+            }
+            None => Err(Stop::fault(fault)),
+        }
     }
 
     #[cold]
@@ -357,7 +397,8 @@ impl<D: Continuous> Latent for D {
         };
         let (value, ln_jac) = bijector.forward_and_ln_jac(y);
         let lp = self.ln_pdf(value);
-        ctx.target += lp + ln_jac;
+        ctx.add(lp);
+        ctx.add(ln_jac);
         if let Some(trace) = ctx.trace.as_deref_mut() {
             let support = Some(self.support().to_f64());
             let (v, l, j) = (value.value(), lp.value(), ln_jac.value());
@@ -391,16 +432,22 @@ impl<D: Continuous> Latent for Iid<D> {
         let out = ctx.take_work(n, name)?;
         let dist = self.dist();
         let bijector = bijector_of(dist);
-        let mut lp = D::Scalar::from(0.0);
         let mut ln_jac = D::Scalar::from(0.0);
-        for (slot, &y) in out.iter_mut().zip(ys) {
-            let y = ctx.prior_value(dist, &bijector).unwrap_or(y);
-            let (value, j) = bijector.forward_and_ln_jac(y);
-            *slot = value;
-            ln_jac += j;
-            lp += dist.ln_pdf(value);
+        if bijector == Bijector::Identity {
+            for (slot, &y) in out.iter_mut().zip(ys) {
+                *slot = ctx.prior_value(dist, &bijector).unwrap_or(y);
+            }
+        } else {
+            for (slot, &y) in out.iter_mut().zip(ys) {
+                let y = ctx.prior_value(dist, &bijector).unwrap_or(y);
+                let (value, j) = bijector.forward_and_ln_jac(y);
+                *slot = value;
+                ln_jac += j;
+            }
         }
-        ctx.target += lp + ln_jac;
+        let lp = dist.ln_pdf_sum(out);
+        ctx.add(lp);
+        ctx.add(ln_jac);
         if let Some(trace) = ctx.trace.as_deref_mut() {
             let values: Vec<f64> = out.iter().map(|v| v.value()).collect();
             let support = Some(dist.support().to_f64());
@@ -432,7 +479,7 @@ impl<D: Distribution, E: ObsScalar> Observe<E> for D {
     ) -> Result<(), Stop> {
         let x = value.to_f64();
         let lp = self.ln_pdf_obs(x);
-        ctx.target += lp;
+        ctx.add(lp);
         if let Some(trace) = ctx.trace.as_deref_mut() {
             let support = self.support().to_f64();
             trace.check_obs(name, support, x, None);
@@ -468,22 +515,11 @@ impl<D: Distribution, V: ObsVector> Observe<V> for Iid<D> {
                 expected: n,
                 found: value.len(),
             };
-            return match ctx.trace.as_deref_mut() {
-                Some(trace) => {
-                    if trace.discovering {
-                        trace.faults.push(fault);
-                    }
-                    Ok(())
-                }
-                None => Err(Stop::fault(fault)),
-            };
+            return ctx.length_fault(fault);
         }
         let dist = self.dist();
-        let mut lp = D::Scalar::from(0.0);
-        for i in 0..n {
-            lp += dist.ln_pdf_obs(value.get_f64(i));
-        }
-        ctx.target += lp;
+        let lp = dist.ln_pdf_obs_sum(&value);
+        ctx.add(lp);
         if let Some(trace) = ctx.trace.as_deref_mut() {
             let support = dist.support().to_f64();
             let xs: Vec<f64> = (0..n).map(|i| value.get_f64(i)).collect();
@@ -502,6 +538,117 @@ impl<D: Distribution, V: ObsVector> Observe<V> for Iid<D> {
             );
         }
         Ok(())
+    }
+}
+
+impl<T: Real, V: ObsVector> Observe<V> for Glm<'_, T> {
+    type Scalar = T;
+
+    #[inline]
+    fn observe(
+        self,
+        ctx: &mut Ctx<'_, T>,
+        name: &dyn Fn() -> String,
+        value: V,
+    ) -> Result<(), Stop> {
+        let rows = self.rows();
+        if rows != Some(value.len()) {
+            let fault = Error::ObsLength {
+                site: name(),
+                expected: rows.unwrap_or(0),
+                found: value.len(),
+            };
+            return ctx.length_fault(fault);
+        }
+        let lp = self.ln_pdf_obs(&value);
+        ctx.add(lp);
+        if let Some(trace) = ctx.trace.as_deref_mut() {
+            let support = match self.family() {
+                Family::Normal { .. } => Support::Real,
+                Family::BernoulliLogit => Support::Boolean,
+                Family::PoissonLog => Support::NonNegativeIntegers,
+            };
+            let xs: Vec<f64> = (0..value.len()).map(|i| value.get_f64(i)).collect();
+            for (i, &x) in xs.iter().enumerate() {
+                trace.check_obs(name, support, x, Some(i));
+            }
+            trace.record(
+                name,
+                SiteKind::Observed,
+                Shape::Vector(xs.len()),
+                Some(support),
+                None,
+                &xs,
+                lp.value(),
+                0.0,
+            );
+        }
+        Ok(())
+    }
+}
+
+impl<T: Real, L: VectorExpr<T>, S: VectorExpr<T>, V: ObsVector> Observe<V> for NormalEach<T, L, S> {
+    type Scalar = T;
+
+    #[inline]
+    fn observe(
+        self,
+        ctx: &mut Ctx<'_, T>,
+        name: &dyn Fn() -> String,
+        value: V,
+    ) -> Result<(), Stop> {
+        let n = value.len();
+        match self.len() {
+            Ok(None) => {}
+            Ok(Some(m)) if m == n => {}
+            Ok(Some(m)) | Err((m, _)) => {
+                return ctx.length_fault(Error::ObsLength {
+                    site: name(),
+                    expected: m,
+                    found: n,
+                });
+            }
+        }
+        let lp = self.ln_pdf_obs(&value);
+        ctx.add(lp);
+        if let Some(trace) = ctx.trace.as_deref_mut() {
+            let xs: Vec<f64> = (0..n).map(|i| value.get_f64(i)).collect();
+            for (i, &x) in xs.iter().enumerate() {
+                trace.check_obs(name, Support::Real, x, Some(i));
+            }
+            trace.record(
+                name,
+                SiteKind::Observed,
+                Shape::Vector(n),
+                Some(Support::Real),
+                None,
+                &xs,
+                lp.value(),
+                0.0,
+            );
+        }
+        Ok(())
+    }
+}
+
+impl<T: Real> Record for Params<'_, T> {
+    fn shape(&self) -> Shape {
+        Shape::Vector(VectorExpr::<T>::len(self).unwrap_or(1))
+    }
+    fn write(&self, out: &mut Vec<f64>) {
+        record_values(self, out);
+    }
+}
+
+impl<T: Real, E: VectorExpr<T>> Record for Affine<T, E> {
+    fn shape(&self) -> Shape {
+        match self.len() {
+            Some(n) => Shape::Vector(n),
+            None => Shape::Scalar,
+        }
+    }
+    fn write(&self, out: &mut Vec<f64>) {
+        record_values(self, out);
     }
 }
 
@@ -611,7 +758,7 @@ where
             site: None,
         });
     }
-    Ok(ctx.target)
+    Ok(ctx.target())
 }
 
 /// The log-density at `x` in `f64`; `-∞` when the evaluation faults.
@@ -697,6 +844,7 @@ pub fn discover<M: ModelBody + ?Sized>(model: &M) -> ModelState {
         return ModelState {
             layout,
             faults: trace.faults,
+            engine: Default::default(),
         };
     }
 }

@@ -11,11 +11,13 @@ pub mod bijectors;
 pub mod context;
 pub mod distributions;
 mod error;
+pub mod glm;
 pub mod layout;
 mod model;
 mod real;
 pub mod special;
 mod support;
+pub mod vector;
 
 pub use bijectors::Bijector;
 pub use context::{Ctx, Latent, Observe, Record, Stop};
@@ -26,7 +28,7 @@ pub use distributions::{
 };
 pub use error::{Error, ParamError, Result};
 pub use layout::{Layout, Shape, SiteInfo, SiteKind};
-pub use model::{Draw, LogDensity, Model, ModelBody, ModelState, SiteLogp};
+pub use model::{Draw, Engine, LogDensity, Model, ModelBody, ModelState, SiteLogp};
 pub use rand;
 pub use real::{F64Ops, Real};
 pub use support::Support;

@@ -214,4 +214,24 @@ pub struct ModelState {
     pub layout: Layout,
     /// The faults found in the data, if any.
     pub faults: Vec<Error>,
+    /// The gradient engine `logp_and_grad` uses.
+    pub engine: Engine,
+}
+
+/// How `logp_and_grad` differentiates a model.
+///
+/// All engines agree on values and gradients to rounding; they differ in speed. Choose
+/// one with the `with_engine` method `#[model]` generates:
+/// `let model = eight_schools(&y, &sigma).with_engine(Engine::Reverse);`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Engine {
+    /// Forward duals for small dimensions, the reverse tape beyond (a fixed threshold,
+    /// so the choice, and the draws for a seed, do not depend on timing).
+    #[default]
+    Auto,
+    /// Forward-mode duals: one pass of width up to 16, then several.
+    Forward,
+    /// The reverse-mode tape.
+    Reverse,
 }

@@ -55,6 +55,10 @@ pub trait Real:
     + Sum
     + 'static
 {
+    /// Whether this scalar carries derivatives. `false` for `f64`, so that vectorised
+    /// log-densities can skip computing partials that [`fused`](Real::fused) would drop.
+    const TRACKS_DERIVATIVES: bool = true;
+
     /// The value as a plain `f64` (the real part of a dual number).
     fn value(self) -> f64;
     /// `e^x`.
@@ -97,6 +101,15 @@ pub trait Real:
     fn erf(self) -> Self;
     /// The complementary error function `erfc(x) = 1 - erf(x)`, accurate for large `x`.
     fn erfc(self) -> Self;
+
+    /// A value whose partial derivatives with respect to other scalars are known:
+    /// `value` with `∂value/∂tᵢ = wᵢ` for each `(tᵢ, wᵢ)` of `terms`.
+    ///
+    /// This is how vectorised log-densities record one node with analytic partials
+    /// instead of one per elementary operation: `f64` ignores the terms, forward duals
+    /// combine their derivatives, the reverse tape records one node. Computing the terms
+    /// must not itself operate on scalars of the model (compute partials in `f64`).
+    fn fused<I: IntoIterator<Item = (Self, f64)>>(value: f64, terms: I) -> Self;
 
     /// `true` when the value is neither infinite nor NaN.
     fn is_finite(self) -> bool {
@@ -181,6 +194,8 @@ impl<T, U> F64Ops<T> for U where
 }
 
 impl Real for f64 {
+    const TRACKS_DERIVATIVES: bool = false;
+
     #[inline]
     fn value(self) -> f64 {
         self
@@ -264,6 +279,10 @@ impl Real for f64 {
     #[inline]
     fn is_finite(self) -> bool {
         f64::is_finite(self)
+    }
+    #[inline]
+    fn fused<I: IntoIterator<Item = (Self, f64)>>(value: f64, _terms: I) -> Self {
+        value
     }
     #[inline]
     fn max(self, other: Self) -> Self {

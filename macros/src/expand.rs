@@ -154,6 +154,15 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
             model
         }
 
+        impl #generics #struct_ident #generics {
+            /// Chooses the gradient engine of `logp_and_grad` (default: `Engine::Auto`).
+            #[allow(dead_code)]
+            #vis fn with_engine(mut self, engine: ::tilde::Engine) -> Self {
+                self.__tilde_state.engine = engine;
+                self
+            }
+        }
+
         impl #generics ::tilde::__private::ModelBody for #struct_ident #generics {
             #[allow(unused_variables, unused_mut, unused_braces, non_snake_case, clippy::all)]
             fn body<T: ::tilde::Real>(

@@ -274,18 +274,22 @@ mod tests {
 
     #[test]
     fn dual_averaging_converges_on_a_known_response() {
-        // acceptance = exp(-step_size): the fixed point for 0.8 is -ln 0.8
-        let mut da = DualAveraging::new(1.0, 0.8);
-        let mut eps: f64 = 1.0;
-        for _ in 0..2000 {
-            eps = da.update((-eps).exp());
-        }
+        // acceptance = exp(-step_size): the fixed point for 0.8 is -ln 0.8. The averaged
+        // iterate approaches it with a bias that decays like t^(-1/2) (1.3 % after 2000
+        // updates, 0.4 % after 20 000 for this response), so check both the error and
+        // its decay.
         let want = -(0.8f64.ln());
-        assert!(
-            (da.final_step_size() - want).abs() < 0.01 * want,
-            "{}",
-            da.final_step_size()
-        );
+        let error_after = |n: usize| {
+            let mut da = DualAveraging::new(1.0, 0.8);
+            let mut eps: f64 = 1.0;
+            for _ in 0..n {
+                eps = da.update((-eps).exp());
+            }
+            (da.final_step_size() - want).abs() / want
+        };
+        let (early, late) = (error_after(2000), error_after(20_000));
+        assert!(early < 0.02, "{early}");
+        assert!(late < 0.005 && late < 0.5 * early, "{late} vs {early}");
         // NaN and > 1 acceptance rates are clamped, never propagated
         let mut da = DualAveraging::new(0.5, 0.8);
         assert!(da.update(f64::NAN).is_finite());

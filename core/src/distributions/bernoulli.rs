@@ -2,7 +2,7 @@
 
 use rand::{Rng, RngExt};
 
-use super::{Distribution, neg_inf};
+use super::{Distribution, ObsVector, neg_inf};
 use crate::error::ParamError;
 use crate::real::Real;
 use crate::support::Support;
@@ -41,14 +41,6 @@ impl<T: Real> ProbParam<T> {
         }
     }
 
-    /// `1 - p`, from the log-odds as `1 / (1 + e^{η})` without rounding through `p`.
-    pub(super) fn complement(&self) -> T {
-        match *self {
-            ProbParam::Prob(p) => -p + 1.0,
-            ProbParam::Logit(eta) => (-eta).inv_logit(),
-        }
-    }
-
     /// `ln(p / (1 - p))`.
     pub(super) fn ln_odds(&self) -> T {
         match *self {
@@ -57,23 +49,99 @@ impl<T: Real> ProbParam<T> {
         }
     }
 
-    /// `ln p`, from the log-odds as `-ln(1 + e^{-η})` without rounding `p`.
+    /// The parameter as given, `p` or `η`: the scalar the partials are taken in.
     #[inline]
-    pub(super) fn ln_p(&self) -> T {
+    pub(super) fn scalar(&self) -> T {
         match *self {
-            ProbParam::Prob(p) => p.ln(),
-            ProbParam::Logit(eta) => eta.log_inv_logit(),
+            ProbParam::Prob(p) | ProbParam::Logit(p) => p,
         }
     }
 
-    /// `ln(1 - p)`, from the log-odds as `-ln(1 + e^{η})`.
+    /// `ln p` and its partial: `1/p`, or `1 - p = 1/(1 + e^{η})` from the log-odds, where
+    /// `ln p = -ln(1 + e^{-η})` is formed without rounding `p`.
     #[inline]
-    pub(super) fn ln_q(&self) -> T {
+    pub(super) fn ln_p(&self) -> (f64, f64) {
         match *self {
-            ProbParam::Prob(p) => (-p).ln_1p(),
-            ProbParam::Logit(eta) => (-eta).log_inv_logit(),
+            ProbParam::Prob(p) => {
+                let p = p.value();
+                (p.ln(), 1.0 / p)
+            }
+            ProbParam::Logit(eta) => {
+                let eta = eta.value();
+                (eta.log_inv_logit(), (-eta).inv_logit())
+            }
         }
     }
+
+    /// `ln(1 - p)` and its partial: `-1/(1 - p)`, or `-p` from the log-odds, where
+    /// `ln(1 - p) = -ln(1 + e^{η})`.
+    #[inline]
+    pub(super) fn ln_q(&self) -> (f64, f64) {
+        match *self {
+            ProbParam::Prob(p) => {
+                let p = p.value();
+                ((-p).ln_1p(), -1.0 / (1.0 - p))
+            }
+            ProbParam::Logit(eta) => {
+                let eta = eta.value();
+                ((-eta).log_inv_logit(), -eta.inv_logit())
+            }
+        }
+    }
+
+    /// `p`, `1 - p` and their logarithms, each formed from the log-odds without rounding
+    /// through `p`.
+    #[inline]
+    pub(super) fn values(&self) -> ProbValues {
+        match *self {
+            ProbParam::Prob(p) => {
+                let p = p.value();
+                ProbValues {
+                    p,
+                    q: 1.0 - p,
+                    ln_p: p.ln(),
+                    ln_q: (-p).ln_1p(),
+                }
+            }
+            ProbParam::Logit(eta) => {
+                let eta = eta.value();
+                ProbValues {
+                    p: eta.inv_logit(),
+                    q: (-eta).inv_logit(),
+                    ln_p: eta.log_inv_logit(),
+                    ln_q: (-eta).log_inv_logit(),
+                }
+            }
+        }
+    }
+
+    /// The partial of `s ln p + f ln(1 - p)` in the parameter: `s/p - f/(1 - p)`, or
+    /// `s (1 - p) - f p` from the log-odds. A zero count contributes nothing, so the
+    /// partial is finite wherever the value is (`p = 0` with `s = 0`).
+    #[inline]
+    pub(super) fn d_counts(&self, v: &ProbValues, successes: f64, failures: f64) -> f64 {
+        match self {
+            ProbParam::Prob(_) => {
+                let d_s = if successes > 0.0 {
+                    successes / v.p
+                } else {
+                    0.0
+                };
+                let d_f = if failures > 0.0 { failures / v.q } else { 0.0 };
+                d_s - d_f
+            }
+            ProbParam::Logit(_) => successes * v.q - failures * v.p,
+        }
+    }
+}
+
+/// `p`, `1 - p`, `ln p` and `ln(1 - p)` of a [`ProbParam`], in `f64`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct ProbValues {
+    pub(super) p: f64,
+    pub(super) q: f64,
+    pub(super) ln_p: f64,
+    pub(super) ln_q: f64,
 }
 
 /// The Bernoulli distribution over `{0, 1}` with success probability `prob`, or with
@@ -162,28 +230,65 @@ impl<T: Real> Bernoulli<T> {
 impl<T: Real> Distribution for Bernoulli<T> {
     type Scalar = T;
 
-    /// The log-mass at `x`, which is data: only its value is used.
+    /// The log-mass at `x`, which is data: only its value is used (no partial in `x`).
     #[inline]
     fn ln_pdf(&self, x: T) -> T {
         self.ln_pdf_obs(x.value())
     }
 
+    /// One node: `∂/∂p = 1/p` at 1 and `-1/(1 - p)` at 0; `∂/∂η = 1 - p` at 1 and `-p`
+    /// at 0.
     #[inline]
     fn ln_pdf_obs(&self, x: f64) -> T {
         if !self.param.is_valid() {
             return neg_inf();
         }
-        if x == 1.0 {
+        let (value, partial) = if x == 1.0 {
             self.param.ln_p()
         } else if x == 0.0 {
             self.param.ln_q()
         } else {
-            neg_inf()
+            return neg_inf();
+        };
+        if value == f64::NEG_INFINITY {
+            return neg_inf();
         }
+        T::fused(value, [(self.param.scalar(), partial)])
     }
 
     fn support(&self) -> Support<T> {
         Support::Boolean
+    }
+
+    /// One node: with `s` ones and `f` zeros, `∂/∂p = s/p - f/(1 - p)`,
+    /// `∂/∂η = s (1 - p) - f p`.
+    fn ln_pdf_obs_sum<V: ObsVector + ?Sized>(&self, ys: &V) -> T {
+        if !self.param.is_valid() {
+            return neg_inf();
+        }
+        let mut ones = 0_usize;
+        for i in 0..ys.len() {
+            let y = ys.get_f64(i);
+            if y == 1.0 {
+                ones += 1;
+            } else if y != 0.0 {
+                return neg_inf();
+            }
+        }
+        let (successes, failures) = (ones as f64, (ys.len() - ones) as f64);
+        let v = self.param.values();
+        // a zero count drops its term, so that 0 · ln 0 is 0
+        let value = match (successes > 0.0, failures > 0.0) {
+            (true, true) => successes * v.ln_p + failures * v.ln_q,
+            (true, false) => successes * v.ln_p,
+            (false, true) => failures * v.ln_q,
+            (false, false) => 0.0,
+        };
+        if value == f64::NEG_INFINITY {
+            return neg_inf();
+        }
+        let partial = self.param.d_counts(&v, successes, failures);
+        T::fused(value, [(self.param.scalar(), partial)])
     }
 }
 

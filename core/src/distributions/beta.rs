@@ -5,6 +5,7 @@ use rand::Rng;
 use super::{Continuous, Distribution, is_pos, neg_inf, sample_or_nan};
 use crate::error::ParamError;
 use crate::real::Real;
+use crate::special::{digamma, lgamma};
 use crate::support::Support;
 
 /// The beta distribution with shapes `alpha` and `beta`.
@@ -69,29 +70,49 @@ impl<T: Real> Beta<T> {
         is_pos(self.alpha) && is_pos(self.beta)
     }
 
+    /// `ln_pdf(x)` with its partials in `x`, `α` and `β`, for `0 < x < 1`.
     #[inline]
-    fn ln_beta_fn(&self) -> T {
-        self.alpha.lgamma() + self.beta.lgamma() - (self.alpha + self.beta).lgamma()
+    fn value_and_partials(&self, x: f64) -> (f64, f64, f64, f64) {
+        let (a, b) = (self.alpha.value(), self.beta.value());
+        let (ln_x, ln_1m_x) = (x.ln(), (-x).ln_1p());
+        let ln_beta_fn = lgamma(a) + lgamma(b) - lgamma(a + b);
+        let value = (a - 1.0) * ln_x + (b - 1.0) * ln_1m_x - ln_beta_fn;
+        let d_x = (a - 1.0) / x - (b - 1.0) / (1.0 - x);
+        let psi_ab = digamma(a + b);
+        (
+            value,
+            d_x,
+            ln_x - digamma(a) + psi_ab,
+            ln_1m_x - digamma(b) + psi_ab,
+        )
     }
 }
 
 impl<T: Real> Distribution for Beta<T> {
     type Scalar = T;
 
+    /// One node: `∂/∂x = (α - 1)/x - (β - 1)/(1 - x)`, `∂/∂α = ln x - ψ(α) + ψ(α + β)`,
+    /// `∂/∂β = ln(1 - x) - ψ(β) + ψ(α + β)`.
     #[inline]
     fn ln_pdf(&self, x: T) -> T {
         if !self.is_valid() || x.value().is_nan() || x <= 0.0 || x >= 1.0 {
             return neg_inf();
         }
-        (self.alpha - 1.0) * x.ln() + (self.beta - 1.0) * (-x).ln_1p() - self.ln_beta_fn()
+        let (value, d_x, d_alpha, d_beta) = self.value_and_partials(x.value());
+        T::fused(
+            value,
+            [(x, d_x), (self.alpha, d_alpha), (self.beta, d_beta)],
+        )
     }
 
+    /// One node with the partials of `ln_pdf` for `α` and `β`.
     #[inline]
     fn ln_pdf_obs(&self, x: f64) -> T {
         if !self.is_valid() || x.is_nan() || x <= 0.0 || x >= 1.0 {
             return neg_inf();
         }
-        (self.alpha - 1.0) * x.ln() + (self.beta - 1.0) * (-x).ln_1p() - self.ln_beta_fn()
+        let (value, _, d_alpha, d_beta) = self.value_and_partials(x);
+        T::fused(value, [(self.alpha, d_alpha), (self.beta, d_beta)])
     }
 
     fn support(&self) -> Support<T> {

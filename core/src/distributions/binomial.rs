@@ -2,9 +2,9 @@
 
 use rand::{Rng, RngExt};
 
-use super::bernoulli::ProbParam;
+use super::bernoulli::{ProbParam, ProbValues};
 use super::poisson::{bd0, stirlerr};
-use super::{Distribution, LN_SQRT_2PI, neg_inf};
+use super::{Distribution, LN_SQRT_2PI, ObsVector, neg_inf};
 use crate::error::ParamError;
 use crate::real::Real;
 use crate::support::Support;
@@ -108,54 +108,86 @@ impl<T: Real> Binomial<T> {
     pub fn ln_odds(&self) -> T {
         self.param.ln_odds()
     }
-}
 
-impl<T: Real> Distribution for Binomial<T> {
-    type Scalar = T;
-
-    /// The log-mass at `k`, which is data: only its value is used.
-    #[inline]
-    fn ln_pdf(&self, k: T) -> T {
-        self.ln_pdf_obs(k.value())
-    }
-
-    /// The terms in `n` and `k` alone are computed in `f64`; only those in `p` carry the
-    /// scalar.
-    #[inline]
-    fn ln_pdf_obs(&self, k: f64) -> T {
+    /// The log-mass at `k` in `f64`, from the parameter's values `v`; `-∞` outside the
+    /// support. For `0 < k < n` it is Loader's saddle-point form of the type's docs.
+    fn ln_mass(&self, v: &ProbValues, k: f64) -> f64 {
         let n = self.num_trials as f64;
-        if !self.param.is_valid() || k.fract() != 0.0 || k < 0.0 || k > n {
-            return neg_inf();
+        if k.fract() != 0.0 || k < 0.0 || k > n {
+            return f64::NEG_INFINITY;
         }
         if n == 0.0 {
-            return T::from(0.0);
+            return 0.0;
         }
         // With a zero count the mass is p^n or (1 - p)^n; this also covers p ∈ {0, 1}.
         if k == 0.0 {
-            return self.param.ln_q() * n;
+            return v.ln_q * n;
         }
         if k == n {
-            return self.param.ln_p() * n;
+            return v.ln_p * n;
         }
-        let (ln_p, ln_q) = (self.param.ln_p(), self.param.ln_q());
-        if ln_p.value() == f64::NEG_INFINITY || ln_q.value() == f64::NEG_INFINITY {
-            return neg_inf();
+        if v.ln_p == f64::NEG_INFINITY || v.ln_q == f64::NEG_INFINITY {
+            return f64::NEG_INFINITY;
         }
         let failures = n - k;
         let ln_n = n.ln();
-        let mean_successes = self.param.prob() * n;
-        let mean_failures = self.param.complement() * n;
         let constant = stirlerr(n)
             - stirlerr(k)
             - stirlerr(failures)
             - 0.5 * (k * failures / n).ln()
             - LN_SQRT_2PI;
-        -(bd0(k, mean_successes, ln_p + ln_n) + bd0(failures, mean_failures, ln_q + ln_n))
-            + constant
+        -(bd0(k, v.p * n, v.ln_p + ln_n) + bd0(failures, v.q * n, v.ln_q + ln_n)) + constant
+    }
+}
+
+impl<T: Real> Distribution for Binomial<T> {
+    type Scalar = T;
+
+    /// The log-mass at `k`, which is data: only its value is used (no partial in `k`).
+    #[inline]
+    fn ln_pdf(&self, k: T) -> T {
+        self.ln_pdf_obs(k.value())
+    }
+
+    /// One node: `∂/∂p = k/p - (n - k)/(1 - p)`, `∂/∂η = k - n p`.
+    #[inline]
+    fn ln_pdf_obs(&self, k: f64) -> T {
+        if !self.param.is_valid() {
+            return neg_inf();
+        }
+        let v = self.param.values();
+        let value = self.ln_mass(&v, k);
+        if value == f64::NEG_INFINITY {
+            return neg_inf();
+        }
+        let partial = self.param.d_counts(&v, k, self.num_trials as f64 - k);
+        T::fused(value, [(self.param.scalar(), partial)])
     }
 
     fn support(&self) -> Support<T> {
         Support::IntegersUpTo(self.num_trials)
+    }
+
+    /// One node: with `K = Σkᵢ` successes in `N = m n` trials (`m` observations),
+    /// `∂/∂p = K/p - (N - K)/(1 - p)`, `∂/∂η = K - N p`.
+    fn ln_pdf_obs_sum<V: ObsVector + ?Sized>(&self, ys: &V) -> T {
+        if !self.param.is_valid() {
+            return neg_inf();
+        }
+        let v = self.param.values();
+        let (mut value, mut successes) = (0.0, 0.0);
+        for i in 0..ys.len() {
+            let k = ys.get_f64(i);
+            let ln_mass = self.ln_mass(&v, k);
+            if ln_mass == f64::NEG_INFINITY {
+                return neg_inf();
+            }
+            value += ln_mass;
+            successes += k;
+        }
+        let failures = ys.len() as f64 * self.num_trials as f64 - successes;
+        let partial = self.param.d_counts(&v, successes, failures);
+        T::fused(value, [(self.param.scalar(), partial)])
     }
 }
 

@@ -2,7 +2,7 @@
 
 use rand::Rng;
 
-use super::{Continuous, Distribution, is_pos, neg_inf, sample_or_nan};
+use super::{Continuous, Distribution, ObsVector, is_pos, neg_inf, sample_or_nan};
 use crate::error::ParamError;
 use crate::real::Real;
 use crate::support::Support;
@@ -57,25 +57,72 @@ impl<T: Real> Exponential<T> {
 impl<T: Real> Distribution for Exponential<T> {
     type Scalar = T;
 
+    /// One node: `∂/∂x = -λ`, `∂/∂λ = 1/λ - x`.
     #[inline]
     fn ln_pdf(&self, x: T) -> T {
         if !is_pos(self.rate) || !is_pos(x) {
             return neg_inf();
         }
-        self.rate.ln() - self.rate * x
+        let (rate, x_value) = (self.rate.value(), x.value());
+        let value = rate.ln() - rate * x_value;
+        T::fused(value, [(x, -rate), (self.rate, 1.0 / rate - x_value)])
     }
 
+    /// One node with the partial of `ln_pdf` for `λ`.
     #[inline]
     fn ln_pdf_obs(&self, x: f64) -> T {
         if !is_pos(self.rate) || !is_pos(x) {
             return neg_inf();
         }
-        self.rate.ln() - self.rate * x
+        let rate = self.rate.value();
+        let value = rate.ln() - rate * x;
+        T::fused(value, [(self.rate, 1.0 / rate - x)])
     }
 
     fn support(&self) -> Support<T> {
         Support::Positive
     }
+
+    /// One node: `∂/∂xᵢ = -λ`, `∂/∂λ = n/λ - Σxᵢ`.
+    fn ln_pdf_sum(&self, xs: &[T]) -> T {
+        if !is_pos(self.rate) || xs.iter().any(|&x| !is_pos(x)) {
+            return neg_inf();
+        }
+        let rate = self.rate.value();
+        let sum = xs.iter().map(|x| x.value()).sum();
+        let Some((value, d_rate)) = sum_to_ln_pdf(sum, xs.len() as f64, rate) else {
+            return neg_inf();
+        };
+        let terms = std::iter::once((self.rate, d_rate));
+        T::fused(value, terms.chain(xs.iter().map(|&x| (x, -rate))))
+    }
+
+    /// One node with the partial of `ln_pdf_sum` for `λ`.
+    fn ln_pdf_obs_sum<V: ObsVector + ?Sized>(&self, ys: &V) -> T {
+        if !is_pos(self.rate) {
+            return neg_inf();
+        }
+        let mut sum = 0.0;
+        for i in 0..ys.len() {
+            let y = ys.get_f64(i);
+            if !is_pos(y) {
+                return neg_inf();
+            }
+            sum += y;
+        }
+        match sum_to_ln_pdf(sum, ys.len() as f64, self.rate.value()) {
+            Some((value, d_rate)) => T::fused(value, [(self.rate, d_rate)]),
+            None => neg_inf(),
+        }
+    }
+}
+
+/// The joint exponential log-density `n ln λ - λ s` of `n` values that sum to `s`, with
+/// its partial in `λ`; `None` when it is not finite.
+#[inline]
+fn sum_to_ln_pdf(sum: f64, n: f64, rate: f64) -> Option<(f64, f64)> {
+    let value = n * rate.ln() - rate * sum;
+    value.is_finite().then_some((value, n / rate - sum))
 }
 
 impl<T: Real> Continuous for Exponential<T> {}

@@ -2,9 +2,10 @@
 
 use rand::Rng;
 
-use super::{Continuous, Distribution, is_pos, neg_inf, sample_or_nan};
+use super::{Continuous, Distribution, ObsVector, is_pos, neg_inf, sample_or_nan};
 use crate::error::ParamError;
 use crate::real::Real;
+use crate::special::{digamma, lgamma};
 use crate::support::Support;
 
 /// The gamma distribution with shape `shape` and rate `rate` (Stan's parameterisation;
@@ -68,31 +69,101 @@ impl<T: Real> Gamma<T> {
     fn is_valid(&self) -> bool {
         is_pos(self.shape) && is_pos(self.rate)
     }
+
+    /// The joint log-density of `n` values from `Σ ln xᵢ` and `Σ xᵢ`, with its partials
+    /// in `α` and `β`; `None` when it is not finite.
+    #[inline]
+    fn sums_to_ln_pdf(&self, sum_ln: f64, sum: f64, n: f64) -> Option<(f64, f64, f64)> {
+        let (a, b) = (self.shape.value(), self.rate.value());
+        let ln_b = b.ln();
+        let value = n * (a * ln_b - lgamma(a)) + (a - 1.0) * sum_ln - b * sum;
+        let partials = (n * (ln_b - digamma(a)) + sum_ln, n * a / b - sum);
+        value.is_finite().then_some((value, partials.0, partials.1))
+    }
 }
 
 impl<T: Real> Distribution for Gamma<T> {
     type Scalar = T;
 
+    /// One node: `∂/∂x = (α - 1)/x - β`, `∂/∂α = ln β - ψ(α) + ln x`, `∂/∂β = α/β - x`.
     #[inline]
     fn ln_pdf(&self, x: T) -> T {
         if !self.is_valid() || !is_pos(x) {
             return neg_inf();
         }
-        let (a, b) = (self.shape, self.rate);
-        a * b.ln() - a.lgamma() + (a - 1.0) * x.ln() - b * x
+        let (a, b, x_value) = (self.shape.value(), self.rate.value(), x.value());
+        let ln_x = x_value.ln();
+        let value = a * b.ln() - lgamma(a) + (a - 1.0) * ln_x - b * x_value;
+        let terms = [
+            (x, (a - 1.0) / x_value - b),
+            (self.shape, b.ln() - digamma(a) + ln_x),
+            (self.rate, a / b - x_value),
+        ];
+        T::fused(value, terms)
     }
 
+    /// One node with the partials of `ln_pdf` for `α` and `β`.
     #[inline]
     fn ln_pdf_obs(&self, x: f64) -> T {
         if !self.is_valid() || !is_pos(x) {
             return neg_inf();
         }
-        let (a, b) = (self.shape, self.rate);
-        a * b.ln() - a.lgamma() + (a - 1.0) * x.ln() - b * x
+        let (a, b) = (self.shape.value(), self.rate.value());
+        let ln_x = x.ln();
+        let value = a * b.ln() - lgamma(a) + (a - 1.0) * ln_x - b * x;
+        let terms = [
+            (self.shape, b.ln() - digamma(a) + ln_x),
+            (self.rate, a / b - x),
+        ];
+        T::fused(value, terms)
     }
 
     fn support(&self) -> Support<T> {
         Support::Positive
+    }
+
+    /// One node: `∂/∂xᵢ = (α - 1)/xᵢ - β`, `∂/∂α = n(ln β - ψ(α)) + Σ ln xᵢ`,
+    /// `∂/∂β = nα/β - Σxᵢ`.
+    fn ln_pdf_sum(&self, xs: &[T]) -> T {
+        if !self.is_valid() || xs.iter().any(|&x| !is_pos(x)) {
+            return neg_inf();
+        }
+        let (sum_ln, sum) = xs.iter().fold((0.0, 0.0), |(sum_ln, sum), x| {
+            let x = x.value();
+            (sum_ln + x.ln(), sum + x)
+        });
+        let Some((value, d_shape, d_rate)) = self.sums_to_ln_pdf(sum_ln, sum, xs.len() as f64)
+        else {
+            return neg_inf();
+        };
+        let (a, b) = (self.shape.value(), self.rate.value());
+        let terms = [(self.shape, d_shape), (self.rate, d_rate)].into_iter();
+        T::fused(
+            value,
+            terms.chain(xs.iter().map(|&x| (x, (a - 1.0) / x.value() - b))),
+        )
+    }
+
+    /// One node with the partials of `ln_pdf_sum` for `α` and `β`.
+    fn ln_pdf_obs_sum<V: ObsVector + ?Sized>(&self, ys: &V) -> T {
+        if !self.is_valid() {
+            return neg_inf();
+        }
+        let (mut sum_ln, mut sum) = (0.0, 0.0);
+        for i in 0..ys.len() {
+            let y = ys.get_f64(i);
+            if !is_pos(y) {
+                return neg_inf();
+            }
+            sum_ln += y.ln();
+            sum += y;
+        }
+        match self.sums_to_ln_pdf(sum_ln, sum, ys.len() as f64) {
+            Some((value, d_shape, d_rate)) => {
+                T::fused(value, [(self.shape, d_shape), (self.rate, d_rate)])
+            }
+            None => neg_inf(),
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use std::f64::consts::LN_2;
 
 use rand::Rng;
 
-use super::cauchy::{LN_PI, ln_1p_sq};
+use super::cauchy::{LN_PI, ln_1p_sq, ln_1p_sq_partials};
 use super::{Continuous, Distribution, is_pos, neg_inf, sample_or_nan};
 use crate::error::ParamError;
 use crate::real::Real;
@@ -58,17 +58,40 @@ impl<T: Real> HalfCauchy<T> {
     pub fn scale(&self) -> T {
         self.scale
     }
+
+    /// `ln_pdf(x)` with its partials in `x` and `s`.
+    #[inline]
+    fn value_and_partials(&self, x: f64) -> (f64, f64, f64) {
+        let scale = self.scale.value();
+        let z = x / scale;
+        let value = -ln_1p_sq(z) - scale.ln() + (LN_2 - LN_PI);
+        let (g, zg) = ln_1p_sq_partials(z);
+        (value, -g / scale, (zg - 1.0) / scale)
+    }
 }
 
 impl<T: Real> Distribution for HalfCauchy<T> {
     type Scalar = T;
 
+    /// One node: `∂/∂x = -g/s`, `∂/∂s = (z g - 1)/s` with `z = x/s` and
+    /// `g = 2z/(1 + z²)`.
     #[inline]
     fn ln_pdf(&self, x: T) -> T {
         if !is_pos(self.scale) || !is_pos(x) {
             return neg_inf();
         }
-        -ln_1p_sq(x / self.scale) - self.scale.ln() + (LN_2 - LN_PI)
+        let (value, d_x, d_scale) = self.value_and_partials(x.value());
+        T::fused(value, [(x, d_x), (self.scale, d_scale)])
+    }
+
+    /// One node with the partial of `ln_pdf` for `s`.
+    #[inline]
+    fn ln_pdf_obs(&self, x: f64) -> T {
+        if !is_pos(self.scale) || !is_pos(x) {
+            return neg_inf();
+        }
+        let (value, _, d_scale) = self.value_and_partials(x);
+        T::fused(value, [(self.scale, d_scale)])
     }
 
     fn support(&self) -> Support<T> {

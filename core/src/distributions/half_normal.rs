@@ -57,18 +57,38 @@ impl<T: Real> HalfNormal<T> {
     pub fn scale(&self) -> T {
         self.scale
     }
+
+    /// `ln_pdf(x)` with its partials in `x` and `σ`.
+    #[inline]
+    fn value_and_partials(&self, x: f64) -> (f64, f64, f64) {
+        let scale = self.scale.value();
+        let z = x / scale;
+        let value = -(z * z) * 0.5 - scale.ln() + (LN_2 - LN_SQRT_2PI);
+        (value, -z / scale, (z * z - 1.0) / scale)
+    }
 }
 
 impl<T: Real> Distribution for HalfNormal<T> {
     type Scalar = T;
 
+    /// One node: `∂/∂x = -z/σ`, `∂/∂σ = (z² - 1)/σ` with `z = x/σ`.
     #[inline]
     fn ln_pdf(&self, x: T) -> T {
         if !is_pos(self.scale) || !is_pos(x) {
             return neg_inf();
         }
-        let z = x / self.scale;
-        -(z * z) * 0.5 - self.scale.ln() + (LN_2 - LN_SQRT_2PI)
+        let (value, d_x, d_scale) = self.value_and_partials(x.value());
+        T::fused(value, [(x, d_x), (self.scale, d_scale)])
+    }
+
+    /// One node with the partial of `ln_pdf` for `σ`.
+    #[inline]
+    fn ln_pdf_obs(&self, x: f64) -> T {
+        if !is_pos(self.scale) || !is_pos(x) {
+            return neg_inf();
+        }
+        let (value, _, d_scale) = self.value_and_partials(x);
+        T::fused(value, [(self.scale, d_scale)])
     }
 
     fn support(&self) -> Support<T> {

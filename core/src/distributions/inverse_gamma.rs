@@ -5,6 +5,7 @@ use rand::Rng;
 use super::{Continuous, Distribution, is_pos, neg_inf, sample_or_nan};
 use crate::error::ParamError;
 use crate::real::Real;
+use crate::special::{digamma, lgamma};
 use crate::support::Support;
 
 /// The inverse-gamma distribution with shape `shape` and scale `scale` (Stan's
@@ -68,27 +69,42 @@ impl<T: Real> InverseGamma<T> {
     fn is_valid(&self) -> bool {
         is_pos(self.shape) && is_pos(self.scale)
     }
+
+    /// `ln_pdf(x)` with its partials in `x`, `α` and `β`.
+    #[inline]
+    fn value_and_partials(&self, x: f64) -> (f64, f64, f64, f64) {
+        let (a, b) = (self.shape.value(), self.scale.value());
+        let (ln_b, ln_x, b_over_x) = (b.ln(), x.ln(), b / x);
+        let value = a * ln_b - lgamma(a) - (a + 1.0) * ln_x - b_over_x;
+        let d_x = (b_over_x - (a + 1.0)) / x;
+        (value, d_x, ln_b - digamma(a) - ln_x, a / b - 1.0 / x)
+    }
 }
 
 impl<T: Real> Distribution for InverseGamma<T> {
     type Scalar = T;
 
+    /// One node: `∂/∂x = (β/x - α - 1)/x`, `∂/∂α = ln β - ψ(α) - ln x`, `∂/∂β = α/β - 1/x`.
     #[inline]
     fn ln_pdf(&self, x: T) -> T {
         if !self.is_valid() || !is_pos(x) {
             return neg_inf();
         }
-        let (a, b) = (self.shape, self.scale);
-        a * b.ln() - a.lgamma() - (a + 1.0) * x.ln() - b / x
+        let (value, d_x, d_shape, d_scale) = self.value_and_partials(x.value());
+        T::fused(
+            value,
+            [(x, d_x), (self.shape, d_shape), (self.scale, d_scale)],
+        )
     }
 
+    /// One node with the partials of `ln_pdf` for `α` and `β`.
     #[inline]
     fn ln_pdf_obs(&self, x: f64) -> T {
         if !self.is_valid() || !is_pos(x) {
             return neg_inf();
         }
-        let (a, b) = (self.shape, self.scale);
-        a * b.ln() - a.lgamma() - (a + 1.0) * x.ln() - b / x
+        let (value, _, d_shape, d_scale) = self.value_and_partials(x);
+        T::fused(value, [(self.shape, d_shape), (self.scale, d_scale)])
     }
 
     fn support(&self) -> Support<T> {

@@ -70,25 +70,51 @@ impl<T: Real> Laplace<T> {
     fn is_valid(&self) -> bool {
         is_pos(self.scale) && self.loc.is_finite()
     }
+
+    /// `ln_pdf(x)` with its partials in `μ` and `b` (the one in `x` is minus that in
+    /// `μ`). At the kink `x = μ` the partial in `μ` is 0, as for `Real::abs`.
+    #[inline]
+    fn value_and_partials(&self, x: f64) -> (f64, f64, f64) {
+        let scale = self.scale.value();
+        let diff = x - self.loc.value();
+        let dist = diff.abs() / scale;
+        let value = -dist - scale.ln() - LN_2;
+        let sign = if diff > 0.0 {
+            1.0
+        } else if diff < 0.0 {
+            -1.0
+        } else {
+            0.0
+        };
+        (value, sign / scale, (dist - 1.0) / scale)
+    }
 }
 
 impl<T: Real> Distribution for Laplace<T> {
     type Scalar = T;
 
+    /// One node: `∂/∂x = -sgn(x - μ)/b`, `∂/∂μ = sgn(x - μ)/b`, `∂/∂b = (|x - μ|/b - 1)/b`,
+    /// with `sgn(0) = 0`.
     #[inline]
     fn ln_pdf(&self, x: T) -> T {
         if !self.is_valid() || !x.is_finite() {
             return neg_inf();
         }
-        -((x - self.loc).abs() / self.scale) - self.scale.ln() - LN_2
+        let (value, d_loc, d_scale) = self.value_and_partials(x.value());
+        T::fused(
+            value,
+            [(x, -d_loc), (self.loc, d_loc), (self.scale, d_scale)],
+        )
     }
 
+    /// One node with the partials of `ln_pdf` for `μ` and `b`.
     #[inline]
     fn ln_pdf_obs(&self, x: f64) -> T {
         if !self.is_valid() || !x.is_finite() {
             return neg_inf();
         }
-        -((-self.loc + x).abs() / self.scale) - self.scale.ln() - LN_2
+        let (value, d_loc, d_scale) = self.value_and_partials(x);
+        T::fused(value, [(self.loc, d_loc), (self.scale, d_scale)])
     }
 
     fn support(&self) -> Support<T> {

@@ -68,29 +68,43 @@ impl<T: Real> LogNormal<T> {
     fn is_valid(&self) -> bool {
         is_pos(self.scale) && self.loc.is_finite()
     }
+
+    /// `(ln x, z, ∂/∂μ, ∂/∂σ)` at `x`, with `z = (ln x - μ)/σ`, `∂/∂μ = z/σ` and
+    /// `∂/∂σ = (z² - 1)/σ`.
+    #[inline]
+    fn standardise(&self, x: f64) -> (f64, f64, f64, f64) {
+        let scale = self.scale.value();
+        let ln_x = x.ln();
+        let z = (ln_x - self.loc.value()) / scale;
+        (ln_x, z, z / scale, (z * z - 1.0) / scale)
+    }
 }
 
 impl<T: Real> Distribution for LogNormal<T> {
     type Scalar = T;
 
+    /// One node: `∂/∂x = -(z/σ + 1)/x`, `∂/∂μ = z/σ`, `∂/∂σ = (z² - 1)/σ` with
+    /// `z = (ln x - μ)/σ`.
     #[inline]
     fn ln_pdf(&self, x: T) -> T {
         if !self.is_valid() || !is_pos(x) {
             return neg_inf();
         }
-        let ln_x = x.ln();
-        let z = (ln_x - self.loc) / self.scale;
-        -(z * z) * 0.5 - ln_x - self.scale.ln() - LN_SQRT_2PI
+        let (ln_x, z, d_loc, d_scale) = self.standardise(x.value());
+        let value = -(z * z) * 0.5 - ln_x - self.scale.value().ln() - LN_SQRT_2PI;
+        let d_x = -(d_loc + 1.0) / x.value();
+        T::fused(value, [(x, d_x), (self.loc, d_loc), (self.scale, d_scale)])
     }
 
+    /// One node with the partials of `ln_pdf` for `μ` and `σ`.
     #[inline]
     fn ln_pdf_obs(&self, x: f64) -> T {
         if !self.is_valid() || !is_pos(x) {
             return neg_inf();
         }
-        let ln_x = x.ln();
-        let z = (-self.loc + ln_x) / self.scale;
-        -(z * z) * 0.5 - self.scale.ln() - (ln_x + LN_SQRT_2PI)
+        let (ln_x, z, d_loc, d_scale) = self.standardise(x);
+        let value = -(z * z) * 0.5 - self.scale.value().ln() - (ln_x + LN_SQRT_2PI);
+        T::fused(value, [(self.loc, d_loc), (self.scale, d_scale)])
     }
 
     fn support(&self) -> Support<T> {

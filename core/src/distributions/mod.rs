@@ -43,7 +43,7 @@ pub use iid::Iid;
 pub use inverse_gamma::InverseGamma;
 pub use laplace::Laplace;
 pub use log_normal::LogNormal;
-pub use normal::Normal;
+pub use normal::{Normal, NormalEach};
 pub use poisson::Poisson;
 pub use student_t::StudentT;
 pub use uniform::Uniform;
@@ -71,6 +71,21 @@ pub trait Distribution: rand::distr::Distribution<f64> {
 
     /// The support, with bounds at the current parameter values.
     fn support(&self) -> Support<Self::Scalar>;
+
+    /// `Σᵢ ln_pdf(xᵢ)`: the joint log-density of the values of an `.iid(n)` latent site.
+    /// Distributions override it to record one node with analytic partials
+    /// ([`Real::fused`]) instead of one per element.
+    #[inline]
+    fn ln_pdf_sum(&self, xs: &[Self::Scalar]) -> Self::Scalar {
+        xs.iter().map(|&x| self.ln_pdf(x)).sum()
+    }
+
+    /// `Σᵢ ln_pdf_obs(yᵢ)`: the joint log-density of the data of an `.iid(n)` observed
+    /// site, with the same role as [`ln_pdf_sum`](Self::ln_pdf_sum).
+    #[inline]
+    fn ln_pdf_obs_sum<V: ObsVector + ?Sized>(&self, ys: &V) -> Self::Scalar {
+        (0..ys.len()).map(|i| self.ln_pdf_obs(ys.get_f64(i))).sum()
+    }
 
     /// `n` independent draws from this distribution, as one vector-valued site.
     ///

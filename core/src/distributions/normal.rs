@@ -2,10 +2,12 @@
 
 use rand::Rng;
 
-use super::{Continuous, Distribution, LN_SQRT_2PI, is_pos, neg_inf, sample_or_nan};
+use super::{Continuous, Distribution, LN_SQRT_2PI, ObsVector, is_pos, neg_inf, sample_or_nan};
+use crate::context::with_scratch;
 use crate::error::ParamError;
 use crate::real::Real;
 use crate::support::Support;
+use crate::vector::{VectorExpr, common_len};
 
 /// The normal distribution with mean `loc` and standard deviation `scale`.
 ///
@@ -67,30 +69,168 @@ impl<T: Real> Normal<T> {
 impl<T: Real> Distribution for Normal<T> {
     type Scalar = T;
 
+    /// One node: `∂/∂x = -z/σ`, `∂/∂μ = z/σ`, `∂/∂σ = (z² - 1)/σ` with `z = (x - μ)/σ`.
     #[inline]
     fn ln_pdf(&self, x: T) -> T {
         if !is_pos(self.scale) || !self.loc.is_finite() || !x.is_finite() {
             return neg_inf();
         }
-        let z = (x - self.loc) / self.scale;
-        -(z * z) * 0.5 - self.scale.ln() - LN_SQRT_2PI
+        let sigma = self.scale.value();
+        let z = (x.value() - self.loc.value()) / sigma;
+        let value = -0.5 * z * z - sigma.ln() - LN_SQRT_2PI;
+        T::fused(
+            value,
+            [
+                (x, -z / sigma),
+                (self.loc, z / sigma),
+                (self.scale, (z * z - 1.0) / sigma),
+            ],
+        )
     }
 
+    /// One node with the partials of `ln_pdf` for `μ` and `σ`.
     #[inline]
     fn ln_pdf_obs(&self, x: f64) -> T {
         if !is_pos(self.scale) || !self.loc.is_finite() || !x.is_finite() {
             return neg_inf();
         }
-        let z = (-self.loc + x) / self.scale;
-        -(z * z) * 0.5 - self.scale.ln() - LN_SQRT_2PI
+        let sigma = self.scale.value();
+        let z = (x - self.loc.value()) / sigma;
+        let value = -0.5 * z * z - sigma.ln() - LN_SQRT_2PI;
+        T::fused(
+            value,
+            [(self.loc, z / sigma), (self.scale, (z * z - 1.0) / sigma)],
+        )
     }
 
     fn support(&self) -> Support<T> {
         Support::Real
     }
+
+    /// One node: `∂/∂xᵢ = -(xᵢ - μ)/σ²`, `∂/∂μ = Σ(xᵢ - μ)/σ²`,
+    /// `∂/∂σ = Σ(xᵢ - μ)²/σ³ - n/σ`.
+    fn ln_pdf_sum(&self, xs: &[T]) -> T {
+        let (mu, sigma) = (self.loc.value(), self.scale.value());
+        if !is_pos(self.scale) || !mu.is_finite() || xs.iter().any(|x| !x.is_finite()) {
+            return neg_inf();
+        }
+        let (s1, s2) = xs.iter().fold((0.0, 0.0), |(s1, s2), x| {
+            let d = x.value() - mu;
+            (s1 + d, s2 + d * d)
+        });
+        let (value, d_loc, d_scale) = sums_to_ln_pdf(s1, s2, xs.len() as f64, sigma);
+        let inv_var = 1.0 / (sigma * sigma);
+        let terms = [(self.loc, d_loc), (self.scale, d_scale)].into_iter();
+        T::fused(
+            value,
+            terms.chain(xs.iter().map(|&x| (x, -(x.value() - mu) * inv_var))),
+        )
+    }
+
+    /// One node with the partials of `ln_pdf_sum` for `μ` and `σ`.
+    fn ln_pdf_obs_sum<V: ObsVector + ?Sized>(&self, ys: &V) -> T {
+        let (mu, sigma) = (self.loc.value(), self.scale.value());
+        if !is_pos(self.scale) || !mu.is_finite() {
+            return neg_inf();
+        }
+        let (mut s1, mut s2) = (0.0, 0.0);
+        for i in 0..ys.len() {
+            let d = ys.get_f64(i) - mu;
+            s1 += d;
+            s2 += d * d;
+        }
+        if !s2.is_finite() {
+            return neg_inf();
+        }
+        let (value, d_loc, d_scale) = sums_to_ln_pdf(s1, s2, ys.len() as f64, sigma);
+        T::fused(value, [(self.loc, d_loc), (self.scale, d_scale)])
+    }
+}
+
+/// The joint normal log-density of `n` values from `s1 = Σ(xᵢ - μ)` and
+/// `s2 = Σ(xᵢ - μ)²`, with its partials in `μ` and `σ`.
+#[inline]
+fn sums_to_ln_pdf(s1: f64, s2: f64, n: f64, sigma: f64) -> (f64, f64, f64) {
+    let inv_var = 1.0 / (sigma * sigma);
+    let value = -0.5 * s2 * inv_var - n * (sigma.ln() + LN_SQRT_2PI);
+    (value, s1 * inv_var, s2 * inv_var / sigma - n / sigma)
 }
 
 impl<T: Real> Continuous for Normal<T> {}
+
+impl<T: Real> Normal<T> {
+    /// Independent normals with per-element location and scale, given as vector
+    /// expressions: `Normal::each(params(z).scale(tau).shift(mu), data(sigma))`.
+    /// Observing it records one node for the whole vector (see [`crate::vector`]).
+    pub fn each<L: VectorExpr<T>, S: VectorExpr<T>>(loc: L, scale: S) -> NormalEach<T, L, S> {
+        NormalEach {
+            loc,
+            scale,
+            scalar: std::marker::PhantomData,
+        }
+    }
+}
+
+/// Independent normals `yᵢ ~ Normal(locᵢ, scaleᵢ)` with vector-expression parameters,
+/// built by [`Normal::each`]; an observed site for a whole vector.
+///
+/// # Density
+/// ```text
+/// ln f(y) = Σᵢ [ -(yᵢ - μᵢ)² / (2σᵢ²) - ln σᵢ - ln √(2π) ]
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct NormalEach<T, L, S> {
+    loc: L,
+    scale: S,
+    scalar: std::marker::PhantomData<T>,
+}
+
+thread_local! {
+    static EACH_PARTIALS: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl<T: Real, L: VectorExpr<T>, S: VectorExpr<T>> NormalEach<T, L, S> {
+    /// The number of elements the parameters fix, `None` when both are scalars, or
+    /// the two lengths when they disagree.
+    pub fn len(&self) -> Result<Option<usize>, (usize, usize)> {
+        common_len(self.loc.len(), self.scale.len())
+    }
+
+    /// The joint log-density of `y`, one node with partials through both expressions;
+    /// `-∞` for a non-positive scale or non-finite values.
+    ///
+    /// # Panics
+    /// When the parameters' length differs from `y.len()` (the `sample!` site reports
+    /// it as an error instead).
+    pub fn ln_pdf_obs<V: ObsVector + ?Sized>(&self, y: &V) -> T {
+        let n = y.len();
+        assert!(
+            matches!(self.len(), Ok(None)) || self.len() == Ok(Some(n)),
+            "Normal::each: the parameters' length differs from the observation's ({n})"
+        );
+        with_scratch(&EACH_PARTIALS, 2 * n, 0.0, |g| {
+            let (g_loc, g_scale) = g.split_at_mut(n);
+            let mut total = 0.0;
+            for i in 0..n {
+                let (mu, sigma, yi) = (self.loc.at(i), self.scale.at(i), y.get_f64(i));
+                if !(sigma > 0.0 && sigma.is_finite() && mu.is_finite() && yi.is_finite()) {
+                    return neg_inf();
+                }
+                let z = (yi - mu) / sigma;
+                total += -0.5 * z * z - sigma.ln() - LN_SQRT_2PI;
+                g_loc[i] = z / sigma;
+                g_scale[i] = (z * z - 1.0) / sigma;
+            }
+            let (g_loc, g_scale) = (&*g_loc, &*g_scale);
+            T::fused(
+                total,
+                self.loc
+                    .terms(g_loc, 1.0)
+                    .chain(self.scale.terms(g_scale, 1.0)),
+            )
+        })
+    }
+}
 
 impl<T: Real> rand::distr::Distribution<f64> for Normal<T> {
     fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {

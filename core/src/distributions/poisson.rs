@@ -2,7 +2,7 @@
 
 use rand::Rng;
 
-use super::{Distribution, LN_SQRT_2PI, neg_inf, sample_or_nan};
+use super::{Distribution, LN_SQRT_2PI, ObsVector, neg_inf, sample_or_nan};
 use crate::error::ParamError;
 use crate::real::Real;
 use crate::support::Support;
@@ -46,10 +46,10 @@ pub(super) fn stirlerr(k: f64) -> f64 {
 /// Near `x = m` the two sides cancel to `(x - m)²/(2m)`; there it is summed as the series
 /// `(x - m) v + 2x Σⱼ v^{2j+1}/(2j+1)` with `v = (x - m)/(x + m)`, which keeps full
 /// relative accuracy (Loader 2000, as in R's `dpois_raw` and `dbinom_raw`).
-pub(super) fn bd0<T: Real>(x: f64, m: T, ln_m: T) -> T {
-    let diff = -m + x;
+pub(super) fn bd0(x: f64, m: f64, ln_m: f64) -> f64 {
+    let diff = x - m;
     let sum = m + x;
-    if diff.value().abs() < 0.1 * sum.value() {
+    if diff.abs() < 0.1 * sum {
         let v = diff / sum;
         let v2 = v * v;
         let mut total = diff * v;
@@ -57,14 +57,14 @@ pub(super) fn bd0<T: Real>(x: f64, m: T, ln_m: T) -> T {
         for j in 1..200 {
             ej *= v2;
             let next = total + ej / (2 * j + 1) as f64;
-            if next.value() == total.value() {
+            if next == total {
                 return next;
             }
             total = next;
         }
         total
     } else {
-        (-ln_m + x.ln()) * x + m - x
+        (x.ln() - ln_m) * x + m - x
     }
 }
 
@@ -177,41 +177,91 @@ impl<T: Real> Poisson<T> {
             RateParam::LogRate(eta) => eta.is_finite(),
         }
     }
+
+    /// `(λ, ln λ)` in `f64`.
+    #[inline]
+    fn values(&self) -> (f64, f64) {
+        match self.param {
+            RateParam::Rate(rate) => (rate.value(), rate.value().ln()),
+            RateParam::LogRate(eta) => (eta.value().exp(), eta.value()),
+        }
+    }
+
+    /// One node for `m` counts summing to `total`: `∂/∂λ = total/λ - m` (the first term
+    /// dropped when `total = 0`, so that `λ = 0` is finite), `∂/∂η = total - m λ`.
+    #[inline]
+    fn node(&self, value: f64, rate: f64, total: f64, m: f64) -> T {
+        match self.param {
+            RateParam::Rate(r) => {
+                let d_k = if total > 0.0 { total / rate } else { 0.0 };
+                T::fused(value, [(r, d_k - m)])
+            }
+            RateParam::LogRate(eta) => T::fused(value, [(eta, total - m * rate)]),
+        }
+    }
 }
 
 impl<T: Real> Distribution for Poisson<T> {
     type Scalar = T;
 
-    /// The log-mass at `k`, which is data: only its value is used.
+    /// The log-mass at `k`, which is data: only its value is used (no partial in `k`).
     #[inline]
     fn ln_pdf(&self, k: T) -> T {
         self.ln_pdf_obs(k.value())
     }
 
-    /// The terms in `k` alone are computed in `f64`; only those in the rate carry the
-    /// scalar.
+    /// One node: `∂/∂λ = k/λ - 1`, `∂/∂η = k - λ`.
     #[inline]
     fn ln_pdf_obs(&self, k: f64) -> T {
-        if !self.is_valid() || k.fract() != 0.0 || k < 0.0 {
+        if !self.is_valid() {
             return neg_inf();
         }
-        let (rate, ln_rate) = match self.param {
-            RateParam::Rate(rate) => (rate, rate.ln()),
-            RateParam::LogRate(eta) => (eta.exp(), eta),
-        };
-        if k == 0.0 {
-            return -rate;
-        }
-        if rate == 0.0 {
+        let (rate, ln_rate) = self.values();
+        let value = ln_mass(rate, ln_rate, k);
+        if !value.is_finite() {
             return neg_inf();
         }
-        // k ln λ - λ - ln k! = -bd0(k, λ) - stirlerr(k) - ½ ln(2πk)
-        -bd0(k, rate, ln_rate) - (stirlerr(k) + 0.5 * k.ln() + LN_SQRT_2PI)
+        self.node(value, rate, k, 1.0)
     }
 
     fn support(&self) -> Support<T> {
         Support::NonNegativeIntegers
     }
+
+    /// One node: with `m` counts summing to `K`, `∂/∂λ = K/λ - m`, `∂/∂η = K - m λ`.
+    fn ln_pdf_obs_sum<V: ObsVector + ?Sized>(&self, ys: &V) -> T {
+        if !self.is_valid() {
+            return neg_inf();
+        }
+        let (rate, ln_rate) = self.values();
+        let (mut value, mut total) = (0.0, 0.0);
+        for i in 0..ys.len() {
+            let k = ys.get_f64(i);
+            value += ln_mass(rate, ln_rate, k);
+            total += k;
+        }
+        if !value.is_finite() {
+            return neg_inf();
+        }
+        self.node(value, rate, total, ys.len() as f64)
+    }
+}
+
+/// The log-mass at `k` for the rate `λ` given with its logarithm; `-∞` outside the
+/// support.
+#[inline]
+fn ln_mass(rate: f64, ln_rate: f64, k: f64) -> f64 {
+    if k.fract() != 0.0 || k < 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if k == 0.0 {
+        return -rate;
+    }
+    if rate == 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    // k ln λ - λ - ln k! = -bd0(k, λ) - stirlerr(k) - ½ ln(2πk)
+    -bd0(k, rate, ln_rate) - (stirlerr(k) + 0.5 * k.ln() + LN_SQRT_2PI)
 }
 
 impl<T: Real> rand::distr::Distribution<f64> for Poisson<T> {

@@ -69,25 +69,37 @@ impl<T: Real> Uniform<T> {
     fn is_valid(&self) -> bool {
         self.low.is_finite() && self.high.is_finite() && self.low < self.high
     }
+
+    /// `-ln(b - a)` as one node with its partials in `a` and `b`.
+    #[inline]
+    fn ln_width_node(&self) -> T {
+        let width = self.high.value() - self.low.value();
+        T::fused(
+            -width.ln(),
+            [(self.low, 1.0 / width), (self.high, -1.0 / width)],
+        )
+    }
 }
 
 impl<T: Real> Distribution for Uniform<T> {
     type Scalar = T;
 
+    /// One node: `∂/∂x = 0` (no term), `∂/∂a = 1/(b - a)`, `∂/∂b = -1/(b - a)`.
     #[inline]
     fn ln_pdf(&self, x: T) -> T {
         if !self.is_valid() || x.value().is_nan() || x <= self.low || x >= self.high {
             return neg_inf();
         }
-        -(self.high - self.low).ln()
+        self.ln_width_node()
     }
 
+    /// One node with the partials of `ln_pdf` for `a` and `b`.
     #[inline]
     fn ln_pdf_obs(&self, x: f64) -> T {
         if !self.is_valid() || x.is_nan() || self.low >= x || self.high <= x {
             return neg_inf();
         }
-        -(self.high - self.low).ln()
+        self.ln_width_node()
     }
 
     fn support(&self) -> Support<T> {

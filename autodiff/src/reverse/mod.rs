@@ -1,0 +1,69 @@
+//! Reverse-mode gradients on a per-thread tape.
+//!
+//! The tape is an arena of nodes in construction order; each node holds the edges to
+//! its parents with the partial derivatives computed when it was recorded (Stan's
+//! `vari`s with eager partials). A gradient is one forward evaluation that records the
+//! graph and one backward sweep in reverse construction order. The tape is cleared but
+//! not freed between gradients, so a warm thread does not allocate.
+
+mod tape;
+mod var;
+
+use std::cell::RefCell;
+
+use tilde_core::context::{eval, with_scratch};
+use tilde_core::{ModelBody, Real};
+
+pub use var::Rev;
+
+use tape::TAPE;
+
+thread_local! {
+    static BUFFER: RefCell<Vec<Rev>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The log-density of a model at `x` and its gradient, by reverse mode. A faulty
+/// evaluation gives `-∞` with a zero gradient.
+///
+/// # Panics
+/// When `x` or `grad` do not have the model's dimension.
+pub fn logp_and_grad<M: ModelBody + ?Sized>(model: &M, x: &[f64], grad: &mut [f64]) -> f64 {
+    let dim = model.state().layout.dim();
+    assert_eq!(
+        x.len(),
+        dim,
+        "logp_and_grad: x has length {}, the model's dimension is {dim}",
+        x.len()
+    );
+    assert_eq!(
+        grad.len(),
+        dim,
+        "logp_and_grad: grad has length {}, the model's dimension is {dim}",
+        grad.len()
+    );
+    let work_len = model.state().layout.work_len();
+    TAPE.with(|t| t.borrow_mut().clear());
+    with_scratch(&BUFFER, dim + work_len, Rev::constant(0.0), |buf| {
+        let (xs, work) = buf.split_at_mut(dim);
+        Rev::inputs(x, xs);
+        match eval(model, xs, work) {
+            Ok(lp) => {
+                match lp.index() {
+                    Some(index) => TAPE.with(|t| {
+                        let mut t = t.borrow_mut();
+                        t.backward(index, dim as u32 + 1);
+                        for (i, g) in grad.iter_mut().enumerate() {
+                            *g = t.adjoint(i as u32 + 1);
+                        }
+                    }),
+                    None => grad.iter_mut().for_each(|g| *g = 0.0),
+                }
+                lp.value()
+            }
+            Err(_) => {
+                grad.iter_mut().for_each(|g| *g = 0.0);
+                f64::NEG_INFINITY
+            }
+        }
+    })
+}
