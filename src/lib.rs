@@ -54,6 +54,25 @@
 //! - Site macros cannot sit inside closures (write a `for` loop), and the body returns
 //!   nothing.
 //!
+//! ## Simulation
+//!
+//! ```
+//! use tilde::prelude::*;
+//!
+//! #[model]
+//! fn coin(flips: &[bool]) {
+//!     let p = sample!("p", Beta::new(2.0, 2.0));
+//!     sample!("flips", Bernoulli::new(p).iid(flips.len()), obs = flips);
+//! }
+//!
+//! // the observations' values do not matter for simulation, only their number
+//! let model = coin(&[false; 5]);
+//! let prior = Predictive::prior(&model, 1000, 7)?;
+//! assert_eq!(prior.draws("flips[4]")?.len(), 1000);
+//! assert!(prior.draws("p")?.iter().all(|p| (0.0..1.0).contains(p)));
+//! # Ok::<(), tilde::Error>(())
+//! ```
+//!
 //! Parameters outside a distribution's valid range make the log-density `-∞` (the
 //! samplers reject the point); bad data gives a [`Error`] from [`Model::check`].
 #![forbid(unsafe_code)]
@@ -61,17 +80,22 @@
 
 pub use tilde_core::distributions;
 pub use tilde_core::{
-    Bernoulli, Beta, Bijector, Binomial, Cauchy, Continuous, Distribution, Draw, Engine, Error,
-    Exponential, Gamma, HalfCauchy, HalfNormal, Iid, InverseGamma, Laplace, Layout, LogDensity,
-    LogNormal, Model, Normal, ParamError, Poisson, Real, Result, Shape, SiteInfo, SiteKind,
-    SiteLogp, StudentT, Support, Uniform,
+    Bernoulli, Beta, BetaBinomial, Bijector, Binomial, Cauchy, Cdf, Continuous, Delta, Dirichlet,
+    Distribution, Draw, Engine, Error, Exponential, Flat, Gamma, Geometric, Gumbel, HalfCauchy,
+    HalfNormal, HalfStudentT, Iid, InverseGamma, Laplace, Layout, LogDensity, LogNormal, Logistic,
+    Model, NegativeBinomial, Normal, NormalEach, Ordered, ParamError, Pareto, Poisson, Real,
+    Result, Shape, SiteInfo, SiteKind, SiteLogp, SkewNormal, StudentT, Support, Truncated,
+    TruncatedNormal, Uniform, VectorBijector, VonMises, Weibull, ZeroInflatedPoisson,
 };
-pub use tilde_core::{glm, special, vector};
+pub use tilde_core::{
+    Categorical, GaussianRandomWalk, Multinomial, MultivariateNormal, VectorDistribution,
+};
+pub use tilde_core::{glm, linalg, special, vector};
 pub use tilde_macros::{deterministic, factor, model, sample};
 
 pub use tilde_samplers::{
-    Hmc, HmcInfo, HmcParams, HmcState, Init, Kernel, Mcmc, Metric, Nuts, Posterior, SampleStats,
-    Summary, SummaryRow, Unconstrained,
+    Hmc, HmcInfo, HmcParams, HmcState, Init, Kernel, Mcmc, Metric, Nuts, Posterior, Predictive,
+    SampleStats, Summary, SummaryRow, Unconstrained,
 };
 
 /// MCMC kernels, adaptation and diagnostics.
@@ -87,11 +111,13 @@ pub mod autodiff {
 /// Everything a model file needs: `use tilde::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Bernoulli, Beta, Binomial, Cauchy, Distribution, Exponential, Gamma, HalfCauchy,
-        HalfNormal, InverseGamma, Laplace, LogDensity, LogNormal, Model, Normal, Poisson, Real,
-        StudentT, Uniform, deterministic, factor, model, sample,
+        Bernoulli, Beta, BetaBinomial, Binomial, Cauchy, Cdf, Delta, Distribution, Exponential,
+        Flat, Gamma, Geometric, Gumbel, HalfCauchy, HalfNormal, HalfStudentT, InverseGamma,
+        Laplace, LogDensity, LogNormal, Logistic, Model, NegativeBinomial, Normal, Pareto, Poisson,
+        Real, SkewNormal, StudentT, Truncated, TruncatedNormal, Uniform, VonMises, Weibull,
+        ZeroInflatedPoisson, deterministic, factor, model, sample,
     };
-    pub use crate::{Hmc, Init, Mcmc, Nuts};
+    pub use crate::{Hmc, Init, Mcmc, Nuts, Predictive};
 }
 
 /// What `#[model]` expands to. Not a public API.
@@ -100,7 +126,7 @@ pub mod __private {
     pub use tilde_autodiff::logp_and_grad;
     pub use tilde_core::context::{
         Ctx, Stop, check, constrain, constrain_into, discover, draw_prior, logp, logp_breakdown,
-        try_logp,
+        pointwise_log_likelihood, simulate, try_logp,
     };
     pub use tilde_core::rand::Rng;
     pub use tilde_core::{F64Ops, ModelBody, ModelState};

@@ -10,6 +10,8 @@
 //! the log-Jacobians (1e-12 relative), so the fused nodes leave the values unchanged.
 
 mod common;
+#[path = "../examples/posteriordb/json.rs"]
+mod json;
 
 use common::{check_engines_and_gradients, point};
 use tilde::Engine;
@@ -35,6 +37,10 @@ const YS_BOOL: [bool; 7] = [true, false, true, true, false, true, false];
 const TRIALS: u64 = 12;
 const KS_BINOMIAL: [u64; 7] = [0, 5, 12, 3, 7, 9, 1];
 const KS_POISSON: [u64; 7] = [0, 3, 1, 7, 2, 0, 12];
+/// Angles within `π - 0.45` of every mean direction the von Mises model reaches
+/// (`|μ| ≤ 0.45`).
+const Y0_ANGLE: f64 = 0.6;
+const YS_ANGLE: [f64; 7] = [-1.2, 0.4, 2.0, -0.7, 0.1, 1.5, -1.9];
 
 /// Reads a point's coordinates in layout order, constrained as the models' bijectors do,
 /// and sums their log-Jacobians.
@@ -78,6 +84,16 @@ impl<'a> Reader<'a> {
 
     fn unit(&mut self) -> f64 {
         self.interval(0.0, 1.0)
+    }
+
+    /// `a + eᵘ`, with log-Jacobian `u`.
+    fn greater_than(&mut self, a: f64) -> f64 {
+        a + self.positive()
+    }
+
+    /// `b - eᵘ`, with log-Jacobian `u`.
+    fn less_than(&mut self, b: f64) -> f64 {
+        b - self.positive()
     }
 
     /// The log-Jacobian; every coordinate must have been read.
@@ -580,6 +596,588 @@ fn poisson() {
                 + r.finish()
         },
     );
+}
+
+/// Small degrees of freedom and `10ν + 25`, on both sides of the switch at 30.
+#[model]
+fn half_student_t_model(y0: f64, ys: &[f64]) {
+    let nu = sample!("nu", Exponential::new(1.0));
+    let s = sample!("s", Exponential::new(1.0));
+    let big_nu = nu * 10.0 + 25.0;
+    sample!("x", HalfStudentT::new(nu, s));
+    sample!("xs", HalfStudentT::new(nu, s).iid(3));
+    sample!("xs_big", HalfStudentT::new(big_nu, s).iid(3));
+    sample!("y0", HalfStudentT::new(nu, s), obs = y0);
+    sample!("ys", HalfStudentT::new(nu, s).iid(ys.len()), obs = ys);
+    sample!(
+        "ys_big",
+        HalfStudentT::new(big_nu, s).iid(ys.len()),
+        obs = ys
+    );
+}
+
+#[test]
+fn half_student_t() {
+    check(
+        |e| half_student_t_model(Y0_POS, &YS_POS).with_engine(e),
+        |u| {
+            let mut r = Reader::new(u);
+            let (nu, s) = (r.positive(), r.positive());
+            let d: HalfStudentT = HalfStudentT::new(nu, s);
+            let big: HalfStudentT = HalfStudentT::new(nu * 10.0 + 25.0, s);
+            let latent: Vec<f64> = (0..4).map(|_| r.positive()).collect();
+            let latent_big: Vec<f64> = (0..3).map(|_| r.positive()).collect();
+            Exponential::new(1.0).ln_pdf(nu)
+                + Exponential::new(1.0).ln_pdf(s)
+                + score(&d, latent)
+                + score(&big, latent_big)
+                + d.ln_pdf(Y0_POS)
+                + score(&d, YS_POS)
+                + score(&big, YS_POS)
+                + r.finish()
+        },
+    );
+}
+
+#[model]
+fn weibull_model(y0: f64, ys: &[f64]) {
+    let shape = sample!("shape", Exponential::new(1.0));
+    let scale = sample!("scale", Exponential::new(1.0));
+    sample!("x", Weibull::new(shape, scale));
+    sample!("xs", Weibull::new(shape, scale).iid(3));
+    sample!("y0", Weibull::new(shape, scale), obs = y0);
+    sample!("ys", Weibull::new(shape, scale).iid(ys.len()), obs = ys);
+}
+
+#[test]
+fn weibull() {
+    check(
+        |e| weibull_model(Y0_POS, &YS_POS).with_engine(e),
+        |u| {
+            let mut r = Reader::new(u);
+            let (shape, scale) = (r.positive(), r.positive());
+            let d: Weibull = Weibull::new(shape, scale);
+            let latent: Vec<f64> = (0..4).map(|_| r.positive()).collect();
+            Exponential::new(1.0).ln_pdf(shape)
+                + Exponential::new(1.0).ln_pdf(scale)
+                + score(&d, latent)
+                + d.ln_pdf(Y0_POS)
+                + score(&d, YS_POS)
+                + r.finish()
+        },
+    );
+}
+
+#[model]
+fn logistic_model(y0: f64, ys: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    let s = sample!("s", Exponential::new(1.0));
+    sample!("x", Logistic::new(mu, s));
+    sample!("xs", Logistic::new(mu, s).iid(3));
+    sample!("y0", Logistic::new(mu, s), obs = y0);
+    sample!("ys", Logistic::new(mu, s).iid(ys.len()), obs = ys);
+}
+
+#[test]
+fn logistic() {
+    check(
+        |e| logistic_model(Y0_REAL, &YS_REAL).with_engine(e),
+        |u| {
+            let mut r = Reader::new(u);
+            let (mu, s) = (r.real(), r.positive());
+            let d: Logistic = Logistic::new(mu, s);
+            let latent: Vec<f64> = (0..4).map(|_| r.real()).collect();
+            Normal::new(0.0, 1.0).ln_pdf(mu)
+                + Exponential::new(1.0).ln_pdf(s)
+                + score(&d, latent)
+                + d.ln_pdf(Y0_REAL)
+                + score(&d, YS_REAL)
+                + r.finish()
+        },
+    );
+}
+
+#[model]
+fn gumbel_model(y0: f64, ys: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    let b = sample!("b", Exponential::new(1.0));
+    sample!("x", Gumbel::new(mu, b));
+    sample!("xs", Gumbel::new(mu, b).iid(3));
+    sample!("y0", Gumbel::new(mu, b), obs = y0);
+    sample!("ys", Gumbel::new(mu, b).iid(ys.len()), obs = ys);
+}
+
+#[test]
+fn gumbel() {
+    check(
+        |e| gumbel_model(Y0_REAL, &YS_REAL).with_engine(e),
+        |u| {
+            let mut r = Reader::new(u);
+            let (mu, b) = (r.real(), r.positive());
+            let d: Gumbel = Gumbel::new(mu, b);
+            let latent: Vec<f64> = (0..4).map(|_| r.real()).collect();
+            Normal::new(0.0, 1.0).ln_pdf(mu)
+                + Exponential::new(1.0).ln_pdf(b)
+                + score(&d, latent)
+                + d.ln_pdf(Y0_REAL)
+                + score(&d, YS_REAL)
+                + r.finish()
+        },
+    );
+}
+
+/// The minimum is a parameter below every datum (`x_m < 0.04 < 0.05`), so the support
+/// of the latent sites moves with it.
+#[model]
+fn pareto_model(y0: f64, ys: &[f64]) {
+    let xm = sample!("u", Beta::new(2.0, 2.0)) * 0.04;
+    let alpha = sample!("alpha", Exponential::new(1.0));
+    sample!("x", Pareto::new(xm, alpha));
+    sample!("xs", Pareto::new(xm, alpha).iid(3));
+    sample!("y0", Pareto::new(xm, alpha), obs = y0);
+    sample!("ys", Pareto::new(xm, alpha).iid(ys.len()), obs = ys);
+}
+
+#[test]
+fn pareto() {
+    check(
+        |e| pareto_model(Y0_POS, &YS_POS).with_engine(e),
+        |u| {
+            let mut r = Reader::new(u);
+            let (w, alpha) = (r.unit(), r.positive());
+            let xm = w * 0.04;
+            let d: Pareto = Pareto::new(xm, alpha);
+            let latent: Vec<f64> = (0..4).map(|_| r.greater_than(xm)).collect();
+            Beta::new(2.0, 2.0).ln_pdf(w)
+                + Exponential::new(1.0).ln_pdf(alpha)
+                + score(&d, latent)
+                + d.ln_pdf(Y0_POS)
+                + score(&d, YS_POS)
+                + r.finish()
+        },
+    );
+}
+
+/// Concentrations on both sides of the switch from the power series to the asymptotic
+/// expansion at κ = 20 (`10κ + 15 ∈ [17, 60]`); the support moves with `μ`.
+#[model]
+fn von_mises_model(y0: f64, ys: &[f64]) {
+    let mu = sample!("m", Normal::new(0.0, 1.0)) * 0.3;
+    let kappa = sample!("kappa", Exponential::new(0.5));
+    let big = kappa * 10.0 + 15.0;
+    sample!("x", VonMises::new(mu, kappa));
+    sample!("xs", VonMises::new(mu, kappa).iid(3));
+    sample!("xs_big", VonMises::new(mu, big).iid(2));
+    sample!("y0", VonMises::new(mu, kappa), obs = y0);
+    sample!("ys", VonMises::new(mu, kappa).iid(ys.len()), obs = ys);
+    sample!("ys_big", VonMises::new(mu, big).iid(ys.len()), obs = ys);
+}
+
+#[test]
+fn von_mises() {
+    use std::f64::consts::PI;
+    check(
+        |e| von_mises_model(Y0_ANGLE, &YS_ANGLE).with_engine(e),
+        |u| {
+            let mut r = Reader::new(u);
+            let (m, kappa) = (r.real(), r.positive());
+            let mu = m * 0.3;
+            let d: VonMises = VonMises::new(mu, kappa);
+            let big: VonMises = VonMises::new(mu, kappa * 10.0 + 15.0);
+            let latent: Vec<f64> = (0..4).map(|_| r.interval(mu - PI, mu + PI)).collect();
+            let latent_big: Vec<f64> = (0..2).map(|_| r.interval(mu - PI, mu + PI)).collect();
+            Normal::new(0.0, 1.0).ln_pdf(m)
+                + Exponential::new(0.5).ln_pdf(kappa)
+                + score(&d, latent)
+                + score(&big, latent_big)
+                + d.ln_pdf(Y0_ANGLE)
+                + score(&d, YS_ANGLE)
+                + score(&big, YS_ANGLE)
+                + r.finish()
+        },
+    );
+}
+
+/// Shapes up to ±6, where `α z` reaches the asymptotic branch of `ln Φ` below -28.
+#[model]
+fn skew_normal_model(y0: f64, ys: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    let omega = sample!("omega", Exponential::new(1.0));
+    let alpha = sample!("a", Normal::new(0.0, 1.0)) * 4.0;
+    sample!("x", SkewNormal::new(mu, omega, alpha));
+    sample!("xs", SkewNormal::new(mu, omega, alpha).iid(3));
+    sample!("y0", SkewNormal::new(mu, omega, alpha), obs = y0);
+    sample!(
+        "ys",
+        SkewNormal::new(mu, omega, alpha).iid(ys.len()),
+        obs = ys
+    );
+}
+
+#[test]
+fn skew_normal() {
+    check(
+        |e| skew_normal_model(Y0_REAL, &YS_REAL).with_engine(e),
+        |u| {
+            let mut r = Reader::new(u);
+            let (mu, omega, a) = (r.real(), r.positive(), r.real());
+            let d: SkewNormal = SkewNormal::new(mu, omega, a * 4.0);
+            let latent: Vec<f64> = (0..4).map(|_| r.real()).collect();
+            Normal::new(0.0, 1.0).ln_pdf(mu)
+                + Exponential::new(1.0).ln_pdf(omega)
+                + Normal::new(0.0, 1.0).ln_pdf(a)
+                + score(&d, latent)
+                + d.ln_pdf(Y0_REAL)
+                + score(&d, YS_REAL)
+                + r.finish()
+        },
+    );
+}
+
+/// The truncated normal with parameter bounds around the median (the central form of
+/// the log-mass), in the upper tail (`[μ + σ, μ + 4σ]`, by `ln_ccdf`) and in the lower
+/// tail (`[μ - 4σ, μ - σ]`, by `ln_cdf`), and the other families with a `Cdf`, latent on
+/// half-lines and intervals and observed on intervals that hold the data.
+#[model]
+fn truncated_model(y0: f64, ys: &[f64], ys_pos: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    let sigma = sample!("sigma", Exponential::new(1.0));
+    let low = sample!("a", Normal::new(0.0, 1.0)) - 3.0;
+    let high = sample!("b", Normal::new(0.0, 1.0)) + 3.0;
+    let rate = sample!("rate", Exponential::new(1.0));
+    let k = sample!("k", Exponential::new(1.0));
+    sample!("x", TruncatedNormal::new(mu, sigma, low, high));
+    sample!("xs", TruncatedNormal::new(mu, sigma, low, high).iid(3));
+    sample!("y0", TruncatedNormal::new(mu, sigma, low, high), obs = y0);
+    sample!(
+        "ys",
+        TruncatedNormal::new(mu, sigma, low, high).iid(ys.len()),
+        obs = ys
+    );
+    let normal = Normal::new(mu, sigma);
+    sample!("upper", normal.truncated(mu + sigma, mu + sigma * 4.0));
+    sample!(
+        "lower",
+        normal.truncated(mu - sigma * 4.0, mu - sigma).iid(2)
+    );
+    sample!("tail", normal.truncated(high, f64::INFINITY));
+    sample!("e", Exponential::new(rate).truncated(high, f64::INFINITY));
+    let weibull = Weibull::new(k, sigma).truncated(0.01, high + 4.0);
+    sample!("w", weibull);
+    sample!("ws", weibull.iid(ys_pos.len()), obs = ys_pos);
+    let exponential = Exponential::new(rate).truncated(f64::NEG_INFINITY, high + 4.0);
+    sample!("es", exponential.iid(ys_pos.len()), obs = ys_pos);
+    sample!("l", Logistic::new(mu, sigma).truncated(low, f64::INFINITY));
+    sample!(
+        "ls",
+        Logistic::new(mu, sigma).truncated(low, high).iid(ys.len()),
+        obs = ys
+    );
+    sample!(
+        "c",
+        Cauchy::new(mu, sigma).truncated(f64::NEG_INFINITY, high)
+    );
+    sample!(
+        "cs",
+        Cauchy::new(mu, sigma).truncated(low, high).iid(ys.len()),
+        obs = ys
+    );
+    sample!("g", Gumbel::new(mu, sigma).truncated(low, high));
+    sample!(
+        "gs",
+        Gumbel::new(mu, sigma).truncated(low, high).iid(ys.len()),
+        obs = ys
+    );
+}
+
+#[test]
+fn truncated() {
+    check(
+        |e| truncated_model(Y0_INNER, &YS_INNER, &YS_POS).with_engine(e),
+        |u| {
+            let mut r = Reader::new(u);
+            let (mu, sigma, a, b, rate, k) = (
+                r.real(),
+                r.positive(),
+                r.real(),
+                r.real(),
+                r.positive(),
+                r.positive(),
+            );
+            let (low, high) = (a - 3.0, b + 3.0);
+            let d: TruncatedNormal = TruncatedNormal::new(mu, sigma, low, high);
+            let latent: Vec<f64> = (0..4).map(|_| r.interval(low, high)).collect();
+            let normal: Normal = Normal::new(mu, sigma);
+            let upper = normal.truncated(mu + sigma, mu + sigma * 4.0);
+            let x_upper = r.interval(mu + sigma, mu + sigma * 4.0);
+            let lower = normal.truncated(mu - sigma * 4.0, mu - sigma);
+            let xs_lower: Vec<f64> = (0..2)
+                .map(|_| r.interval(mu - sigma * 4.0, mu - sigma))
+                .collect();
+            let tail = normal.truncated(high, f64::INFINITY);
+            let x_tail = r.greater_than(high);
+            let exp: Exponential = Exponential::new(rate);
+            let x_e = r.greater_than(high);
+            let weibull = Weibull::new(k, sigma).truncated(0.01, high + 4.0);
+            let x_w = r.interval(0.01, high + 4.0);
+            let exponential = exp.truncated(f64::NEG_INFINITY, high + 4.0);
+            let logistic: Logistic = Logistic::new(mu, sigma);
+            let x_l = r.greater_than(low);
+            let cauchy: Cauchy = Cauchy::new(mu, sigma);
+            let x_c = r.less_than(high);
+            let gumbel: Gumbel = Gumbel::new(mu, sigma);
+            let x_g = r.interval(low, high);
+            Normal::new(0.0, 1.0).ln_pdf(mu)
+                + Exponential::new(1.0).ln_pdf(sigma)
+                + Normal::new(0.0, 1.0).ln_pdf(a)
+                + Normal::new(0.0, 1.0).ln_pdf(b)
+                + Exponential::new(1.0).ln_pdf(rate)
+                + Exponential::new(1.0).ln_pdf(k)
+                + score(&d, latent)
+                + d.ln_pdf(Y0_INNER)
+                + score(&d, YS_INNER)
+                + upper.ln_pdf(x_upper)
+                + score(&lower, xs_lower)
+                + tail.ln_pdf(x_tail)
+                + exp.truncated(high, f64::INFINITY).ln_pdf(x_e)
+                + weibull.ln_pdf(x_w)
+                + score(&weibull, YS_POS)
+                + score(&exponential, YS_POS)
+                + logistic.truncated(low, f64::INFINITY).ln_pdf(x_l)
+                + score(&logistic.truncated(low, high), YS_INNER)
+                + cauchy.truncated(f64::NEG_INFINITY, high).ln_pdf(x_c)
+                + score(&cauchy.truncated(low, high), YS_INNER)
+                + gumbel.truncated(low, high).ln_pdf(x_g)
+                + score(&gumbel.truncated(low, high), YS_INNER)
+                + r.finish()
+        },
+    );
+}
+
+/// Both parameterisations; the dispersion reaches 20 and the mean 90 at the far points.
+#[model]
+fn negative_binomial_model(ks: &[u64]) {
+    let mean = sample!("mean", Exponential::new(0.2));
+    let phi = sample!("phi", Exponential::new(0.2));
+    let r = sample!("r", Exponential::new(1.0));
+    let p = sample!("p", Beta::new(2.0, 2.0));
+    sample!("k0", NegativeBinomial::new(mean, phi), obs = 0);
+    sample!("k1", NegativeBinomial::new(mean, phi), obs = 5);
+    sample!(
+        "ks",
+        NegativeBinomial::new(mean, phi).iid(ks.len()),
+        obs = ks
+    );
+    sample!("k0_probs", NegativeBinomial::probs(r, p), obs = 0);
+    sample!("k1_probs", NegativeBinomial::probs(r, p), obs = 5);
+    sample!(
+        "ks_probs",
+        NegativeBinomial::probs(r, p).iid(ks.len()),
+        obs = ks
+    );
+}
+
+#[test]
+fn negative_binomial() {
+    check(
+        |e| negative_binomial_model(&KS_POISSON).with_engine(e),
+        |u| {
+            let mut rd = Reader::new(u);
+            let (mean, phi, r, p) = (rd.positive(), rd.positive(), rd.positive(), rd.unit());
+            let d: NegativeBinomial = NegativeBinomial::new(mean, phi);
+            let e: NegativeBinomial = NegativeBinomial::probs(r, p);
+            let ks = KS_POISSON.map(|k| k as f64);
+            Exponential::new(0.2).ln_pdf(mean)
+                + Exponential::new(0.2).ln_pdf(phi)
+                + Exponential::new(1.0).ln_pdf(r)
+                + Beta::new(2.0, 2.0).ln_pdf(p)
+                + score(&d, [0.0, 5.0])
+                + score(&d, ks)
+                + score(&e, [0.0, 5.0])
+                + score(&e, ks)
+                + rd.finish()
+        },
+    );
+}
+
+#[model]
+fn beta_binomial_model(n: u64, ks: &[u64]) {
+    let a = sample!("a", Exponential::new(1.0));
+    let b = sample!("b", Exponential::new(1.0));
+    sample!("k0", BetaBinomial::new(n, a, b), obs = 4);
+    sample!("k1", BetaBinomial::new(n, a, b), obs = n);
+    sample!("ks", BetaBinomial::new(n, a, b).iid(ks.len()), obs = ks);
+    // n ≥ 64 takes the log-gamma and digamma differences
+    sample!("k_big", BetaBinomial::new(100, a, b), obs = 37);
+}
+
+#[test]
+fn beta_binomial() {
+    check(
+        |e| beta_binomial_model(TRIALS, &KS_BINOMIAL).with_engine(e),
+        |u| {
+            let mut r = Reader::new(u);
+            let (a, b) = (r.positive(), r.positive());
+            let d: BetaBinomial = BetaBinomial::new(TRIALS, a, b);
+            let ks = KS_BINOMIAL.map(|k| k as f64);
+            Exponential::new(1.0).ln_pdf(a)
+                + Exponential::new(1.0).ln_pdf(b)
+                + score(&d, [4.0, TRIALS as f64])
+                + score(&d, ks)
+                + BetaBinomial::new(100, a, b).ln_pdf(37.0)
+                + r.finish()
+        },
+    );
+}
+
+#[model]
+fn geometric_model(ks: &[u64]) {
+    let p = sample!("p", Beta::new(2.0, 2.0));
+    sample!("k0", Geometric::new(p), obs = 0);
+    sample!("k1", Geometric::new(p), obs = 5);
+    sample!("ks", Geometric::new(p).iid(ks.len()), obs = ks);
+}
+
+#[test]
+fn geometric() {
+    check(
+        |e| geometric_model(&KS_POISSON).with_engine(e),
+        |u| {
+            let mut r = Reader::new(u);
+            let p = r.unit();
+            let d: Geometric = Geometric::new(p);
+            let ks = KS_POISSON.map(|k| k as f64);
+            Beta::new(2.0, 2.0).ln_pdf(p) + score(&d, [0.0, 5.0]) + score(&d, ks) + r.finish()
+        },
+    );
+}
+
+#[model]
+fn zero_inflated_poisson_model(ks: &[u64]) {
+    let pi = sample!("pi", Beta::new(2.0, 2.0));
+    let rate = sample!("rate", Exponential::new(0.5));
+    sample!("k0", ZeroInflatedPoisson::new(pi, rate), obs = 0);
+    sample!("k1", ZeroInflatedPoisson::new(pi, rate), obs = 5);
+    sample!(
+        "ks",
+        ZeroInflatedPoisson::new(pi, rate).iid(ks.len()),
+        obs = ks
+    );
+}
+
+#[test]
+fn zero_inflated_poisson() {
+    check(
+        |e| zero_inflated_poisson_model(&KS_POISSON).with_engine(e),
+        |u| {
+            let mut r = Reader::new(u);
+            let (pi, rate) = (r.unit(), r.positive());
+            let d: ZeroInflatedPoisson = ZeroInflatedPoisson::new(pi, rate);
+            let ks = KS_POISSON.map(|k| k as f64);
+            Beta::new(2.0, 2.0).ln_pdf(pi)
+                + Exponential::new(0.5).ln_pdf(rate)
+                + score(&d, [0.0, 5.0])
+                + score(&d, ks)
+                + r.finish()
+        },
+    );
+}
+
+/// Every `Flat` support, with bounds that are parameters: the log-density is the
+/// bijectors' log-Jacobians and nothing else. The point mass observed at its value
+/// adds 0.
+#[model]
+fn flat_model() {
+    let alpha1 = sample!("alpha1", Uniform::new(0.0, 1.0));
+    sample!("beta1", Flat::interval(0.0, 1.0 - alpha1));
+    sample!("free", Flat::new());
+    sample!("pos", Flat::positive().iid(2));
+    sample!("above", Flat::greater_than(alpha1));
+    sample!("below", Flat::less_than(-alpha1));
+    sample!("n", Delta::new(3.0), obs = 3);
+    sample!("ns", Delta::new(0.5).iid(2), obs = [0.5, 0.5]);
+}
+
+#[test]
+fn flat() {
+    check(
+        |e| flat_model().with_engine(e),
+        |u| {
+            let mut r = Reader::new(u);
+            let alpha1 = r.unit();
+            r.interval(0.0, 1.0 - alpha1);
+            r.real();
+            r.positive();
+            r.positive();
+            r.greater_than(alpha1);
+            r.less_than(-alpha1);
+            Uniform::new(0.0, 1.0).ln_pdf(alpha1) + r.finish()
+        },
+    );
+}
+
+/// Stan's garch11 `real<lower=0, upper=1-alpha1> beta1;` as a flat density on an
+/// interval with a parameter bound: the target is `alpha1`'s terms plus the interval
+/// transform's log-Jacobian `ln(1 - α₁) + ln σ(y) + ln(1 - σ(y))`, written out here.
+#[model]
+fn garch_bounds_model() {
+    let alpha1 = sample!("alpha1", Uniform::new(0.0, 1.0));
+    let beta1 = sample!("beta1", Flat::interval(0.0, 1.0 - alpha1));
+    deterministic!("persistence", alpha1 + beta1);
+}
+
+#[test]
+fn flat_interval_adds_only_the_jacobian() {
+    let sigmoid = |y: f64| 1.0 / (1.0 + (-y).exp());
+    let model = garch_bounds_model();
+    assert_eq!(model.dim(), 2);
+    for seed in [5, 6, 7, 8] {
+        let u = point(2, seed);
+        let alpha1 = sigmoid(u[0]);
+        // Uniform(0, 1) has ln f = 0; its interval (0, 1) transform adds ln σ + ln(1 - σ)
+        let alpha1_terms = sigmoid(u[0]).ln() + (1.0 - sigmoid(u[0])).ln();
+        let beta1_jacobian = (1.0 - alpha1).ln() + sigmoid(u[1]).ln() + (1.0 - sigmoid(u[1])).ln();
+        let want = alpha1_terms + beta1_jacobian;
+        let got = model.logp(&u);
+        assert!(
+            (got - want).abs() <= 1e-14 * want.abs().max(1.0),
+            "seed {seed}: logp {got} vs {want}"
+        );
+        let draw = model.constrain(&u);
+        let beta1 = draw.get("beta1").unwrap();
+        assert!(beta1 > 0.0 && beta1 < 1.0 - alpha1);
+        assert!((beta1 - (1.0 - alpha1) * sigmoid(u[1])).abs() < 1e-15);
+    }
+    check_engines_and_gradients(
+        &garch_bounds_model().with_engine(Engine::Forward),
+        &garch_bounds_model().with_engine(Engine::Reverse),
+        &SEEDS,
+    );
+}
+
+/// The point mass: 0 at its value, `-∞` elsewhere, whatever the engine.
+#[model]
+fn delta_model(n: f64) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    sample!("n", Delta::new(3.0), obs = n);
+    sample!("y", Normal::new(mu, 1.0), obs = 0.5);
+}
+
+#[test]
+fn delta() {
+    let x = [0.3];
+    let want = Normal::new(0.0, 1.0).ln_pdf(0.3) + Normal::new(0.3, 1.0).ln_pdf(0.5);
+    for engine in [Engine::Forward, Engine::Reverse] {
+        let model = delta_model(3.0).with_engine(engine);
+        let mut grad = [0.0];
+        let lp = model.logp_and_grad(&x, &mut grad);
+        assert!((lp - want).abs() < 1e-15, "{lp} vs {want}");
+        assert!((grad[0] - (-0.3 + 0.2)).abs() < 1e-15, "{grad:?}");
+        assert_eq!(
+            delta_model(2.0).with_engine(engine).logp(&x),
+            f64::NEG_INFINITY
+        );
+    }
 }
 
 /// Where a probability or rate sits on the edge of its range, or the log-odds in a far

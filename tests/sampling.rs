@@ -3,6 +3,8 @@
 //! counts, divergences on a funnel and initialisation failures.
 
 mod common;
+#[path = "../examples/posteriordb/json.rs"]
+mod json;
 
 use tilde::prelude::*;
 use tilde::{Error, Posterior};

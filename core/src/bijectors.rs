@@ -122,6 +122,130 @@ impl<T: Real> Bijector<T> {
     }
 }
 
+/// A map from ℝᵐ onto a constrained set of vectors, following Stan's transforms.
+///
+/// | variant | unconstrained length | `x = f(y)` | `ln \|det J\|` |
+/// |---|---|---|---|
+/// | `Identity` | `n` | `x = y` | `0` |
+/// | `Ordered` | `n` | `x₀ = y₀`, `xₖ = xₖ₋₁ + e^{yₖ}` | `Σₖ₌₁ yₖ` |
+/// | `PositiveOrdered` | `n` | `x₀ = e^{y₀}`, `xₖ = xₖ₋₁ + e^{yₖ}` | `Σₖ yₖ` |
+/// | `Simplex` | `n - 1` | stick-breaking: `zₖ = logistic(yₖ - ln(n - k - 1))`, `xₖ = (1 - Σⱼ₍ₖ xⱼ) zₖ`, last = remainder | `Σₖ [ln zₖ + ln(1 - zₖ) + ln(1 - Σⱼ₍ₖ xⱼ)]` |
+///
+/// # Example
+/// ```
+/// use tilde_core::bijectors::VectorBijector;
+///
+/// let mut x = [0.0; 3];
+/// let ln_jac = VectorBijector::Simplex.forward(&[0.0, 0.0], &mut x);
+/// assert!(x.iter().all(|v| (v - 1.0 / 3.0).abs() < 1e-15));   // y = 0 is the centre
+/// assert!(ln_jac.is_finite());
+/// let y = VectorBijector::Simplex.inverse(&x);
+/// assert!(y.iter().all(|v| v.abs() < 1e-15));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VectorBijector {
+    /// ℝⁿ → ℝⁿ, unchanged.
+    Identity,
+    /// ℝⁿ → increasing vectors.
+    Ordered,
+    /// ℝⁿ → positive increasing vectors.
+    PositiveOrdered,
+    /// ℝⁿ⁻¹ → the simplex of dimension `n`.
+    Simplex,
+}
+
+impl VectorBijector {
+    /// The number of unconstrained values for a constrained vector of length `n`.
+    pub fn unconstrained_len(&self, n: usize) -> usize {
+        match self {
+            VectorBijector::Simplex => n.saturating_sub(1),
+            _ => n,
+        }
+    }
+
+    /// Writes `x = f(y)` into `x` (length `n`, with `y` of [`unconstrained_len`](Self::unconstrained_len))
+    /// and returns `ln |det J|`.
+    ///
+    /// # Panics
+    /// When the lengths do not match.
+    pub fn forward<T: Real>(&self, y: &[T], x: &mut [T]) -> T {
+        assert_eq!(
+            y.len(),
+            self.unconstrained_len(x.len()),
+            "vector bijector: length mismatch"
+        );
+        match self {
+            VectorBijector::Identity => {
+                x.copy_from_slice(y);
+                T::from(0.0)
+            }
+            VectorBijector::Ordered | VectorBijector::PositiveOrdered => {
+                let positive = *self == VectorBijector::PositiveOrdered;
+                let mut ln_jac = T::from(0.0);
+                for k in 0..x.len() {
+                    x[k] = if k == 0 && !positive {
+                        y[0]
+                    } else {
+                        ln_jac += y[k];
+                        if k == 0 {
+                            y[0].exp()
+                        } else {
+                            x[k - 1] + y[k].exp()
+                        }
+                    };
+                }
+                ln_jac
+            }
+            VectorBijector::Simplex => {
+                let n = x.len();
+                let mut remaining = T::from(1.0);
+                let mut ln_jac = T::from(0.0);
+                for k in 0..n.saturating_sub(1) {
+                    let shifted = y[k] - ((n - k - 1) as f64).ln();
+                    let z = shifted.inv_logit();
+                    // ln z + ln(1 - z) = -|s| - 2 ln(1 + e^{-|s|})
+                    let a = shifted.abs();
+                    ln_jac += -a - (-a).exp().ln_1p() * 2.0 + remaining.ln();
+                    x[k] = remaining * z;
+                    remaining -= x[k];
+                }
+                if n > 0 {
+                    x[n - 1] = remaining;
+                }
+                ln_jac
+            }
+        }
+    }
+
+    /// The unconstrained `y = f⁻¹(x)`.
+    pub fn inverse(&self, x: &[f64]) -> Vec<f64> {
+        match self {
+            VectorBijector::Identity => x.to_vec(),
+            VectorBijector::Ordered | VectorBijector::PositiveOrdered => x
+                .iter()
+                .enumerate()
+                .map(|(k, &v)| match (k, self) {
+                    (0, VectorBijector::Ordered) => v,
+                    (0, _) => v.ln(),
+                    _ => (v - x[k - 1]).ln(),
+                })
+                .collect(),
+            VectorBijector::Simplex => {
+                let n = x.len();
+                let mut remaining = 1.0;
+                (0..n.saturating_sub(1))
+                    .map(|k| {
+                        let z = x[k] / remaining;
+                        remaining -= x[k];
+                        z.ln() - (-z).ln_1p() + ((n - k - 1) as f64).ln()
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +260,88 @@ mod tests {
             Bijector::Interval(-1.0, 3.0),
             Bijector::Interval(0.0, 1e-3),
         ]
+    }
+
+    /// `ln |det A|` of a square row-major matrix by Gaussian elimination.
+    fn ln_abs_det(mut a: Vec<f64>, n: usize) -> f64 {
+        let mut total = 0.0;
+        for c in 0..n {
+            let p = (c..n)
+                .max_by(|&i, &j| a[i * n + c].abs().total_cmp(&a[j * n + c].abs()))
+                .unwrap();
+            for k in 0..n {
+                a.swap(c * n + k, p * n + k);
+            }
+            let pivot = a[c * n + c];
+            total += pivot.abs().ln();
+            for r in c + 1..n {
+                let f = a[r * n + c] / pivot;
+                for k in c..n {
+                    a[r * n + k] -= f * a[c * n + k];
+                }
+            }
+        }
+        total
+    }
+
+    #[test]
+    fn vector_bijectors_round_trip_and_jacobians() {
+        for b in [
+            VectorBijector::Ordered,
+            VectorBijector::PositiveOrdered,
+            VectorBijector::Simplex,
+        ] {
+            for y in [
+                vec![0.3, -1.2, 2.0, 0.0],
+                vec![-30.0, 30.0, -5.0, 1.0],
+                vec![4.0, -0.5, 0.1, -2.0],
+            ] {
+                let n = if b == VectorBijector::Simplex {
+                    y.len() + 1
+                } else {
+                    y.len()
+                };
+                let m = y.len();
+                let mut x = vec![0.0; n];
+                let ln_jac = b.forward(&y, &mut x);
+                assert!(
+                    ln_jac.is_finite() && x.iter().all(|v| v.is_finite()),
+                    "{b:?} {y:?}"
+                );
+                if b == VectorBijector::Simplex {
+                    assert!(
+                        (x.iter().sum::<f64>() - 1.0).abs() < 1e-14 && x.iter().all(|&v| v >= 0.0)
+                    );
+                } else {
+                    assert!(x.windows(2).all(|w| w[0] <= w[1]), "{b:?}: {x:?}");
+                }
+                if y.iter().all(|v| v.abs() <= 5.0) {
+                    let back = b.inverse(&x);
+                    for (a, c) in back.iter().zip(&y) {
+                        assert!((a - c).abs() < 1e-10, "{b:?}: {back:?} vs {y:?}");
+                    }
+                    // Jacobian of y ↦ (x₀ … x_{m-1}) by central differences
+                    let mut jac = vec![0.0; m * m];
+                    for j in 0..m {
+                        let h = 1e-6;
+                        let (mut yp, mut ym) = (y.clone(), y.clone());
+                        yp[j] += h;
+                        ym[j] -= h;
+                        let (mut xp, mut xm) = (vec![0.0; n], vec![0.0; n]);
+                        b.forward(&yp, &mut xp);
+                        b.forward(&ym, &mut xm);
+                        for i in 0..m {
+                            jac[i * m + j] = (xp[i] - xm[i]) / (2.0 * h);
+                        }
+                    }
+                    let fd = ln_abs_det(jac, m);
+                    assert!(
+                        (ln_jac - fd).abs() < 1e-6 * fd.abs().max(1.0),
+                        "{b:?} {y:?}: {ln_jac} vs {fd}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -16,9 +16,11 @@ use std::thread::LocalKey;
 
 use rand::Rng;
 
-use crate::bijectors::Bijector;
+use crate::bijectors::{Bijector, VectorBijector};
 use crate::distributions::NormalEach;
-use crate::distributions::{Continuous, Distribution, Iid, ObsScalar, ObsVector};
+use crate::distributions::{
+    Continuous, Dirichlet, Distribution, Iid, ObsScalar, ObsVector, Ordered, VectorDistribution,
+};
 use crate::error::{Error, Result};
 use crate::glm::{Family, Glm};
 use crate::layout::{Layout, Shape, SiteInfo, SiteKind};
@@ -58,7 +60,13 @@ pub struct Ctx<'x, T> {
     terms: [T; TERMS],
     num_terms: usize,
     trace: Option<&'x mut Trace>,
+    /// Draws latent sites (when `fixed` is `None`) and, when `simulate`, observed ones.
     prior: Option<&'x mut dyn Rng>,
+    /// Constrained latent values (a draw's row, in column order) that latent sites take
+    /// instead of reading unconstrained values.
+    fixed: Option<&'x [f64]>,
+    /// Observed sites draw fresh values instead of scoring their data.
+    simulate: bool,
 }
 
 /// The record of one traced evaluation.
@@ -79,6 +87,8 @@ pub struct Trace {
 #[derive(Debug)]
 struct TracedSite {
     info: SiteInfo,
+    /// Per-observation log-densities of an observed site (one per element).
+    pointwise: Vec<f64>,
     log_density: f64,
     ln_jacobian: f64,
     values: Vec<f64>,
@@ -100,7 +110,7 @@ impl Trace {
         kind: SiteKind,
         shape: Shape,
         support: Option<Support<f64>>,
-        offset: Option<usize>,
+        offset: Option<(usize, usize)>,
         values: &[f64],
         log_density: f64,
         ln_jacobian: f64,
@@ -122,12 +132,26 @@ impl Trace {
                 kind,
                 shape,
                 support,
-                offset,
+                offset: offset.map(|(start, _)| start),
+                num_unconstrained: offset.map_or(0, |(_, n)| n),
             },
             log_density,
             ln_jacobian,
             values: values.to_vec(),
+            pointwise: Vec::new(),
         });
+    }
+
+    /// Whether per-observation log-densities are wanted (a detailed trace).
+    fn wants_pointwise(&self) -> bool {
+        self.detailed
+    }
+
+    /// Attaches per-observation log-densities to the site recorded last.
+    fn set_pointwise(&mut self, values: Vec<f64>) {
+        if let Some(site) = self.sites.last_mut() {
+            site.pointwise = values;
+        }
     }
 
     fn check_obs(
@@ -172,19 +196,68 @@ impl<'x, T: Real> Ctx<'x, T> {
             num_terms: 0,
             trace,
             prior: None,
+            fixed: None,
+            simulate: false,
         }
     }
 
-    /// In a prior draw, the value of a latent site drawn from its distribution, and the
-    /// unconstrained value that maps to it (recorded in the trace).
+    /// The constrained value of a latent site that the context supplies instead of the
+    /// parameter vector: element `k` of the site in a fixed draw, or a draw from `draw`
+    /// in a prior draw; `None` when evaluating normally.
+    fn supplied(&mut self, k: usize, draw: &mut dyn FnMut(&mut dyn Rng) -> f64) -> Option<f64> {
+        if let Some(row) = self.fixed {
+            let column = self.trace.as_ref().map_or(0, |t| t.values.len()) + k;
+            return Some(row.get(column).copied().unwrap_or(f64::NAN));
+        }
+        let rng = self.prior.as_deref_mut()?;
+        Some(draw(rng))
+    }
+
+    /// In a simulation, draws an observed site's values and records them; returns
+    /// `true` when it did (the site then scores nothing).
+    fn simulate_observed(
+        &mut self,
+        name: &dyn Fn() -> String,
+        shape: Shape,
+        support: Support<f64>,
+        draw: &mut dyn FnMut(&mut dyn Rng) -> Vec<f64>,
+    ) -> bool {
+        if !self.simulate {
+            return false;
+        }
+        let Some(rng) = self.prior.as_deref_mut() else {
+            return false;
+        };
+        let values = draw(rng);
+        if let Some(trace) = self.trace.as_deref_mut() {
+            trace.record(
+                name,
+                SiteKind::Observed,
+                shape,
+                Some(support),
+                None,
+                &values,
+                0.0,
+                0.0,
+            );
+        }
+        true
+    }
+
+    /// In a prior draw or a fixed draw, the value of element `k` of a latent site (drawn
+    /// from its distribution, or taken from the draw) mapped to the unconstrained value
+    /// that gives it, which the trace records.
     #[inline]
     fn prior_value<D: Distribution<Scalar = T>>(
         &mut self,
         dist: &D,
         bijector: &Bijector<T>,
+        k: usize,
     ) -> Option<T> {
-        let rng = self.prior.as_deref_mut()?;
-        let v = rand::distr::Distribution::sample(dist, rng);
+        if self.prior.is_none() && self.fixed.is_none() {
+            return None;
+        }
+        let v = self.supplied(k, &mut |rng| rand::distr::Distribution::sample(dist, rng))?;
         let y = Bijector::inverse(&bijector.to_f64(), v);
         if let Some(trace) = self.trace.as_deref_mut() {
             trace.unconstrained.push(y);
@@ -302,6 +375,44 @@ impl<'x, T: Real> Ctx<'x, T> {
         Ok(head)
     }
 
+    /// A vector latent site under a vector bijector: reads its unconstrained values,
+    /// writes the `n` constrained ones into the work buffer and returns them with the
+    /// log-Jacobian. In a prior draw, `draw` gives the constrained values instead.
+    fn vector_latent(
+        &mut self,
+        n: usize,
+        bijector: VectorBijector,
+        name: &dyn Fn() -> String,
+        draw: &mut dyn FnMut(&mut dyn Rng) -> Vec<f64>,
+    ) -> Result<(usize, &'x [T], T), Stop> {
+        let m = bijector.unconstrained_len(n);
+        let (offset, ys) = self.read(m, name)?;
+        let out = self.take_work(n, name)?;
+        let supplied = match (self.fixed, self.prior.as_deref_mut()) {
+            (Some(row), _) => {
+                let column = self.trace.as_ref().map_or(0, |t| t.values.len());
+                Some(
+                    (0..n)
+                        .map(|k| row.get(column + k).copied().unwrap_or(f64::NAN))
+                        .collect::<Vec<f64>>(),
+                )
+            }
+            (None, Some(rng)) => Some(draw(rng)),
+            (None, None) => None,
+        };
+        if let Some(x) = supplied {
+            for (slot, v) in out.iter_mut().zip(&x) {
+                *slot = T::from(*v);
+            }
+            if let Some(trace) = self.trace.as_deref_mut() {
+                trace.unconstrained.extend(bijector.inverse(&x));
+            }
+            return Ok((offset, out, T::from(0.0)));
+        }
+        let ln_jac = bijector.forward(ys, out);
+        Ok((offset, out, ln_jac))
+    }
+
     /// An observation of the wrong length: recorded while discovering the layout (the
     /// evaluation goes on, skipping the site), a stop otherwise.
     #[cold]
@@ -391,7 +502,7 @@ impl<D: Continuous> Latent for D {
     ) -> Result<D::Scalar, Stop> {
         let (offset, ys) = ctx.read(1, name)?;
         let bijector = bijector_of(&self);
-        let y = match ctx.prior_value(&self, &bijector) {
+        let y = match ctx.prior_value(&self, &bijector, 0) {
             Some(y) => y,
             None => ys[0],
         };
@@ -407,7 +518,7 @@ impl<D: Continuous> Latent for D {
                 SiteKind::Latent,
                 Shape::Scalar,
                 support,
-                Some(offset),
+                Some((offset, 1)),
                 &[v],
                 l,
                 j,
@@ -434,12 +545,12 @@ impl<D: Continuous> Latent for Iid<D> {
         let bijector = bijector_of(dist);
         let mut ln_jac = D::Scalar::from(0.0);
         if bijector == Bijector::Identity {
-            for (slot, &y) in out.iter_mut().zip(ys) {
-                *slot = ctx.prior_value(dist, &bijector).unwrap_or(y);
+            for (k, (slot, &y)) in out.iter_mut().zip(ys).enumerate() {
+                *slot = ctx.prior_value(dist, &bijector, k).unwrap_or(y);
             }
         } else {
-            for (slot, &y) in out.iter_mut().zip(ys) {
-                let y = ctx.prior_value(dist, &bijector).unwrap_or(y);
+            for (k, (slot, &y)) in out.iter_mut().zip(ys).enumerate() {
+                let y = ctx.prior_value(dist, &bijector, k).unwrap_or(y);
                 let (value, j) = bijector.forward_and_ln_jac(y);
                 *slot = value;
                 ln_jac += j;
@@ -457,7 +568,7 @@ impl<D: Continuous> Latent for Iid<D> {
                 SiteKind::Latent,
                 Shape::Vector(n),
                 support,
-                Some(offset),
+                Some((offset, n)),
                 &values,
                 l,
                 j,
@@ -465,6 +576,172 @@ impl<D: Continuous> Latent for Iid<D> {
         }
         Ok(out)
     }
+}
+
+impl<D: Continuous> Latent for Ordered<D> {
+    type Scalar = D::Scalar;
+    type Value<'x> = &'x [D::Scalar];
+
+    fn sample<'x>(
+        self,
+        ctx: &mut Ctx<'x, D::Scalar>,
+        name: &dyn Fn() -> String,
+    ) -> Result<&'x [D::Scalar], Stop> {
+        let (dist, n) = (self.iid().dist(), self.iid().len());
+        let (bijector, support) = if self.is_positive() {
+            (VectorBijector::PositiveOrdered, Support::PositiveOrdered)
+        } else {
+            (VectorBijector::Ordered, Support::Ordered)
+        };
+        let mut draw = |rng: &mut dyn Rng| {
+            let mut x: Vec<f64> = (0..n)
+                .map(|_| rand::distr::Distribution::sample(dist, rng))
+                .collect();
+            x.sort_by(f64::total_cmp);
+            x
+        };
+        let (offset, values, ln_jac) = ctx.vector_latent(n, bijector, name, &mut draw)?;
+        let lp = dist.ln_pdf_sum(values);
+        ctx.add(lp);
+        ctx.add(ln_jac);
+        if let Some(trace) = ctx.trace.as_deref_mut() {
+            let xs: Vec<f64> = values.iter().map(|v| v.value()).collect();
+            let m = bijector.unconstrained_len(n);
+            trace.record(
+                name,
+                SiteKind::Latent,
+                Shape::Vector(n),
+                Some(support),
+                Some((offset, m)),
+                &xs,
+                lp.value(),
+                ln_jac.value(),
+            );
+        }
+        Ok(values)
+    }
+}
+
+/// Implements [`Latent`] and [`Observe`] (for vector observations) for distributions
+/// over vectors that implement [`VectorDistribution`].
+macro_rules! vector_sites {
+    ($(impl<$($lt:lifetime,)? T $(, $p:ident: $b:path)*> for $ty:ty;)*) => {$(
+        impl<$($lt,)? T: Real $(, $p: $b)*> Latent for $ty {
+            type Scalar = T;
+            type Value<'x> = &'x [T];
+
+            fn sample<'x>(self, ctx: &mut Ctx<'x, T>, name: &dyn Fn() -> String) -> Result<&'x [T], Stop> {
+                vector_latent_site(&self, ctx, name)
+            }
+        }
+
+        impl<$($lt,)? T: Real $(, $p: $b)*, V: ObsVector> Observe<V> for $ty {
+            type Scalar = T;
+
+            fn observe(self, ctx: &mut Ctx<'_, T>, name: &dyn Fn() -> String, value: V) -> Result<(), Stop> {
+                vector_observed_site(&self, ctx, name, &value)
+            }
+        }
+    )*};
+}
+
+vector_sites! {
+    impl<'a, T> for Dirichlet<'a, T>;
+    impl<T, M: VectorExpr<T>, S: VectorExpr<T>> for crate::distributions::MultivariateNormal<T, M, S>;
+    impl<T> for crate::distributions::GaussianRandomWalk<T>;
+}
+
+/// A multinomial is only observed: no [`Latent`] impl, so a latent `sample!` of it
+/// does not compile.
+impl<T: Real, P: VectorExpr<T>, V: ObsVector> Observe<V>
+    for crate::distributions::Multinomial<T, P>
+{
+    type Scalar = T;
+
+    fn observe(
+        self,
+        ctx: &mut Ctx<'_, T>,
+        name: &dyn Fn() -> String,
+        value: V,
+    ) -> Result<(), Stop> {
+        vector_observed_site(&self, ctx, name, &value)
+    }
+}
+
+/// A latent site of a [`VectorDistribution`].
+fn vector_latent_site<'x, T: Real, D: VectorDistribution<Scalar = T>>(
+    dist: &D,
+    ctx: &mut Ctx<'x, T>,
+    name: &dyn Fn() -> String,
+) -> Result<&'x [T], Stop> {
+    let n = dist.len();
+    let bijector = dist.bijector();
+    let mut draw = |rng: &mut dyn Rng| dist.draw(rng);
+    let (offset, values, ln_jac) = ctx.vector_latent(n, bijector, name, &mut draw)?;
+    let lp = dist.ln_pdf(values);
+    ctx.add(lp);
+    ctx.add(ln_jac);
+    if let Some(trace) = ctx.trace.as_deref_mut() {
+        let xs: Vec<f64> = values.iter().map(|v| v.value()).collect();
+        let m = bijector.unconstrained_len(n);
+        let support = Some(dist.support());
+        trace.record(
+            name,
+            SiteKind::Latent,
+            Shape::Vector(n),
+            support,
+            Some((offset, m)),
+            &xs,
+            lp.value(),
+            ln_jac.value(),
+        );
+    }
+    Ok(values)
+}
+
+/// An observed site of a [`VectorDistribution`]: one vector of `len()` values.
+fn vector_observed_site<T: Real, D: VectorDistribution<Scalar = T>, V: ObsVector>(
+    dist: &D,
+    ctx: &mut Ctx<'_, T>,
+    name: &dyn Fn() -> String,
+    value: &V,
+) -> Result<(), Stop> {
+    let n = dist.len();
+    if ctx.simulate_observed(name, Shape::Vector(n), dist.support(), &mut |rng| {
+        dist.draw(rng)
+    }) {
+        return Ok(());
+    }
+    if value.len() != n {
+        return ctx.length_fault(Error::ObsLength {
+            site: name(),
+            expected: n,
+            found: value.len(),
+        });
+    }
+    let xs: Vec<f64> = (0..n).map(|i| value.get_f64(i)).collect();
+    let lp = dist.ln_pdf_obs(&xs);
+    ctx.add(lp);
+    if let Some(trace) = ctx.trace.as_deref_mut() {
+        let support = dist.support();
+        for (i, &x) in xs.iter().enumerate() {
+            if !x.is_finite() {
+                trace.check_obs(name, support, x, Some(i));
+            }
+        }
+        trace.record(
+            name,
+            SiteKind::Observed,
+            Shape::Vector(n),
+            Some(support),
+            None,
+            &xs,
+            lp.value(),
+            0.0,
+        );
+        trace.set_pointwise(vec![lp.value()]);
+    }
+    Ok(())
 }
 
 impl<D: Distribution, E: ObsScalar> Observe<E> for D {
@@ -477,6 +754,11 @@ impl<D: Distribution, E: ObsScalar> Observe<E> for D {
         name: &dyn Fn() -> String,
         value: E,
     ) -> Result<(), Stop> {
+        let support = self.support().to_f64();
+        let mut draw = |rng: &mut dyn Rng| vec![rand::distr::Distribution::sample(&self, rng)];
+        if ctx.simulate_observed(name, Shape::Scalar, support, &mut draw) {
+            return Ok(());
+        }
         let x = value.to_f64();
         let lp = self.ln_pdf_obs(x);
         ctx.add(lp);
@@ -493,6 +775,7 @@ impl<D: Distribution, E: ObsScalar> Observe<E> for D {
                 lp.value(),
                 0.0,
             );
+            trace.set_pointwise(vec![lp.value()]);
         }
         Ok(())
     }
@@ -509,6 +792,15 @@ impl<D: Distribution, V: ObsVector> Observe<V> for Iid<D> {
         value: V,
     ) -> Result<(), Stop> {
         let n = self.len();
+        let support = self.dist().support().to_f64();
+        let mut draw = |rng: &mut dyn Rng| {
+            (0..n)
+                .map(|_| rand::distr::Distribution::sample(self.dist(), rng))
+                .collect()
+        };
+        if ctx.simulate_observed(name, Shape::Vector(n), support, &mut draw) {
+            return Ok(());
+        }
         if value.len() != n {
             let fault = Error::ObsLength {
                 site: name(),
@@ -536,6 +828,9 @@ impl<D: Distribution, V: ObsVector> Observe<V> for Iid<D> {
                 lp.value(),
                 0.0,
             );
+            if trace.wants_pointwise() {
+                trace.set_pointwise(xs.iter().map(|&x| dist.ln_pdf_obs(x).value()).collect());
+            }
         }
         Ok(())
     }
@@ -552,6 +847,15 @@ impl<T: Real, V: ObsVector> Observe<V> for Glm<'_, T> {
         value: V,
     ) -> Result<(), Stop> {
         let rows = self.rows();
+        let support = match self.family() {
+            Family::Normal { .. } => Support::Real,
+            Family::BernoulliLogit => Support::Boolean,
+            Family::PoissonLog => Support::NonNegativeIntegers,
+        };
+        let shape = Shape::Vector(rows.unwrap_or(0));
+        if ctx.simulate_observed(name, shape, support, &mut |rng| self.draw(rng)) {
+            return Ok(());
+        }
         if rows != Some(value.len()) {
             let fault = Error::ObsLength {
                 site: name(),
@@ -582,6 +886,9 @@ impl<T: Real, V: ObsVector> Observe<V> for Glm<'_, T> {
                 lp.value(),
                 0.0,
             );
+            if trace.wants_pointwise() {
+                trace.set_pointwise(self.ln_pdf_rows(&xs));
+            }
         }
         Ok(())
     }
@@ -597,6 +904,15 @@ impl<T: Real, L: VectorExpr<T>, S: VectorExpr<T>, V: ObsVector> Observe<V> for N
         name: &dyn Fn() -> String,
         value: V,
     ) -> Result<(), Stop> {
+        let m = match self.len() {
+            Ok(Some(m)) => m,
+            _ => value.len(),
+        };
+        if ctx.simulate_observed(name, Shape::Vector(m), Support::Real, &mut |rng| {
+            self.draw(m, rng)
+        }) {
+            return Ok(());
+        }
         let n = value.len();
         match self.len() {
             Ok(None) => {}
@@ -626,6 +942,9 @@ impl<T: Real, L: VectorExpr<T>, S: VectorExpr<T>, V: ObsVector> Observe<V> for N
                 lp.value(),
                 0.0,
             );
+            if trace.wants_pointwise() {
+                trace.set_pointwise(self.ln_pdf_each(&xs));
+            }
         }
         Ok(())
     }
@@ -869,6 +1188,87 @@ pub fn draw_prior<M: ModelBody + ?Sized>(model: &M, rng: &mut dyn Rng) -> Result
         Err(Stop(StopReason::Fault(e))) => Err(*e),
         Err(Stop(StopReason::Grow)) => unreachable!("only layout discovery grows"),
     }
+}
+
+/// One simulation of the model: latent sites drawn from their priors (or, with
+/// `fixed`, taken from a draw's row of constrained values in column order), observed
+/// sites drawn afresh given them, deterministic quantities recorded. Returns every
+/// latent, deterministic and observed component by name, in declaration order.
+///
+/// # Errors
+/// A structural fault of the model.
+pub fn simulate<M: ModelBody + ?Sized>(
+    model: &M,
+    rng: &mut dyn Rng,
+    fixed: Option<&[f64]>,
+) -> Result<Draw> {
+    let layout = &model.state().layout;
+    let x = vec![0.0; layout.dim()];
+    let mut work = vec![0.0; layout.work_len()];
+    let mut trace = Trace::new(true, false);
+    let outcome = {
+        let mut ctx = Ctx::new(&x, &mut work, Some(&mut trace));
+        ctx.prior = Some(rng);
+        ctx.fixed = fixed;
+        ctx.simulate = true;
+        model.body(&mut ctx)
+    };
+    if let Err(Stop(StopReason::Fault(e))) = outcome {
+        return Err(*e);
+    }
+    let (mut names, mut values) = (Vec::new(), Vec::new());
+    for site in trace
+        .sites
+        .iter()
+        .filter(|s| s.info.kind != SiteKind::Factor)
+    {
+        names.extend(site.info.component_names());
+        values.extend_from_slice(&site.values);
+    }
+    Ok(Draw::new(names, values))
+}
+
+/// The log-density of every observed value at a draw: `row` holds the draw's
+/// constrained values in [`Layout::column_names`] order. Scalar observations are named
+/// as their site, elements of vector observations `name[i]`; a multivariate
+/// observation counts as one, named as its site.
+///
+/// # Errors
+/// A structural fault of the model.
+pub fn pointwise_log_likelihood<M: ModelBody + ?Sized>(
+    model: &M,
+    row: &[f64],
+) -> Result<Vec<(String, f64)>> {
+    let layout = &model.state().layout;
+    let x = vec![0.0; layout.dim()];
+    let mut work = vec![0.0; layout.work_len()];
+    let mut trace = Trace::new(true, false);
+    let outcome = {
+        let mut ctx = Ctx::new(&x, &mut work, Some(&mut trace));
+        ctx.fixed = Some(row);
+        model.body(&mut ctx)
+    };
+    if let Err(Stop(StopReason::Fault(e))) = outcome {
+        return Err(*e);
+    }
+    let mut out = Vec::new();
+    for site in trace
+        .sites
+        .iter()
+        .filter(|s| s.info.kind == SiteKind::Observed)
+    {
+        if site.pointwise.len() == site.info.shape.len() {
+            out.extend(
+                site.info
+                    .component_names()
+                    .into_iter()
+                    .zip(site.pointwise.iter().copied()),
+            );
+        } else {
+            out.push((site.info.name.clone(), site.pointwise.iter().sum()));
+        }
+    }
+    Ok(out)
 }
 
 /// The constrained values and deterministic quantities at `x`.

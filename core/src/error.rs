@@ -99,6 +99,11 @@ pub enum Error {
     /// A sampler or driver setting that cannot work.
     #[error("invalid setting: {0}")]
     InvalidConfig(String),
+    /// Saved draws could not be written or read back: a file could not be created,
+    /// written or opened, or its contents are not in the layout tilde writes. The message
+    /// names the file (and line) at fault.
+    #[error("saving or loading draws failed: {0}")]
+    Io(String),
     /// An invalid distribution or algorithm parameter.
     #[error(transparent)]
     Param(#[from] ParamError),

@@ -202,6 +202,51 @@ impl<'a, T: Real> Glm<'a, T> {
     }
 }
 
+impl<T: Real> Glm<'_, T> {
+    /// The log-density of each row's observation, at the parameters' values.
+    pub fn ln_pdf_rows(&self, y: &[f64]) -> Vec<f64> {
+        let d = self.beta.len().max(1);
+        y.iter()
+            .enumerate()
+            .map(|(i, &yi)| {
+                let row = Glm {
+                    x: &self.x[i * d..(i + 1) * d],
+                    ..*self
+                };
+                row.ln_pdf_obs(&[yi]).value()
+            })
+            .collect()
+    }
+
+    /// One simulated observation per row, at the parameters' values.
+    pub fn draw(&self, rng: &mut dyn rand::Rng) -> Vec<f64> {
+        use rand_distr::Distribution as _;
+        let d = self.beta.len().max(1);
+        let rows = self.rows().unwrap_or(0);
+        (0..rows)
+            .map(|i| {
+                let row = &self.x[i * d..(i + 1) * d];
+                let eta = self.intercept.value()
+                    + row
+                        .iter()
+                        .zip(self.beta)
+                        .map(|(a, b)| a * b.value())
+                        .sum::<f64>();
+                match self.family {
+                    Family::Normal { scale } => rand_distr::Normal::new(eta, scale.value())
+                        .map_or(f64::NAN, |n| n.sample(rng)),
+                    Family::BernoulliLogit => {
+                        f64::from(u8::from(rand::RngExt::random::<f64>(rng) < eta.inv_logit()))
+                    }
+                    Family::PoissonLog => {
+                        rand_distr::Poisson::new(eta.exp()).map_or(f64::NAN, |p| p.sample(rng))
+                    }
+                }
+            })
+            .collect()
+    }
+}
+
 thread_local! {
     static GRAD_BETA: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }

@@ -52,6 +52,9 @@ pub struct SiteInfo {
     pub support: Option<Support<f64>>,
     /// Where a latent site starts in the unconstrained vector.
     pub offset: Option<usize>,
+    /// How many unconstrained values a latent site reads (a simplex of `K` reads
+    /// `K - 1`); 0 for other sites.
+    pub num_unconstrained: usize,
 }
 
 impl SiteInfo {
@@ -78,11 +81,7 @@ impl Layout {
     /// A layout from its sites; `work_len` is the scratch a density evaluation needs for
     /// vector-valued latent sites.
     pub fn new(sites: Vec<SiteInfo>, work_len: usize) -> Self {
-        let dim = sites
-            .iter()
-            .filter(|s| s.kind == SiteKind::Latent)
-            .map(|s| s.shape.len())
-            .sum();
+        let dim = sites.iter().map(|s| s.num_unconstrained).sum();
         let columns = sites
             .iter()
             .filter(|s| matches!(s.kind, SiteKind::Latent | SiteKind::Deterministic))

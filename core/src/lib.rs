@@ -13,18 +13,24 @@ pub mod distributions;
 mod error;
 pub mod glm;
 pub mod layout;
+pub mod linalg;
 mod model;
 mod real;
 pub mod special;
 mod support;
 pub mod vector;
 
-pub use bijectors::Bijector;
+pub use bijectors::{Bijector, VectorBijector};
 pub use context::{Ctx, Latent, Observe, Record, Stop};
 pub use distributions::{
-    Bernoulli, Beta, Binomial, Cauchy, Continuous, Distribution, Exponential, Gamma, HalfCauchy,
-    HalfNormal, Iid, InverseGamma, Laplace, LogNormal, Normal, ObsScalar, ObsVector, Poisson,
-    StudentT, Uniform,
+    Bernoulli, Beta, BetaBinomial, Binomial, Cauchy, Cdf, Continuous, Delta, Dirichlet,
+    Distribution, Exponential, Flat, Gamma, Geometric, Gumbel, HalfCauchy, HalfNormal,
+    HalfStudentT, Iid, InverseGamma, Laplace, LogNormal, Logistic, NegativeBinomial, Normal,
+    NormalEach, ObsScalar, ObsVector, Ordered, Pareto, Poisson, SkewNormal, StudentT, Truncated,
+    TruncatedNormal, Uniform, VonMises, Weibull, ZeroInflatedPoisson,
+};
+pub use distributions::{
+    Categorical, GaussianRandomWalk, Multinomial, MultivariateNormal, VectorDistribution,
 };
 pub use error::{Error, ParamError, Result};
 pub use layout::{Layout, Shape, SiteInfo, SiteKind};

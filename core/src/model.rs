@@ -89,6 +89,32 @@ pub trait Model: LogDensity {
         ))
     }
 
+    /// One simulation from the model: latent sites from their priors, or with `fixed`
+    /// from a draw's row of constrained values (in [`Layout::column_names`] order);
+    /// observed sites drawn afresh; deterministic quantities recorded. Returns every
+    /// latent, deterministic and observed component by name.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a model that cannot simulate (the default), or a
+    /// structural fault of the model.
+    fn simulate(&self, rng: &mut dyn rand::Rng, fixed: Option<&[f64]>) -> Result<Draw> {
+        let _ = (rng, fixed);
+        Err(Error::InvalidConfig("this model cannot simulate".into()))
+    }
+
+    /// The log-density of every observed value at a draw given by its constrained
+    /// values (`row`, in [`Layout::column_names`] order), by observation name.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a model that cannot (the default), or a structural
+    /// fault of the model.
+    fn pointwise_log_likelihood(&self, row: &[f64]) -> Result<Vec<(String, f64)>> {
+        let _ = row;
+        Err(Error::InvalidConfig(
+            "this model has no pointwise log-likelihood".into(),
+        ))
+    }
+
     /// Writes the values of [`Layout::column_names`] at `x` into `out` (cleared first):
     /// what a sampler stores per draw. NaN fills what a faulty evaluation did not reach.
     fn constrain_into(&self, x: &[f64], out: &mut Vec<f64>) {

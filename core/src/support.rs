@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::bijectors::Bijector;
+use crate::bijectors::{Bijector, VectorBijector};
 use crate::real::Real;
 
 /// The set of values a distribution puts mass on.
@@ -31,6 +31,12 @@ pub enum Support<T = f64> {
     NonNegativeIntegers,
     /// `{0, 1, …, n}`.
     IntegersUpTo(u64),
+    /// Vectors in increasing order.
+    Ordered,
+    /// Positive vectors in increasing order.
+    PositiveOrdered,
+    /// Vectors of non-negative values summing to 1.
+    Simplex,
 }
 
 impl<T: Real> Support<T> {
@@ -44,10 +50,24 @@ impl<T: Real> Support<T> {
             Support::LessThan(upper) => Bijector::UpperBound(upper),
             Support::UnitInterval => Bijector::Logistic,
             Support::Interval(lower, upper) => Bijector::Interval(lower, upper),
-            Support::Boolean | Support::NonNegativeIntegers | Support::IntegersUpTo(_) => {
-                return None;
-            }
+            Support::Boolean
+            | Support::NonNegativeIntegers
+            | Support::IntegersUpTo(_)
+            | Support::Ordered
+            | Support::PositiveOrdered
+            | Support::Simplex => return None,
         })
+    }
+
+    /// The bijector of a vector constraint (ordered, simplex, …); `None` for
+    /// element-wise supports.
+    pub fn vector_bijector(&self) -> Option<VectorBijector> {
+        match self {
+            Support::Ordered => Some(VectorBijector::Ordered),
+            Support::PositiveOrdered => Some(VectorBijector::PositiveOrdered),
+            Support::Simplex => Some(VectorBijector::Simplex),
+            _ => None,
+        }
     }
 
     /// `true` for the supports of discrete distributions.
@@ -70,12 +90,16 @@ impl<T: Real> Support<T> {
             Support::Boolean => Support::Boolean,
             Support::NonNegativeIntegers => Support::NonNegativeIntegers,
             Support::IntegersUpTo(n) => Support::IntegersUpTo(n),
+            Support::Ordered => Support::Ordered,
+            Support::PositiveOrdered => Support::PositiveOrdered,
+            Support::Simplex => Support::Simplex,
         }
     }
 }
 
 impl Support<f64> {
-    /// `true` when `x` lies in the support (open bounds, as the bijectors map onto).
+    /// `true` when `x` lies in the support (open bounds, as the bijectors map onto); for
+    /// a vector constraint, whether one element can belong to such a vector.
     pub fn contains(&self, x: f64) -> bool {
         match *self {
             Support::Real => x.is_finite(),
@@ -87,6 +111,9 @@ impl Support<f64> {
             Support::Boolean => x == 0.0 || x == 1.0,
             Support::NonNegativeIntegers => x >= 0.0 && x.fract() == 0.0 && x.is_finite(),
             Support::IntegersUpTo(n) => x >= 0.0 && x.fract() == 0.0 && x <= n as f64,
+            Support::Ordered => x.is_finite(),
+            Support::PositiveOrdered => x > 0.0 && x < f64::INFINITY,
+            Support::Simplex => (0.0..=1.0).contains(&x),
         }
     }
 }
@@ -103,6 +130,9 @@ impl fmt::Display for Support<f64> {
             Support::Boolean => write!(f, "boolean {{0, 1}}"),
             Support::NonNegativeIntegers => write!(f, "non-negative integers"),
             Support::IntegersUpTo(n) => write!(f, "integers 0..={n}"),
+            Support::Ordered => write!(f, "ordered vectors"),
+            Support::PositiveOrdered => write!(f, "positive ordered vectors"),
+            Support::Simplex => write!(f, "simplex"),
         }
     }
 }

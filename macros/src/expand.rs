@@ -216,6 +216,19 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
             fn draw_prior(&self, rng: &mut dyn ::tilde::__private::Rng) -> ::tilde::Result<::std::vec::Vec<f64>> {
                 ::tilde::__private::draw_prior(self, rng)
             }
+            fn simulate(
+                &self,
+                rng: &mut dyn ::tilde::__private::Rng,
+                fixed: ::core::option::Option<&[f64]>,
+            ) -> ::tilde::Result<::tilde::Draw> {
+                ::tilde::__private::simulate(self, rng, fixed)
+            }
+            fn pointwise_log_likelihood(
+                &self,
+                row: &[f64],
+            ) -> ::tilde::Result<::std::vec::Vec<(::std::string::String, f64)>> {
+                ::tilde::__private::pointwise_log_likelihood(self, row)
+            }
         }
     }
 }

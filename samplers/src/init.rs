@@ -82,6 +82,11 @@ impl Init {
                             value.len()
                         )));
                     }
+                    if let Some(vector) = support.vector_bijector() {
+                        let y = vector.inverse(value);
+                        x[offset..offset + y.len()].copy_from_slice(&y);
+                        continue;
+                    }
                     let bijector = support.bijector().ok_or_else(|| {
                         Error::InvalidConfig(format!("`{name}` has a discrete support"))
                     })?;
@@ -109,7 +114,7 @@ impl Init {
             Init::Unconstrained(_) => true,
             Init::Values(v) => {
                 v.iter()
-                    .map(|(n, _)| model.layout().site(n).map_or(0, |s| s.shape.len()))
+                    .map(|(n, _)| model.layout().site(n).map_or(0, |s| s.num_unconstrained))
                     .sum::<usize>()
                     == model.dim()
             }

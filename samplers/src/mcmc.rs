@@ -60,7 +60,7 @@ struct ChainState {
 }
 
 /// The RNG of chain `chain` for `seed`: independent of the thread count.
-fn chain_rng(seed: u64, chain: usize) -> Xoshiro256PlusPlus {
+pub(crate) fn chain_rng(seed: u64, chain: usize) -> Xoshiro256PlusPlus {
     // splitmix64 of (seed, chain) so that nearby seeds give unrelated streams
     let mut z = seed
         ^ (chain as u64)

@@ -39,8 +39,8 @@ pub struct ChainDraws {
 /// by scalar component name (`"mu"`, `"theta[3]"`), for every chain.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Posterior {
-    names: Vec<String>,
-    chains: Vec<ChainDraws>,
+    pub(crate) names: Vec<String>,
+    pub(crate) chains: Vec<ChainDraws>,
 }
 
 /// One row of a [`Summary`].
@@ -121,6 +121,11 @@ impl fmt::Display for Summary {
 impl Posterior {
     pub(crate) fn new(names: Vec<String>, chains: Vec<ChainDraws>) -> Self {
         Posterior { names, chains }
+    }
+
+    /// The chains' draws.
+    pub(crate) fn chains(&self) -> &[ChainDraws] {
+        &self.chains
     }
 
     /// The names of the scalar components, in column order.

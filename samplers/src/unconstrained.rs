@@ -40,6 +40,7 @@ impl<L: LogDensity> Unconstrained<L> {
             shape: Shape::Vector(dim),
             support: Some(Support::Real),
             offset: Some(0),
+            num_unconstrained: dim,
         };
         Unconstrained {
             layout: Layout::new(vec![site], 0),

@@ -39,6 +39,24 @@ impl<D: Distribution> Iid<D> {
         self.len == 0
     }
 
+    /// The same elements constrained to increase: a latent site on Stan's `ordered`
+    /// vectors, each element scored by the distribution (for mixtures' locations).
+    pub fn ordered(self) -> Ordered<D> {
+        Ordered {
+            iid: self,
+            positive: false,
+        }
+    }
+
+    /// The same elements constrained to be positive and increasing (Stan's
+    /// `positive_ordered`).
+    pub fn positive_ordered(self) -> Ordered<D> {
+        Ordered {
+            iid: self,
+            positive: true,
+        }
+    }
+
     /// The joint log-density of `xs`, whose length must be `len()`.
     ///
     /// # Panics
@@ -52,5 +70,30 @@ impl<D: Distribution> Iid<D> {
             xs.len()
         );
         xs.iter().map(|&x| self.dist.ln_pdf(x)).sum()
+    }
+}
+
+/// An `.iid(n)` site constrained to increasing (or positive increasing) vectors, built
+/// by [`Iid::ordered`] and [`Iid::positive_ordered`].
+///
+/// # Density
+/// ```text
+/// ln f(x₁ < … < xₙ) = Σᵢ ln f(xᵢ)    (unnormalised on the ordered set, as in Stan)
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ordered<D> {
+    iid: Iid<D>,
+    positive: bool,
+}
+
+impl<D: Distribution> Ordered<D> {
+    /// The element-wise distribution and length.
+    pub fn iid(&self) -> &Iid<D> {
+        &self.iid
+    }
+
+    /// `true` for positive ordered vectors.
+    pub fn is_positive(&self) -> bool {
+        self.positive
     }
 }

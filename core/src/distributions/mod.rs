@@ -16,37 +16,76 @@ use crate::support::Support;
 
 mod bernoulli;
 mod beta;
+mod beta_binomial;
 mod binomial;
+mod categorical;
 mod cauchy;
+mod delta;
+mod dirichlet;
 mod exponential;
+mod flat;
 mod gamma;
+mod gaussian_random_walk;
+mod geometric;
+mod gumbel;
 mod half_cauchy;
 mod half_normal;
+mod half_student_t;
 mod iid;
 mod inverse_gamma;
 mod laplace;
 mod log_normal;
+mod logistic;
+mod multinomial;
+mod multivariate_normal;
+mod negative_binomial;
 mod normal;
+mod pareto;
+mod pointwise;
 mod poisson;
+mod skew_normal;
 mod student_t;
+mod truncated;
 mod uniform;
+mod von_mises;
+mod weibull;
+mod zero_inflated_poisson;
 
 pub use bernoulli::Bernoulli;
 pub use beta::Beta;
+pub use beta_binomial::BetaBinomial;
 pub use binomial::Binomial;
+pub use categorical::Categorical;
 pub use cauchy::Cauchy;
+pub use delta::Delta;
+pub use dirichlet::Dirichlet;
 pub use exponential::Exponential;
+pub use flat::Flat;
 pub use gamma::Gamma;
+pub use gaussian_random_walk::GaussianRandomWalk;
+pub use geometric::Geometric;
+pub use gumbel::Gumbel;
 pub use half_cauchy::HalfCauchy;
 pub use half_normal::HalfNormal;
-pub use iid::Iid;
+pub use half_student_t::HalfStudentT;
+pub use iid::{Iid, Ordered};
 pub use inverse_gamma::InverseGamma;
 pub use laplace::Laplace;
 pub use log_normal::LogNormal;
+pub use logistic::Logistic;
+pub use multinomial::Multinomial;
+pub use multivariate_normal::MultivariateNormal;
+pub use negative_binomial::NegativeBinomial;
 pub use normal::{Normal, NormalEach};
+pub use pareto::Pareto;
 pub use poisson::Poisson;
+pub use skew_normal::SkewNormal;
 pub use student_t::StudentT;
+pub use truncated::{Cdf, Truncated, TruncatedNormal};
 pub use uniform::Uniform;
+pub use von_mises::VonMises;
+pub use weibull::Weibull;
+pub use zero_inflated_poisson::ZeroInflatedPoisson;
 
 /// A univariate distribution whose log-density is generic over the model's scalar.
 ///
@@ -102,6 +141,44 @@ pub trait Distribution: rand::distr::Distribution<f64> {
     {
         Iid::new(self, n)
     }
+}
+
+/// A distribution over vectors of a fixed length (Dirichlet, multivariate normal, …).
+///
+/// A latent `sample!` of it reads [`VectorBijector::unconstrained_len`](crate::bijectors::VectorBijector::unconstrained_len)(crate::bijectors::VectorBijector::unconstrained_len) values, maps
+/// them through [`bijector`](Self::bijector) and returns a slice of [`len`](Self::len)
+/// constrained values; an observed one (`obs = &y`) scores a slice of that length.
+/// `context.rs` lists the types that are sites through its `vector_sites!` macro.
+pub trait VectorDistribution {
+    /// The model's scalar.
+    type Scalar: Real;
+
+    /// The length of the vectors.
+    fn len(&self) -> usize;
+
+    /// `true` for vectors of length 0.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The map from unconstrained values onto the support.
+    fn bijector(&self) -> crate::bijectors::VectorBijector;
+
+    /// The support, for layouts and messages.
+    fn support(&self) -> Support<f64>;
+
+    /// The log-density at `x` (length `len()`), with all normalising constants; one
+    /// fused node where possible.
+    fn ln_pdf(&self, x: &[Self::Scalar]) -> Self::Scalar;
+
+    /// The log-density at data `x`.
+    fn ln_pdf_obs(&self, x: &[f64]) -> Self::Scalar {
+        let xs: Vec<Self::Scalar> = x.iter().map(|&v| Self::Scalar::from(v)).collect();
+        self.ln_pdf(&xs)
+    }
+
+    /// One draw (NaNs for invalid parameters).
+    fn draw(&self, rng: &mut dyn rand::Rng) -> Vec<f64>;
 }
 
 /// Marker for distributions over a continuum, which can be latent sites.

@@ -196,6 +196,33 @@ impl<T: Real, L: VectorExpr<T>, S: VectorExpr<T>> NormalEach<T, L, S> {
         common_len(self.loc.len(), self.scale.len())
     }
 
+    /// The log-density of each element of `y`, at the parameters' values.
+    pub fn ln_pdf_each(&self, y: &[f64]) -> Vec<f64> {
+        y.iter()
+            .enumerate()
+            .map(|(i, &yi)| {
+                let (mu, sigma) = (self.loc.at(i), self.scale.at(i));
+                let z = (yi - mu) / sigma;
+                if sigma > 0.0 && z.is_finite() {
+                    -0.5 * z * z - sigma.ln() - LN_SQRT_2PI
+                } else {
+                    f64::NEG_INFINITY
+                }
+            })
+            .collect()
+    }
+
+    /// `n` simulated values (`n` is the parameters' length when they have one).
+    pub fn draw(&self, n: usize, rng: &mut dyn Rng) -> Vec<f64> {
+        use rand_distr::Distribution as _;
+        (0..n)
+            .map(|i| {
+                rand_distr::Normal::new(self.loc.at(i), self.scale.at(i))
+                    .map_or(f64::NAN, |d| d.sample(rng))
+            })
+            .collect()
+    }
+
     /// The joint log-density of `y`, one node with partials through both expressions;
     /// `-∞` for a non-positive scale or non-finite values.
     ///

@@ -54,7 +54,7 @@ const SERIES: [f64; 6] = [
 
 /// `ln Γ((ν + 1)/2) - ln Γ(ν/2) - ½ ln(νπ)`.
 #[inline]
-fn ln_norm_const(nu: f64) -> f64 {
+pub(super) fn ln_norm_const(nu: f64) -> f64 {
     if nu >= 30.0 {
         // ln Γ(a + ½) - ln Γ(a) = ½ ln a + Σₖ (2^{1-2k} - 2) B₂ₖ / (2k (2k - 1) a^{2k-1}),
         // a = ν/2; the ½ ln a cancels with -½ ln(νπ) up to -ln √(2π). Truncated after
@@ -74,7 +74,7 @@ fn ln_norm_const(nu: f64) -> f64 {
 /// `½ ψ((ν + 1)/2) - ½ ψ(ν/2) - 1/(2ν)`, or the series differentiated term by term,
 /// `-½ Σₖ (2k - 1) cₖ a^{-2k}` with `a = ν/2`.
 #[inline]
-fn d_ln_norm_const(nu: f64) -> f64 {
+pub(super) fn d_ln_norm_const(nu: f64) -> f64 {
     if nu >= 30.0 {
         let r2 = (nu * 0.5).recip().powi(2);
         let poly = SERIES

@@ -1,0 +1,453 @@
+//! The multivariate normal distribution, parameterised by a Cholesky factor, a
+//! covariance or a precision matrix.
+
+use std::cell::RefCell;
+
+use rand::Rng;
+use rand_distr::Distribution as _;
+
+use super::{LN_SQRT_2PI, VectorDistribution, neg_inf};
+use crate::bijectors::VectorBijector;
+use crate::context::with_scratch;
+use crate::linalg;
+use crate::real::Real;
+use crate::support::Support;
+use crate::vector::VectorExpr;
+
+/// Which matrix a [`MultivariateNormal`] holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Form {
+    /// The lower Cholesky factor `L` of the covariance, `Σ = L Lᵀ`.
+    Cholesky,
+    /// The covariance `Σ`.
+    Covariance,
+    /// The precision `Λ = Σ⁻¹`.
+    Precision,
+}
+
+thread_local! {
+    /// `f64` work space of the log-density: residuals, factor, partials.
+    static MVN_WORK: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The multivariate normal distribution on `ℝⁿ` with mean `μ` and covariance `Σ`.
+///
+/// The mean and the matrix are [vector expressions](crate::vector): data
+/// (`vector::data(&mu)`, read in place, never copied), model scalars
+/// (`vector::params(mu)`, a latent `.iid(n)` site say), a scalar broadcast to every
+/// element (`vector::scalar(0.0)`) or an affine map of these. Matrices are `n × n`,
+/// row-major, and only their lower triangle is read (the upper one may hold anything).
+///
+/// The log-density is recorded as one node whose partials with respect to the value,
+/// the mean and every matrix entry are computed in `f64` (no per-entry nodes even for
+/// the covariance and precision forms, whose Cholesky factorisation runs in `f64`).
+///
+/// # Density
+/// ```text
+/// ln f(x) = -n/2 ln 2π - Σᵢ ln Lᵢᵢ - ½ |L⁻¹ (x - μ)|²
+/// ```
+/// with `μ = mean` and `L` the lower Cholesky factor of `Σ`: `scale_tril` itself for
+/// [`cholesky`](Self::cholesky), the factor of `cov` for
+/// [`covariance`](Self::covariance), and `L_Λ⁻ᵀ` for the factor `L_Λ` of `prec` for
+/// [`precision`](Self::precision) (then `ln f = -n/2 ln 2π + Σᵢ ln L_Λᵢᵢ - ½ |L_Λᵀ (x - μ)|²`).
+///
+/// # Parameters
+/// A finite mean; for the Cholesky form a lower-triangular `L` with positive finite
+/// diagonal; for the other two forms a symmetric positive-definite matrix. Otherwise
+/// `ln_pdf` is `-∞`.
+///
+/// # Panics
+/// The constructors panic when the matrix is not square or the mean's length differs
+/// from the matrix's order (a caller-contract mismatch of shapes).
+///
+/// # Example
+/// ```
+/// use tilde_core::MultivariateNormal;
+/// use tilde_core::VectorDistribution;
+/// use tilde_core::vector::data;
+///
+/// let (mean, cov) = ([1.0, -1.0], [2.0, 0.5, 0.5, 1.0]);
+/// let d = MultivariateNormal::<f64, _, _>::covariance(data(&mean), data(&cov));
+/// // scipy.stats.multivariate_normal([1, -1], [[2, .5], [.5, 1]]).logpdf([0.5, 0.0])
+/// assert!((d.ln_pdf(&[0.5, 0.0]) - -2.9033992460913423).abs() < 1e-14);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct MultivariateNormal<T, M, S> {
+    mean: M,
+    matrix: S,
+    form: Form,
+    n: usize,
+    scalar: std::marker::PhantomData<T>,
+}
+
+impl<T: Real, M: VectorExpr<T>, S: VectorExpr<T>> MultivariateNormal<T, M, S> {
+    fn with_form(mean: M, matrix: S, form: Form) -> Self {
+        let len = matrix.len().unwrap_or(1);
+        let n = (len as f64).sqrt().round() as usize;
+        assert!(
+            matrix.len().is_some() && n * n == len,
+            "MultivariateNormal: the matrix must be n × n, got {len} entries"
+        );
+        if let Some(m) = mean.len() {
+            assert_eq!(
+                m, n,
+                "MultivariateNormal: the mean has {m} values for a {n} × {n} matrix"
+            );
+        }
+        MultivariateNormal {
+            mean,
+            matrix,
+            form,
+            n,
+            scalar: std::marker::PhantomData,
+        }
+    }
+
+    /// A multivariate normal with lower Cholesky factor `scale_tril` of its covariance.
+    pub fn cholesky(mean: M, scale_tril: S) -> Self {
+        Self::with_form(mean, scale_tril, Form::Cholesky)
+    }
+
+    /// A multivariate normal with covariance `cov`.
+    pub fn covariance(mean: M, cov: S) -> Self {
+        Self::with_form(mean, cov, Form::Covariance)
+    }
+
+    /// A multivariate normal with precision (inverse covariance) `prec`.
+    pub fn precision(mean: M, prec: S) -> Self {
+        Self::with_form(mean, prec, Form::Precision)
+    }
+
+    /// The log-density at values `x` (as `f64`), with `x_terms` the scalars they come
+    /// from when they are parameters.
+    fn ln_pdf_at(&self, x: &[f64], x_terms: Option<&[T]>) -> T {
+        let n = self.n;
+        assert_eq!(x.len(), n, "MultivariateNormal::ln_pdf needs {n} values");
+        let nn = n * n;
+        with_scratch(&MVN_WORK, 3 * n + 3 * nn, 0.0, |work| {
+            let (r, rest) = work.split_at_mut(n);
+            let (z, rest) = rest.split_at_mut(n);
+            let (w, rest) = rest.split_at_mut(n);
+            let (l, rest) = rest.split_at_mut(nn);
+            let (g_mat, inv) = rest.split_at_mut(nn);
+            for i in 0..n {
+                r[i] = x[i] - self.mean.at(i);
+                if !r[i].is_finite() {
+                    return neg_inf();
+                }
+            }
+            for i in 0..n {
+                for j in 0..n {
+                    l[i * n + j] = if j <= i {
+                        self.matrix.at(i * n + j)
+                    } else {
+                        0.0
+                    };
+                }
+            }
+            if self.form == Form::Cholesky {
+                if l.iter().any(|v| !v.is_finite()) || (0..n).any(|i| l[i * n + i] <= 0.0) {
+                    return neg_inf();
+                }
+            } else {
+                // the lower triangle mirrored: `linalg::cholesky` reads only it
+                if !linalg::cholesky(l, n) {
+                    return neg_inf();
+                }
+            }
+            let ln_det: f64 = (0..n).map(|i| l[i * n + i].ln()).sum();
+            let value;
+            if self.form == Form::Precision {
+                // z = Lᵀ r, w = Λ r = L z
+                for i in 0..n {
+                    z[i] = (i..n).map(|k| l[k * n + i] * r[k]).sum();
+                }
+                for i in 0..n {
+                    w[i] = (0..=i).map(|k| l[i * n + k] * z[k]).sum();
+                }
+                value =
+                    -(n as f64) * LN_SQRT_2PI + ln_det - 0.5 * z.iter().map(|v| v * v).sum::<f64>();
+            } else {
+                // z = L⁻¹ r, w = L⁻ᵀ z = Σ⁻¹ r
+                solve_lower(l, n, r, z);
+                solve_upper_transposed(l, n, z, w);
+                value =
+                    -(n as f64) * LN_SQRT_2PI - ln_det - 0.5 * z.iter().map(|v| v * v).sum::<f64>();
+            }
+            if !T::TRACKS_DERIVATIVES || !value.is_finite() {
+                return if value.is_finite() {
+                    T::from(value)
+                } else {
+                    neg_inf()
+                };
+            }
+            g_mat.fill(0.0);
+            match self.form {
+                Form::Cholesky => {
+                    // ∂/∂Lᵢⱼ = wᵢ zⱼ - δᵢⱼ / Lᵢᵢ (i ≥ j)
+                    for i in 0..n {
+                        for j in 0..=i {
+                            g_mat[i * n + j] = w[i] * z[j];
+                        }
+                        g_mat[i * n + i] -= 1.0 / l[i * n + i];
+                    }
+                }
+                Form::Covariance | Form::Precision => {
+                    // the inverse of the factored matrix, from L⁻¹
+                    inverse_from_cholesky(l, n, inv);
+                    // covariance: ∂/∂Σ = ½ (w wᵀ - Σ⁻¹); precision: ∂/∂Λ = ½ (Λ⁻¹ - r rᵀ);
+                    // off-diagonal lower entries stand for both halves of the matrix
+                    for i in 0..n {
+                        for j in 0..=i {
+                            let sym = if self.form == Form::Covariance {
+                                0.5 * (w[i] * w[j] - inv[i * n + j])
+                            } else {
+                                0.5 * (inv[i * n + j] - r[i] * r[j])
+                            };
+                            g_mat[i * n + j] = if i == j { sym } else { 2.0 * sym };
+                        }
+                    }
+                }
+            }
+            let w: &[f64] = w;
+            let g_mat: &[f64] = g_mat;
+            let x_part = x_terms
+                .into_iter()
+                .flat_map(|xs| xs.iter().zip(w).map(|(&xi, &wi)| (xi, -wi)));
+            T::fused(
+                value,
+                self.mean
+                    .terms(w, 1.0)
+                    .chain(self.matrix.terms(g_mat, 1.0))
+                    .chain(x_part),
+            )
+        })
+    }
+}
+
+/// Solves `L z = r` for a lower-triangular `L` (`n × n`, row-major).
+fn solve_lower(l: &[f64], n: usize, r: &[f64], z: &mut [f64]) {
+    for i in 0..n {
+        let s: f64 = (0..i).map(|k| l[i * n + k] * z[k]).sum();
+        z[i] = (r[i] - s) / l[i * n + i];
+    }
+}
+
+/// Solves `Lᵀ w = z` for a lower-triangular `L` (`n × n`, row-major).
+fn solve_upper_transposed(l: &[f64], n: usize, z: &[f64], w: &mut [f64]) {
+    for i in (0..n).rev() {
+        let s: f64 = (i + 1..n).map(|k| l[k * n + i] * w[k]).sum();
+        w[i] = (z[i] - s) / l[i * n + i];
+    }
+}
+
+/// Writes `(L Lᵀ)⁻¹` into `out` (`n × n`), column by column through two triangular
+/// solves.
+fn inverse_from_cholesky(l: &[f64], n: usize, out: &mut [f64]) {
+    let mut e = vec![0.0; n];
+    let mut y = vec![0.0; n];
+    let mut col = vec![0.0; n];
+    for j in 0..n {
+        e.fill(0.0);
+        e[j] = 1.0;
+        solve_lower(l, n, &e, &mut y);
+        solve_upper_transposed(l, n, &y, &mut col);
+        for i in 0..n {
+            out[i * n + j] = col[i];
+        }
+    }
+}
+
+impl<T: Real, M: VectorExpr<T>, S: VectorExpr<T>> VectorDistribution
+    for MultivariateNormal<T, M, S>
+{
+    type Scalar = T;
+
+    fn len(&self) -> usize {
+        self.n
+    }
+
+    fn bijector(&self) -> VectorBijector {
+        VectorBijector::Identity
+    }
+
+    fn support(&self) -> Support<f64> {
+        Support::Real
+    }
+
+    /// One node; see the type's `# Density`.
+    ///
+    /// # Panics
+    /// When `x.len()` is not `n`.
+    fn ln_pdf(&self, x: &[T]) -> T {
+        let n = self.n;
+        assert_eq!(x.len(), n, "MultivariateNormal::ln_pdf needs {n} values");
+        let values: Vec<f64> = x.iter().map(|v| v.value()).collect();
+        self.ln_pdf_at(&values, Some(x))
+    }
+
+    fn ln_pdf_obs(&self, x: &[f64]) -> T {
+        self.ln_pdf_at(x, None)
+    }
+
+    /// `μ + L z` for standard normal `z` (`μ + L_Λ⁻ᵀ z` for the precision form); NaNs
+    /// when the matrix is not valid.
+    fn draw(&self, rng: &mut dyn Rng) -> Vec<f64> {
+        let n = self.n;
+        let mut l: Vec<f64> = (0..n * n)
+            .map(|k| {
+                if k % n <= k / n {
+                    self.matrix.at(k)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let valid = match self.form {
+            Form::Cholesky => (0..n).all(|i| l[i * n + i] > 0.0),
+            Form::Covariance | Form::Precision => linalg::cholesky(&mut l, n),
+        };
+        if !valid {
+            return vec![f64::NAN; n];
+        }
+        let z: Vec<f64> = (0..n)
+            .map(|_| rand_distr::StandardNormal.sample(rng))
+            .collect();
+        let mut out = vec![0.0; n];
+        if self.form == Form::Precision {
+            solve_upper_transposed(&l, n, &z, &mut out);
+        } else {
+            linalg::lower_mul(&l, &z, &mut out);
+        }
+        out.iter_mut()
+            .enumerate()
+            .for_each(|(i, v)| *v += self.mean.at(i));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vector::{data, params, scalar};
+    use rand::SeedableRng;
+    use rand::rngs::Xoshiro256PlusPlus;
+
+    const MEAN: [f64; 3] = [0.5, -1.0, 2.0];
+    const COV: [f64; 9] = [2.0, 0.3, -0.4, 0.3, 1.5, 0.2, -0.4, 0.2, 1.0];
+
+    fn factor(a: &[f64], n: usize) -> Vec<f64> {
+        let mut l = a.to_vec();
+        assert!(linalg::cholesky(&mut l, n));
+        l
+    }
+
+    fn inverse(a: &[f64], n: usize) -> Vec<f64> {
+        let mut out = vec![0.0; n * n];
+        inverse_from_cholesky(&factor(a, n), n, &mut out);
+        out
+    }
+
+    #[test]
+    fn the_three_forms_agree() {
+        let x = [1.0, 0.2, 1.1];
+        let l = factor(&COV, 3);
+        let prec = inverse(&COV, 3);
+        let a = MultivariateNormal::<f64, _, _>::covariance(data(&MEAN), data(&COV)).ln_pdf(&x);
+        let b = MultivariateNormal::<f64, _, _>::cholesky(data(&MEAN), data(&l)).ln_pdf(&x);
+        let c = MultivariateNormal::<f64, _, _>::precision(data(&MEAN), data(&prec)).ln_pdf(&x);
+        assert!(
+            (a - b).abs() < 1e-14 && (a - c).abs() < 1e-13,
+            "{a} {b} {c}"
+        );
+        // a one-dimensional one is a normal
+        let d = MultivariateNormal::<f64, _, _>::covariance(scalar(1.0), data(&[4.0]));
+        let want = -0.5 * 0.25 - 2f64.ln() - LN_SQRT_2PI;
+        assert!((d.ln_pdf(&[2.0]) - want).abs() < 1e-15);
+    }
+
+    #[test]
+    fn invalid_parameters_give_minus_infinity() {
+        let x = [0.0, 0.0];
+        let not_pd = [1.0, 2.0, 2.0, 1.0];
+        let neg_diag = [1.0, 0.0, 0.5, -1.0];
+        let nan = [f64::NAN, 0.0, 0.0, 1.0];
+        let m = [0.0, 0.0];
+        for (form, mat) in [
+            (Form::Covariance, &not_pd),
+            (Form::Precision, &not_pd),
+            (Form::Cholesky, &neg_diag),
+            (Form::Cholesky, &nan),
+            (Form::Covariance, &nan),
+        ] {
+            let d = MultivariateNormal::<f64, _, _>::with_form(data(&m), data(mat), form);
+            assert_eq!(d.ln_pdf(&x), f64::NEG_INFINITY, "{form:?} {mat:?}");
+            assert!(d.draw(&mut Xoshiro256PlusPlus::seed_from_u64(1))[0].is_nan());
+        }
+        let d = MultivariateNormal::<f64, _, _>::covariance(data(&m), data(&[1.0, 0.0, 0.0, 1.0]));
+        assert_eq!(d.ln_pdf(&[f64::INFINITY, 0.0]), f64::NEG_INFINITY);
+        assert_eq!(d.ln_pdf(&[f64::NAN, 0.0]), f64::NEG_INFINITY);
+        let m_inf = [f64::INFINITY, 0.0];
+        let d =
+            MultivariateNormal::<f64, _, _>::covariance(data(&m_inf), data(&[1.0, 0.0, 0.0, 1.0]));
+        assert_eq!(d.ln_pdf(&x), f64::NEG_INFINITY);
+    }
+
+    #[test]
+    #[should_panic(expected = "the mean has 2 values")]
+    fn shapes_must_match() {
+        let _ = MultivariateNormal::<f64, _, _>::covariance(data(&[0.0, 0.0]), data(&COV));
+    }
+
+    #[test]
+    fn only_the_lower_triangle_is_read() {
+        let mut garbage = COV;
+        garbage[1] = 99.0;
+        garbage[2] = f64::NAN;
+        let x = [1.0, 0.2, 1.1];
+        let a = MultivariateNormal::<f64, _, _>::covariance(data(&MEAN), data(&COV)).ln_pdf(&x);
+        let b = MultivariateNormal::<f64, _, _>::covariance(data(&MEAN), data(&garbage)).ln_pdf(&x);
+        assert_eq!(a, b);
+        let p = params(&MEAN[..]);
+        let c = MultivariateNormal::covariance(p, data(&COV)).ln_pdf(&x);
+        assert_eq!(a, c);
+    }
+
+    #[test]
+    fn sampling_moments() {
+        // the sample mean and covariance of every form match μ and Σ
+        let l = factor(&COV, 3);
+        let prec = inverse(&COV, 3);
+        let n = 100_000;
+        for form in [Form::Cholesky, Form::Covariance, Form::Precision] {
+            let mat: &[f64] = match form {
+                Form::Cholesky => &l,
+                Form::Covariance => &COV,
+                Form::Precision => &prec,
+            };
+            let d = MultivariateNormal::<f64, _, _>::with_form(data(&MEAN), data(mat), form);
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(17);
+            let draws: Vec<Vec<f64>> = (0..n).map(|_| d.draw(&mut rng)).collect();
+            for i in 0..3 {
+                let mean = draws.iter().map(|x| x[i]).sum::<f64>() / n as f64;
+                let se = (COV[i * 3 + i] / n as f64).sqrt();
+                assert!((mean - MEAN[i]).abs() < 4.0 * se, "{form:?} mean {i}");
+                for j in 0..=i {
+                    let c = draws
+                        .iter()
+                        .map(|x| (x[i] - MEAN[i]) * (x[j] - MEAN[j]))
+                        .sum::<f64>()
+                        / n as f64;
+                    // Var[(xᵢ - μᵢ)(xⱼ - μⱼ)] = ΣᵢᵢΣⱼⱼ + Σᵢⱼ²
+                    let sd = ((COV[i * 3 + i] * COV[j * 3 + j] + COV[i * 3 + j].powi(2))
+                        / n as f64)
+                        .sqrt();
+                    assert!(
+                        (c - COV[i * 3 + j]).abs() < 4.0 * sd,
+                        "{form:?} cov ({i}, {j})"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Small dense matrices over model scalars: Cholesky factorisation, triangular
+//! products and the squared-exponential kernel. Matrices are row-major slices; the
+//! caller owns the buffers.
+
+use crate::real::Real;
+
+/// Stan's `gp_exp_quad_cov`: `out[i, j] = α² exp(-(xᵢ - xⱼ)² / (2ρ²))` for 1-d inputs.
+///
+/// # Panics
+/// When `out` is not `n × n` for `n = x.len()`.
+pub fn gp_exp_quad_cov<T: Real>(x: &[f64], alpha: T, rho: T, out: &mut [T]) {
+    let n = x.len();
+    assert_eq!(out.len(), n * n, "gp_exp_quad_cov: out must be {n} × {n}");
+    let alpha_sq = alpha * alpha;
+    let inv_two_rho_sq = (rho * rho * 2.0).recip();
+    for i in 0..n {
+        out[i * n + i] = alpha_sq;
+        for j in 0..i {
+            let d = x[i] - x[j];
+            let k = alpha_sq * (-(inv_two_rho_sq * (d * d))).exp();
+            out[i * n + j] = k;
+            out[j * n + i] = k;
+        }
+    }
+}
+
+/// Replaces the symmetric positive-definite `a` (`n × n`, row-major) by its lower
+/// Cholesky factor `L` (`a = L Lᵀ`; the upper triangle is zeroed). Returns `false`,
+/// leaving `a` unspecified, when `a` is not numerically positive-definite.
+///
+/// # Panics
+/// When `a` is not `n × n`.
+pub fn cholesky<T: Real>(a: &mut [T], n: usize) -> bool {
+    assert_eq!(a.len(), n * n, "cholesky: the matrix must be {n} × {n}");
+    for j in 0..n {
+        let mut diag = a[j * n + j];
+        for k in 0..j {
+            diag -= a[j * n + k] * a[j * n + k];
+        }
+        if diag.value().is_nan() || diag.value() <= 0.0 || !diag.is_finite() {
+            return false;
+        }
+        let diag = diag.sqrt();
+        a[j * n + j] = diag;
+        for i in j + 1..n {
+            let mut s = a[i * n + j];
+            for k in 0..j {
+                s -= a[i * n + k] * a[j * n + k];
+            }
+            a[i * n + j] = s / diag;
+        }
+        for k in j + 1..n {
+            a[j * n + k] = T::from(0.0);
+        }
+    }
+    true
+}
+
+/// `out = L v` for a lower-triangular `L` (`n × n`, row-major).
+///
+/// # Panics
+/// When the sizes do not match.
+pub fn lower_mul<T: Real>(l: &[T], v: &[T], out: &mut [T]) {
+    let n = v.len();
+    assert!(
+        l.len() == n * n && out.len() == n,
+        "lower_mul: sizes do not match"
+    );
+    for i in 0..n {
+        let mut s = T::from(0.0);
+        for k in 0..=i {
+            s += l[i * n + k] * v[k];
+        }
+        out[i] = s;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cholesky_reproduces_the_matrix() {
+        let x = [0.0, 0.7, 1.5, 3.0];
+        let n = x.len();
+        let mut k = vec![0.0; n * n];
+        gp_exp_quad_cov(&x, 1.3, 0.9, &mut k);
+        (0..n).for_each(|i| k[i * n + i] += 1e-10);
+        let original = k.clone();
+        assert!(cholesky(&mut k, n));
+        for i in 0..n {
+            for j in 0..n {
+                let llt: f64 = (0..n).map(|m| k[i * n + m] * k[j * n + m]).sum();
+                assert!((llt - original[i * n + j]).abs() < 1e-12, "({i}, {j})");
+            }
+        }
+        // α² exp(-(0.7)²/(2·0.81)) for (1, 0)
+        assert!((original[n] - 1.69 * (-0.49f64 / 1.62).exp()).abs() < 1e-15);
+        let mut out = vec![0.0; n];
+        lower_mul(&k, &[1.0, 0.0, 0.0, 0.0], &mut out);
+        // L₀₀ = √(1.69 + 1e-10) = 1.3 + 3.8e-11
+        assert!((out[0] - (1.69f64 + 1e-10).sqrt()).abs() < 1e-14);
+        let mut not_pd = vec![1.0, 2.0, 2.0, 1.0];
+        assert!(!cholesky(&mut not_pd, 2));
+    }
+}

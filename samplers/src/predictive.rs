@@ -1,0 +1,226 @@
+//! Prior and posterior predictive simulation, after NumPyro's `Predictive`.
+
+use rayon::prelude::*;
+use tilde_core::{Error, Model, Result};
+
+use crate::hmc::HmcParams;
+use crate::mcmc::chain_rng;
+use crate::metric::Metric;
+use crate::posterior::{ChainDraws, Posterior, SampleStats};
+
+/// Simulations from a model: every latent, deterministic and observed site, by name,
+/// in the [`Posterior`] type so that `draws` and `summary` work on them.
+///
+/// ```text
+/// let prior = Predictive::prior(&model, 1000, seed)?;
+/// let replicated = Predictive::posterior(&model, &posterior, seed)?;
+/// let y_rep = replicated.draws("y[0]")?;
+/// ```
+/// (a runnable example is in the `tilde` crate's documentation).
+///
+/// A model simulates with its data's *shapes*: to simulate with no data, pass
+/// placeholders of the right length (`&vec![0.0; n]`), as above.
+pub struct Predictive;
+
+fn empty_stats() -> SampleStats {
+    SampleStats {
+        log_density: f64::NAN,
+        acceptance_rate: f64::NAN,
+        step_size: f64::NAN,
+        tree_depth: 0,
+        num_integration_steps: 0,
+        is_divergent: false,
+        energy: f64::NAN,
+    }
+}
+
+/// Runs `simulate` for every draw of every chain, in parallel, one RNG per
+/// `(seed, chain, draw)`, and gathers the results as a posterior.
+fn gather<M: Model + Sync + ?Sized>(
+    model: &M,
+    seed: u64,
+    rows: &[Vec<Option<&[f64]>>],
+    params: Vec<HmcParams>,
+) -> Result<Posterior> {
+    let simulated: Vec<Vec<tilde_core::Draw>> = rows
+        .par_iter()
+        .enumerate()
+        .map(|(chain, chain_rows)| {
+            chain_rows
+                .par_iter()
+                .enumerate()
+                .map(|(draw, fixed)| {
+                    let mut rng = chain_rng(
+                        seed ^ (draw as u64).wrapping_mul(0xD1B5_4A32_D192_ED03),
+                        chain,
+                    );
+                    model.simulate(&mut rng, *fixed)
+                })
+                .collect::<Result<Vec<_>>>()
+        })
+        .collect::<Result<_>>()?;
+    let names = simulated
+        .iter()
+        .flatten()
+        .next()
+        .map(|d| d.names().to_vec())
+        .unwrap_or_default();
+    let chains = simulated
+        .into_iter()
+        .zip(params)
+        .map(|(draws, params)| {
+            if let Some(bad) = draws.iter().find(|d| d.names() != names.as_slice()) {
+                return Err(Error::LayoutChanged {
+                    expected: names.len(),
+                    found: bad.names().len(),
+                    site: None,
+                });
+            }
+            Ok(ChainDraws {
+                stats: vec![empty_stats(); draws.len()],
+                values: draws
+                    .iter()
+                    .flat_map(|d| d.values().iter().copied())
+                    .collect(),
+                params,
+                warmup_gradients: 0,
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(Posterior::new(names, chains))
+}
+
+impl Predictive {
+    /// `num_draws` simulations from the prior: latent sites from their priors, observed
+    /// sites given them. One chain; reproducible for a seed whatever the thread count.
+    ///
+    /// # Errors
+    /// A data fault of the model, or a structural fault while simulating.
+    pub fn prior<M: Model + Sync + ?Sized>(
+        model: &M,
+        num_draws: usize,
+        seed: u64,
+    ) -> Result<Posterior> {
+        model.check()?;
+        let rows = vec![vec![None; num_draws]];
+        let params = HmcParams {
+            step_size: f64::NAN,
+            inverse_mass_matrix: Metric::unit(0),
+        };
+        gather(model, seed, &rows, vec![params])
+    }
+
+    /// One simulation of the observed sites per posterior draw, with the latent sites
+    /// at that draw: the posterior predictive distribution, chain by chain.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when `posterior` does not come from this model, a data
+    /// fault of the model, or a structural fault while simulating.
+    pub fn posterior<M: Model + Sync + ?Sized>(
+        model: &M,
+        posterior: &Posterior,
+        seed: u64,
+    ) -> Result<Posterior> {
+        model.check()?;
+        if posterior.names() != model.layout().column_names() {
+            return Err(Error::InvalidConfig(
+                "the posterior's draws do not come from this model".into(),
+            ));
+        }
+        let columns = posterior.names().len();
+        let rows: Vec<Vec<Option<&[f64]>>> = posterior
+            .chains()
+            .iter()
+            .map(|c| c.values.chunks(columns.max(1)).map(Some).collect())
+            .collect();
+        gather(model, seed, &rows, posterior.adapted())
+    }
+}
+
+/// The log-density of every observed value at every draw of a posterior.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogLikelihood {
+    /// The observations' names (`"y[3]"`).
+    pub names: Vec<String>,
+    /// `values[chain][draw][observation]`.
+    pub values: Vec<Vec<Vec<f64>>>,
+    /// The relative efficiency of the draws, as ArviZ computes it for LOO: the mean
+    /// over the posterior's components of `ess_mean / number of draws`.
+    pub r_eff: f64,
+}
+
+impl LogLikelihood {
+    /// PSIS-LOO (Vehtari, Gelman & Gabry 2017) of these values.
+    pub fn loo(&self) -> crate::loo::Loo {
+        crate::loo::psis_loo(&self.values, self.r_eff)
+    }
+
+    /// WAIC of these values.
+    pub fn waic(&self) -> crate::loo::Waic {
+        crate::loo::waic(&self.values)
+    }
+}
+
+/// The pointwise log-likelihood of `model` at every draw of `posterior`, for PSIS-LOO
+/// and WAIC: `log_likelihood(&model, &posterior)?.loo()`.
+///
+/// # Errors
+/// [`Error::InvalidConfig`] when `posterior` does not come from this model, or a
+/// structural fault of the model.
+pub fn log_likelihood<M: Model + Sync + ?Sized>(
+    model: &M,
+    posterior: &Posterior,
+) -> Result<LogLikelihood> {
+    if posterior.names() != model.layout().column_names() {
+        return Err(Error::InvalidConfig(
+            "the posterior's draws do not come from this model".into(),
+        ));
+    }
+    let columns = posterior.names().len().max(1);
+    let per_chain: Vec<Vec<Vec<(String, f64)>>> = posterior
+        .chains()
+        .par_iter()
+        .map(|c| {
+            c.values
+                .chunks(columns)
+                .map(|row| model.pointwise_log_likelihood(row))
+                .collect::<Result<_>>()
+        })
+        .collect::<Result<_>>()?;
+    let names: Vec<String> = per_chain
+        .iter()
+        .flatten()
+        .next()
+        .map(|d| d.iter().map(|(n, _)| n.clone()).collect())
+        .unwrap_or_default();
+    let values = per_chain
+        .into_iter()
+        .map(|draws| {
+            draws
+                .into_iter()
+                .map(|d| d.into_iter().map(|(_, v)| v).collect())
+                .collect()
+        })
+        .collect();
+    let num_draws = (posterior.num_draws() * posterior.num_chains()).max(1) as f64;
+    let effs: Vec<f64> = posterior
+        .names()
+        .iter()
+        .filter_map(|name| {
+            let chains = posterior.draws_by_chain(name).ok()?;
+            let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+            let ess = crate::diagnostics::ess_mean(&refs);
+            ess.is_finite().then_some(ess / num_draws)
+        })
+        .collect();
+    let r_eff = if effs.is_empty() {
+        1.0
+    } else {
+        effs.iter().sum::<f64>() / effs.len() as f64
+    };
+    Ok(LogLikelihood {
+        names,
+        values,
+        r_eff,
+    })
+}
