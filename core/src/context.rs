@@ -142,6 +142,38 @@ impl Trace {
         });
     }
 
+    /// Records an observed site: checks its values (while discovering), records them
+    /// with the site's log-density, and, in a detailed trace, the per-observation
+    /// log-densities from `pointwise`.
+    #[allow(clippy::too_many_arguments)]
+    fn observed(
+        &mut self,
+        name: &dyn Fn() -> String,
+        shape: Shape,
+        support: Support<f64>,
+        xs: &[f64],
+        log_density: f64,
+        pointwise: impl FnOnce() -> Vec<f64>,
+    ) {
+        for (i, &x) in xs.iter().enumerate() {
+            let index = (shape != Shape::Scalar).then_some(i);
+            self.check_obs(name, support, x, index);
+        }
+        self.record(
+            name,
+            SiteKind::Observed,
+            shape,
+            Some(support),
+            None,
+            xs,
+            log_density,
+            0.0,
+        );
+        if self.wants_pointwise() {
+            self.set_pointwise(pointwise());
+        }
+    }
+
     /// Whether per-observation log-densities are wanted (a detailed trace).
     fn wants_pointwise(&self) -> bool {
         self.detailed
@@ -724,22 +756,9 @@ fn vector_observed_site<T: Real, D: VectorDistribution<Scalar = T>, V: ObsVector
     ctx.add(lp);
     if let Some(trace) = ctx.trace.as_deref_mut() {
         let support = dist.support();
-        for (i, &x) in xs.iter().enumerate() {
-            if !x.is_finite() {
-                trace.check_obs(name, support, x, Some(i));
-            }
-        }
-        trace.record(
-            name,
-            SiteKind::Observed,
-            Shape::Vector(n),
-            Some(support),
-            None,
-            &xs,
-            lp.value(),
-            0.0,
-        );
-        trace.set_pointwise(vec![lp.value()]);
+        trace.observed(name, Shape::Vector(n), support, &xs, lp.value(), || {
+            vec![lp.value()]
+        });
     }
     Ok(())
 }
@@ -764,18 +783,9 @@ impl<D: Distribution, E: ObsScalar> Observe<E> for D {
         ctx.add(lp);
         if let Some(trace) = ctx.trace.as_deref_mut() {
             let support = self.support().to_f64();
-            trace.check_obs(name, support, x, None);
-            trace.record(
-                name,
-                SiteKind::Observed,
-                Shape::Scalar,
-                Some(support),
-                None,
-                &[x],
-                lp.value(),
-                0.0,
-            );
-            trace.set_pointwise(vec![lp.value()]);
+            trace.observed(name, Shape::Scalar, support, &[x], lp.value(), || {
+                vec![lp.value()]
+            });
         }
         Ok(())
     }
@@ -815,22 +825,9 @@ impl<D: Distribution, V: ObsVector> Observe<V> for Iid<D> {
         if let Some(trace) = ctx.trace.as_deref_mut() {
             let support = dist.support().to_f64();
             let xs: Vec<f64> = (0..n).map(|i| value.get_f64(i)).collect();
-            for (i, &x) in xs.iter().enumerate() {
-                trace.check_obs(name, support, x, Some(i));
-            }
-            trace.record(
-                name,
-                SiteKind::Observed,
-                Shape::Vector(n),
-                Some(support),
-                None,
-                &xs,
-                lp.value(),
-                0.0,
-            );
-            if trace.wants_pointwise() {
-                trace.set_pointwise(xs.iter().map(|&x| dist.ln_pdf_obs(x).value()).collect());
-            }
+            trace.observed(name, Shape::Vector(n), support, &xs, lp.value(), || {
+                xs.iter().map(|&x| dist.ln_pdf_obs(x).value()).collect()
+            });
         }
         Ok(())
     }
@@ -873,22 +870,14 @@ impl<T: Real, V: ObsVector> Observe<V> for Glm<'_, T> {
                 Family::PoissonLog => Support::NonNegativeIntegers,
             };
             let xs: Vec<f64> = (0..value.len()).map(|i| value.get_f64(i)).collect();
-            for (i, &x) in xs.iter().enumerate() {
-                trace.check_obs(name, support, x, Some(i));
-            }
-            trace.record(
+            trace.observed(
                 name,
-                SiteKind::Observed,
                 Shape::Vector(xs.len()),
-                Some(support),
-                None,
+                support,
                 &xs,
                 lp.value(),
-                0.0,
+                || self.ln_pdf_rows(&xs),
             );
-            if trace.wants_pointwise() {
-                trace.set_pointwise(self.ln_pdf_rows(&xs));
-            }
         }
         Ok(())
     }
@@ -929,22 +918,14 @@ impl<T: Real, L: VectorExpr<T>, S: VectorExpr<T>, V: ObsVector> Observe<V> for N
         ctx.add(lp);
         if let Some(trace) = ctx.trace.as_deref_mut() {
             let xs: Vec<f64> = (0..n).map(|i| value.get_f64(i)).collect();
-            for (i, &x) in xs.iter().enumerate() {
-                trace.check_obs(name, Support::Real, x, Some(i));
-            }
-            trace.record(
+            trace.observed(
                 name,
-                SiteKind::Observed,
                 Shape::Vector(n),
-                Some(Support::Real),
-                None,
+                Support::Real,
                 &xs,
                 lp.value(),
-                0.0,
+                || self.ln_pdf_each(&xs),
             );
-            if trace.wants_pointwise() {
-                trace.set_pointwise(self.ln_pdf_each(&xs));
-            }
         }
         Ok(())
     }

@@ -21,6 +21,7 @@ mod nuts;
 mod posterior;
 mod predictive;
 mod progress;
+pub mod sbc;
 mod unconstrained;
 
 pub use hmc::{Hmc, HmcInfo, HmcParams, HmcState, HmcWorkspace, Kernel};
