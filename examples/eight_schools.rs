@@ -4,7 +4,10 @@
 //!
 //! ```text
 //! cargo run --release --example eight_schools
+//! cargo run --release --example eight_schools -- --csv out   # also stream Stan CSV to out/
 //! ```
+//! The CSV files read with ArviZ's `from_cmdstan` (see
+//! `samplers/tests/data/read_csv_with_arviz.py`).
 
 use std::time::Instant;
 
@@ -34,6 +37,11 @@ fn main() -> Result<(), tilde::Error> {
         .num_samples(1000)
         .num_chains(4)
         .seed(42);
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--csv") {
+        let dir = args.get(i + 1).map_or("out", String::as_str);
+        mcmc = mcmc.save_csv(dir, "eight_schools");
+    }
     let posterior = mcmc.run(&model)?;
     let elapsed = start.elapsed();
 

@@ -251,3 +251,31 @@ fn init_strategies() {
     let bad = Mcmc::new(Nuts::default()).num_chains(0).run(&model);
     assert!(matches!(bad, Err(Error::InvalidConfig(_))));
 }
+
+#[test]
+fn draws_stream_to_csv_as_they_are_taken() {
+    let y = [28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0];
+    let sigma = [15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0];
+    let model = eight_schools(&y, &sigma);
+    let dir = std::env::temp_dir().join(format!("tilde-stream-{}", std::process::id()));
+    let posterior = Mcmc::new(Nuts::default())
+        .num_warmup(200)
+        .num_samples(50)
+        .num_chains(2)
+        .seed(5)
+        .progress(false)
+        .save_csv(&dir, "schools")
+        .run(&model)
+        .unwrap();
+    let paths = [dir.join("schools_1.csv"), dir.join("schools_2.csv")];
+    let back = Posterior::from_csv(&paths).unwrap();
+    for name in posterior.names() {
+        assert_eq!(
+            back.draws_by_chain(name).unwrap(),
+            posterior.draws_by_chain(name).unwrap(),
+            "{name}"
+        );
+    }
+    assert_eq!(back.sample_stats(1), posterior.sample_stats(1));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,5 +1,7 @@
 //! The multi-chain driver, after NumPyro's `MCMC`.
 
+use std::path::{Path, PathBuf};
+
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use rayon::prelude::*;
@@ -8,6 +10,7 @@ use tilde_core::{Error, Model, Result};
 use crate::adaptation::{DualAveraging, Stage, Welford, build_schedule, find_reasonable_step_size};
 use crate::hmc::{HmcParams, HmcState, Kernel};
 use crate::init::Init;
+use crate::io::CsvWriter;
 use crate::metric::Metric;
 use crate::posterior::{ChainDraws, Posterior, SampleStats};
 use crate::progress::{Bars, ChainBar};
@@ -45,6 +48,7 @@ pub struct Mcmc<K> {
     progress: Option<bool>,
     init: Init,
     warm_start: Option<Vec<HmcParams>>,
+    save: Option<(PathBuf, String)>,
     chains: Option<Vec<ChainState>>,
 }
 
@@ -85,6 +89,7 @@ impl<K: Kernel> Mcmc<K> {
             progress: None,
             init: Init::default(),
             warm_start: None,
+            save: None,
             chains: None,
         }
     }
@@ -136,6 +141,14 @@ impl<K: Kernel> Mcmc<K> {
     /// pass [`Posterior::adapted`] or [`Mcmc::adapted`] of an earlier run.
     pub fn with_adapted(mut self, params: Vec<HmcParams>) -> Self {
         self.warm_start = Some(params);
+        self
+    }
+
+    /// Streams every kept draw to Stan CSV files `{dir}/{prefix}_{chain + 1}.csv` as it
+    /// is taken (flushed row by row), so a run that stops keeps what it drew. Each
+    /// `run` rewrites the files with its own draws.
+    pub fn save_csv(mut self, dir: impl AsRef<Path>, prefix: &str) -> Self {
+        self.save = Some((dir.as_ref().to_path_buf(), prefix.to_string()));
         self
     }
 
@@ -282,20 +295,43 @@ impl<K: Kernel> Mcmc<K> {
             .enumerate()
             .map(|(i, (w, s))| bars.chain(i, w + s))
             .collect();
+        let save = if sample { self.save.as_ref() } else { None };
+        if let Some((dir, _)) = save {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::Io(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let names = model.layout().column_names();
         let draws: Vec<ChainDraws> = chains
             .par_iter_mut()
             .zip(chain_bars.par_iter())
-            .map(|(chain, bar)| {
+            .enumerate()
+            .map(|(index, (chain, bar))| {
                 let offset = if chain.adapted { 0 } else { num_warmup };
                 chain.warmup_gradients = 0;
                 if !chain.adapted {
                     warm_up(kernel, model, chain, num_warmup, bar);
                 }
-                let out = draw(kernel, model, chain, num_samples, thinning, offset, bar);
+                let mut writer = match save {
+                    Some((dir, prefix)) => {
+                        let path = dir.join(format!("{prefix}_{}.csv", index + 1));
+                        Some(CsvWriter::create(path, names, index, &chain.params)?)
+                    }
+                    None => None,
+                };
+                let out = draw(
+                    kernel,
+                    model,
+                    chain,
+                    num_samples,
+                    thinning,
+                    offset,
+                    bar,
+                    writer.as_mut(),
+                );
                 bar.finish();
                 out
             })
-            .collect();
+            .collect::<Result<_>>()?;
         Ok(Posterior::new(
             model.layout().column_names().to_vec(),
             draws,
@@ -352,6 +388,7 @@ fn warm_up<K: Kernel, M: Model + ?Sized>(
     chain.warmup_gradients = gradients;
 }
 
+#[allow(clippy::too_many_arguments)]
 fn draw<K: Kernel, M: Model + ?Sized>(
     kernel: &K,
     model: &M,
@@ -360,7 +397,8 @@ fn draw<K: Kernel, M: Model + ?Sized>(
     thinning: usize,
     offset: usize,
     bar: &ChainBar,
-) -> ChainDraws {
+    mut writer: Option<&mut CsvWriter>,
+) -> Result<ChainDraws> {
     let mut workspace = kernel.workspace(model.dim());
     let columns = model.layout().column_names().len();
     let mut values = Vec::with_capacity(num_samples * columns);
@@ -376,7 +414,7 @@ fn draw<K: Kernel, M: Model + ?Sized>(
         if (i + 1) % thinning == 0 {
             model.constrain_into(&state.position, &mut row);
             values.extend_from_slice(&row);
-            stats.push(SampleStats {
+            let stat = SampleStats {
                 log_density: state.log_density,
                 acceptance_rate: info.acceptance_rate,
                 step_size: params.step_size,
@@ -384,14 +422,18 @@ fn draw<K: Kernel, M: Model + ?Sized>(
                 num_integration_steps: info.num_integration_steps,
                 is_divergent: info.is_divergent,
                 energy: info.energy,
-            });
+            };
+            if let Some(w) = writer.as_deref_mut() {
+                w.write_draw(&row, &stat)?;
+            }
+            stats.push(stat);
         }
         bar.update(offset + i + 1, "sampling", divergences, params.step_size);
     }
-    ChainDraws {
+    Ok(ChainDraws {
         values,
         stats,
         params: params.clone(),
         warmup_gradients: chain.warmup_gradients,
-    }
+    })
 }
