@@ -41,14 +41,11 @@
 //! A dense metric is `{"dense": [row-major entries], "dim": n}`. JSON has no NaN or
 //! infinity, so those are written as the strings `"NaN"`, `"inf"` and `"-inf"`.
 //!
-//! # What is not stored
+//! # What is stored
 //!
-//! Both formats store the names, every draw, every per-draw statistic, and each chain's
-//! final step size and inverse mass matrix. They do not store the per-chain count of
-//! warm-up gradient evaluations (Stan's CSV has no place for it, and [`Posterior`] does not
-//! expose it per chain); a posterior read back counts none, so its
-//! [`Posterior::num_gradient_evals`] covers the sampling phase only. Everything else
-//! reads back identical.
+//! Both formats store the names, every draw, every per-draw statistic, each chain's
+//! final step size and inverse mass matrix, and its warm-up gradient count (a
+//! `# warmup_gradients = N` comment in CSV): a posterior reads back identical.
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -75,6 +72,7 @@ const STAT_COLUMNS: [&str; 7] = [
 const DIAGONAL_METRIC_LINE: &str = "Diagonal elements of inverse mass matrix:";
 const DENSE_METRIC_LINE: &str = "Elements of inverse mass matrix:";
 const STEP_SIZE_KEY: &str = "Step size =";
+const WARMUP_GRADIENTS_KEY: &str = "warmup_gradients =";
 
 /// Writes one chain's draws to a CSV file in Stan's layout, a draw at a time.
 ///
@@ -194,6 +192,15 @@ impl CsvWriter {
         result
     }
 
+    /// Records the gradient evaluations the chain spent in warm-up (a comment line, so
+    /// Stan readers ignore it); call it before the first draw.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be written.
+    pub fn write_warmup_gradients(&mut self, count: usize) -> Result<()> {
+        self.write_flushed(&format!("# {WARMUP_GRADIENTS_KEY} {count}\n"))
+    }
+
     /// The file being written.
     pub fn path(&self) -> &Path {
         &self.path
@@ -211,9 +218,6 @@ impl Posterior {
     /// Writes one CSV file per chain, `{prefix}_{chain + 1}.csv` in `dir`, in Stan's
     /// layout (see [`CsvWriter`]); returns the paths in chain order. `dir` must exist.
     ///
-    /// Per-chain warm-up gradient counts are not stored, so a posterior read back has
-    /// none: its [`Posterior::num_gradient_evals`] counts the sampling phase only.
-    ///
     /// # Errors
     /// [`Error::InvalidConfig`] when a name has no Stan form that reads back as itself;
     /// [`Error::Io`] when a file cannot be created or written.
@@ -224,6 +228,7 @@ impl Posterior {
         for (chain, (values, params)) in values.iter().zip(&params).enumerate() {
             let path = dir.as_ref().join(format!("{prefix}_{}.csv", chain + 1));
             let mut writer = CsvWriter::create(&path, self.names(), chain, params)?;
+            writer.write_warmup_gradients(self.chains[chain].warmup_gradients)?;
             let width = self.names().len();
             for (draw, stats) in self.sample_stats(chain).iter().enumerate() {
                 writer.write_draw(&values[draw * width..(draw + 1) * width], stats)?;
@@ -280,8 +285,8 @@ impl Posterior {
     ///
     /// A dense metric is `{"dense": [row-major entries], "dim": n}`. Numbers are in the
     /// shortest form that reads back bit for bit; JSON has no NaN or infinity, so those
-    /// are the strings `"NaN"`, `"inf"` and `"-inf"`. As with CSV, per-chain warm-up
-    /// gradient counts are not stored.
+    /// are the strings `"NaN"`, `"inf"` and `"-inf"`. Each chain also stores its
+    /// warm-up gradient count.
     pub fn to_json(&self) -> String {
         let mut out =
             String::from("{\"format\": \"tilde-posterior\", \"version\": 1, \"names\": [");
@@ -296,8 +301,9 @@ impl Posterior {
             }
             let _ = write!(
                 out,
-                "{{\"step_size\": {}, \"inverse_mass_matrix\": ",
-                json_number(params.step_size)
+                "{{\"step_size\": {}, \"warmup_gradients\": {}, \"inverse_mass_matrix\": ",
+                json_number(params.step_size),
+                self.chains[chain].warmup_gradients
             );
             match &params.inverse_mass_matrix {
                 Metric::Diagonal(d) => {
@@ -477,6 +483,7 @@ fn read_csv(path: &Path) -> Result<(Vec<String>, ChainDraws)> {
         |line: usize, what: String| Error::Io(format!("`{}` line {line}: {what}", path.display()));
     let mut names: Option<Vec<String>> = None;
     let mut step_size: Option<f64> = None;
+    let mut warmup_gradients = 0;
     let mut metric: Option<Metric> = None;
     // Some(rows so far) while reading the rows of a dense metric.
     let mut dense_rows: Option<Vec<Vec<f64>>> = None;
@@ -506,6 +513,11 @@ fn read_csv(path: &Path) -> Result<(Vec<String>, ChainDraws)> {
                 dense_rows = Some(Vec::new());
             } else if let Some(value) = comment.strip_prefix(STEP_SIZE_KEY) {
                 step_size = Some(parse_f64(value.trim()).map_err(|e| fail(number, e))?);
+            } else if let Some(value) = comment.strip_prefix(WARMUP_GRADIENTS_KEY) {
+                warmup_gradients = value
+                    .trim()
+                    .parse()
+                    .map_err(|_| fail(number, format!("`{}` is not a count", value.trim())))?;
             }
             continue;
         }
@@ -572,7 +584,7 @@ fn read_csv(path: &Path) -> Result<(Vec<String>, ChainDraws)> {
             step_size,
             inverse_mass_matrix,
         },
-        warmup_gradients: 0,
+        warmup_gradients,
     };
     Ok((names, chain))
 }
@@ -710,7 +722,7 @@ fn json_chain(chain: &Json, width: usize) -> Result<ChainDraws> {
             step_size: chain.field("step_size")?.as_f64()?,
             inverse_mass_matrix,
         },
-        warmup_gradients: 0,
+        warmup_gradients: chain.field("warmup_gradients")?.as_usize()?,
     })
 }
 

@@ -314,7 +314,9 @@ impl<K: Kernel> Mcmc<K> {
                 let mut writer = match save {
                     Some((dir, prefix)) => {
                         let path = dir.join(format!("{prefix}_{}.csv", index + 1));
-                        Some(CsvWriter::create(path, names, index, &chain.params)?)
+                        let mut writer = CsvWriter::create(path, names, index, &chain.params)?;
+                        writer.write_warmup_gradients(chain.warmup_gradients)?;
+                        Some(writer)
                     }
                     None => None,
                 };
