@@ -53,6 +53,15 @@ impl<const N: usize> Fwd<N> {
         out
     }
 
+    /// Writes the first `out.len()` derivatives into `out`.
+    #[inline]
+    fn write_gradient(&self, out: &mut [f64]) {
+        match &self.0.eps.0 {
+            Some(eps) => out.copy_from_slice(&eps.as_slice()[..out.len()]),
+            None => out.iter_mut().for_each(|g| *g = 0.0),
+        }
+    }
+
     /// Applies a function with known derivative: `f(x)` and `f'(x)` at the value.
     #[inline]
     fn chain(self, f: f64, df: f64) -> Self {
@@ -276,9 +285,8 @@ impl<const N: usize> Real for Fwd<N> {
     }
 }
 
-/// Dual numbers of one width, with the thread's buffer for them.
+/// The widths the engine uses, each with the thread's buffer of duals.
 trait Width: Real {
-    const WIDTH: usize;
     fn buffer() -> &'static LocalKey<RefCell<Vec<Self>>>;
 }
 
@@ -289,7 +297,6 @@ macro_rules! widths {
                 static BUFFER: RefCell<Vec<Fwd<$n>>> = const { RefCell::new(Vec::new()) };
             }
             impl Width for Fwd<$n> {
-                const WIDTH: usize = $n;
                 fn buffer() -> &'static LocalKey<RefCell<Vec<Self>>> {
                     &BUFFER
                 }
@@ -324,68 +331,49 @@ pub fn logp_and_grad<M: ModelBody + ?Sized>(model: &M, x: &[f64], grad: &mut [f6
     );
     match dim {
         0 => tilde_core::context::logp(model, x),
-        1..=4 => passes::<M, Fwd<4>>(model, x, grad),
-        5..=8 => passes::<M, Fwd<8>>(model, x, grad),
-        _ => passes::<M, Fwd<16>>(model, x, grad),
+        1..=4 => passes::<M, 4>(model, x, grad),
+        5..=8 => passes::<M, 8>(model, x, grad),
+        _ => passes::<M, 16>(model, x, grad),
     }
 }
 
-fn passes<M: ModelBody + ?Sized, D: Width + GradientOf>(
-    model: &M,
-    x: &[f64],
-    grad: &mut [f64],
-) -> f64
+fn passes<M: ModelBody + ?Sized, const N: usize>(model: &M, x: &[f64], grad: &mut [f64]) -> f64
 where
-    f64: tilde_core::F64Ops<D>,
+    Fwd<N>: Width,
 {
     let dim = x.len();
     let work_len = model.state().layout.work_len();
-    with_scratch(D::buffer(), dim + work_len, D::from(0.0), |buf| {
-        let (xs, work) = buf.split_at_mut(dim);
-        for (slot, &v) in xs.iter_mut().zip(x) {
-            *slot = D::from(v);
-        }
-        let mut value = f64::NEG_INFINITY;
-        for start in (0..dim).step_by(D::WIDTH) {
-            let end = (start + D::WIDTH).min(dim);
-            for (k, i) in (start..end).enumerate() {
-                xs[i] = D::variable_at(x[i], k);
+    with_scratch(
+        Fwd::<N>::buffer(),
+        dim + work_len,
+        Fwd::constant(0.0),
+        |buf| {
+            let (xs, work) = buf.split_at_mut(dim);
+            for (slot, &v) in xs.iter_mut().zip(x) {
+                *slot = Fwd::constant(v);
             }
-            match eval(model, xs, work) {
-                Ok(lp) if lp.value().is_finite() || start == 0 => {
-                    value = lp.value();
-                    lp.write_gradient(&mut grad[start..end]);
+            let mut value = f64::NEG_INFINITY;
+            for start in (0..dim).step_by(N) {
+                let end = (start + N).min(dim);
+                for (k, i) in (start..end).enumerate() {
+                    xs[i] = Fwd::variable(x[i], k);
                 }
-                Ok(lp) => value = lp.value(),
-                Err(_) => {
-                    grad.iter_mut().for_each(|g| *g = 0.0);
-                    return f64::NEG_INFINITY;
+                match eval(model, xs, work) {
+                    Ok(lp) if lp.value().is_finite() || start == 0 => {
+                        value = lp.value();
+                        lp.write_gradient(&mut grad[start..end]);
+                    }
+                    Ok(lp) => value = lp.value(),
+                    Err(_) => {
+                        grad.iter_mut().for_each(|g| *g = 0.0);
+                        return f64::NEG_INFINITY;
+                    }
+                }
+                for i in start..end {
+                    xs[i] = Fwd::constant(x[i]);
                 }
             }
-            for i in start..end {
-                xs[i] = D::from(x[i]);
-            }
-        }
-        value
-    })
-}
-
-/// Reading derivatives out of a dual of any width.
-trait GradientOf: Sized {
-    fn variable_at(value: f64, index: usize) -> Self;
-    fn write_gradient(&self, out: &mut [f64]);
-}
-
-impl<const N: usize> GradientOf for Fwd<N> {
-    #[inline]
-    fn variable_at(value: f64, index: usize) -> Self {
-        Fwd::variable(value, index)
-    }
-    #[inline]
-    fn write_gradient(&self, out: &mut [f64]) {
-        match &self.0.eps.0 {
-            Some(eps) => out.copy_from_slice(&eps.as_slice()[..out.len()]),
-            None => out.iter_mut().for_each(|g| *g = 0.0),
-        }
-    }
+            value
+        },
+    )
 }

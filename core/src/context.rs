@@ -22,7 +22,7 @@ use crate::distributions::{
     Continuous, Dirichlet, Distribution, Iid, ObsScalar, ObsVector, Ordered, VectorDistribution,
 };
 use crate::error::{Error, Result};
-use crate::glm::{Family, Glm};
+use crate::glm::Glm;
 use crate::layout::{Layout, Shape, SiteInfo, SiteKind};
 use crate::model::{Draw, ModelBody, ModelState, SiteLogp};
 use crate::real::{F64Ops, Real};
@@ -247,12 +247,13 @@ impl<'x, T: Real> Ctx<'x, T> {
 
     /// In a simulation, draws an observed site's values and records them; returns
     /// `true` when it did (the site then scores nothing).
+    #[inline]
     fn simulate_observed(
         &mut self,
         name: &dyn Fn() -> String,
         shape: Shape,
-        support: Support<f64>,
-        draw: &mut dyn FnMut(&mut dyn Rng) -> Vec<f64>,
+        support: impl FnOnce() -> Support<f64>,
+        draw: impl FnOnce(&mut dyn Rng) -> Vec<f64>,
     ) -> bool {
         if !self.simulate {
             return false;
@@ -266,7 +267,7 @@ impl<'x, T: Real> Ctx<'x, T> {
                 name,
                 SiteKind::Observed,
                 shape,
-                Some(support),
+                Some(support()),
                 None,
                 &values,
                 0.0,
@@ -739,9 +740,12 @@ fn vector_observed_site<T: Real, D: VectorDistribution<Scalar = T>, V: ObsVector
     value: &V,
 ) -> Result<(), Stop> {
     let n = dist.len();
-    if ctx.simulate_observed(name, Shape::Vector(n), dist.support(), &mut |rng| {
-        dist.draw(rng)
-    }) {
+    if ctx.simulate_observed(
+        name,
+        Shape::Vector(n),
+        || dist.support(),
+        |rng| dist.draw(rng),
+    ) {
         return Ok(());
     }
     if value.len() != n {
@@ -773,9 +777,9 @@ impl<D: Distribution, E: ObsScalar> Observe<E> for D {
         name: &dyn Fn() -> String,
         value: E,
     ) -> Result<(), Stop> {
-        let support = self.support().to_f64();
-        let mut draw = |rng: &mut dyn Rng| vec![rand::distr::Distribution::sample(&self, rng)];
-        if ctx.simulate_observed(name, Shape::Scalar, support, &mut draw) {
+        let support = || self.support().to_f64();
+        let draw = |rng: &mut dyn Rng| vec![rand::distr::Distribution::sample(&self, rng)];
+        if ctx.simulate_observed(name, Shape::Scalar, support, draw) {
             return Ok(());
         }
         let x = value.to_f64();
@@ -802,13 +806,13 @@ impl<D: Distribution, V: ObsVector> Observe<V> for Iid<D> {
         value: V,
     ) -> Result<(), Stop> {
         let n = self.len();
-        let support = self.dist().support().to_f64();
-        let mut draw = |rng: &mut dyn Rng| {
+        let support = || self.dist().support().to_f64();
+        let draw = |rng: &mut dyn Rng| {
             (0..n)
                 .map(|_| rand::distr::Distribution::sample(self.dist(), rng))
                 .collect()
         };
-        if ctx.simulate_observed(name, Shape::Vector(n), support, &mut draw) {
+        if ctx.simulate_observed(name, Shape::Vector(n), support, draw) {
             return Ok(());
         }
         if value.len() != n {
@@ -844,13 +848,8 @@ impl<T: Real, V: ObsVector> Observe<V> for Glm<'_, T> {
         value: V,
     ) -> Result<(), Stop> {
         let rows = self.rows();
-        let support = match self.family() {
-            Family::Normal { .. } => Support::Real,
-            Family::BernoulliLogit => Support::Boolean,
-            Family::PoissonLog => Support::NonNegativeIntegers,
-        };
         let shape = Shape::Vector(rows.unwrap_or(0));
-        if ctx.simulate_observed(name, shape, support, &mut |rng| self.draw(rng)) {
+        if ctx.simulate_observed(name, shape, || self.support(), |rng| self.draw(rng)) {
             return Ok(());
         }
         if rows != Some(value.len()) {
@@ -864,16 +863,11 @@ impl<T: Real, V: ObsVector> Observe<V> for Glm<'_, T> {
         let lp = self.ln_pdf_obs(&value);
         ctx.add(lp);
         if let Some(trace) = ctx.trace.as_deref_mut() {
-            let support = match self.family() {
-                Family::Normal { .. } => Support::Real,
-                Family::BernoulliLogit => Support::Boolean,
-                Family::PoissonLog => Support::NonNegativeIntegers,
-            };
             let xs: Vec<f64> = (0..value.len()).map(|i| value.get_f64(i)).collect();
             trace.observed(
                 name,
                 Shape::Vector(xs.len()),
-                support,
+                self.support(),
                 &xs,
                 lp.value(),
                 || self.ln_pdf_rows(&xs),
@@ -897,9 +891,12 @@ impl<T: Real, L: VectorExpr<T>, S: VectorExpr<T>, V: ObsVector> Observe<V> for N
             Ok(Some(m)) => m,
             _ => value.len(),
         };
-        if ctx.simulate_observed(name, Shape::Vector(m), Support::Real, &mut |rng| {
-            self.draw(m, rng)
-        }) {
+        if ctx.simulate_observed(
+            name,
+            Shape::Vector(m),
+            || Support::Real,
+            |rng| self.draw(m, rng),
+        ) {
             return Ok(());
         }
         let n = value.len();

@@ -26,6 +26,7 @@ use std::cell::RefCell;
 use crate::context::with_scratch;
 use crate::distributions::ObsVector;
 use crate::real::Real;
+use crate::support::Support;
 
 /// The observation model of a [`Glm`].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -113,6 +114,15 @@ impl<'a, T: Real> Glm<'a, T> {
     /// The family.
     pub fn family(&self) -> Family<T> {
         self.family
+    }
+
+    /// The support of each observation.
+    pub fn support(&self) -> Support<f64> {
+        match self.family {
+            Family::Normal { .. } => Support::Real,
+            Family::BernoulliLogit => Support::Boolean,
+            Family::PoissonLog => Support::NonNegativeIntegers,
+        }
     }
 
     /// The log-density of `y` (length [`rows`](Self::rows)), one node with partials in
