@@ -96,6 +96,17 @@ pub enum Error {
         /// What was not finite at the last candidate: the site, its value and support.
         reason: String,
     },
+    /// Variational inference met a non-finite evidence lower bound or gradient.
+    #[error(
+        "the ELBO is not finite at step {step}: {reason}; \
+         lower the learning rate, use ClippedAdam, a smaller init_scale or other initial values"
+    )]
+    NonFiniteElbo {
+        /// The optimisation step (0-based).
+        step: usize,
+        /// What was not finite: the site, its value and support, or the gradient entry.
+        reason: String,
+    },
     /// A sampler or driver setting that cannot work.
     #[error("invalid setting: {0}")]
     InvalidConfig(String),

@@ -122,6 +122,39 @@ impl Init {
         }
     }
 
+    /// A point where the log-density and its gradient are finite, found by this
+    /// strategy (up to 100 candidates): what variational guides and optimisers start
+    /// from. `PriorMedian` and `PriorDraw` fall back to `Uniform(2.0)` for a model that
+    /// cannot draw from its prior (a hand-written [`LogDensity`](tilde_core::LogDensity)).
+    ///
+    /// # Errors
+    /// [`Error::InitFailed`] naming the site whose log-density is not finite at the last
+    /// candidate, or the strategy's own errors.
+    pub fn position<M: Model + ?Sized, R: Rng>(&self, model: &M, rng: &mut R) -> Result<Vec<f64>> {
+        let tries = if self.is_fixed(model) { 1 } else { 100 };
+        let mut grad = vec![0.0; model.dim()];
+        let mut last = Vec::new();
+        for _ in 0..tries {
+            let x = match self.candidate(model, rng) {
+                Err(Error::InvalidConfig(_))
+                    if matches!(self, Init::PriorMedian | Init::PriorDraw) =>
+                {
+                    Init::Uniform(2.0).candidate(model, rng)?
+                }
+                other => other?,
+            };
+            let lp = model.logp_and_grad(&x, &mut grad);
+            if lp.is_finite() && grad.iter().all(|g| g.is_finite()) {
+                return Ok(x);
+            }
+            last = x;
+        }
+        Err(Error::InitFailed {
+            tries,
+            reason: explain(model, &last),
+        })
+    }
+
     /// A valid starting state, or an error naming the site whose log-density is not
     /// finite at the last candidate.
     ///
@@ -149,8 +182,10 @@ impl Init {
     }
 }
 
-/// Which term is not finite at `x`.
-fn explain<M: Model + ?Sized>(model: &M, x: &[f64]) -> String {
+/// Which term of a model's log-density (or its gradient) is not finite at the
+/// unconstrained point `x`, in words: the site, its value and support. Initialisation
+/// and variational inference put it in their errors.
+pub fn explain<M: Model + ?Sized>(model: &M, x: &[f64]) -> String {
     if x.iter().any(|v| !v.is_finite()) {
         return format!("the candidate point itself is not finite ({x:?})");
     }

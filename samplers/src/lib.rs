@@ -23,13 +23,15 @@ mod predictive;
 mod progress;
 pub mod sbc;
 mod unconstrained;
+mod warm_start;
 
 pub use hmc::{Hmc, HmcInfo, HmcParams, HmcState, HmcWorkspace, Kernel};
-pub use init::Init;
+pub use init::{Init, explain};
 pub use io::CsvWriter;
-pub use mcmc::Mcmc;
+pub use mcmc::{Mcmc, chain_rng};
 pub use metric::{DenseMetric, Metric};
 pub use nuts::{Nuts, NutsWorkspace};
 pub use posterior::{ChainDraws, Posterior, SampleStats, Summary, SummaryRow};
 pub use predictive::{LogLikelihood, Predictive, log_likelihood};
 pub use unconstrained::Unconstrained;
+pub use warm_start::{Initializer, WarmStart};

@@ -223,6 +223,27 @@ fn tail_length(num_samples: usize, r_eff: f64) -> usize {
     (s / 5.0).min(3.0 * (s / r_eff).sqrt()).ceil() as usize
 }
 
+/// Pareto-smoothed importance weights (Vehtari et al. 2024): smooths the log importance
+/// ratios `log_ratios` in place into normalised log-weights (their exponentials sum to
+/// one) and returns the Pareto shape `k̂`; above 0.7 the weights are unreliable.
+///
+/// # Panics
+/// When `log_ratios` is empty.
+///
+/// # Example
+/// ```
+/// use tilde_samplers::loo::psis;
+/// let mut lw: Vec<f64> = (0..200).map(|i| (i as f64 * 0.37).sin()).collect();
+/// let k = psis(&mut lw);
+/// assert!(k < 0.7);
+/// assert!((lw.iter().map(|w| w.exp()).sum::<f64>() - 1.0).abs() < 1e-12);
+/// ```
+pub fn psis(log_ratios: &mut [f64]) -> f64 {
+    assert!(!log_ratios.is_empty(), "psis needs at least one ratio");
+    let tail_len = tail_length(log_ratios.len(), 1.0);
+    psis_log_weights(log_ratios, tail_len)
+}
+
 /// `√(n · var(x))`, the variance with divisor `n`.
 fn standard_error(x: &[f64]) -> f64 {
     let n = x.len() as f64;

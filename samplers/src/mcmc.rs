@@ -1,6 +1,7 @@
 //! The multi-chain driver, after NumPyro's `MCMC`.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
@@ -14,6 +15,7 @@ use crate::io::CsvWriter;
 use crate::metric::Metric;
 use crate::posterior::{ChainDraws, Posterior, SampleStats};
 use crate::progress::{Bars, ChainBar};
+use crate::warm_start::{Initializer, WarmStart};
 
 /// Runs a kernel on a model in several chains, with Stan's window adaptation during
 /// warm-up.
@@ -48,6 +50,7 @@ pub struct Mcmc<K> {
     progress: Option<bool>,
     init: Init,
     warm_start: Option<Vec<HmcParams>>,
+    initializer: Option<Arc<dyn Initializer>>,
     save: Option<(PathBuf, String)>,
     chains: Option<Vec<ChainState>>,
 }
@@ -59,12 +62,15 @@ struct ChainState {
     params: HmcParams,
     rng: Xoshiro256PlusPlus,
     adapted: bool,
+    /// Warm-up adapts the metric (false when a warm start gave one).
+    adapt_metric: bool,
     /// Gradient evaluations spent in warm-up by the last call.
     warmup_gradients: usize,
 }
 
-/// The RNG of chain `chain` for `seed`: independent of the thread count.
-pub(crate) fn chain_rng(seed: u64, chain: usize) -> Xoshiro256PlusPlus {
+/// The random stream `chain` of `seed`: chains, paths and particles seeded with it give
+/// the same numbers whatever the thread count, and nearby seeds give unrelated streams.
+pub fn chain_rng(seed: u64, chain: usize) -> Xoshiro256PlusPlus {
     // splitmix64 of (seed, chain) so that nearby seeds give unrelated streams
     let mut z = seed
         ^ (chain as u64)
@@ -89,6 +95,7 @@ impl<K: Kernel> Mcmc<K> {
             progress: None,
             init: Init::default(),
             warm_start: None,
+            initializer: None,
             save: None,
             chains: None,
         }
@@ -141,6 +148,15 @@ impl<K: Kernel> Mcmc<K> {
     /// pass [`Posterior::adapted`] or [`Mcmc::adapted`] of an earlier run.
     pub fn with_adapted(mut self, params: Vec<HmcParams>) -> Self {
         self.warm_start = Some(params);
+        self
+    }
+
+    /// Start the chains from a warm start computed before warm-up (Pathfinder's draws,
+    /// a Laplace approximation): chain `c` starts at the initializer's point `c`; when
+    /// it also gives an inverse mass matrix, warm-up keeps that metric and adapts only
+    /// the step size. Replaces [`init`](Self::init).
+    pub fn initializer(mut self, initializer: impl Initializer + 'static) -> Self {
+        self.initializer = Some(Arc::new(initializer));
         self
     }
 
@@ -203,7 +219,7 @@ impl<K: Kernel> Mcmc<K> {
     }
 
     /// Initialises the chains that are not yet.
-    fn ensure_chains<M: Model + Sync + ?Sized>(&mut self, model: &M) -> Result<()> {
+    fn ensure_chains<M: Model + Sync>(&mut self, model: &M) -> Result<()> {
         if self
             .chains
             .as_ref()
@@ -214,18 +230,31 @@ impl<K: Kernel> Mcmc<K> {
         let (kernel, init, seed) = (&self.kernel, &self.init, self.seed);
         let dense = kernel.dense_mass();
         let warm = self.warm_start.clone();
+        let start: Option<WarmStart> = match &self.initializer {
+            Some(initializer) => Some(warm_start(
+                initializer.as_ref(),
+                model,
+                self.num_chains,
+                seed,
+            )?),
+            None => None,
+        };
         let chains = (0..self.num_chains)
             .into_par_iter()
             .map(|chain| {
                 let mut rng = chain_rng(seed, chain);
-                let state = init.start(kernel, model, &mut rng)?;
+                let state = match &start {
+                    Some(s) => start_at(kernel, model, &s.positions[chain % s.positions.len()])?,
+                    None => init.start(kernel, model, &mut rng)?,
+                };
+                let given = start.as_ref().and_then(|s| s.inverse_mass_matrix.as_ref());
                 let (params, adapted) = match &warm {
                     Some(w) => (w[chain.min(w.len() - 1)].clone(), true),
                     None => {
-                        let metric = if dense {
-                            Metric::dense_unit(model.dim())
-                        } else {
-                            Metric::unit(model.dim())
+                        let metric = match given {
+                            Some(m) => m.for_kernel(dense),
+                            None if dense => Metric::dense_unit(model.dim()),
+                            None => Metric::unit(model.dim()),
                         };
                         (
                             HmcParams {
@@ -241,6 +270,7 @@ impl<K: Kernel> Mcmc<K> {
                     params,
                     rng,
                     adapted,
+                    adapt_metric: given.is_none(),
                     warmup_gradients: 0,
                 })
             })
@@ -253,7 +283,7 @@ impl<K: Kernel> Mcmc<K> {
     ///
     /// # Errors
     /// A data fault of the model, an invalid setting or a failed initialisation.
-    pub fn warmup<M: Model + Sync + ?Sized>(&mut self, model: &M) -> Result<()> {
+    pub fn warmup<M: Model + Sync>(&mut self, model: &M) -> Result<()> {
         self.execute(model, false).map(|_| ())
     }
 
@@ -263,11 +293,11 @@ impl<K: Kernel> Mcmc<K> {
     /// # Errors
     /// A data fault of the model, an invalid setting or a failed initialisation (naming
     /// the site whose log-density is not finite).
-    pub fn run<M: Model + Sync + ?Sized>(&mut self, model: &M) -> Result<Posterior> {
+    pub fn run<M: Model + Sync>(&mut self, model: &M) -> Result<Posterior> {
         self.execute(model, true)
     }
 
-    fn execute<M: Model + Sync + ?Sized>(&mut self, model: &M, sample: bool) -> Result<Posterior> {
+    fn execute<M: Model + Sync>(&mut self, model: &M, sample: bool) -> Result<Posterior> {
         self.validate(model)?;
         self.ensure_chains(model)?;
         let bars = Bars::new(self.progress);
@@ -352,6 +382,7 @@ fn warm_up<K: Kernel, M: Model + ?Sized>(
     let mut workspace = kernel.workspace(dim);
     let schedule = build_schedule(num_warmup);
     let target = kernel.target_accept();
+    let adapt_metric = chain.adapt_metric;
     let ChainState {
         state, params, rng, ..
     } = chain;
@@ -367,7 +398,7 @@ fn warm_up<K: Kernel, M: Model + ?Sized>(
         divergences += usize::from(info.is_divergent);
         gradients += info.num_integration_steps;
         params.step_size = dual.update(info.acceptance_rate);
-        if let Stage::Slow { window_end } = *stage {
+        if let (Stage::Slow { window_end }, true) = (*stage, adapt_metric) {
             welford.add(&state.position);
             if window_end {
                 params.inverse_mass_matrix = welford.metric();
@@ -437,5 +468,42 @@ fn draw<K: Kernel, M: Model + ?Sized>(
         stats,
         params: params.clone(),
         warmup_gradients: chain.warmup_gradients,
+    })
+}
+
+/// Runs the initializer and checks what it gives.
+fn warm_start<M: Model + Sync>(
+    initializer: &dyn Initializer,
+    model: &M,
+    num_chains: usize,
+    seed: u64,
+) -> Result<WarmStart> {
+    let start = initializer.initialize(model, num_chains, seed)?;
+    if start.positions.is_empty() {
+        return Err(Error::InvalidConfig(
+            "the initializer gave no starting point".into(),
+        ));
+    }
+    let dims = start
+        .positions
+        .iter()
+        .map(Vec::len)
+        .chain(start.inverse_mass_matrix.as_ref().map(Metric::dim));
+    for found in dims {
+        if found != model.dim() {
+            return Err(Error::DimensionMismatch {
+                expected: model.dim(),
+                found,
+            });
+        }
+    }
+    Ok(start)
+}
+
+/// The state at a given starting point, or why it cannot start there.
+fn start_at<K: Kernel, M: Model + Sync>(kernel: &K, model: &M, x: &[f64]) -> Result<HmcState> {
+    kernel.init(model, x).map_err(|_| Error::InitFailed {
+        tries: 1,
+        reason: crate::init::explain(model, x),
     })
 }

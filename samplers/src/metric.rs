@@ -119,6 +119,30 @@ impl Metric {
         }
     }
 
+    /// The same covariance as a dense metric (`dense`) or as its diagonal.
+    pub fn for_kernel(&self, dense: bool) -> Metric {
+        match (self, dense) {
+            (Metric::Diagonal(d), true) => {
+                let n = d.len();
+                let mut inverse = vec![0.0; n * n];
+                let mut factor = vec![0.0; n * n];
+                for (i, v) in d.iter().enumerate() {
+                    inverse[i * n + i] = *v;
+                    factor[i * n + i] = v.sqrt();
+                }
+                Metric::Dense(DenseMetric {
+                    dim: n,
+                    inverse,
+                    factor,
+                })
+            }
+            (Metric::Dense(m), false) => {
+                Metric::Diagonal((0..m.dim).map(|i| m.inverse[i * m.dim + i]).collect())
+            }
+            _ => self.clone(),
+        }
+    }
+
     /// `v = M⁻¹ p`, the velocity.
     #[inline]
     pub fn velocity(&self, p: &[f64], v: &mut [f64]) {

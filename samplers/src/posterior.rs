@@ -123,6 +123,48 @@ impl Posterior {
         Posterior { names, chains }
     }
 
+    /// A posterior from draws made elsewhere (a variational approximation, another
+    /// sampler): `chains[c]` holds chain `c`'s draws row-major, one row per draw and one
+    /// column per name. Sampler statistics are left empty (NaN log-density, no
+    /// divergences), so [`summary`](Self::summary) and the diagnostics work as for MCMC.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when a chain's length is not a multiple of the number of
+    /// names or the chains hold different numbers of draws.
+    pub fn from_draws(names: Vec<String>, chains: Vec<Vec<f64>>) -> Result<Self> {
+        let width = names.len().max(1);
+        let rows = chains.first().map_or(0, |c| c.len() / width);
+        if let Some(bad) = chains.iter().position(|c| c.len() != rows * width) {
+            return Err(Error::InvalidConfig(format!(
+                "chain {bad} holds {} values, not {rows} draws of {} names",
+                chains[bad].len(),
+                names.len()
+            )));
+        }
+        let stats = SampleStats {
+            log_density: f64::NAN,
+            acceptance_rate: f64::NAN,
+            step_size: f64::NAN,
+            tree_depth: 0,
+            num_integration_steps: 0,
+            is_divergent: false,
+            energy: f64::NAN,
+        };
+        let chains = chains
+            .into_iter()
+            .map(|values| ChainDraws {
+                values,
+                stats: vec![stats; rows],
+                params: HmcParams {
+                    step_size: f64::NAN,
+                    inverse_mass_matrix: crate::Metric::unit(0),
+                },
+                warmup_gradients: 0,
+            })
+            .collect();
+        Ok(Posterior { names, chains })
+    }
+
     /// The chains' draws.
     pub(crate) fn chains(&self) -> &[ChainDraws] {
         &self.chains
