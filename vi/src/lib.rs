@@ -24,7 +24,10 @@
 
 mod guide;
 mod guides;
+mod laplace;
+mod lbfgs;
 mod optim;
+mod pathfinder;
 mod svi;
 
 pub use guide::Guide;
@@ -32,5 +35,7 @@ pub use guides::{
     AutoDelta, AutoDiagonalNormal, AutoGuideList, AutoIafNormal, AutoLaplaceApproximation,
     AutoLowRankMultivariateNormal, AutoMultivariateNormal, AutoNormal,
 };
+pub use laplace::Laplace;
 pub use optim::{Adam, ClippedAdam, Optimizer, Schedule, Sgd};
+pub use pathfinder::{Pathfinder, PathfinderResult};
 pub use svi::{Svi, SviResult};

@@ -205,7 +205,7 @@ impl Optimizer for Adam {
 /// use tilde_vi::{ClippedAdam, Optimizer};
 /// let mut opt = ClippedAdam::new(0.05, 10.0);
 /// opt.init(2)?;
-/// let mut x = [1e3, -1e3];
+/// let mut x = [30.0, -30.0];
 /// for t in 0..2000 {
 ///     let grad = [2.0 * x[0], 2.0 * x[1]];
 ///     opt.step(t, &mut x, &grad);

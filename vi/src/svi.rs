@@ -17,7 +17,7 @@ use crate::optim::Optimizer;
 /// gradients through the model's gradient engine.
 ///
 /// ```
-/// use tilde_vi::{Adam, AutoNormal, Svi};
+/// use tilde_vi::{Adam, AutoNormal, Schedule, Svi};
 /// # use tilde_core::LogDensity;
 /// # use tilde_samplers::Unconstrained;
 /// # struct Gauss;
@@ -27,7 +27,8 @@ use crate::optim::Optimizer;
 /// #     fn logp_and_grad(&self, x: &[f64], g: &mut [f64]) -> f64 { g[0] = -x[0]; g[1] = 3.0 - x[1]; self.logp(x) }
 /// # }
 /// # let model = Unconstrained::new(Gauss);
-/// let svi = Svi::new(AutoNormal::new(), Adam::new(0.02)).num_steps(2000).seed(0).progress(false);
+/// let adam = Adam::new(0.05).schedule(Schedule::Cosine { steps: 2000, floor: 0.01 });
+/// let svi = Svi::new(AutoNormal::new(), adam).num_steps(2000).seed(0).progress(false);
 /// let fit = svi.run(&model)?;
 /// let posterior = fit.sample_posterior(1000, 1)?;     // the same type MCMC returns
 /// assert!((posterior.summary().get("x[1]").unwrap().mean - 3.0).abs() < 0.15);
@@ -196,7 +197,7 @@ pub struct SviResult<'m, G, M> {
     model: &'m M,
 }
 
-impl<G: Guide, M: Model + Sync> SviResult<'_, G, M> {
+impl<G: Guide + Clone, M: Model + Sync> SviResult<'_, G, M> {
     /// The fitted guide.
     pub fn guide(&self) -> &G {
         &self.guide
@@ -210,14 +211,15 @@ impl<G: Guide, M: Model + Sync> SviResult<'_, G, M> {
     /// The ELBO of the fitted guide, estimated from `num_draws` seeded draws: a lower
     /// bound on the log evidence `log p(y)` up to the constant the model's log-density
     /// omits (none, for `#[model]` models, which keep all normalising constants).
-    pub fn elbo(&mut self, num_draws: usize, seed: u64) -> f64 {
+    pub fn elbo(&self, num_draws: usize, seed: u64) -> f64 {
+        let mut guide = self.guide.clone();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let mut noise = vec![0.0; self.guide.noise_dim()];
         let mut z = vec![0.0; self.model.dim()];
         let mut total = 0.0;
         for _ in 0..num_draws {
             standard_normal(&mut rng, &mut noise);
-            let log_q = self.guide.sample(&noise, &mut z);
+            let log_q = guide.sample(&noise, &mut z);
             total += self.model.logp(&z) - log_q;
         }
         total / num_draws as f64
@@ -228,7 +230,8 @@ impl<G: Guide, M: Model + Sync> SviResult<'_, G, M> {
     ///
     /// # Errors
     /// Only a structural fault of the model.
-    pub fn sample_posterior(&mut self, num_draws: usize, seed: u64) -> Result<Posterior> {
+    pub fn sample_posterior(&self, num_draws: usize, seed: u64) -> Result<Posterior> {
+        let mut guide = self.guide.clone();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let mut noise = vec![0.0; self.guide.noise_dim()];
         let mut z = vec![0.0; self.model.dim()];
@@ -237,7 +240,7 @@ impl<G: Guide, M: Model + Sync> SviResult<'_, G, M> {
         let mut row = Vec::with_capacity(names.len());
         for _ in 0..num_draws {
             standard_normal(&mut rng, &mut noise);
-            self.guide.sample(&noise, &mut z);
+            guide.sample(&noise, &mut z);
             self.model.constrain_into(&z, &mut row);
             values.extend_from_slice(&row);
         }
@@ -245,28 +248,30 @@ impl<G: Guide, M: Model + Sync> SviResult<'_, G, M> {
     }
 
     /// Draws from the guide in unconstrained space, one `Vec` per draw.
-    pub fn sample_unconstrained(&mut self, num_draws: usize, seed: u64) -> Vec<Vec<f64>> {
+    pub fn sample_unconstrained(&self, num_draws: usize, seed: u64) -> Vec<Vec<f64>> {
+        let mut guide = self.guide.clone();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let mut noise = vec![0.0; self.guide.noise_dim()];
         (0..num_draws)
             .map(|_| {
                 let mut z = vec![0.0; self.model.dim()];
                 standard_normal(&mut rng, &mut noise);
-                self.guide.sample(&noise, &mut z);
+                guide.sample(&noise, &mut z);
                 z
             })
             .collect()
     }
 
-    fn median_unconstrained(&mut self) -> Vec<f64> {
+    fn median_unconstrained(&self) -> Vec<f64> {
+        let mut guide = self.guide.clone();
         let mut out = vec![vec![0.0; self.model.dim()]];
-        self.guide.marginal_quantiles(&[0.5], &mut out);
+        guide.marginal_quantiles(&[0.5], &mut out);
         out.swap_remove(0)
     }
 
     /// The guide's median in constrained space: each latent coordinate's marginal
     /// median mapped through its bijector, and the deterministic quantities there.
-    pub fn median(&mut self) -> Draw {
+    pub fn median(&self) -> Draw {
         let at = self.median_unconstrained();
         self.model.constrain(&at)
     }
@@ -279,15 +284,16 @@ impl<G: Guide, M: Model + Sync> SviResult<'_, G, M> {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for a level outside `(0, 1)`.
-    pub fn quantiles(&mut self, qs: &[f64]) -> Result<Vec<Draw>> {
+    pub fn quantiles(&self, qs: &[f64]) -> Result<Vec<Draw>> {
         if let Some(q) = qs.iter().find(|q| !(**q > 0.0 && **q < 1.0)) {
             return Err(Error::InvalidConfig(format!(
                 "quantile levels lie in (0, 1), got {q}"
             )));
         }
         let levels: Vec<f64> = qs.iter().flat_map(|&q| [q, 1.0 - q]).collect();
+        let mut guide = self.guide.clone();
         let mut points = vec![vec![0.0; self.model.dim()]; levels.len()];
-        self.guide.marginal_quantiles(&levels, &mut points);
+        guide.marginal_quantiles(&levels, &mut points);
         Ok(qs
             .iter()
             .enumerate()

@@ -11,6 +11,7 @@ mod normal;
 pub use delta::AutoDelta;
 pub use iaf::AutoIafNormal;
 pub use laplace::AutoLaplaceApproximation;
+pub(crate) use laplace::covariance_from_hessian;
 pub use list::AutoGuideList;
 pub use low_rank::AutoLowRankMultivariateNormal;
 pub use multivariate::AutoMultivariateNormal;

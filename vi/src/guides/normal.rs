@@ -14,7 +14,7 @@ use crate::guide::{DiagonalGaussian, Guide, check_scale};
 ///
 /// # Example
 /// ```
-/// use tilde_vi::{Adam, AutoNormal, Svi};
+/// use tilde_vi::{Adam, AutoNormal, Schedule, Svi};
 /// # use tilde_core::LogDensity;
 /// # use tilde_samplers::Unconstrained;
 /// # struct Gauss;
@@ -24,8 +24,9 @@ use crate::guide::{DiagonalGaussian, Guide, check_scale};
 /// #     fn logp_and_grad(&self, x: &[f64], g: &mut [f64]) -> f64 { g[0] = -(x[0] - 1.0) / 0.25; self.logp(x) }
 /// # }
 /// let model = Unconstrained::new(Gauss); // N(1, 0.5²)
-/// let fit = Svi::new(AutoNormal::new(), Adam::new(0.02)).num_steps(3000).seed(1).progress(false).run(&model)?;
-/// assert!((fit.guide().loc("x").unwrap()[0] - 1.0).abs() < 0.05);
+/// let adam = Adam::new(0.05).schedule(Schedule::Cosine { steps: 3000, floor: 0.01 });
+/// let fit = Svi::new(AutoNormal::new(), adam).num_steps(3000).seed(1).progress(false).run(&model)?;
+/// assert!((fit.guide().loc("x").unwrap()[0] - 1.0).abs() < 0.1);
 /// assert!((fit.guide().scale("x").unwrap()[0] - 0.5).abs() < 0.05);
 /// # Ok::<(), tilde_core::Error>(())
 /// ```

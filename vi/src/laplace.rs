@@ -1,0 +1,110 @@
+//! The Laplace approximation as an initialiser for the samplers.
+
+use rand::SeedableRng;
+use rand::rngs::Xoshiro256PlusPlus;
+use tilde_core::{Model, Result};
+use tilde_samplers::{Init, Initializer, Metric, WarmStart};
+
+use crate::guide::standard_normal;
+use crate::guides::covariance_from_hessian;
+use crate::lbfgs::{self, Settings};
+
+/// A mode, a covariance and its lower Cholesky factor (row-major).
+type Gaussian = (Vec<f64>, Vec<f64>, Vec<f64>);
+
+/// A Laplace warm start: L-BFGS to the mode of the unconstrained log-density, the
+/// covariance `(−∇² log p)⁻¹` there (central differences of the exact gradient), and
+/// starting points drawn from that Gaussian, one per chain. The covariance is given to
+/// the sampler as a dense inverse mass matrix (its diagonal for a diagonal metric).
+///
+/// ```no_run
+/// use tilde_samplers::{Mcmc, Nuts};
+/// use tilde_vi::Laplace;
+/// # fn run<M: tilde_core::Model + Sync>(model: &M) -> tilde_core::Result<()> {
+/// let posterior = Mcmc::new(Nuts::default().dense_mass(true))
+///     .initializer(Laplace::new())
+///     .num_warmup(200)
+///     .run(model)?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Laplace {
+    init: Init,
+    max_iters: usize,
+}
+
+impl Default for Laplace {
+    fn default() -> Self {
+        Laplace::new()
+    }
+}
+
+impl Laplace {
+    /// Climbs from the median of 15 prior draws, at most 1000 L-BFGS iterations.
+    pub fn new() -> Self {
+        Laplace {
+            init: Init::PriorMedian,
+            max_iters: 1000,
+        }
+    }
+
+    /// Where the climb starts.
+    pub fn init(mut self, init: Init) -> Self {
+        self.init = init;
+        self
+    }
+
+    /// The mode and the covariance there (row-major) of `model`'s unconstrained
+    /// log-density.
+    ///
+    /// # Errors
+    /// [`tilde_core::Error::InitFailed`] when no finite starting point exists, and
+    /// [`tilde_core::Error::InvalidConfig`] when the Hessian at the optimum is not
+    /// negative-definite.
+    pub fn fit<M: Model + ?Sized>(&self, model: &M, seed: u64) -> Result<(Vec<f64>, Vec<f64>)> {
+        self.fit_factored(model, seed)
+            .map(|(mode, cov, _)| (mode, cov))
+    }
+
+    /// The mode, the covariance and its lower Cholesky factor.
+    fn fit_factored<M: Model + ?Sized>(&self, model: &M, seed: u64) -> Result<Gaussian> {
+        model.check()?;
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let start = self.init.position(model, &mut rng)?;
+        let settings = Settings {
+            history: 6,
+            max_iters: self.max_iters,
+        };
+        let path = lbfgs::maximize(model, &start, settings)?;
+        let mode = path.xs.last().cloned().unwrap_or(start);
+        let h = tilde_autodiff::hessian(model, &mode);
+        let (cov, factor) = covariance_from_hessian(&h, mode.len())?;
+        Ok((mode, cov, factor))
+    }
+}
+
+impl Initializer for Laplace {
+    fn initialize(
+        &self,
+        model: &(dyn Model + Sync),
+        num_chains: usize,
+        seed: u64,
+    ) -> Result<WarmStart> {
+        let (mode, cov, factor) = self.fit_factored(model, seed)?;
+        let n = mode.len();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x1a91_ace0);
+        let mut u = vec![0.0; n];
+        let positions = (0..num_chains)
+            .map(|_| {
+                standard_normal(&mut rng, &mut u);
+                (0..n)
+                    .map(|i| mode[i] + (0..=i).map(|k| factor[i * n + k] * u[k]).sum::<f64>())
+                    .collect()
+            })
+            .collect();
+        Ok(WarmStart {
+            positions,
+            inverse_mass_matrix: Some(Metric::dense(cov, n)?),
+        })
+    }
+}
