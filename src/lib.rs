@@ -98,6 +98,17 @@ pub use tilde_samplers::{
     SampleStats, Summary, SummaryRow, Unconstrained,
 };
 
+pub use tilde_vi::{
+    Adam, AutoDelta, AutoDiagonalNormal, AutoGuideList, AutoIafNormal, AutoLaplaceApproximation,
+    AutoLowRankMultivariateNormal, AutoMultivariateNormal, AutoNormal, ClippedAdam, Guide,
+    LaplaceInitializer, Optimizer, Pathfinder, PathfinderResult, Schedule, Sgd, Svi, SviResult,
+};
+
+/// Variational inference: guides, `Svi`, optimisers, Pathfinder.
+pub mod vi {
+    pub use tilde_vi::*;
+}
+
 /// MCMC kernels, adaptation and diagnostics.
 pub mod samplers {
     pub use tilde_samplers::*;
@@ -111,6 +122,11 @@ pub mod autodiff {
 /// Everything a model file needs: `use tilde::prelude::*;`.
 pub mod prelude {
     pub use crate::{
+        Adam, AutoDelta, AutoDiagonalNormal, AutoGuideList, AutoIafNormal,
+        AutoLaplaceApproximation, AutoLowRankMultivariateNormal, AutoMultivariateNormal,
+        AutoNormal, ClippedAdam, Pathfinder, Schedule, Sgd, Svi,
+    };
+    pub use crate::{
         Bernoulli, Beta, BetaBinomial, Binomial, Cauchy, Cdf, Delta, Distribution, Exponential,
         Flat, Gamma, Geometric, Gumbel, HalfCauchy, HalfNormal, HalfStudentT, InverseGamma,
         Laplace, LogDensity, LogNormal, Logistic, Model, NegativeBinomial, Normal, Pareto, Poisson,
@@ -123,7 +139,7 @@ pub mod prelude {
 /// What `#[model]` expands to. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use tilde_autodiff::logp_and_grad;
+    pub use tilde_autodiff::{log_joint_and_grad, logp_and_grad};
     pub use tilde_core::context::{
         Ctx, Stop, check, constrain, constrain_into, discover, draw_prior, logp, logp_breakdown,
         pointwise_log_likelihood, simulate, try_logp,

@@ -316,6 +316,20 @@ widths!(4, 8, 16);
 /// # Panics
 /// When `x` or `grad` do not have the model's dimension.
 pub fn logp_and_grad<M: ModelBody + ?Sized>(model: &M, x: &[f64], grad: &mut [f64]) -> f64 {
+    logp_and_grad_with(model, x, grad, true)
+}
+
+/// [`logp_and_grad`], with the bijectors' log-Jacobians left out when `jacobian` is
+/// false (the log joint density of the constrained values).
+///
+/// # Panics
+/// When `x` or `grad` do not have the model's dimension.
+pub fn logp_and_grad_with<M: ModelBody + ?Sized>(
+    model: &M,
+    x: &[f64],
+    grad: &mut [f64],
+    jacobian: bool,
+) -> f64 {
     let dim = model.state().layout.dim();
     assert_eq!(
         x.len(),
@@ -331,13 +345,18 @@ pub fn logp_and_grad<M: ModelBody + ?Sized>(model: &M, x: &[f64], grad: &mut [f6
     );
     match dim {
         0 => tilde_core::context::logp(model, x),
-        1..=4 => passes::<M, 4>(model, x, grad),
-        5..=8 => passes::<M, 8>(model, x, grad),
-        _ => passes::<M, 16>(model, x, grad),
+        1..=4 => passes::<M, 4>(model, x, grad, jacobian),
+        5..=8 => passes::<M, 8>(model, x, grad, jacobian),
+        _ => passes::<M, 16>(model, x, grad, jacobian),
     }
 }
 
-fn passes<M: ModelBody + ?Sized, const N: usize>(model: &M, x: &[f64], grad: &mut [f64]) -> f64
+fn passes<M: ModelBody + ?Sized, const N: usize>(
+    model: &M,
+    x: &[f64],
+    grad: &mut [f64],
+    jacobian: bool,
+) -> f64
 where
     Fwd<N>: Width,
 {
@@ -358,7 +377,7 @@ where
                 for (k, i) in (start..end).enumerate() {
                     xs[i] = Fwd::variable(x[i], k);
                 }
-                match eval(model, xs, work) {
+                match eval(model, xs, work, jacobian) {
                     Ok(lp) if lp.value().is_finite() || start == 0 => {
                         value = lp.value();
                         lp.write_gradient(&mut grad[start..end]);

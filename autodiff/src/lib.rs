@@ -34,6 +34,20 @@ pub const AUTO_FORWARD_MAX_DIM: usize = 4;
 /// # Panics
 /// When `x` or `grad` do not have the model's dimension.
 pub fn logp_and_grad<M: ModelBody + ?Sized>(model: &M, x: &[f64], grad: &mut [f64]) -> f64 {
+    gradient(model, x, grad, true)
+}
+
+/// The log joint density of the constrained values at the unconstrained point `x` —
+/// the log-density without the bijectors' log-Jacobians, which maximum a posteriori
+/// estimation climbs — and its gradient with respect to `x`, with the model's engine.
+///
+/// # Panics
+/// When `x` or `grad` do not have the model's dimension.
+pub fn log_joint_and_grad<M: ModelBody + ?Sized>(model: &M, x: &[f64], grad: &mut [f64]) -> f64 {
+    gradient(model, x, grad, false)
+}
+
+fn gradient<M: ModelBody + ?Sized>(model: &M, x: &[f64], grad: &mut [f64], jacobian: bool) -> f64 {
     let state = model.state();
     let forward = match state.engine {
         Engine::Forward => true,
@@ -41,8 +55,8 @@ pub fn logp_and_grad<M: ModelBody + ?Sized>(model: &M, x: &[f64], grad: &mut [f6
         _ => state.layout.dim() <= AUTO_FORWARD_MAX_DIM,
     };
     if forward {
-        forward::logp_and_grad(model, x, grad)
+        forward::logp_and_grad_with(model, x, grad, jacobian)
     } else {
-        reverse::logp_and_grad(model, x, grad)
+        reverse::logp_and_grad_with(model, x, grad, jacobian)
     }
 }

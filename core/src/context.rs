@@ -67,6 +67,9 @@ pub struct Ctx<'x, T> {
     fixed: Option<&'x [f64]>,
     /// Observed sites draw fresh values instead of scoring their data.
     simulate: bool,
+    /// Latent sites add their bijectors' log-Jacobians (off for the log joint density
+    /// of the constrained values, which maximum a posteriori estimation climbs).
+    jacobian: bool,
 }
 
 /// The record of one traced evaluation.
@@ -230,6 +233,15 @@ impl<'x, T: Real> Ctx<'x, T> {
             prior: None,
             fixed: None,
             simulate: false,
+            jacobian: true,
+        }
+    }
+
+    /// Adds a latent site's log-Jacobian, unless the evaluation leaves it out.
+    #[inline]
+    fn add_jacobian(&mut self, ln_jac: T) {
+        if self.jacobian {
+            self.add(ln_jac);
         }
     }
 
@@ -542,7 +554,7 @@ impl<D: Continuous> Latent for D {
         let (value, ln_jac) = bijector.forward_and_ln_jac(y);
         let lp = self.ln_pdf(value);
         ctx.add(lp);
-        ctx.add(ln_jac);
+        ctx.add_jacobian(ln_jac);
         if let Some(trace) = ctx.trace.as_deref_mut() {
             let support = Some(self.support().to_f64());
             let (v, l, j) = (value.value(), lp.value(), ln_jac.value());
@@ -591,7 +603,7 @@ impl<D: Continuous> Latent for Iid<D> {
         }
         let lp = dist.ln_pdf_sum(out);
         ctx.add(lp);
-        ctx.add(ln_jac);
+        ctx.add_jacobian(ln_jac);
         if let Some(trace) = ctx.trace.as_deref_mut() {
             let values: Vec<f64> = out.iter().map(|v| v.value()).collect();
             let support = Some(dist.support().to_f64());
@@ -636,7 +648,7 @@ impl<D: Continuous> Latent for Ordered<D> {
         let (offset, values, ln_jac) = ctx.vector_latent(n, bijector, name, &mut draw)?;
         let lp = dist.ln_pdf_sum(values);
         ctx.add(lp);
-        ctx.add(ln_jac);
+        ctx.add_jacobian(ln_jac);
         if let Some(trace) = ctx.trace.as_deref_mut() {
             let xs: Vec<f64> = values.iter().map(|v| v.value()).collect();
             let m = bijector.unconstrained_len(n);
@@ -713,7 +725,7 @@ fn vector_latent_site<'x, T: Real, D: VectorDistribution<Scalar = T>>(
     let (offset, values, ln_jac) = ctx.vector_latent(n, bijector, name, &mut draw)?;
     let lp = dist.ln_pdf(values);
     ctx.add(lp);
-    ctx.add(ln_jac);
+    ctx.add_jacobian(ln_jac);
     if let Some(trace) = ctx.trace.as_deref_mut() {
         let xs: Vec<f64> = values.iter().map(|v| v.value()).collect();
         let m = bijector.unconstrained_len(n);
@@ -1033,16 +1045,25 @@ thread_local! {
 /// Evaluates a model's log-density at `x` in any scalar, with `work` of the layout's
 /// [`work_len`](Layout::work_len).
 ///
+/// With `jacobian` false, latent sites leave out their bijectors' log-Jacobians: the
+/// result is the log joint density of the constrained values.
+///
 /// # Errors
 /// [`Error::LayoutChanged`] or [`Error::ObsLength`] when the body's structure does not
 /// match its layout.
 #[inline]
-pub fn eval<M: ModelBody + ?Sized, T: Real>(model: &M, x: &[T], work: &mut [T]) -> Result<T>
+pub fn eval<M: ModelBody + ?Sized, T: Real>(
+    model: &M,
+    x: &[T],
+    work: &mut [T],
+    jacobian: bool,
+) -> Result<T>
 where
     f64: F64Ops<T>,
 {
     let work_len = work.len();
     let mut ctx = Ctx::new(x, work, None);
+    ctx.jacobian = jacobian;
     match model.body(&mut ctx) {
         Ok(()) => {}
         Err(Stop(StopReason::Fault(e))) => return Err(*e),
@@ -1072,7 +1093,7 @@ pub fn logp<M: ModelBody + ?Sized>(model: &M, x: &[f64]) -> f64 {
         layout.dim()
     );
     with_scratch(&WORK_F64, layout.work_len(), 0.0, |work| {
-        eval(model, x, work)
+        eval(model, x, work, true)
     })
     .unwrap_or(f64::NEG_INFINITY)
 }
@@ -1090,7 +1111,7 @@ pub fn try_logp<M: ModelBody + ?Sized>(model: &M, x: &[f64]) -> Result<f64> {
         });
     }
     with_scratch(&WORK_F64, layout.work_len(), 0.0, |work| {
-        eval(model, x, work)
+        eval(model, x, work, true)
     })
 }
 

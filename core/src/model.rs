@@ -59,6 +59,16 @@ pub trait Model: LogDensity {
     /// The constrained latent values and the deterministic quantities at `x`.
     fn constrain(&self, x: &[f64]) -> Draw;
 
+    /// The log joint density of the constrained values at the unconstrained point `x`
+    /// — [`logp_and_grad`](LogDensity::logp_and_grad) without the bijectors'
+    /// log-Jacobians — and its gradient with respect to `x`. Its maximum is the
+    /// maximum a posteriori estimate (Stan's `optimize` with `jacobian = false`,
+    /// NumPyro's `AutoDelta`). The default, for densities with no bijectors, is
+    /// `logp_and_grad`.
+    fn log_joint_and_grad(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+        self.logp_and_grad(x, grad)
+    }
+
     /// Which site adds what to the log-density at `x`, and which term is not finite.
     fn logp_breakdown(&self, x: &[f64]) -> Vec<SiteLogp>;
 

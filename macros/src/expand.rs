@@ -204,6 +204,9 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
             fn constrain_into(&self, x: &[f64], out: &mut ::std::vec::Vec<f64>) {
                 ::tilde::__private::constrain_into(self, x, out)
             }
+            fn log_joint_and_grad(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+                ::tilde::__private::log_joint_and_grad(self, x, grad)
+            }
             fn logp_breakdown(&self, x: &[f64]) -> ::std::vec::Vec<::tilde::SiteLogp> {
                 ::tilde::__private::logp_breakdown(self, x)
             }

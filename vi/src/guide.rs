@@ -48,6 +48,14 @@ pub trait Guide: Send + Sync {
     /// `log p(z) − log q(z)`, given `grad_z = ∇ log p(z)` (full length).
     fn backward(&mut self, noise: &[f64], grad_z: &[f64], grad: &mut [f64]);
 
+    /// Whether the objective includes the bijectors' log-Jacobians: `true` for
+    /// distributions over the unconstrained space, `false` for a point mass, whose ELBO
+    /// is then the log joint density of the constrained values (so that
+    /// [`AutoDelta`](crate::AutoDelta) finds the maximum a posteriori estimate).
+    fn jacobian(&self) -> bool {
+        true
+    }
+
     /// Called once the optimisation has ended, at the point `at` (full length, every
     /// guide's median): [`AutoLaplaceApproximation`](crate::AutoLaplaceApproximation)
     /// computes its Hessian here.

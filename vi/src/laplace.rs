@@ -19,30 +19,30 @@ type Gaussian = (Vec<f64>, Vec<f64>, Vec<f64>);
 ///
 /// ```no_run
 /// use tilde_samplers::{Mcmc, Nuts};
-/// use tilde_vi::Laplace;
+/// use tilde_vi::LaplaceInitializer;
 /// # fn run<M: tilde_core::Model + Sync>(model: &M) -> tilde_core::Result<()> {
 /// let posterior = Mcmc::new(Nuts::default().dense_mass(true))
-///     .initializer(Laplace::new())
+///     .initializer(LaplaceInitializer::new())
 ///     .num_warmup(200)
 ///     .run(model)?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
-pub struct Laplace {
+pub struct LaplaceInitializer {
     init: Init,
     max_iters: usize,
 }
 
-impl Default for Laplace {
+impl Default for LaplaceInitializer {
     fn default() -> Self {
-        Laplace::new()
+        LaplaceInitializer::new()
     }
 }
 
-impl Laplace {
+impl LaplaceInitializer {
     /// Climbs from the median of 15 prior draws, at most 1000 L-BFGS iterations.
     pub fn new() -> Self {
-        Laplace {
+        LaplaceInitializer {
             init: Init::PriorMedian,
             max_iters: 1000,
         }
@@ -83,7 +83,7 @@ impl Laplace {
     }
 }
 
-impl Initializer for Laplace {
+impl Initializer for LaplaceInitializer {
     fn initialize(
         &self,
         model: &(dyn Model + Sync),

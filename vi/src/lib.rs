@@ -14,7 +14,7 @@
 //! | [`AutoIafNormal`] | inverse autoregressive flows |
 //! | [`AutoGuideList`] | a product of guides over disjoint sites |
 //!
-//! [`Pathfinder`] (Zhang et al. 2022) and [`Laplace`] also implement the samplers'
+//! [`Pathfinder`] (Zhang et al. 2022) and [`LaplaceInitializer`] also implement the samplers'
 //! [`Initializer`](tilde_samplers::Initializer): `Mcmc::new(Nuts::default())
 //! .initializer(Pathfinder::new())` starts each chain from a Pathfinder draw with its
 //! inverse mass matrix, and warm-up only tunes the step size.
@@ -35,7 +35,7 @@ pub use guides::{
     AutoDelta, AutoDiagonalNormal, AutoGuideList, AutoIafNormal, AutoLaplaceApproximation,
     AutoLowRankMultivariateNormal, AutoMultivariateNormal, AutoNormal,
 };
-pub use laplace::Laplace;
+pub use laplace::LaplaceInitializer;
 pub use optim::{Adam, ClippedAdam, Optimizer, Schedule, Sgd};
 pub use pathfinder::{Pathfinder, PathfinderResult};
 pub use svi::{Svi, SviResult};

@@ -57,15 +57,15 @@ impl Default for Pathfinder {
 }
 
 impl Pathfinder {
-    /// Stan's defaults: 4 paths of 1000 draws resampled to 1000, 5 draws per ELBO
-    /// estimate, history 6, at most 1000 L-BFGS iterations, seed 0.
+    /// Stan's defaults: 4 paths of 1000 draws resampled to 1000, 25 draws per ELBO
+    /// estimate, history 5, at most 1000 L-BFGS iterations, seed 0.
     pub fn new() -> Self {
         Pathfinder {
             num_paths: 4,
             num_draws: 1000,
             draws_per_path: 1000,
-            num_elbo_draws: 5,
-            history: 6,
+            num_elbo_draws: 25,
+            history: 5,
             max_iters: 1000,
             seed: 0,
             init: Init::Uniform(2.0),

@@ -124,13 +124,14 @@ impl<G: Guide + Clone, O: Optimizer> Svi<G, O> {
         let mut trace = Vec::with_capacity(self.num_steps);
         let bar = SviBar::new(self.progress, self.num_steps);
         let scale = 1.0 / self.num_particles as f64;
+        let jacobian = guide.jacobian();
         for step in 0..self.num_steps {
             step_grad.iter_mut().for_each(|g| *g = 0.0);
             let mut elbo = 0.0;
             for _ in 0..self.num_particles {
                 standard_normal(&mut rng, &mut noise);
                 let log_q = guide.sample(&noise, &mut z);
-                let lp = model.logp_and_grad(&z, &mut grad_z);
+                let lp = objective(model, jacobian, &z, &mut grad_z);
                 if !(lp.is_finite() && log_q.is_finite()) {
                     return Err(non_finite(model, guide.name(), step, &z, lp, log_q));
                 }
@@ -167,6 +168,15 @@ impl<G: Guide + Clone, O: Optimizer> Svi<G, O> {
         let at = result.median_unconstrained();
         result.guide.finish(model, &at)?;
         Ok(result)
+    }
+}
+
+/// The model's log-density at `z`, with or without the bijectors' log-Jacobians.
+fn objective<M: Model>(model: &M, jacobian: bool, z: &[f64], grad: &mut [f64]) -> f64 {
+    if jacobian {
+        model.logp_and_grad(z, grad)
+    } else {
+        model.log_joint_and_grad(z, grad)
     }
 }
 
@@ -216,11 +226,13 @@ impl<G: Guide + Clone, M: Model + Sync> SviResult<'_, G, M> {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let mut noise = vec![0.0; self.guide.noise_dim()];
         let mut z = vec![0.0; self.model.dim()];
+        let mut grad = vec![0.0; self.model.dim()];
+        let jacobian = guide.jacobian();
         let mut total = 0.0;
         for _ in 0..num_draws {
             standard_normal(&mut rng, &mut noise);
             let log_q = guide.sample(&noise, &mut z);
-            total += self.model.logp(&z) - log_q;
+            total += objective(self.model, jacobian, &z, &mut grad) - log_q;
         }
         total / num_draws as f64
     }

@@ -28,6 +28,20 @@ thread_local! {
 /// # Panics
 /// When `x` or `grad` do not have the model's dimension.
 pub fn logp_and_grad<M: ModelBody + ?Sized>(model: &M, x: &[f64], grad: &mut [f64]) -> f64 {
+    logp_and_grad_with(model, x, grad, true)
+}
+
+/// [`logp_and_grad`], with the bijectors' log-Jacobians left out when `jacobian` is
+/// false (the log joint density of the constrained values).
+///
+/// # Panics
+/// When `x` or `grad` do not have the model's dimension.
+pub fn logp_and_grad_with<M: ModelBody + ?Sized>(
+    model: &M,
+    x: &[f64],
+    grad: &mut [f64],
+    jacobian: bool,
+) -> f64 {
     let dim = model.state().layout.dim();
     assert_eq!(
         x.len(),
@@ -46,7 +60,7 @@ pub fn logp_and_grad<M: ModelBody + ?Sized>(model: &M, x: &[f64], grad: &mut [f6
     with_scratch(&BUFFER, dim + work_len, Rev::constant(0.0), |buf| {
         let (xs, work) = buf.split_at_mut(dim);
         Rev::inputs(x, xs);
-        match eval(model, xs, work) {
+        match eval(model, xs, work, jacobian) {
             Ok(lp) => {
                 match lp.index() {
                     Some(index) => TAPE.with(|t| {

@@ -4,13 +4,11 @@ use tilde_core::{Layout, Result};
 
 use crate::guide::Guide;
 
-/// A point mass at `loc` (NumPyro's `AutoDelta`): maximising its ELBO maximises the
-/// log-density, so the fit is the posterior mode.
-///
-/// The mode is that of the unconstrained log-density, which includes the log-Jacobian
-/// of each site's bijector (the mode NumPyro's `AutoLaplaceApproximation` and Stan's
-/// `optimize(jacobian=true)` find). For sites whose support is the real line it is the
-/// maximum a posteriori estimate itself.
+/// A point mass (NumPyro's `AutoDelta`): its ELBO is the log joint density of the
+/// constrained values at the point, without bijector Jacobians, so the fit is the
+/// maximum a posteriori estimate, as Stan's `optimize` gives by default. (Inside an
+/// [`AutoGuideList`](crate::AutoGuideList) the other guides need the unconstrained
+/// density, so there its sites keep their Jacobians.)
 ///
 /// # Example
 /// ```
@@ -62,6 +60,10 @@ impl Guide for AutoDelta {
 
     fn noise_dim(&self) -> usize {
         0
+    }
+
+    fn jacobian(&self) -> bool {
+        false
     }
 
     fn sample(&mut self, _noise: &[f64], z: &mut [f64]) -> f64 {
