@@ -1,19 +1,27 @@
-//! `logp` and `logp_and_grad` do not allocate once the thread's buffers are warm.
+//! `logp` and `logp_and_grad` do not allocate once the thread's buffers are warm, nor
+//! do SVI steps.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 use tilde::Engine;
 use tilde::prelude::*;
 
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    /// Allocations made by this thread (tests run in parallel threads).
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
 
 // SAFETY: forwards to the system allocator, only counting calls.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
     }
@@ -42,15 +50,15 @@ fn allocations_per_call(model: &impl LogDensity) -> (usize, usize) {
     let mut grad = vec![0.0; model.dim()];
     model.logp(&x);
     model.logp_and_grad(&x, &mut grad);
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocations();
     for _ in 0..10 {
         std::hint::black_box(model.logp(&x));
     }
-    let after_logp = ALLOCATIONS.load(Ordering::Relaxed);
+    let after_logp = allocations();
     for _ in 0..10 {
         std::hint::black_box(model.logp_and_grad(&x, &mut grad));
     }
-    let after_grad = ALLOCATIONS.load(Ordering::Relaxed);
+    let after_grad = allocations();
     (after_logp - before, after_grad - after_logp)
 }
 
@@ -65,4 +73,33 @@ fn no_allocation_after_warm_up() {
             assert_eq!(allocations_per_call(&model), (0, 0), "J = {j}, {engine:?}");
         }
     }
+}
+
+/// Allocations of a whole SVI run of `steps` steps (set-up included).
+fn svi_allocations<G: tilde::Guide + Clone>(guide: G, model: &Schools<'_>, steps: usize) -> usize {
+    let svi = tilde::Svi::new(guide, tilde::Adam::new(0.01))
+        .num_steps(steps)
+        .num_particles(2)
+        .progress(false);
+    svi.run(model).unwrap();
+    let before = allocations();
+    std::hint::black_box(svi.run(model).unwrap());
+    allocations() - before
+}
+
+#[test]
+fn svi_steps_do_not_allocate() {
+    // A run allocates its buffers once: 100 more steps must not add an allocation.
+    let y: Vec<f64> = (0..8).map(|i| i as f64).collect();
+    let sigma = vec![2.0; 8];
+    let model = schools(&y, &sigma);
+    let count = |steps| {
+        (
+            svi_allocations(tilde::AutoNormal::new(), &model, steps),
+            svi_allocations(tilde::AutoMultivariateNormal::new(), &model, steps),
+            svi_allocations(tilde::AutoLowRankMultivariateNormal::new(), &model, steps),
+            svi_allocations(tilde::AutoIafNormal::new(), &model, steps),
+        )
+    };
+    assert_eq!(count(100), count(200));
 }
