@@ -90,7 +90,7 @@ pub use tilde_core::{
 pub use tilde_core::{
     Categorical, GaussianRandomWalk, Multinomial, MultivariateNormal, VectorDistribution,
 };
-pub use tilde_core::{glm, linalg, special, vector};
+pub use tilde_core::{glm, linalg, math, special, vector};
 pub use tilde_macros::{deterministic, factor, model, sample};
 
 pub use tilde_samplers::{

@@ -14,6 +14,7 @@ mod error;
 pub mod glm;
 pub mod layout;
 pub mod linalg;
+pub mod math;
 mod model;
 mod real;
 pub mod special;
