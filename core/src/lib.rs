@@ -31,7 +31,8 @@ pub use distributions::{
     TruncatedNormal, Uniform, VonMises, Weibull, ZeroInflatedPoisson,
 };
 pub use distributions::{
-    Categorical, GaussianRandomWalk, Multinomial, MultivariateNormal, VectorDistribution,
+    Categorical, GaussianRandomWalk, InverseWishart, LkjCholesky, Multinomial, MultivariateNormal,
+    VectorDistribution, Wishart,
 };
 pub use error::{Error, ParamError, Result};
 pub use layout::{Layout, Shape, SiteInfo, SiteKind};

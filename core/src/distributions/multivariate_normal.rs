@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use rand::Rng;
 use rand_distr::Distribution as _;
 
-use super::{LN_SQRT_2PI, VectorDistribution, neg_inf};
+use super::{LN_SQRT_2PI, VectorDistribution, neg_inf, with_values};
 use crate::bijectors::VectorBijector;
 use crate::context::with_scratch;
 use crate::linalg;
@@ -250,8 +250,7 @@ impl<T: Real, M: VectorExpr<T>, S: VectorExpr<T>> VectorDistribution
     fn ln_pdf(&self, x: &[T]) -> T {
         let n = self.n;
         assert_eq!(x.len(), n, "MultivariateNormal::ln_pdf needs {n} values");
-        let values: Vec<f64> = x.iter().map(|v| v.value()).collect();
-        self.ln_pdf_at(&values, Some(x))
+        with_values(x, |values| self.ln_pdf_at(values, Some(x)))
     }
 
     fn ln_pdf_obs(&self, x: &[f64]) -> T {

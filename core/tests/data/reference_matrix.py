@@ -170,5 +170,186 @@ def write_math():
     print(f"wrote {len(rows)} rows to {out}")
 
 
+# ---- matrix_reference.csv
+
+
+def lkj_log_normaliser_eq16(k, eta):
+    """ln of c_K(eta) = integral of det(Omega)^(eta-1) over K x K correlation matrices,
+    Lewandowski, Kurowicka and Joe (2009), eq. 16 (the onion method's product of beta
+    functions) in mpmath."""
+    eta = M(eta)
+    ln_c = mp.mpf(0)
+    for i in range(1, k):
+        ln_c += (2 * eta - 2 + k - i) * (k - i) * mp.log(2)
+        b = eta + mp.mpf(k - i - 1) / 2
+        ln_c += (k - i) * mp.log(mp.beta(b, b))
+    return ln_c
+
+
+def lkj_log_normaliser_quadrature(eta):
+    """ln c_3(eta) by integration over 3 x 3 correlation matrices: for fixed r12, r13,
+    det(Omega) = w^2 - (r23 - r12 r13)^2 with w^2 = (1 - r12^2)(1 - r13^2), so the
+    r23 integral is w^(2 eta - 1) B(1/2, eta); the remaining (r12, r13) integral is
+    done numerically."""
+    inner = special.beta(0.5, eta)
+    f = lambda r13, r12: ((1 - r12 ** 2) * (1 - r13 ** 2)) ** (eta - 0.5) * inner
+    v, err = integrate.dblquad(f, -1, 1, -1, 1, epsabs=1e-14, epsrel=1e-12)
+    return math.log(v)
+
+
+def stan_lkj_constant(k, eta):
+    """Stan's do_lkj_constant (general branch), the formula tilde implements."""
+    km1 = k - 1
+    c = km1 * mp.loggamma(M(eta) + mp.mpf(km1) / 2)
+    for i in range(1, k):
+        c -= mp.mpf(i) / 2 * mp.log(mp.pi) + mp.loggamma(M(eta) + mp.mpf(km1 - i) / 2)
+    return c
+
+
+def numeric_log_jacobian(f, u):
+    """ln |det J| of f at u (lists of mpf), by central differences at 50 digits."""
+    h = mp.mpf(10) ** -18
+    cols = []
+    for j in range(len(u)):
+        up = list(u); um = list(u)
+        up[j] += h; um[j] -= h
+        cols.append([(a - b) / (2 * h) for a, b in zip(f(up), f(um))])
+    J = mp.matrix(len(u), len(u))
+    for j, col in enumerate(cols):
+        for i, v in enumerate(col):
+            J[i, j] = v
+    return mp.log(abs(mp.det(J)))
+
+
+def corr_factor_from_strict(k, u):
+    """L from its strictly lower entries (row by row), with L_ii = sqrt(1 - row sum)."""
+    L = [[mp.mpf(0)] * k for _ in range(k)]
+    L[0][0] = mp.mpf(1)
+    pos = 0
+    for i in range(1, k):
+        for j in range(i):
+            L[i][j] = u[pos]; pos += 1
+        L[i][i] = mp.sqrt(1 - mp.fsum(L[i][j] ** 2 for j in range(i)))
+    return L
+
+
+def lower_of_product(L, k, strict):
+    """The lower (strictly lower if strict) entries of L L^T, row by row."""
+    out = []
+    for i in range(k):
+        for j in range(i if strict else i + 1):
+            out.append(mp.fsum(L[i][m] * L[j][m] for m in range(k)))
+    return out
+
+
+def random_corr_factor(rng, k):
+    L = np.zeros((k, k))
+    L[0, 0] = 1.0
+    for i in range(1, k):
+        rest = 1.0
+        for j in range(i):
+            z = rng.uniform(-0.85, 0.85)
+            L[i, j] = z * math.sqrt(rest)
+            rest *= 1 - z * z
+        L[i, i] = math.sqrt(rest)
+    return L
+
+
+def random_factor(rng, k, scale=1.0):
+    L = np.tril(rng.normal(size=(k, k)) * 0.5 * scale)
+    L[np.diag_indices(k)] = rng.uniform(0.5, 1.5, size=k) * scale
+    return L
+
+
+def lkj_rows(rng):
+    # the normalising constant: eq. 16 against quadrature (K = 3) and Stan's formula
+    for eta in [1.0, 2.5, 0.7, 6.0]:
+        quad = lkj_log_normaliser_quadrature(eta)
+        eq16 = float(lkj_log_normaliser_eq16(3, eta))
+        if not math.isclose(quad, eq16, rel_tol=1e-8, abs_tol=1e-8):
+            raise SystemExit(f"LKJ K=3 eta={eta}: quadrature {quad} vs eq. 16 {eq16}")
+    for k in [2, 3, 4, 6]:
+        for eta in [0.5, 1.0, 2.5, 10.0]:
+            if abs(float(lkj_log_normaliser_eq16(k, eta) + stan_lkj_constant(k, eta))) > 1e-12:
+                raise SystemExit(f"LKJ K={k} eta={eta}: eq. 16 vs Stan's constant")
+    rows = []
+    for k in [1, 2, 3, 4, 5]:
+        for eta in [0.5, 1.0, 2.5, 10.0]:
+            L = random_corr_factor(rng, k)
+            u = [M(L[i, j]) for i in range(k) for j in range(i)]
+            Lm = corr_factor_from_strict(k, u)
+            omega = mp.matrix([[mp.fsum(Lm[i][m] * Lm[j][m] for m in range(k)) for j in range(k)] for i in range(k)])
+            ln_jac = numeric_log_jacobian(lambda v: lower_of_product(corr_factor_from_strict(k, v), k, True), u) if u else 0
+            # the Jacobian of L -> Omega is prod_i L_ii^(K - i - 1) (0-based i)
+            closed = mp.fsum((k - i - 1) * mp.log(Lm[i][i]) for i in range(k))
+            if abs(ln_jac - closed) > 1e-15:
+                raise SystemExit(f"LKJ K={k}: numeric Jacobian {ln_jac} vs {closed}")
+            value = -lkj_log_normaliser_eq16(k, eta) + (M(eta) - 1) * mp.log(mp.det(omega)) + ln_jac
+            x = [float(Lm[i][j]) for i in range(k) for j in range(k)]
+            rows.append(["lkj_cholesky", fl([k, eta]), fl(x), repr(float(value))])
+    return rows
+
+
+def wishart_rows(rng):
+    """ln f(L_W) = scipy.stats.(inv)wishart(nu, S).logpdf(L_W L_W^T) + ln |J|, with
+    ln |J| = K ln 2 + sum_k (K - k + 1) ln (L_W)_kk (1-based k), checked here against
+    a numeric Jacobian of L -> lower(L L^T); scipy's logpdf checked against the
+    density's formula in mpmath."""
+    rows = []
+    worst = 0.0
+    for k in [1, 2, 3, 4]:
+        for nu in [k - 0.5, k + 1.5, 10.3]:
+            for inverse in [False, True]:
+                LS = random_factor(rng, k)
+                LW = random_factor(rng, k, scale=1.0 if not inverse else 0.6)
+                S, W = LS @ LS.T, LW @ LW.T
+                d = stats.invwishart(df=nu, scale=S) if inverse else stats.wishart(df=nu, scale=S)
+                sp = float(d.logpdf(W))
+                Sm, Wm = mp_matrix(S.reshape(-1), k), mp_matrix(W.reshape(-1), k)
+                mvgamma = k * (k - 1) / mp.mpf(4) * mp.log(mp.pi) + mp.fsum(mp.loggamma(M(nu) / 2 - mp.mpf(i) / 2) for i in range(k))
+                if inverse:
+                    exact = (M(nu) / 2 * mp.log(mp.det(Sm)) - M(nu) * k / 2 * mp.log(2) - mvgamma
+                             - (M(nu) + k + 1) / 2 * mp.log(mp.det(Wm)) - sum((Sm * Wm ** -1)[i, i] for i in range(k)) / 2)
+                else:
+                    exact = (-M(nu) * k / 2 * mp.log(2) - mvgamma - M(nu) / 2 * mp.log(mp.det(Sm))
+                             + (M(nu) - k - 1) / 2 * mp.log(mp.det(Wm)) - sum((Sm ** -1 * Wm)[i, i] for i in range(k)) / 2)
+                worst = max(worst, abs(sp - float(exact)) / max(abs(float(exact)), 1))
+                if not math.isclose(sp, float(exact), rel_tol=1e-10, abs_tol=1e-10):
+                    raise SystemExit(f"wishart K={k} nu={nu} inverse={inverse}: scipy {sp} vs {exact}")
+                ln_jac = k * math.log(2) + sum((k - i) * math.log(LW[i, i]) for i in range(k))
+                if k in (2, 3):
+                    u = [M(LW[i, j]) for i in range(k) for j in range(i + 1)]
+                    def to_lower_w(v):
+                        L = [[mp.mpf(0)] * k for _ in range(k)]
+                        pos = 0
+                        for i in range(k):
+                            for j in range(i + 1):
+                                L[i][j] = v[pos]; pos += 1
+                        return lower_of_product(L, k, False)
+                    num = numeric_log_jacobian(to_lower_w, u)
+                    if abs(float(num) - ln_jac) > 1e-12:
+                        raise SystemExit(f"wishart Jacobian K={k}: numeric {num} vs {ln_jac}")
+                name = "inv_wishart_cholesky" if inverse else "wishart_cholesky"
+                rows.append([name, fl([nu, *LS.reshape(-1)]), fl(LW.reshape(-1)), repr(sp + ln_jac)])
+    print(f"largest scipy vs mpmath disagreement for the Wisharts: {worst:.2e}")
+    return rows
+
+
+def matrix_rows():
+    rng = np.random.default_rng(20240802)
+    return lkj_rows(rng) + wishart_rows(rng)
+
+
+def write_matrix():
+    out = os.path.join(HERE, "matrix_reference.csv")
+    rows = matrix_rows()
+    with open(out, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["dist", "params", "x", "ln_pdf"])
+        w.writerows(rows)
+    print(f"wrote {len(rows)} rows to {out} with scipy {scipy.__version__}")
+
+
 if __name__ == "__main__":
     write_math()
+    write_matrix()
