@@ -683,6 +683,7 @@ vector_sites! {
     impl<T, M: VectorExpr<T>, S: VectorExpr<T>> for crate::distributions::MultivariateNormal<T, M, S>;
     impl<T> for crate::distributions::GaussianRandomWalk<T>;
     impl<T> for crate::distributions::LkjCholesky<T>;
+    impl<T, M: VectorExpr<T>, F: VectorExpr<T>, D: VectorExpr<T>> for crate::distributions::LowRankMultivariateNormal<T, M, F, D>;
     impl<T, S: VectorExpr<T>> for crate::distributions::Wishart<T, S>;
     impl<T, S: VectorExpr<T>> for crate::distributions::InverseWishart<T, S>;
 }

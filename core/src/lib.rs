@@ -26,13 +26,13 @@ pub use context::{Ctx, Latent, Observe, Record, Stop};
 pub use distributions::{
     Bernoulli, Beta, BetaBinomial, Binomial, Cauchy, Cdf, Continuous, Delta, Dirichlet,
     Distribution, Exponential, Flat, Gamma, Geometric, Gumbel, HalfCauchy, HalfNormal,
-    HalfStudentT, Iid, InverseGamma, Laplace, LogNormal, Logistic, NegativeBinomial, Normal,
-    NormalEach, ObsScalar, ObsVector, Ordered, Pareto, Poisson, SkewNormal, StudentT, Truncated,
-    TruncatedNormal, Uniform, VonMises, Weibull, ZeroInflatedPoisson,
+    HalfStudentT, Iid, InverseGamma, Laplace, LogNormal, Logistic, Mixture, NegativeBinomial,
+    Normal, NormalEach, ObsScalar, ObsVector, Ordered, Pareto, Poisson, SkewNormal, StudentT,
+    Truncated, TruncatedNormal, Uniform, VonMises, Weibull, ZeroInflatedPoisson,
 };
 pub use distributions::{
-    Categorical, GaussianRandomWalk, InverseWishart, LkjCholesky, Multinomial, MultivariateNormal,
-    VectorDistribution, Wishart,
+    Categorical, GaussianRandomWalk, InverseWishart, LkjCholesky, LowRankMultivariateNormal,
+    Multinomial, MultivariateNormal, VectorDistribution, Wishart,
 };
 pub use error::{Error, ParamError, Result};
 pub use layout::{Layout, Shape, SiteInfo, SiteKind};

@@ -17,7 +17,10 @@
 //! well-conditioned factors, which lose a few ulps.
 
 use tilde_core::vector::data;
-use tilde_core::{InverseWishart, LkjCholesky, VectorDistribution, Wishart};
+use tilde_core::{
+    Distribution, InverseWishart, LkjCholesky, LowRankMultivariateNormal, Mixture, Normal, Poisson,
+    VectorDistribution, Wishart,
+};
 
 const TOLERANCE: f64 = 1e-12;
 
@@ -67,6 +70,27 @@ fn ln_pdf(row: &Row) -> Option<f64> {
         "lkj_cholesky" => both(&LkjCholesky::<f64>::new(p[0] as usize, p[1]), &row.x),
         "wishart_cholesky" => both(&Wishart::<f64, _>::new(p[0], data(&p[1..])), &row.x),
         "inv_wishart_cholesky" => both(&InverseWishart::<f64, _>::new(p[0], data(&p[1..])), &row.x),
+        "low_rank_mvn" => {
+            let (n, r) = (p[0] as usize, p[1] as usize);
+            let (mean, rest) = p[2..].split_at(n);
+            let (w, d) = rest.split_at(n * r);
+            both(
+                &LowRankMultivariateNormal::<f64, _, _, _>::new(data(mean), data(w), data(d)),
+                &row.x,
+            )
+        }
+        "mixture_normal" => {
+            let weights: Vec<f64> = p.chunks(3).map(|c| c[0]).collect();
+            let components: Vec<Normal> = p.chunks(3).map(|c| Normal::new(c[1], c[2])).collect();
+            let d = Mixture::new(&weights, &components);
+            assert_eq!(d.ln_pdf(row.x[0]), d.ln_pdf_obs(row.x[0]));
+            d.ln_pdf(row.x[0])
+        }
+        "mixture_poisson" => {
+            let weights: Vec<f64> = p.chunks(2).map(|c| c[0]).collect();
+            let components: Vec<Poisson> = p.chunks(2).map(|c| Poisson::new(c[1])).collect();
+            Mixture::new(&weights, &components).ln_pdf_obs(row.x[0])
+        }
         _ => return None,
     })
 }
@@ -88,7 +112,14 @@ fn matrix_reference_values() {
         );
         seen.insert(row.dist.clone());
     }
-    for family in ["lkj_cholesky", "wishart_cholesky", "inv_wishart_cholesky"] {
+    for family in [
+        "lkj_cholesky",
+        "wishart_cholesky",
+        "inv_wishart_cholesky",
+        "low_rank_mvn",
+        "mixture_normal",
+        "mixture_poisson",
+    ] {
         assert!(seen.contains(family), "no rows for {family}");
     }
 }

@@ -335,9 +335,64 @@ def wishart_rows(rng):
     return rows
 
 
+def low_rank_rows(rng):
+    """params = n, r, mean (n), W (n x r row-major), d (n);
+    ln_pdf = scipy.stats.multivariate_normal(mean, W W^T + diag(d)).logpdf(x), checked
+    against the dense formula in mpmath."""
+    rows = []
+    for n, r in [(1, 1), (3, 1), (4, 2), (6, 3), (5, 0)]:
+        for case in range(2):
+            mean = rng.normal(size=n)
+            W = rng.normal(size=(n, r)) * (1.0 + case)
+            d = rng.uniform(0.2, 2.0, size=n)
+            x = mean + rng.normal(size=n) * (1.0 + 2.0 * case)
+            cov = W @ W.T + np.diag(d)
+            sp = float(stats.multivariate_normal(mean, cov).logpdf(x))
+            C = mp_matrix(cov.reshape(-1), n)
+            res = mp.matrix([M(x[i]) - M(mean[i]) for i in range(n)])
+            exact = -n * mp.log(2 * mp.pi) / 2 - mp.log(mp.det(C)) / 2 - (res.T * C ** -1 * res)[0] / 2
+            if not math.isclose(sp, float(exact), rel_tol=1e-12, abs_tol=1e-12):
+                raise SystemExit(f"low-rank n={n} r={r}: scipy {sp} vs {exact}")
+            rows.append(["low_rank_mvn", fl([n, r, *mean, *W.reshape(-1), *d]), fl(x), repr(sp)])
+    return rows
+
+
+def mixture_rows():
+    """mixture_normal: params = (w, loc, scale) per component; mixture_poisson: params
+    = (w, rate) per component. ln_pdf = ln sum_k w_k f_k(x) in mpmath, checked against
+    scipy.special.logsumexp of scipy's component log-densities plus ln w_k."""
+    rows = []
+    normal_cases = [
+        ([0.3, 0.7], [-1.0, 2.0], [0.5, 1.0], [-1.0, 0.4, 3.0, 30.0, -200.0]),
+        ([0.1, 0.2, 0.3, 0.4], [0.0, 1.0, 2.0, 3.0], [1.0, 0.1, 2.0, 0.5], [1.0, 2.5, -4.0]),
+        ([1.0], [0.5], [2.0], [0.0, 7.0]),
+        (list(np.arange(1, 11) / 55.0), list(np.linspace(-5, 5, 10)), [0.3] * 10, [-5.2, 0.0, 4.9, 12.0]),
+        ([0.999999, 1e-6], [0.0, 10.0], [1.0, 1.0], [0.0, 10.0, 40.0]),
+    ]
+    for w, mu, sd, xs in normal_cases:
+        for x in xs:
+            exact = mp.log(mp.fsum(M(wk) * mp.npdf(M(x), M(m), M(s)) for wk, m, s in zip(w, mu, sd)))
+            if exact == -mp.inf:
+                raise SystemExit("underflow in mpmath")
+            sp = special.logsumexp([stats.norm(m, s).logpdf(x) + math.log(wk) for wk, m, s in zip(w, mu, sd)])
+            if not math.isclose(sp, float(exact), rel_tol=1e-12, abs_tol=1e-12):
+                raise SystemExit(f"mixture normal {w} at {x}: scipy {sp} vs {exact}")
+            params = [v for triple in zip(w, mu, sd) for v in triple]
+            rows.append(["mixture_normal", fl(params), fl([x]), repr(float(exact))])
+    for w, rates, ks in [([0.4, 0.6], [1.0, 6.0], [0, 3, 12]), ([0.2, 0.5, 0.3], [0.5, 20.0, 100.0], [0, 1, 20, 95, 300])]:
+        for k in ks:
+            exact = mp.log(mp.fsum(M(wk) * mp.exp(k * mp.log(M(r)) - M(r) - mp.loggamma(k + 1)) for wk, r in zip(w, rates)))
+            sp = special.logsumexp([stats.poisson(r).logpmf(k) + math.log(wk) for wk, r in zip(w, rates)])
+            if not math.isclose(sp, float(exact), rel_tol=1e-11, abs_tol=1e-12):
+                raise SystemExit(f"mixture poisson {w} at {k}: scipy {sp} vs {exact}")
+            params = [v for pair in zip(w, rates) for v in pair]
+            rows.append(["mixture_poisson", fl(params), fl([k]), repr(float(exact))])
+    return rows
+
+
 def matrix_rows():
     rng = np.random.default_rng(20240802)
-    return lkj_rows(rng) + wishart_rows(rng)
+    return lkj_rows(rng) + wishart_rows(rng) + low_rank_rows(rng) + mixture_rows()
 
 
 def write_matrix():
