@@ -83,14 +83,15 @@ pub use tilde_core::{
     Bernoulli, Beta, BetaBinomial, Bijector, Binomial, Cauchy, Cdf, Continuous, Delta, Dirichlet,
     Distribution, Draw, Engine, Error, Exponential, Flat, Gamma, Geometric, Gumbel, HalfCauchy,
     HalfNormal, HalfStudentT, Iid, InverseGamma, Laplace, Layout, LogDensity, LogNormal, Logistic,
-    Model, NegativeBinomial, Normal, NormalEach, Ordered, ParamError, Pareto, Poisson, Real,
-    Result, Shape, SiteInfo, SiteKind, SiteLogp, SkewNormal, StudentT, Support, Truncated,
+    Mixture, Model, NegativeBinomial, Normal, NormalEach, Ordered, ParamError, Pareto, Poisson,
+    Real, Result, Shape, SiteInfo, SiteKind, SiteLogp, SkewNormal, StudentT, Support, Truncated,
     TruncatedNormal, Uniform, VectorBijector, VonMises, Weibull, ZeroInflatedPoisson,
 };
 pub use tilde_core::{
-    Categorical, GaussianRandomWalk, Multinomial, MultivariateNormal, VectorDistribution,
+    Categorical, GaussianRandomWalk, InverseWishart, LkjCholesky, LowRankMultivariateNormal,
+    Multinomial, MultivariateNormal, VectorDistribution, Wishart,
 };
-pub use tilde_core::{glm, linalg, special, vector};
+pub use tilde_core::{glm, linalg, math, special, vector};
 pub use tilde_macros::{deterministic, factor, model, sample};
 
 pub use tilde_samplers::{
@@ -129,9 +130,9 @@ pub mod prelude {
     pub use crate::{
         Bernoulli, Beta, BetaBinomial, Binomial, Cauchy, Cdf, Delta, Distribution, Exponential,
         Flat, Gamma, Geometric, Gumbel, HalfCauchy, HalfNormal, HalfStudentT, InverseGamma,
-        Laplace, LogDensity, LogNormal, Logistic, Model, NegativeBinomial, Normal, Pareto, Poisson,
-        Real, SkewNormal, StudentT, Truncated, TruncatedNormal, Uniform, VonMises, Weibull,
-        ZeroInflatedPoisson, deterministic, factor, model, sample,
+        Laplace, LkjCholesky, LogDensity, LogNormal, Logistic, Mixture, Model, NegativeBinomial,
+        Normal, Pareto, Poisson, Real, SkewNormal, StudentT, Truncated, TruncatedNormal, Uniform,
+        VonMises, Weibull, ZeroInflatedPoisson, deterministic, factor, model, sample,
     };
     pub use crate::{Hmc, Init, Mcmc, Nuts, Predictive};
 }

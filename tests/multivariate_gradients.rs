@@ -3,7 +3,8 @@
 //!
 //! At three fixed points the forward and reverse engines must agree to 1e-10 relative
 //! and both match central differences of `logp` to 1e-6 relative; at a fourth point
-//! `logp` must equal the `f64` log-densities of every site written out by hand.
+//! `logp` must equal the `f64` log-densities of every site written out by hand (not for
+//! the low-rank/mixture/`math` model, whose value paths are checked in core).
 
 mod common;
 #[path = "../examples/posteriordb/json.rs"]
@@ -13,8 +14,8 @@ use common::{check_engines_and_gradients, point};
 use tilde::prelude::*;
 use tilde::vector::{VectorExpr, data, params};
 use tilde::{
-    Categorical, Dirichlet, Engine, GaussianRandomWalk, Multinomial, MultivariateNormal,
-    VectorBijector, VectorDistribution,
+    Categorical, Dirichlet, Engine, GaussianRandomWalk, InverseWishart, LowRankMultivariateNormal,
+    Multinomial, MultivariateNormal, VectorBijector, VectorDistribution, Wishart, math,
 };
 
 const SEEDS: [u64; 3] = [1, 2, 3];
@@ -226,4 +227,166 @@ fn gaussian_random_walk_gradients() {
         (got - want).abs() <= 1e-12 * want.abs().max(1.0),
         "{got} vs {want}"
     );
+}
+
+/// A lower Cholesky factor with positive diagonal, observed by the Wisharts.
+const LW_DATA: [f64; 9] = [1.1, 0.0, 0.0, 0.3, 0.8, 0.0, -0.5, 0.2, 1.3];
+
+/// A Cholesky factor of a correlation matrix, observed by the LKJ.
+fn corr_factor() -> [f64; 9] {
+    let r: f64 = 1.0 - 0.28f64.powi(2) - 0.09;
+    [1.0, 0.0, 0.0, 0.6, 0.8, 0.0, -0.28, 0.3, r.sqrt()]
+}
+
+/// LKJ, Wishart and inverse Wishart sites (latent and observed) whose parameters are
+/// latent: the scale factor is `diag(s) L` for an LKJ factor `L`.
+#[model]
+fn matrix_sites(y: &[f64], lw: &[f64], lc: &[f64]) {
+    let eta = sample!("eta", Gamma::new(4.0, 2.0));
+    let l = sample!("L", LkjCholesky::new(3, eta));
+    let s = sample!("s", HalfNormal::new(1.0).iid(3));
+    let nu = sample!("nu", Uniform::new(3.0, 12.0));
+    let mut ls = [T::from(0.0); 9];
+    for i in 0..3 {
+        for j in 0..3 {
+            ls[i * 3 + j] = s[i] * l[i * 3 + j];
+        }
+    }
+    let w = sample!("W", Wishart::new(nu, params(&ls)));
+    let v = sample!("V", InverseWishart::new(nu + 1.0, params(&ls)));
+    sample!(
+        "y",
+        MultivariateNormal::cholesky(data(&Y), params(w)),
+        obs = y
+    );
+    sample!(
+        "y_v",
+        MultivariateNormal::cholesky(data(&Y), params(v)),
+        obs = y
+    );
+    sample!("w_obs", Wishart::new(nu, params(&ls)), obs = lw);
+    sample!("v_obs", InverseWishart::new(nu, params(&ls)), obs = lw);
+    sample!("l_obs", LkjCholesky::new(3, eta * 2.0), obs = lc);
+    factor!("log_det", math::log_determinant_chol(w, 3));
+}
+
+fn matrix_sites_by_hand(u: &[f64]) -> f64 {
+    let eta = u[0].exp();
+    let mut l = [0.0; 9];
+    let ln_jac_l = VectorBijector::CholeskyCorr.forward(&u[1..4], &mut l);
+    let s: Vec<f64> = u[4..7].iter().map(|v| v.exp()).collect();
+    let logistic = 1.0 / (1.0 + (-u[7]).exp());
+    let nu = 3.0 + 9.0 * logistic;
+    let ln_jac_nu = 9f64.ln() + logistic.ln() + (1.0 - logistic).ln();
+    let (mut w, mut v) = ([0.0; 9], [0.0; 9]);
+    let ln_jac_w = VectorBijector::CholeskyFactor.forward(&u[8..14], &mut w);
+    let ln_jac_v = VectorBijector::CholeskyFactor.forward(&u[14..20], &mut v);
+    let ls: Vec<f64> = (0..9).map(|k| s[k / 3] * l[k]).collect();
+    let mvn = |d: &dyn VectorDistribution<Scalar = f64>, x: &[f64]| d.ln_pdf(x);
+    Gamma::<f64>::new(4.0, 2.0).ln_pdf(eta)
+        + u[0]
+        + LkjCholesky::<f64>::new(3, eta).ln_pdf(&l)
+        + ln_jac_l
+        + s.iter()
+            .map(|&v| HalfNormal::<f64>::new(1.0).ln_pdf(v))
+            .sum::<f64>()
+        + u[4..7].iter().sum::<f64>()
+        + Uniform::<f64>::new(3.0, 12.0).ln_pdf(nu)
+        + ln_jac_nu
+        + mvn(&Wishart::<f64, _>::new(nu, data(&ls)), &w)
+        + ln_jac_w
+        + mvn(&InverseWishart::<f64, _>::new(nu + 1.0, data(&ls)), &v)
+        + ln_jac_v
+        + mvn(&MultivariateNormal::cholesky(data(&Y), data(&w)), &Y)
+        + mvn(&MultivariateNormal::cholesky(data(&Y), data(&v)), &Y)
+        + Wishart::<f64, _>::new(nu, data(&ls)).ln_pdf_obs(&LW_DATA)
+        + InverseWishart::<f64, _>::new(nu, data(&ls)).ln_pdf_obs(&LW_DATA)
+        + LkjCholesky::<f64>::new(3, eta * 2.0).ln_pdf_obs(&corr_factor())
+        + 2.0 * (0..3).map(|i| w[i * 4].ln()).sum::<f64>()
+}
+
+#[test]
+fn matrix_distribution_gradients() {
+    let lc = corr_factor();
+    let make = |e: Engine| matrix_sites(&Y, &LW_DATA, &lc).with_engine(e);
+    let model = make(Engine::Auto);
+    model.check().unwrap();
+    assert_eq!(model.dim(), 20);
+    let l_site = model.layout().site("L").unwrap();
+    assert_eq!(l_site.shape, tilde::Shape::Matrix(3, 3));
+    assert_eq!(l_site.num_unconstrained, 3);
+    assert!(
+        model
+            .layout()
+            .column_names()
+            .contains(&"L[2,1]".to_string())
+    );
+    check_engines_and_gradients(&make(Engine::Forward), &make(Engine::Reverse), &SEEDS);
+    let u = point(model.dim(), VALUE_SEED);
+    let (got, want) = (model.logp(&u), matrix_sites_by_hand(&u));
+    assert!(
+        (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+        "{got} vs {want}"
+    );
+}
+
+/// A latent and an observed low-rank normal, a latent and an observed mixture, and the
+/// generic functions of `tilde::math`, all of latent parameters.
+#[model]
+fn low_rank_mixture_math(y: &[f64], z: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0).iid(3));
+    let w = sample!("w", Normal::new(0.0, 1.0).iid(6));
+    let d = sample!("d", HalfNormal::new(1.0).iid(3));
+    let x = sample!(
+        "x",
+        LowRankMultivariateNormal::new(params(mu), params(w), params(d))
+    );
+    sample!(
+        "y",
+        LowRankMultivariateNormal::new(params(x), params(w), params(d)),
+        obs = y
+    );
+    let theta = sample!("theta", Dirichlet::symmetric(3, 2.0));
+    let comps = [
+        Normal::new(mu[0], d[0]),
+        Normal::new(mu[1], d[1]),
+        Normal::new(mu[2], d[2]),
+    ];
+    let m = sample!("m", Mixture::new(theta, &comps));
+    sample!("z", Mixture::new(theta, &comps).iid(z.len()), obs = z);
+    factor!("lse", math::log_sum_exp(mu));
+    let mut soft = [T::from(0.0); 3];
+    math::log_softmax(x, &mut soft);
+    factor!("softmax", soft[1]);
+    factor!("mix", math::log_mix(theta[0], mu[0], mu[1]));
+    factor!("mix_k", math::log_mix_k(theta, mu));
+    factor!("lbeta", math::lbeta(d[0], d[1] + 0.5));
+    factor!(
+        "lgamma",
+        math::lgamma(d[2] + 1.0) + math::digamma(d[0] + 2.0)
+    );
+    factor!(
+        "erf",
+        math::erf(mu[0]) + math::erfc(mu[1]) + math::log1p_exp(mu[2])
+    );
+    factor!("phi", math::std_normal_cdf(m).ln());
+    factor!("inv_phi", math::std_normal_quantile(theta[1]));
+    factor!("diff", math::log_diff_exp(m.abs() + d[0], m.abs()));
+    let mut a = [d[0] + 1.0, mu[0], mu[1], d[1] + 2.0];
+    factor!("det", math::determinant(&mut a, 2).ln());
+    let mut spd = [d[0] + 1.0, mu[0] * 0.1, mu[0] * 0.1, d[1] + 1.0];
+    factor!("log_det", math::log_determinant_spd(&mut spd, 2));
+    let mut work = [T::from(0.0); 2];
+    factor!("quad", -math::inv_quad_form_chol(&spd, &x[..2], &mut work));
+}
+
+const Z: [f64; 5] = [-0.3, 1.2, 0.8, -1.5, 2.1];
+
+#[test]
+fn low_rank_mixture_and_math_gradients() {
+    let make = |e: Engine| low_rank_mixture_math(&Y, &Z).with_engine(e);
+    let model = make(Engine::Auto);
+    model.check().unwrap();
+    assert_eq!(model.dim(), 18);
+    check_engines_and_gradients(&make(Engine::Forward), &make(Engine::Reverse), &SEEDS);
 }

@@ -18,6 +18,10 @@ use crate::real::Real;
 /// | `UpperBound(b)` | `b - eʸ` | `y` |
 /// | `Logistic` | `1 / (1 + e⁻ʸ)` | `-ln(1 + e⁻ʸ) - ln(1 + eʸ)` |
 /// | `Interval(a, b)` | `a + (b - a) / (1 + e⁻ʸ)` | `ln(b - a) - ln(1 + e⁻ʸ) - ln(1 + eʸ)` |
+/// | `Affine(loc, scale)` | `loc + scale · y` | `ln \|scale\|` |
+///
+/// `Affine` is no support's bijector; apply it element by element for a vector
+/// (`ln |det J| = n ln |scale|`), as in a non-centred parameterisation.
 ///
 /// # Example
 /// ```
@@ -44,6 +48,8 @@ pub enum Bijector<T = f64> {
     Logistic,
     /// ℝ → (lower, upper).
     Interval(T, T),
+    /// ℝ → ℝ, `x = loc + scale · y` (`scale ≠ 0`).
+    Affine(T, T),
 }
 
 /// `ln(logistic'(y)) = -ln(1 + e⁻ʸ) - ln(1 + eʸ)`, symmetric and stable in both tails.
@@ -79,6 +85,7 @@ impl<T: Real> Bijector<T> {
                 };
                 (x, width.ln() + ln_logistic_jacobian(y))
             }
+            Bijector::Affine(loc, scale) => (loc + scale * y, scale.abs().ln()),
         }
     }
 
@@ -103,6 +110,7 @@ impl<T: Real> Bijector<T> {
             Bijector::UpperBound(b) => Bijector::UpperBound(b.value()),
             Bijector::Logistic => Bijector::Logistic,
             Bijector::Interval(a, b) => Bijector::Interval(a.value(), b.value()),
+            Bijector::Affine(loc, scale) => Bijector::Affine(loc.value(), scale.value()),
         }
     }
 
@@ -118,6 +126,7 @@ impl<T: Real> Bijector<T> {
                 // logit((x - a) / (b - a)) = ln(x - a) - ln(b - x)
                 (x - a).ln() - (b - x).ln()
             }
+            Bijector::Affine(loc, scale) => (x - loc) / scale,
         }
     }
 }
@@ -130,6 +139,18 @@ impl<T: Real> Bijector<T> {
 /// | `Ordered` | `n` | `x₀ = y₀`, `xₖ = xₖ₋₁ + e^{yₖ}` | `Σₖ₌₁ yₖ` |
 /// | `PositiveOrdered` | `n` | `x₀ = e^{y₀}`, `xₖ = xₖ₋₁ + e^{yₖ}` | `Σₖ yₖ` |
 /// | `Simplex` | `n - 1` | stick-breaking: `zₖ = logistic(yₖ - ln(n - k - 1))`, `xₖ = (1 - Σⱼ₍ₖ xⱼ) zₖ`, last = remainder | `Σₖ [ln zₖ + ln(1 - zₖ) + ln(1 - Σⱼ₍ₖ xⱼ)]` |
+/// | `CholeskyCorr` | `K(K-1)/2` | `zᵢⱼ = tanh yᵢⱼ`, `Lᵢ₀ = zᵢ₀`, `Lᵢⱼ = zᵢⱼ √(1 - Σₘ₍ⱼ Lᵢₘ²)`, `Lᵢᵢ = √(1 - Σₘ₍ᵢ Lᵢₘ²)` | `Σ ln(1 - zᵢⱼ²) + Σⱼ₍₀ ½ ln(1 - Σₘ₍ⱼ Lᵢₘ²)` |
+/// | `CholeskyFactor` | `K(K+1)/2` | `Lᵢⱼ = yᵢⱼ` below the diagonal, `Lᵢᵢ = e^{yᵢᵢ}` | `Σᵢ yᵢᵢ` |
+/// | `CovMatrix` | `K(K+1)/2` | `Σ = L Lᵀ` with `L` as for `CholeskyFactor` | `K ln 2 + Σᵢ (K - i + 1) yᵢᵢ` |
+///
+/// The matrix bijectors are Stan's `cholesky_factor_corr`, `cholesky_factor_cov` and
+/// `cov_matrix` transforms. A `K × K` matrix is `n = K²` values, row-major (upper
+/// triangles of the factors are 0), and the unconstrained values fill the lower
+/// triangle row by row (`y₁₀, y₂₀, y₂₁, …` for `CholeskyCorr`; `y₀₀, y₁₀, y₁₁, …` for
+/// the others), as in Stan; `i` is 0-based above. `CholeskyCorr` tracks
+/// `ln(1 - Σₘ Lᵢₘ²) = Σₘ ln(1 - zᵢₘ²)` in log space, with `ln(1 - tanh² y) =
+/// 2 ln 2 - 2|y| - 2 ln(1 + e^{-2|y|})`, so inputs of ±30 stay finite where the
+/// direct formula rounds `1 - z²` to 0.
 ///
 /// # Example
 /// ```
@@ -153,13 +174,73 @@ pub enum VectorBijector {
     PositiveOrdered,
     /// ℝⁿ⁻¹ → the simplex of dimension `n`.
     Simplex,
+    /// ℝ^{K(K-1)/2} → Cholesky factors of `K × K` correlation matrices.
+    CholeskyCorr,
+    /// ℝ^{K(K+1)/2} → lower-triangular `K × K` matrices with positive diagonal.
+    CholeskyFactor,
+    /// ℝ^{K(K+1)/2} → symmetric positive-definite `K × K` matrices.
+    CovMatrix,
+}
+
+/// The order `K` of a `K × K` matrix of `n` values.
+fn order(n: usize) -> usize {
+    n.isqrt()
+}
+
+/// `ln(1 - tanh² y) = 2 ln 2 - 2|y| - 2 ln(1 + e^{-2|y|})`, finite for any finite `y`.
+#[inline]
+fn ln_sech_sq<T: Real>(y: T) -> T {
+    let a = y.abs() * 2.0;
+    -a - (-a).exp().ln_1p() * 2.0 + 2.0 * std::f64::consts::LN_2
+}
+
+/// Writes the lower-triangular factor of `CholeskyFactor` (row-major, `K × K`) into
+/// `x` and returns `Σᵢ yᵢᵢ`.
+fn cholesky_factor_forward<T: Real>(y: &[T], x: &mut [T], k: usize) -> T {
+    let mut pos = 0;
+    let mut ln_jac = T::from(0.0);
+    for i in 0..k {
+        for j in 0..k {
+            x[i * k + j] = if j < i {
+                pos += 1;
+                y[pos - 1]
+            } else if j == i {
+                pos += 1;
+                ln_jac += y[pos - 1];
+                y[pos - 1].exp()
+            } else {
+                T::from(0.0)
+            };
+        }
+    }
+    ln_jac
+}
+
+/// The unconstrained values of a lower-triangular factor with positive diagonal
+/// (row-major, `K × K`).
+fn cholesky_factor_inverse(l: &[f64], k: usize) -> Vec<f64> {
+    (0..k)
+        .flat_map(|i| (0..=i).map(move |j| (i, j)))
+        .map(|(i, j)| {
+            if i == j {
+                l[i * k + i].ln()
+            } else {
+                l[i * k + j]
+            }
+        })
+        .collect()
 }
 
 impl VectorBijector {
     /// The number of unconstrained values for a constrained vector of length `n`.
+    /// For the matrix bijectors `n = K²`.
     pub fn unconstrained_len(&self, n: usize) -> usize {
         match self {
             VectorBijector::Simplex => n.saturating_sub(1),
+            VectorBijector::CholeskyCorr => order(n) * order(n).saturating_sub(1) / 2,
+            VectorBijector::CholeskyFactor | VectorBijector::CovMatrix => {
+                order(n) * (order(n) + 1) / 2
+            }
             _ => n,
         }
     }
@@ -175,6 +256,19 @@ impl VectorBijector {
             self.unconstrained_len(x.len()),
             "vector bijector: length mismatch"
         );
+        if matches!(
+            self,
+            VectorBijector::CholeskyCorr
+                | VectorBijector::CholeskyFactor
+                | VectorBijector::CovMatrix
+        ) {
+            assert_eq!(
+                order(x.len()).pow(2),
+                x.len(),
+                "matrix bijector: {} values do not make a square matrix",
+                x.len()
+            );
+        }
         match self {
             VectorBijector::Identity => {
                 x.copy_from_slice(y);
@@ -215,6 +309,61 @@ impl VectorBijector {
                 }
                 ln_jac
             }
+            VectorBijector::CholeskyCorr => {
+                let k = order(x.len());
+                let mut pos = 0;
+                let mut ln_jac = T::from(0.0);
+                x.fill(T::from(0.0));
+                if k > 0 {
+                    x[0] = T::from(1.0);
+                }
+                for i in 1..k {
+                    // ln(1 - Σₘ₍ⱼ Lᵢₘ²), built up as Σₘ₍ⱼ ln(1 - zᵢₘ²)
+                    let mut ln_rest = T::from(0.0);
+                    for j in 0..i {
+                        let y = y[pos];
+                        pos += 1;
+                        let z = y.tanh();
+                        let ln_dz = ln_sech_sq(y);
+                        x[i * k + j] = if j == 0 {
+                            z
+                        } else {
+                            ln_jac += ln_rest * 0.5;
+                            z * (ln_rest * 0.5).exp()
+                        };
+                        ln_jac += ln_dz;
+                        ln_rest += ln_dz;
+                    }
+                    x[i * k + i] = (ln_rest * 0.5).exp();
+                }
+                ln_jac
+            }
+            VectorBijector::CholeskyFactor => cholesky_factor_forward(y, x, order(x.len())),
+            VectorBijector::CovMatrix => {
+                let k = order(x.len());
+                cholesky_factor_forward(y, x, k);
+                // Σ = L Lᵀ in place: entry (i, j), i ≥ j, needs Lᵢₘ and Lⱼₘ for m ≤ j,
+                // which later rows and earlier columns of this order leave untouched.
+                for i in (0..k).rev() {
+                    for j in (0..=i).rev() {
+                        let mut s = T::from(0.0);
+                        for m in 0..=j {
+                            s += x[i * k + m] * x[j * k + m];
+                        }
+                        x[i * k + j] = s;
+                    }
+                }
+                for i in 0..k {
+                    for j in i + 1..k {
+                        x[i * k + j] = x[j * k + i];
+                    }
+                }
+                let mut ln_jac = T::from(k as f64 * std::f64::consts::LN_2);
+                for i in 0..k {
+                    ln_jac += y[i * (i + 1) / 2 + i] * (k - i + 1) as f64;
+                }
+                ln_jac
+            }
         }
     }
 
@@ -242,6 +391,28 @@ impl VectorBijector {
                     })
                     .collect()
             }
+            VectorBijector::CholeskyCorr => {
+                let k = order(x.len());
+                let mut y = Vec::with_capacity(k * k.saturating_sub(1) / 2);
+                for i in 1..k {
+                    let mut rest = 1.0;
+                    for j in 0..i {
+                        let v = x[i * k + j];
+                        y.push((v / rest.sqrt()).atanh());
+                        rest -= v * v;
+                    }
+                }
+                y
+            }
+            VectorBijector::CholeskyFactor => cholesky_factor_inverse(x, order(x.len())),
+            VectorBijector::CovMatrix => {
+                let k = order(x.len());
+                let mut l = x.to_vec();
+                if !crate::linalg::cholesky(&mut l, k) {
+                    return vec![f64::NAN; self.unconstrained_len(x.len())];
+                }
+                cholesky_factor_inverse(&l, k)
+            }
         }
     }
 }
@@ -259,6 +430,8 @@ mod tests {
             Bijector::Logistic,
             Bijector::Interval(-1.0, 3.0),
             Bijector::Interval(0.0, 1e-3),
+            Bijector::Affine(1.5, -0.3),
+            Bijector::Affine(-2.0, 40.0),
         ]
     }
 
@@ -342,6 +515,111 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The unconstrained coordinates of a `K × K` matrix bijector, in Stan's order:
+    /// `(i, j)` of the lower triangle, row by row, with the diagonal unless `strict`.
+    fn free_entries(k: usize, strict: bool) -> Vec<usize> {
+        (0..k)
+            .flat_map(|i| (0..k).map(move |j| (i, j)))
+            .filter(|&(i, j)| if strict { j < i } else { j <= i })
+            .map(|(i, j)| i * k + j)
+            .collect()
+    }
+
+    /// A deterministic point in `[-a, a]ᵐ`.
+    fn spread(m: usize, a: f64, seed: u64) -> Vec<f64> {
+        let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        (0..m)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                ((s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0) * a
+            })
+            .collect()
+    }
+
+    #[test]
+    fn matrix_bijectors_round_trip_and_jacobians() {
+        for b in [
+            VectorBijector::CholeskyCorr,
+            VectorBijector::CholeskyFactor,
+            VectorBijector::CovMatrix,
+        ] {
+            for k in 1..=4 {
+                let n = k * k;
+                let m = b.unconstrained_len(n);
+                let free = free_entries(k, b == VectorBijector::CholeskyCorr);
+                assert_eq!(free.len(), m, "{b:?} K = {k}");
+                let mut points: Vec<Vec<f64>> = (1..=3).map(|s| spread(m, 2.0, s)).collect();
+                points.push(spread(m, 4.0, 7));
+                for y in &points {
+                    let mut x = vec![0.0; n];
+                    let ln_jac = b.forward(y, &mut x);
+                    let back = b.inverse(&x);
+                    for (a, c) in back.iter().zip(y) {
+                        assert!((a - c).abs() < 1e-9, "{b:?} K = {k}: {back:?} vs {y:?}");
+                    }
+                    // Jacobian of y ↦ the free entries of x, by central differences
+                    let h = 1e-6;
+                    let mut jac = vec![0.0; m * m];
+                    for j in 0..m {
+                        let (mut yp, mut ym) = (y.clone(), y.clone());
+                        yp[j] += h;
+                        ym[j] -= h;
+                        let (mut xp, mut xm) = (vec![0.0; n], vec![0.0; n]);
+                        b.forward(&yp, &mut xp);
+                        b.forward(&ym, &mut xm);
+                        for (i, &e) in free.iter().enumerate() {
+                            jac[i * m + j] = (xp[e] - xm[e]) / (2.0 * h);
+                        }
+                    }
+                    let fd = if m == 0 { 0.0 } else { ln_abs_det(jac, m) };
+                    assert!(
+                        (ln_jac - fd).abs() < 1e-6 * fd.abs().max(1.0),
+                        "{b:?} K = {k} at {y:?}: {ln_jac} vs {fd}"
+                    );
+                }
+                // extreme inputs: finite values and log-Jacobian, and still in the support
+                for y in [vec![30.0; m], vec![-30.0; m], spread(m, 30.0, 11)] {
+                    let mut x = vec![0.0; n];
+                    let ln_jac = b.forward(&y, &mut x);
+                    assert!(
+                        ln_jac.is_finite() && x.iter().all(|v| v.is_finite()),
+                        "{b:?} K = {k} at {y:?}: {ln_jac}, {x:?}"
+                    );
+                    for i in 0..k {
+                        match b {
+                            VectorBijector::CholeskyCorr => {
+                                let norm: f64 = (0..k).map(|j| x[i * k + j].powi(2)).sum();
+                                assert!((norm - 1.0).abs() < 1e-12 && x[i * k + i] > 0.0);
+                                assert!((i + 1..k).all(|j| x[i * k + j] == 0.0));
+                            }
+                            VectorBijector::CholeskyFactor => {
+                                assert!(x[i * k + i] > 0.0);
+                                assert!((i + 1..k).all(|j| x[i * k + j] == 0.0));
+                            }
+                            _ => {
+                                assert!(x[i * k + i] > 0.0);
+                                assert!((0..k).all(|j| x[i * k + j] == x[j * k + i]));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // K = 2 by hand: L = [[1, 0], [tanh y, sech y]], ln J = ln sech² y
+        let mut x = [0.0; 4];
+        let ln_jac = VectorBijector::CholeskyCorr.forward(&[0.5], &mut x);
+        let sech = 1.0 / 0.5f64.cosh();
+        assert!((x[2] - 0.5f64.tanh()).abs() < 1e-15 && (x[3] - sech).abs() < 1e-15);
+        assert!((ln_jac - 2.0 * sech.ln()).abs() < 1e-15);
+        // cov_matrix at y = 0: Σ = I and ln J = K ln 2
+        let mut x = [0.0; 9];
+        let ln_jac = VectorBijector::CovMatrix.forward(&[0.0; 6], &mut x);
+        assert_eq!(x, [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
+        assert!((ln_jac - 3.0 * 2f64.ln()).abs() < 1e-15);
     }
 
     #[test]

@@ -694,6 +694,10 @@ vector_sites! {
     impl<'a, T> for Dirichlet<'a, T>;
     impl<T, M: VectorExpr<T>, S: VectorExpr<T>> for crate::distributions::MultivariateNormal<T, M, S>;
     impl<T> for crate::distributions::GaussianRandomWalk<T>;
+    impl<T> for crate::distributions::LkjCholesky<T>;
+    impl<T, M: VectorExpr<T>, F: VectorExpr<T>, D: VectorExpr<T>> for crate::distributions::LowRankMultivariateNormal<T, M, F, D>;
+    impl<T, S: VectorExpr<T>> for crate::distributions::Wishart<T, S>;
+    impl<T, S: VectorExpr<T>> for crate::distributions::InverseWishart<T, S>;
 }
 
 /// A multinomial is only observed: no [`Latent`] impl, so a latent `sample!` of it
@@ -733,7 +737,7 @@ fn vector_latent_site<'x, T: Real, D: VectorDistribution<Scalar = T>>(
         trace.record(
             name,
             SiteKind::Latent,
-            Shape::Vector(n),
+            dist.shape(),
             support,
             Some((offset, m)),
             &xs,
@@ -752,12 +756,7 @@ fn vector_observed_site<T: Real, D: VectorDistribution<Scalar = T>, V: ObsVector
     value: &V,
 ) -> Result<(), Stop> {
     let n = dist.len();
-    if ctx.simulate_observed(
-        name,
-        Shape::Vector(n),
-        || dist.support(),
-        |rng| dist.draw(rng),
-    ) {
+    if ctx.simulate_observed(name, dist.shape(), || dist.support(), |rng| dist.draw(rng)) {
         return Ok(());
     }
     if value.len() != n {
@@ -772,7 +771,7 @@ fn vector_observed_site<T: Real, D: VectorDistribution<Scalar = T>, V: ObsVector
     ctx.add(lp);
     if let Some(trace) = ctx.trace.as_deref_mut() {
         let support = dist.support();
-        trace.observed(name, Shape::Vector(n), support, &xs, lp.value(), || {
+        trace.observed(name, dist.shape(), support, &xs, lp.value(), || {
             vec![lp.value()]
         });
     }

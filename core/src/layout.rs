@@ -22,6 +22,8 @@ pub enum Shape {
     Scalar,
     /// A vector of the given length.
     Vector(usize),
+    /// A `rows × cols` matrix, stored row-major.
+    Matrix(usize, usize),
 }
 
 impl Shape {
@@ -30,6 +32,7 @@ impl Shape {
         match *self {
             Shape::Scalar => 1,
             Shape::Vector(n) => n,
+            Shape::Matrix(rows, cols) => rows * cols,
         }
     }
 
@@ -59,11 +62,15 @@ pub struct SiteInfo {
 
 impl SiteInfo {
     /// The names of the scalar components: the name itself for a scalar site,
-    /// `name[k]` for each element of a vector site.
+    /// `name[k]` for each element of a vector site, `name[i,j]` (0-based, row-major
+    /// order) for a matrix site.
     pub fn component_names(&self) -> Vec<String> {
         match self.shape {
             Shape::Scalar => vec![self.name.clone()],
             Shape::Vector(n) => (0..n).map(|k| format!("{}[{k}]", self.name)).collect(),
+            Shape::Matrix(rows, cols) => (0..rows * cols)
+                .map(|k| format!("{}[{},{}]", self.name, k / cols, k % cols))
+                .collect(),
         }
     }
 }

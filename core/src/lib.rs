@@ -14,6 +14,7 @@ mod error;
 pub mod glm;
 pub mod layout;
 pub mod linalg;
+pub mod math;
 mod model;
 mod real;
 pub mod special;
@@ -25,12 +26,13 @@ pub use context::{Ctx, Latent, Observe, Record, Stop};
 pub use distributions::{
     Bernoulli, Beta, BetaBinomial, Binomial, Cauchy, Cdf, Continuous, Delta, Dirichlet,
     Distribution, Exponential, Flat, Gamma, Geometric, Gumbel, HalfCauchy, HalfNormal,
-    HalfStudentT, Iid, InverseGamma, Laplace, LogNormal, Logistic, NegativeBinomial, Normal,
-    NormalEach, ObsScalar, ObsVector, Ordered, Pareto, Poisson, SkewNormal, StudentT, Truncated,
-    TruncatedNormal, Uniform, VonMises, Weibull, ZeroInflatedPoisson,
+    HalfStudentT, Iid, InverseGamma, Laplace, LogNormal, Logistic, Mixture, NegativeBinomial,
+    Normal, NormalEach, ObsScalar, ObsVector, Ordered, Pareto, Poisson, SkewNormal, StudentT,
+    Truncated, TruncatedNormal, Uniform, VonMises, Weibull, ZeroInflatedPoisson,
 };
 pub use distributions::{
-    Categorical, GaussianRandomWalk, Multinomial, MultivariateNormal, VectorDistribution,
+    Categorical, GaussianRandomWalk, InverseWishart, LkjCholesky, LowRankMultivariateNormal,
+    Multinomial, MultivariateNormal, VectorDistribution, Wishart,
 };
 pub use error::{Error, ParamError, Result};
 pub use layout::{Layout, Shape, SiteInfo, SiteKind};

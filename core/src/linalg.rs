@@ -75,6 +75,83 @@ pub fn lower_mul<T: Real>(l: &[T], v: &[T], out: &mut [T]) {
     }
 }
 
+/// Solves `L x = b` by forward substitution, for a lower-triangular `L` (`n × n`,
+/// row-major, only the lower triangle read) and `n = b.len()`.
+///
+/// A zero on the diagonal gives infinite or NaN entries, never a panic.
+///
+/// # Panics
+/// When the sizes do not match.
+pub fn solve_lower<T: Real>(l: &[T], b: &[T], x: &mut [T]) {
+    let n = b.len();
+    assert!(
+        l.len() == n * n && x.len() == n,
+        "solve_lower: sizes do not match"
+    );
+    for i in 0..n {
+        let mut s = b[i];
+        for k in 0..i {
+            s -= l[i * n + k] * x[k];
+        }
+        x[i] = s / l[i * n + i];
+    }
+}
+
+/// Solves `Lᵀ x = b` by back substitution, for a lower-triangular `L` (`n × n`,
+/// row-major, only the lower triangle read) and `n = b.len()`.
+///
+/// # Panics
+/// When the sizes do not match.
+pub fn solve_lower_transpose<T: Real>(l: &[T], b: &[T], x: &mut [T]) {
+    let n = b.len();
+    assert!(
+        l.len() == n * n && x.len() == n,
+        "solve_lower_transpose: sizes do not match"
+    );
+    for i in (0..n).rev() {
+        let mut s = b[i];
+        for k in i + 1..n {
+            s -= l[k * n + i] * x[k];
+        }
+        x[i] = s / l[i * n + i];
+    }
+}
+
+/// Writes `(L Lᵀ)⁻¹` into `out` (`n × n`, row-major) for a lower Cholesky factor `L`,
+/// column by column through [`solve_lower`] and [`solve_lower_transpose`]; `work`
+/// holds `2n` scratch values.
+///
+/// # Panics
+/// When the sizes do not match.
+pub fn inverse_from_cholesky<T: Real>(l: &[T], n: usize, work: &mut [T], out: &mut [T]) {
+    assert!(
+        l.len() == n * n && out.len() == n * n && work.len() >= 2 * n,
+        "inverse_from_cholesky: sizes do not match"
+    );
+    let (y, rest) = work.split_at_mut(n);
+    let col = &mut rest[..n];
+    for j in 0..n {
+        // L y = e_j: the first j entries of y vanish
+        for i in 0..n {
+            y[i] = if i < j {
+                T::from(0.0)
+            } else if i == j {
+                l[j * n + j].recip()
+            } else {
+                let mut s = T::from(0.0);
+                for k in j..i {
+                    s -= l[i * n + k] * y[k];
+                }
+                s / l[i * n + i]
+            };
+        }
+        solve_lower_transpose(l, y, col);
+        for i in 0..n {
+            out[i * n + j] = col[i];
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,6 +37,14 @@ pub enum Support<T = f64> {
     PositiveOrdered,
     /// Vectors of non-negative values summing to 1.
     Simplex,
+    /// Lower Cholesky factors of correlation matrices (`K × K`, row-major): positive
+    /// diagonal, rows of unit length.
+    CholeskyCorr,
+    /// Lower-triangular matrices with positive diagonal (`K × K`, row-major): Cholesky
+    /// factors of covariance matrices.
+    CholeskyFactor,
+    /// Symmetric positive-definite matrices (`K × K`, row-major).
+    PositiveDefinite,
 }
 
 impl<T: Real> Support<T> {
@@ -55,7 +63,10 @@ impl<T: Real> Support<T> {
             | Support::IntegersUpTo(_)
             | Support::Ordered
             | Support::PositiveOrdered
-            | Support::Simplex => return None,
+            | Support::Simplex
+            | Support::CholeskyCorr
+            | Support::CholeskyFactor
+            | Support::PositiveDefinite => return None,
         })
     }
 
@@ -66,6 +77,9 @@ impl<T: Real> Support<T> {
             Support::Ordered => Some(VectorBijector::Ordered),
             Support::PositiveOrdered => Some(VectorBijector::PositiveOrdered),
             Support::Simplex => Some(VectorBijector::Simplex),
+            Support::CholeskyCorr => Some(VectorBijector::CholeskyCorr),
+            Support::CholeskyFactor => Some(VectorBijector::CholeskyFactor),
+            Support::PositiveDefinite => Some(VectorBijector::CovMatrix),
             _ => None,
         }
     }
@@ -93,6 +107,9 @@ impl<T: Real> Support<T> {
             Support::Ordered => Support::Ordered,
             Support::PositiveOrdered => Support::PositiveOrdered,
             Support::Simplex => Support::Simplex,
+            Support::CholeskyCorr => Support::CholeskyCorr,
+            Support::CholeskyFactor => Support::CholeskyFactor,
+            Support::PositiveDefinite => Support::PositiveDefinite,
         }
     }
 }
@@ -114,6 +131,8 @@ impl Support<f64> {
             Support::Ordered => x.is_finite(),
             Support::PositiveOrdered => x > 0.0 && x < f64::INFINITY,
             Support::Simplex => (0.0..=1.0).contains(&x),
+            Support::CholeskyCorr => (-1.0..=1.0).contains(&x),
+            Support::CholeskyFactor | Support::PositiveDefinite => x.is_finite(),
         }
     }
 }
@@ -133,6 +152,11 @@ impl fmt::Display for Support<f64> {
             Support::Ordered => write!(f, "ordered vectors"),
             Support::PositiveOrdered => write!(f, "positive ordered vectors"),
             Support::Simplex => write!(f, "simplex"),
+            Support::CholeskyCorr => write!(f, "Cholesky factors of correlation matrices"),
+            Support::CholeskyFactor => {
+                write!(f, "lower-triangular matrices with positive diagonal")
+            }
+            Support::PositiveDefinite => write!(f, "symmetric positive-definite matrices"),
         }
     }
 }

@@ -127,61 +127,9 @@ pub(crate) fn sigmoid(x: f64) -> f64 {
 /// `½ ln(2π e)`, the entropy of a standard normal per dimension.
 pub(crate) const HALF_LN_2PI_E: f64 = 1.418_938_533_204_672_7;
 
-/// The standard-normal quantile `Φ⁻¹(p)`: Acklam's rational approximation refined by
-/// one Halley step on `erfc`, accurate to about 1e-15.
+/// The standard-normal quantile `Φ⁻¹(p)`.
 pub(crate) fn normal_quantile(p: f64) -> f64 {
-    if p <= 0.0 {
-        return f64::NEG_INFINITY;
-    }
-    if p >= 1.0 {
-        return f64::INFINITY;
-    }
-    const A: [f64; 6] = [
-        -3.969_683_028_665_376e1,
-        2.209_460_984_245_205e2,
-        -2.759_285_104_469_687e2,
-        1.383_577_518_672_69e2,
-        -3.066_479_806_614_716e1,
-        2.506_628_277_459_239,
-    ];
-    const B: [f64; 5] = [
-        -5.447_609_879_822_406e1,
-        1.615_858_368_580_409e2,
-        -1.556_989_798_598_866e2,
-        6.680_131_188_771_972e1,
-        -1.328_068_155_288_572e1,
-    ];
-    const C: [f64; 6] = [
-        -7.784_894_002_430_293e-3,
-        -3.223_964_580_411_365e-1,
-        -2.400_758_277_161_838,
-        -2.549_732_539_343_734,
-        4.374_664_141_464_968,
-        2.938_163_982_698_783,
-    ];
-    const D: [f64; 4] = [
-        7.784_695_709_041_462e-3,
-        3.224_671_290_700_398e-1,
-        2.445_134_137_142_996,
-        3.754_408_661_907_416,
-    ];
-    let tail = |q: f64| {
-        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
-            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
-    };
-    let x = if p < 0.02425 {
-        tail((-2.0 * p.ln()).sqrt())
-    } else if p > 1.0 - 0.02425 {
-        -tail((-2.0 * (1.0 - p).ln()).sqrt())
-    } else {
-        let q = p - 0.5;
-        let r = q * q;
-        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
-            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
-    };
-    let e = 0.5 * Real::erfc(-x / std::f64::consts::SQRT_2) - p;
-    let u = e * (2.0 * std::f64::consts::PI).sqrt() * (0.5 * x * x).exp();
-    x - u / (1.0 + 0.5 * x * u)
+    tilde_core::math::std_normal_quantile(p)
 }
 
 /// Checks an initial scale.
@@ -256,25 +204,6 @@ impl DiagonalGaussian {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn normal_quantile_matches_known_values() {
-        // scipy.stats.norm.ppf
-        let cases = [
-            (0.5, 0.0),
-            (0.975, 1.959_963_984_540_054),
-            (0.05, -1.644_853_626_951_472_2),
-            (1e-10, -6.361_340_902_404_056),
-            (0.999_999, 4.753_424_308_822_899),
-        ];
-        for (p, want) in cases {
-            let got = normal_quantile(p);
-            assert!(
-                (got - want).abs() < 1e-12 * want.abs().max(1.0),
-                "{p}: {got} vs {want}"
-            );
-        }
-    }
 
     #[test]
     fn softplus_round_trips() {

@@ -9,6 +9,8 @@
 //! Outside a model the scalar is usually `f64`; name it once so inference has a type:
 //! `let d: Normal = Normal::new(0.0, 1.0);`.
 
+use std::cell::RefCell;
+
 use rand::Rng;
 
 use crate::real::Real;
@@ -33,9 +35,13 @@ mod half_normal;
 mod half_student_t;
 mod iid;
 mod inverse_gamma;
+mod inverse_wishart;
 mod laplace;
+mod lkj_cholesky;
 mod log_normal;
 mod logistic;
+mod low_rank_multivariate_normal;
+mod mixture;
 mod multinomial;
 mod multivariate_normal;
 mod negative_binomial;
@@ -49,6 +55,7 @@ mod truncated;
 mod uniform;
 mod von_mises;
 mod weibull;
+mod wishart;
 mod zero_inflated_poisson;
 
 pub use bernoulli::Bernoulli;
@@ -70,9 +77,13 @@ pub use half_normal::HalfNormal;
 pub use half_student_t::HalfStudentT;
 pub use iid::{Iid, Ordered};
 pub use inverse_gamma::InverseGamma;
+pub use inverse_wishart::InverseWishart;
 pub use laplace::Laplace;
+pub use lkj_cholesky::LkjCholesky;
 pub use log_normal::LogNormal;
 pub use logistic::Logistic;
+pub use low_rank_multivariate_normal::LowRankMultivariateNormal;
+pub use mixture::Mixture;
 pub use multinomial::Multinomial;
 pub use multivariate_normal::MultivariateNormal;
 pub use negative_binomial::NegativeBinomial;
@@ -85,6 +96,7 @@ pub use truncated::{Cdf, Truncated, TruncatedNormal};
 pub use uniform::Uniform;
 pub use von_mises::VonMises;
 pub use weibull::Weibull;
+pub use wishart::Wishart;
 pub use zero_inflated_poisson::ZeroInflatedPoisson;
 
 /// A univariate distribution whose log-density is generic over the model's scalar.
@@ -159,6 +171,13 @@ pub trait VectorDistribution {
     /// `true` for vectors of length 0.
     fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The shape of a value: a vector of [`len`](Self::len) by default; `K × K`
+    /// matrices (stored row-major) for distributions over matrices, whose draws are then
+    /// named `name[i,j]`.
+    fn shape(&self) -> crate::layout::Shape {
+        crate::layout::Shape::Vector(self.len())
     }
 
     /// The map from unconstrained values onto the support.
@@ -287,6 +306,21 @@ where
         Ok(d) => d.sample(rng),
         Err(_) => f64::NAN,
     }
+}
+
+std::thread_local! {
+    /// The values of a latent factor as `f64`.
+    static VALUES: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on the values of `x` as `f64`, in a reused thread-local buffer.
+pub(crate) fn with_values<T: Real, R>(x: &[T], f: impl FnOnce(&[f64]) -> R) -> R {
+    crate::context::with_scratch(&VALUES, x.len(), 0.0, |values| {
+        for (v, xi) in values.iter_mut().zip(x) {
+            *v = xi.value();
+        }
+        f(values)
+    })
 }
 
 /// `ln √(2π)`.

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use rand::Rng;
 use rand_distr::Distribution as _;
 
-use super::{LN_SQRT_2PI, VectorDistribution, neg_inf};
+use super::{LN_SQRT_2PI, VectorDistribution, neg_inf, with_values};
 use crate::bijectors::VectorBijector;
 use crate::context::with_scratch;
 use crate::linalg;
@@ -124,12 +124,13 @@ impl<T: Real, M: VectorExpr<T>, S: VectorExpr<T>> MultivariateNormal<T, M, S> {
         let n = self.n;
         assert_eq!(x.len(), n, "MultivariateNormal::ln_pdf needs {n} values");
         let nn = n * n;
-        with_scratch(&MVN_WORK, 3 * n + 3 * nn, 0.0, |work| {
+        with_scratch(&MVN_WORK, 5 * n + 3 * nn, 0.0, |work| {
             let (r, rest) = work.split_at_mut(n);
             let (z, rest) = rest.split_at_mut(n);
             let (w, rest) = rest.split_at_mut(n);
             let (l, rest) = rest.split_at_mut(nn);
-            let (g_mat, inv) = rest.split_at_mut(nn);
+            let (g_mat, rest) = rest.split_at_mut(nn);
+            let (inv, inv_work) = rest.split_at_mut(nn);
             for i in 0..n {
                 r[i] = x[i] - self.mean.at(i);
                 if !r[i].is_finite() {
@@ -169,8 +170,8 @@ impl<T: Real, M: VectorExpr<T>, S: VectorExpr<T>> MultivariateNormal<T, M, S> {
                     -(n as f64) * LN_SQRT_2PI + ln_det - 0.5 * z.iter().map(|v| v * v).sum::<f64>();
             } else {
                 // z = L⁻¹ r, w = L⁻ᵀ z = Σ⁻¹ r
-                solve_lower(l, n, r, z);
-                solve_upper_transposed(l, n, z, w);
+                linalg::solve_lower(l, r, z);
+                linalg::solve_lower_transpose(l, z, w);
                 value =
                     -(n as f64) * LN_SQRT_2PI - ln_det - 0.5 * z.iter().map(|v| v * v).sum::<f64>();
             }
@@ -194,7 +195,7 @@ impl<T: Real, M: VectorExpr<T>, S: VectorExpr<T>> MultivariateNormal<T, M, S> {
                 }
                 Form::Covariance | Form::Precision => {
                     // the inverse of the factored matrix, from L⁻¹
-                    inverse_from_cholesky(l, n, inv);
+                    linalg::inverse_from_cholesky(l, n, inv_work, inv);
                     // covariance: ∂/∂Σ = ½ (w wᵀ - Σ⁻¹); precision: ∂/∂Λ = ½ (Λ⁻¹ - r rᵀ);
                     // off-diagonal lower entries stand for both halves of the matrix
                     for i in 0..n {
@@ -225,39 +226,6 @@ impl<T: Real, M: VectorExpr<T>, S: VectorExpr<T>> MultivariateNormal<T, M, S> {
     }
 }
 
-/// Solves `L z = r` for a lower-triangular `L` (`n × n`, row-major).
-fn solve_lower(l: &[f64], n: usize, r: &[f64], z: &mut [f64]) {
-    for i in 0..n {
-        let s: f64 = (0..i).map(|k| l[i * n + k] * z[k]).sum();
-        z[i] = (r[i] - s) / l[i * n + i];
-    }
-}
-
-/// Solves `Lᵀ w = z` for a lower-triangular `L` (`n × n`, row-major).
-fn solve_upper_transposed(l: &[f64], n: usize, z: &[f64], w: &mut [f64]) {
-    for i in (0..n).rev() {
-        let s: f64 = (i + 1..n).map(|k| l[k * n + i] * w[k]).sum();
-        w[i] = (z[i] - s) / l[i * n + i];
-    }
-}
-
-/// Writes `(L Lᵀ)⁻¹` into `out` (`n × n`), column by column through two triangular
-/// solves.
-fn inverse_from_cholesky(l: &[f64], n: usize, out: &mut [f64]) {
-    let mut e = vec![0.0; n];
-    let mut y = vec![0.0; n];
-    let mut col = vec![0.0; n];
-    for j in 0..n {
-        e.fill(0.0);
-        e[j] = 1.0;
-        solve_lower(l, n, &e, &mut y);
-        solve_upper_transposed(l, n, &y, &mut col);
-        for i in 0..n {
-            out[i * n + j] = col[i];
-        }
-    }
-}
-
 impl<T: Real, M: VectorExpr<T>, S: VectorExpr<T>> VectorDistribution
     for MultivariateNormal<T, M, S>
 {
@@ -282,8 +250,7 @@ impl<T: Real, M: VectorExpr<T>, S: VectorExpr<T>> VectorDistribution
     fn ln_pdf(&self, x: &[T]) -> T {
         let n = self.n;
         assert_eq!(x.len(), n, "MultivariateNormal::ln_pdf needs {n} values");
-        let values: Vec<f64> = x.iter().map(|v| v.value()).collect();
-        self.ln_pdf_at(&values, Some(x))
+        with_values(x, |values| self.ln_pdf_at(values, Some(x)))
     }
 
     fn ln_pdf_obs(&self, x: &[f64]) -> T {
@@ -315,7 +282,7 @@ impl<T: Real, M: VectorExpr<T>, S: VectorExpr<T>> VectorDistribution
             .collect();
         let mut out = vec![0.0; n];
         if self.form == Form::Precision {
-            solve_upper_transposed(&l, n, &z, &mut out);
+            linalg::solve_lower_transpose(&l, &z, &mut out);
         } else {
             linalg::lower_mul(&l, &z, &mut out);
         }
@@ -344,7 +311,7 @@ mod tests {
 
     fn inverse(a: &[f64], n: usize) -> Vec<f64> {
         let mut out = vec![0.0; n * n];
-        inverse_from_cholesky(&factor(a, n), n, &mut out);
+        linalg::inverse_from_cholesky(&factor(a, n), n, &mut vec![0.0; 2 * n], &mut out);
         out
     }
 
