@@ -2,7 +2,9 @@
 
 use rand::Rng;
 
-use super::wishart::{bartlett, ln_pdf_cholesky, mat_mul, matrix_order, scale_factor};
+use super::wishart::{
+    bartlett, cholesky_wishart_methods, ln_pdf_cholesky, mat_mul, matrix_order, scale_factor,
+};
 use super::{VectorDistribution, with_values};
 use crate::bijectors::VectorBijector;
 use crate::layout::Shape;
@@ -75,39 +77,7 @@ impl<T: Real, S: VectorExpr<T>> InverseWishart<T, S> {
 }
 
 impl<T: Real, S: VectorExpr<T>> VectorDistribution for InverseWishart<T, S> {
-    type Scalar = T;
-
-    fn len(&self) -> usize {
-        self.k * self.k
-    }
-
-    fn shape(&self) -> Shape {
-        Shape::Matrix(self.k, self.k)
-    }
-
-    fn bijector(&self) -> VectorBijector {
-        VectorBijector::CholeskyFactor
-    }
-
-    fn support(&self) -> Support<f64> {
-        Support::CholeskyFactor
-    }
-
-    /// One node; see the type's `# Density`.
-    ///
-    /// # Panics
-    /// When `x.len()` is not `K²`.
-    fn ln_pdf(&self, x: &[T]) -> T {
-        let kk = self.k * self.k;
-        assert_eq!(x.len(), kk, "InverseWishart::ln_pdf needs {kk} values");
-        with_values(x, |values| {
-            ln_pdf_cholesky(true, self.nu, &self.scale_tril, self.k, values, Some(x))
-        })
-    }
-
-    fn ln_pdf_obs(&self, x: &[f64]) -> T {
-        ln_pdf_cholesky(true, self.nu, &self.scale_tril, self.k, x, None)
-    }
+    cholesky_wishart_methods!(true, "InverseWishart");
 
     /// `W = X⁻¹` for `X = L_S⁻ᵀ A Aᵀ L_S⁻¹ ~ Wishart(ν, S⁻¹)` (Bartlett's `A`), so
     /// `W = (L_S A⁻ᵀ)(L_S A⁻ᵀ)ᵀ`, returned as its Cholesky factor; NaNs for invalid

@@ -253,40 +253,51 @@ pub(crate) fn mat_mul(a: &[f64], b: &[f64], k: usize) -> Vec<f64> {
         .collect()
 }
 
+/// The [`VectorDistribution`] methods the Wishart and the inverse Wishart share, all
+/// but `draw`: `$inverse` selects the density of [`ln_pdf_cholesky`]. The names it
+/// uses (`Shape`, `VectorBijector`, `Support`, `with_values`, `ln_pdf_cholesky`) must be
+/// in scope where it is invoked.
+macro_rules! cholesky_wishart_methods {
+    ($inverse:expr, $name:literal) => {
+        type Scalar = T;
+
+        fn len(&self) -> usize {
+            self.k * self.k
+        }
+
+        fn shape(&self) -> Shape {
+            Shape::Matrix(self.k, self.k)
+        }
+
+        fn bijector(&self) -> VectorBijector {
+            VectorBijector::CholeskyFactor
+        }
+
+        fn support(&self) -> Support<f64> {
+            Support::CholeskyFactor
+        }
+
+        /// One node; see the type's `# Density`.
+        ///
+        /// # Panics
+        /// When `x.len()` is not `K²`.
+        fn ln_pdf(&self, x: &[T]) -> T {
+            let kk = self.k * self.k;
+            assert_eq!(x.len(), kk, concat!($name, "::ln_pdf needs {} values"), kk);
+            with_values(x, |values| {
+                ln_pdf_cholesky($inverse, self.nu, &self.scale_tril, self.k, values, Some(x))
+            })
+        }
+
+        fn ln_pdf_obs(&self, x: &[f64]) -> T {
+            ln_pdf_cholesky($inverse, self.nu, &self.scale_tril, self.k, x, None)
+        }
+    };
+}
+pub(crate) use cholesky_wishart_methods;
+
 impl<T: Real, S: VectorExpr<T>> VectorDistribution for Wishart<T, S> {
-    type Scalar = T;
-
-    fn len(&self) -> usize {
-        self.k * self.k
-    }
-
-    fn shape(&self) -> Shape {
-        Shape::Matrix(self.k, self.k)
-    }
-
-    fn bijector(&self) -> VectorBijector {
-        VectorBijector::CholeskyFactor
-    }
-
-    fn support(&self) -> Support<f64> {
-        Support::CholeskyFactor
-    }
-
-    /// One node; see the type's `# Density`.
-    ///
-    /// # Panics
-    /// When `x.len()` is not `K²`.
-    fn ln_pdf(&self, x: &[T]) -> T {
-        let kk = self.k * self.k;
-        assert_eq!(x.len(), kk, "Wishart::ln_pdf needs {kk} values");
-        with_values(x, |values| {
-            ln_pdf_cholesky(false, self.nu, &self.scale_tril, self.k, values, Some(x))
-        })
-    }
-
-    fn ln_pdf_obs(&self, x: &[f64]) -> T {
-        ln_pdf_cholesky(false, self.nu, &self.scale_tril, self.k, x, None)
-    }
+    cholesky_wishart_methods!(false, "Wishart");
 
     /// `L_S A` for Bartlett's factor `A`; NaNs for invalid parameters.
     fn draw(&self, rng: &mut dyn Rng) -> Vec<f64> {
