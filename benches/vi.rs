@@ -8,8 +8,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use tilde::prelude::*;
 use tilde::glm::Glm;
+use tilde::prelude::*;
 use tilde::{Guide, Posterior};
 
 #[model]
@@ -41,8 +41,15 @@ const Y: [f64; 8] = [28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0];
 const SIGMA: [f64; 8] = [15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0];
 const STEPS: usize = 200;
 
-fn svi_bench<G: Guide + Clone, M: Model + Sync>(c: &mut Criterion, name: &str, guide: G, model: &M) {
-    let svi = Svi::new(guide, Adam::new(0.01)).num_steps(STEPS).progress(false);
+fn svi_bench<G: Guide + Clone, M: Model + Sync>(
+    c: &mut Criterion,
+    name: &str,
+    guide: G,
+    model: &M,
+) {
+    let svi = Svi::new(guide, Adam::new(0.01))
+        .num_steps(STEPS)
+        .progress(false);
     c.bench_function(&format!("svi/{name} ({STEPS} steps)"), |b| {
         b.iter(|| black_box(svi.run(model).unwrap().elbo_trace().len()))
     });
@@ -68,7 +75,11 @@ fn agrees(posterior: &Posterior, reference: &[(&str, f64, f64)]) -> bool {
 
 /// The shortest warm-up (of 50, 100, 200, 300, 500, 1000) after which 4 chains × 1000
 /// draws agree with the reference, and the gradient evaluations it took.
-fn warmup_needed<M: Model + Sync>(model: &M, pathfinder: bool, reference: &[(&str, f64, f64)]) -> String {
+fn warmup_needed<M: Model + Sync>(
+    model: &M,
+    pathfinder: bool,
+    reference: &[(&str, f64, f64)],
+) -> String {
     for warmup in [50, 100, 200, 300, 500, 1000] {
         let mut mcmc = Mcmc::new(Nuts::default())
             .num_warmup(warmup)
@@ -78,12 +89,19 @@ fn warmup_needed<M: Model + Sync>(model: &M, pathfinder: bool, reference: &[(&st
         let mut extra = 0;
         if pathfinder {
             mcmc = mcmc.initializer(Pathfinder::new());
-            extra = Pathfinder::new().seed(5).run(model).unwrap().num_gradient_evals();
+            extra = Pathfinder::new()
+                .seed(5)
+                .run(model)
+                .unwrap()
+                .num_gradient_evals();
         }
         let posterior = mcmc.run(model).unwrap();
         if agrees(&posterior, reference) {
             let nuts = warmup_gradients(&posterior);
-            return format!("warm-up {warmup}: {} gradients ({nuts} NUTS + {extra} Pathfinder)", nuts + extra);
+            return format!(
+                "warm-up {warmup}: {} gradients ({nuts} NUTS + {extra} Pathfinder)",
+                nuts + extra
+            );
         }
     }
     "not reached with 1000 warm-up iterations".into()
@@ -97,19 +115,38 @@ fn benches(c: &mut Criterion) {
     let y: Vec<bool> = (0..n).map(|i| ((i as f64) * 1.3).cos() > 0.0).collect();
     let logistic = logistic_regression(&x, &y, d);
     svi_bench(c, "eight_schools/AutoNormal", AutoNormal::new(), &schools);
-    svi_bench(c, "eight_schools/AutoMultivariateNormal", AutoMultivariateNormal::new(), &schools);
+    svi_bench(
+        c,
+        "eight_schools/AutoMultivariateNormal",
+        AutoMultivariateNormal::new(),
+        &schools,
+    );
     svi_bench(c, "logistic_100/AutoNormal", AutoNormal::new(), &logistic);
-    svi_bench(c, "logistic_100/AutoMultivariateNormal", AutoMultivariateNormal::new(), &logistic);
+    svi_bench(
+        c,
+        "logistic_100/AutoMultivariateNormal",
+        AutoMultivariateNormal::new(),
+        &logistic,
+    );
 
     // posteriordb eight_schools_noncentered: mu, tau means and their MCSE
     let reference = [("mu", 4.39, 0.05), ("tau", 3.62, 0.05)];
-    let scales: Vec<f64> = (0..100).map(|i| 0.1 * 100f64.powf(i as f64 / 99.0)).collect();
+    let scales: Vec<f64> = (0..100)
+        .map(|i| 0.1 * 100f64.powf(i as f64 / 99.0))
+        .collect();
     let gaussian = scaled_gaussian(&scales);
     let names: Vec<String> = (0..100).step_by(11).map(|i| format!("x[{i}]")).collect();
-    let gaussian_reference: Vec<(&str, f64, f64)> = names.iter().map(|n| (n.as_str(), 0.0, 0.0)).collect();
+    let gaussian_reference: Vec<(&str, f64, f64)> =
+        names.iter().map(|n| (n.as_str(), 0.0, 0.0)).collect();
     for (label, pathfinder) in [("without Pathfinder", false), ("with Pathfinder", true)] {
-        println!("eight_schools, {label}: {}", warmup_needed(&schools, pathfinder, &reference));
-        println!("gaussian_100, {label}: {}", warmup_needed(&gaussian, pathfinder, &gaussian_reference));
+        println!(
+            "eight_schools, {label}: {}",
+            warmup_needed(&schools, pathfinder, &reference)
+        );
+        println!(
+            "gaussian_100, {label}: {}",
+            warmup_needed(&gaussian, pathfinder, &gaussian_reference)
+        );
     }
 }
 

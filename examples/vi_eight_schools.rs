@@ -25,7 +25,10 @@ fn eight_schools(y: &[f64], sigma: &[f64]) {
 /// The rows of mu, tau and theta[0] of a summary.
 fn show(label: &str, summary: &tilde::Summary, seconds: f64) {
     println!("{label} ({:.0} ms)", seconds * 1e3);
-    println!("{:>10} {:>8} {:>8} {:>8} {:>8}", "", "mean", "sd", "5%", "95%");
+    println!(
+        "{:>10} {:>8} {:>8} {:>8} {:>8}",
+        "", "mean", "sd", "5%", "95%"
+    );
     for name in ["mu", "tau", "theta[0]"] {
         if let Some(r) = summary.get(name) {
             println!(
@@ -51,7 +54,11 @@ fn main() -> Result<(), tilde::Error> {
         .seed(1)
         .run(&model)?;
     let draws = normal.sample_posterior(4000, 2)?;
-    show("AutoNormal", &draws.summary(), start.elapsed().as_secs_f64());
+    show(
+        "AutoNormal",
+        &draws.summary(),
+        start.elapsed().as_secs_f64(),
+    );
 
     let start = Instant::now();
     let full = Svi::new(AutoMultivariateNormal::new(), adam)
@@ -60,7 +67,11 @@ fn main() -> Result<(), tilde::Error> {
         .seed(1)
         .run(&model)?;
     let draws = full.sample_posterior(4000, 2)?;
-    show("AutoMultivariateNormal", &draws.summary(), start.elapsed().as_secs_f64());
+    show(
+        "AutoMultivariateNormal",
+        &draws.summary(),
+        start.elapsed().as_secs_f64(),
+    );
 
     let start = Instant::now();
     let pathfinder = Pathfinder::new().seed(1).run(&model)?;

@@ -109,19 +109,30 @@ fn adam(steps: usize) -> Adam {
     Adam::new(0.05).schedule(Schedule::Cosine { steps, floor: 0.01 })
 }
 
+/// Fits `guide` with [`adam`] for `steps` steps of `particles` particles.
+fn fit<'m, G: Guide + Clone, M: Model + Sync>(
+    guide: G,
+    model: &'m M,
+    steps: usize,
+    particles: usize,
+    seed: u64,
+) -> tilde::SviResult<'m, G, M> {
+    Svi::new(guide, adam(steps))
+        .num_steps(steps)
+        .num_particles(particles)
+        .seed(seed)
+        .progress(false)
+        .run(model)
+        .unwrap()
+}
+
 #[test]
 fn multivariate_normal_recovers_the_exact_posterior_and_evidence() {
     let (x1, x2, y) = regression_data();
     let model = linear(&x1, &x2, &y);
     let exact = exact(&x1, &x2, &y);
     let steps = 4000;
-    let fit = Svi::new(AutoMultivariateNormal::new(), adam(steps))
-        .num_steps(steps)
-        .num_particles(4)
-        .seed(1)
-        .progress(false)
-        .run(&model)
-        .unwrap();
+    let fit = fit(AutoMultivariateNormal::new(), &model, steps, 4, 1);
     let loc = fit.guide().loc();
     let cov = fit.guide().covariance();
     for i in 0..3 {
@@ -220,13 +231,7 @@ fn mean_field_matches_means_and_shrinks_variances_as_theory_predicts() {
     let model = linear(&x1, &x2, &y);
     let exact = exact(&x1, &x2, &y);
     let steps = 4000;
-    let fit = Svi::new(AutoNormal::new(), adam(steps))
-        .num_steps(steps)
-        .num_particles(4)
-        .seed(2)
-        .progress(false)
-        .run(&model)
-        .unwrap();
+    let fit = fit(AutoNormal::new(), &model, steps, 4, 2);
     for (i, name) in NAMES.iter().enumerate() {
         let sd = exact.cov[i][i].sqrt();
         let loc = fit.guide().loc(name).unwrap()[0];
@@ -269,13 +274,13 @@ fn low_rank_and_guide_lists_fit_the_regression() {
     let model = linear(&x1, &x2, &y);
     let exact = exact(&x1, &x2, &y);
     let steps = 4000;
-    let low_rank = Svi::new(AutoLowRankMultivariateNormal::new().rank(2), adam(steps))
-        .num_steps(steps)
-        .num_particles(4)
-        .seed(3)
-        .progress(false)
-        .run(&model)
-        .unwrap();
+    let low_rank = fit(
+        AutoLowRankMultivariateNormal::new().rank(2),
+        &model,
+        steps,
+        4,
+        3,
+    );
     let list = Svi::new(
         AutoGuideList::new()
             .add(&["b1", "b2"], AutoMultivariateNormal::new())
@@ -314,20 +319,8 @@ fn banana() {
 fn a_flow_beats_mean_field_on_a_banana() {
     let model = banana();
     let steps = 4000;
-    let normal = Svi::new(AutoNormal::new(), adam(steps))
-        .num_steps(steps)
-        .num_particles(4)
-        .seed(5)
-        .progress(false)
-        .run(&model)
-        .unwrap();
-    let flow = Svi::new(AutoIafNormal::new().hidden_dim(16), adam(steps))
-        .num_steps(steps)
-        .num_particles(4)
-        .seed(5)
-        .progress(false)
-        .run(&model)
-        .unwrap();
+    let normal = fit(AutoNormal::new(), &model, steps, 4, 5);
+    let flow = fit(AutoIafNormal::new().hidden_dim(16), &model, steps, 4, 5);
     let (elbo_normal, elbo_flow) = (normal.elbo(20_000, 1), flow.elbo(20_000, 1));
     // log p(y) = 0: the target is normalised. Standard errors of both estimates are below
     // 0.01 with 20 000 draws; a margin of 0.05 nats is 5 of them.

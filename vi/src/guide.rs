@@ -132,6 +132,24 @@ pub(crate) fn normal_quantile(p: f64) -> f64 {
     tilde_core::math::std_normal_quantile(p)
 }
 
+/// Writes the marginal quantiles of `N(loc, cov)` (`cov` row-major over the guide's
+/// coordinates `coords`) into `out[k]` for `qs[k]`.
+pub(crate) fn gaussian_quantiles(
+    loc: &[f64],
+    cov: &[f64],
+    coords: &[usize],
+    qs: &[f64],
+    out: &mut [Vec<f64>],
+) {
+    let n = coords.len();
+    for (q, row) in qs.iter().zip(out.iter_mut()) {
+        let zq = normal_quantile(*q);
+        for (i, &c) in coords.iter().enumerate() {
+            row[c] = loc[i] + cov.get(i * n + i).map_or(0.0, |v| v.sqrt()) * zq;
+        }
+    }
+}
+
 /// Checks an initial scale.
 pub(crate) fn check_scale(name: &str, scale: f64) -> Result<()> {
     if scale > 0.0 && scale.is_finite() {

@@ -297,8 +297,8 @@ impl Guide for AutoIafNormal {
             g_w1.ger(1.0, &dh, &xv, 1.0);
             g_w1.component_mul_assign(&DMatrixView::from_slice(m1, h, n));
             // dx = dy ⊙ e^s + W1ᵀ dh, written over dy
-            for i in 0..n {
-                self.dy[i] *= s[i].clamp(LOG_SCALE_MIN, LOG_SCALE_MAX).exp();
+            for (d, s) in self.dy.iter_mut().zip(s) {
+                *d *= s.clamp(LOG_SCALE_MIN, LOG_SCALE_MAX).exp();
             }
             let mut dx = DVectorViewMut::from_slice(&mut self.dy, n);
             dx.gemv_tr(1.0, &DMatrixView::from_slice(&p[w1..b1], h, n), &dh, 1.0);

@@ -4,7 +4,7 @@
 use nalgebra::DMatrix;
 use tilde_core::{Error, Layout, LogDensity, Result};
 
-use crate::guide::{Guide, HALF_LN_2PI_E, normal_quantile};
+use crate::guide::{Guide, HALF_LN_2PI_E, gaussian_quantiles};
 
 /// The Laplace approximation (NumPyro's `AutoLaplaceApproximation`): fitted like
 /// [`AutoDelta`](crate::AutoDelta) to the mode of the unconstrained log-density, then,
@@ -136,17 +136,11 @@ impl Guide for AutoLaplaceApproximation {
     }
 
     fn marginal_quantiles(&mut self, qs: &[f64], out: &mut [Vec<f64>]) {
-        let n = self.loc.len();
-        for (q, row) in qs.iter().zip(out.iter_mut()) {
-            let zq = normal_quantile(*q);
-            for (i, &c) in self.coords.iter().enumerate() {
-                let sd = self
-                    .gaussian
-                    .as_ref()
-                    .map_or(0.0, |(cov, _)| cov[i * n + i].sqrt());
-                row[c] = self.loc[i] + sd * zq;
-            }
-        }
+        let cov = self
+            .gaussian
+            .as_ref()
+            .map_or(&[][..], |(cov, _)| cov.as_slice());
+        gaussian_quantiles(&self.loc, cov, &self.coords, qs, out);
     }
 
     fn coords(&self) -> &[usize] {

@@ -4,6 +4,9 @@ use tilde_core::{Error, Layout, LogDensity, Result};
 
 use crate::guide::Guide;
 
+/// One guide of a list and the sites it covers (`None`: every site left over).
+type Part = (Option<Vec<String>>, Box<dyn Guide>);
+
 /// Several guides, each over its own sites (NumPyro's `AutoGuideList`): the joint guide
 /// is their product. Useful to give a correlated block a full-rank guide and the rest
 /// a mean-field one.
@@ -16,12 +19,11 @@ use crate::guide::Guide;
 /// # let _ = guide;
 /// ```
 pub struct AutoGuideList {
-    parts: Vec<(Option<Vec<String>>, Box<dyn Guide>)>,
+    parts: Vec<Part>,
     coords: Vec<usize>,
     /// Where each part's parameters start in the joint vector, and one past the end.
     bounds: Vec<usize>,
     params: Vec<f64>,
-    noise_bounds: Vec<usize>,
 }
 
 impl Clone for AutoGuideList {
@@ -35,7 +37,6 @@ impl Clone for AutoGuideList {
             coords: self.coords.clone(),
             bounds: self.bounds.clone(),
             params: self.params.clone(),
-            noise_bounds: self.noise_bounds.clone(),
         }
     }
 }
@@ -54,7 +55,6 @@ impl AutoGuideList {
             coords: Vec::new(),
             bounds: Vec::new(),
             params: Vec::new(),
-            noise_bounds: Vec::new(),
         }
     }
 
@@ -147,7 +147,6 @@ impl Guide for AutoGuideList {
         self.coords.clear();
         self.params.clear();
         self.bounds = vec![0];
-        self.noise_bounds = vec![0];
         for ((_, guide), part) in self.parts.iter_mut().zip(&assigned) {
             let mut part = part.clone();
             part.sort_unstable();
@@ -155,8 +154,6 @@ impl Guide for AutoGuideList {
             self.coords.extend_from_slice(&part);
             self.params.extend_from_slice(guide.params());
             self.bounds.push(self.params.len());
-            self.noise_bounds
-                .push(self.noise_bounds.last().copied().unwrap_or(0) + guide.noise_dim());
         }
         Ok(())
     }

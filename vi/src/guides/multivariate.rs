@@ -3,7 +3,7 @@
 use tilde_core::{Layout, Result};
 
 use crate::guide::{
-    Guide, HALF_LN_2PI_E, check_scale, inverse_softplus, normal_quantile, sigmoid, softplus,
+    Guide, HALF_LN_2PI_E, check_scale, gaussian_quantiles, inverse_softplus, sigmoid, softplus,
 };
 
 /// A Gaussian with a full covariance (NumPyro's `AutoMultivariateNormal`):
@@ -144,13 +144,7 @@ impl Guide for AutoMultivariateNormal {
 
     fn marginal_quantiles(&mut self, qs: &[f64], out: &mut [Vec<f64>]) {
         let n = self.coords.len();
-        let cov = self.covariance();
-        for (q, row) in qs.iter().zip(out.iter_mut()) {
-            let zq = normal_quantile(*q);
-            for (i, &c) in self.coords.iter().enumerate() {
-                row[c] = self.params[i] + cov[i * n + i].sqrt() * zq;
-            }
-        }
+        gaussian_quantiles(&self.params[..n], &self.covariance(), &self.coords, qs, out);
     }
 
     fn coords(&self) -> &[usize] {

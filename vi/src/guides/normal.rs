@@ -4,6 +4,43 @@ use tilde_core::{Layout, Result};
 
 use crate::guide::{DiagonalGaussian, Guide, check_scale};
 
+/// The [`Guide`] methods both mean-field guides pass to their `DiagonalGaussian`.
+macro_rules! delegate_to_gaussian {
+    () => {
+        fn params(&self) -> &[f64] {
+            &self.gaussian.params
+        }
+
+        fn params_mut(&mut self) -> &mut [f64] {
+            &mut self.gaussian.params
+        }
+
+        fn noise_dim(&self) -> usize {
+            self.gaussian.coords.len()
+        }
+
+        fn sample(&mut self, noise: &[f64], z: &mut [f64]) -> f64 {
+            self.gaussian.sample(noise, z)
+        }
+
+        fn backward(&mut self, noise: &[f64], grad_z: &[f64], grad: &mut [f64]) {
+            self.gaussian.backward(noise, grad_z, grad);
+        }
+
+        fn marginal_quantiles(&mut self, qs: &[f64], out: &mut [Vec<f64>]) {
+            self.gaussian.marginal_quantiles(qs, out);
+        }
+
+        fn coords(&self) -> &[usize] {
+            &self.gaussian.coords
+        }
+
+        fn clone_box(&self) -> Box<dyn Guide> {
+            Box::new(self.clone())
+        }
+    };
+}
+
 /// A mean-field Gaussian with one location and scale per site (NumPyro's `AutoNormal`):
 /// `z = loc + softplus(ρ) ⊙ ε` in unconstrained space, parameters kept site by site so
 /// that [`loc`](Self::loc) and [`scale`](Self::scale) read them by name.
@@ -99,37 +136,7 @@ impl Guide for AutoNormal {
         Ok(())
     }
 
-    fn params(&self) -> &[f64] {
-        &self.gaussian.params
-    }
-
-    fn params_mut(&mut self) -> &mut [f64] {
-        &mut self.gaussian.params
-    }
-
-    fn noise_dim(&self) -> usize {
-        self.gaussian.coords.len()
-    }
-
-    fn sample(&mut self, noise: &[f64], z: &mut [f64]) -> f64 {
-        self.gaussian.sample(noise, z)
-    }
-
-    fn backward(&mut self, noise: &[f64], grad_z: &[f64], grad: &mut [f64]) {
-        self.gaussian.backward(noise, grad_z, grad);
-    }
-
-    fn marginal_quantiles(&mut self, qs: &[f64], out: &mut [Vec<f64>]) {
-        self.gaussian.marginal_quantiles(qs, out);
-    }
-
-    fn coords(&self) -> &[usize] {
-        &self.gaussian.coords
-    }
-
-    fn clone_box(&self) -> Box<dyn Guide> {
-        Box::new(self.clone())
-    }
+    delegate_to_gaussian!();
 }
 
 /// A diagonal Gaussian over the whole unconstrained vector (NumPyro's
@@ -186,35 +193,5 @@ impl Guide for AutoDiagonalNormal {
         Ok(())
     }
 
-    fn params(&self) -> &[f64] {
-        &self.gaussian.params
-    }
-
-    fn params_mut(&mut self) -> &mut [f64] {
-        &mut self.gaussian.params
-    }
-
-    fn noise_dim(&self) -> usize {
-        self.gaussian.coords.len()
-    }
-
-    fn sample(&mut self, noise: &[f64], z: &mut [f64]) -> f64 {
-        self.gaussian.sample(noise, z)
-    }
-
-    fn backward(&mut self, noise: &[f64], grad_z: &[f64], grad: &mut [f64]) {
-        self.gaussian.backward(noise, grad_z, grad);
-    }
-
-    fn marginal_quantiles(&mut self, qs: &[f64], out: &mut [Vec<f64>]) {
-        self.gaussian.marginal_quantiles(qs, out);
-    }
-
-    fn coords(&self) -> &[usize] {
-        &self.gaussian.coords
-    }
-
-    fn clone_box(&self) -> Box<dyn Guide> {
-        Box::new(self.clone())
-    }
+    delegate_to_gaussian!();
 }
