@@ -22,6 +22,7 @@ const LOG_SCALE_MAX: f64 = 3.0;
 /// identity, so the guide starts as [`AutoDiagonalNormal`](crate::AutoDiagonalNormal)
 /// and learns non-Gaussian shapes (skew, curved ridges) from there. Log-scales are
 /// clipped to `[−5, 3]` as in NumPyro.
+#[doc(alias = "AutoIAFNormal")]
 #[derive(Clone, Debug)]
 pub struct AutoIafNormal {
     num_flows: usize,
