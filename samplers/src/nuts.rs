@@ -69,13 +69,55 @@ impl Nuts {
     }
 }
 
+/// A trajectory point kept as a proposal: what the next state needs, and its energy
+/// (half the copying of a whole [`Point`]).
+#[derive(Clone, Debug)]
+struct Sample {
+    q: Vec<f64>,
+    grad: Vec<f64>,
+    log_density: f64,
+    energy: f64,
+}
+
+impl Sample {
+    fn new(dim: usize) -> Self {
+        Sample {
+            q: vec![0.0; dim],
+            grad: vec![0.0; dim],
+            log_density: 0.0,
+            energy: 0.0,
+        }
+    }
+
+    /// Takes `z`, whose Hamiltonian is `energy`.
+    fn set(&mut self, z: &Point, energy: f64) {
+        self.q.copy_from_slice(&z.q);
+        self.grad.copy_from_slice(&z.grad);
+        self.log_density = z.log_density;
+        self.energy = energy;
+    }
+
+    fn copy_from(&mut self, other: &Sample) {
+        self.q.copy_from_slice(&other.q);
+        self.grad.copy_from_slice(&other.grad);
+        self.log_density = other.log_density;
+        self.energy = other.energy;
+    }
+
+    fn store(&self, state: &mut HmcState) {
+        state.position.copy_from_slice(&self.q);
+        state.log_density_grad.copy_from_slice(&self.grad);
+        state.log_density = self.log_density;
+    }
+}
+
 /// Buffers of one subtree level, reused across transitions.
 #[derive(Clone, Debug)]
 struct Level {
     p_init_end: Vec<f64>,
     p_sharp_init_end: Vec<f64>,
     rho_init: Vec<f64>,
-    z_propose_final: Point,
+    z_propose_final: Sample,
     p_final_beg: Vec<f64>,
     p_sharp_final_beg: Vec<f64>,
     rho_final: Vec<f64>,
@@ -88,7 +130,7 @@ impl Level {
             p_init_end: vec![0.0; dim],
             p_sharp_init_end: vec![0.0; dim],
             rho_init: vec![0.0; dim],
-            z_propose_final: Point::new(dim),
+            z_propose_final: Sample::new(dim),
             p_final_beg: vec![0.0; dim],
             p_sharp_final_beg: vec![0.0; dim],
             rho_final: vec![0.0; dim],
@@ -103,8 +145,8 @@ pub struct NutsWorkspace {
     z: Point,
     z_fwd: Point,
     z_bck: Point,
-    z_sample: Point,
-    z_propose: Point,
+    z_sample: Sample,
+    z_propose: Sample,
     rho: Vec<f64>,
     rho_fwd: Vec<f64>,
     rho_bck: Vec<f64>,
@@ -174,7 +216,7 @@ impl<L: LogDensity + ?Sized, R: Rng + ?Sized> Trajectory<'_, L, R> {
         &mut self,
         depth: usize,
         z: &mut Point,
-        z_propose: &mut Point,
+        z_propose: &mut Sample,
         p_sharp_beg: &mut [f64],
         p_sharp_end: &mut [f64],
         rho: &mut [f64],
@@ -200,7 +242,7 @@ impl<L: LogDensity + ?Sized, R: Rng + ?Sized> Trajectory<'_, L, R> {
             } else {
                 (self.h0 - h).exp()
             };
-            z_propose.copy_from(z);
+            z_propose.set(z, h);
             p_sharp_beg.copy_from_slice(&z.v);
             p_sharp_end.copy_from_slice(&z.v);
             for (r, p) in rho.iter_mut().zip(&z.p) {
@@ -284,8 +326,8 @@ impl Kernel for Nuts {
             z: Point::new(dim),
             z_fwd: Point::new(dim),
             z_bck: Point::new(dim),
-            z_sample: Point::new(dim),
-            z_propose: Point::new(dim),
+            z_sample: Sample::new(dim),
+            z_propose: Sample::new(dim),
             rho: v(),
             rho_fwd: v(),
             rho_bck: v(),
@@ -323,8 +365,8 @@ impl Kernel for Nuts {
         let h0 = ws.z.energy();
         ws.z_fwd.copy_from(&ws.z);
         ws.z_bck.copy_from(&ws.z);
-        ws.z_sample.copy_from(&ws.z);
-        ws.z_propose.copy_from(&ws.z);
+        ws.z_sample.set(&ws.z, h0);
+        ws.z_propose.set(&ws.z, h0);
         for buf in [
             &mut ws.p_fwd_fwd,
             &mut ws.p_fwd_bck,
@@ -436,7 +478,7 @@ impl Kernel for Nuts {
         HmcInfo {
             acceptance_rate,
             is_divergent,
-            energy: ws.z_sample.energy(),
+            energy: ws.z_sample.energy,
             num_integration_steps: num_steps,
             tree_depth: depth,
         }
