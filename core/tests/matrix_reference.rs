@@ -22,39 +22,11 @@ use tilde_core::{
     VectorDistribution, Wishart,
 };
 
+mod common;
+
+use common::Row;
+
 const TOLERANCE: f64 = 1e-12;
-
-struct Row {
-    dist: String,
-    params: Vec<f64>,
-    x: Vec<f64>,
-    ln_pdf: f64,
-}
-
-fn floats(s: &str) -> Vec<f64> {
-    s.split_whitespace().map(|v| v.parse().unwrap()).collect()
-}
-
-fn rows() -> Vec<Row> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/matrix_reference.csv"
-    );
-    let text = std::fs::read_to_string(path).unwrap();
-    text.lines()
-        .skip(1)
-        .map(|line| {
-            let f: Vec<&str> = line.split(',').collect();
-            assert_eq!(f.len(), 4, "{line}");
-            Row {
-                dist: f[0].to_string(),
-                params: floats(f[1]),
-                x: floats(f[2]),
-                ln_pdf: f[3].parse().unwrap(),
-            }
-        })
-        .collect()
-}
 
 /// The log-density of a vector distribution at `x`, checking that the latent and the
 /// observed paths agree.
@@ -97,29 +69,17 @@ fn ln_pdf(row: &Row) -> Option<f64> {
 
 #[test]
 fn matrix_reference_values() {
-    let rows = rows();
-    let mut seen = std::collections::BTreeSet::new();
-    for row in &rows {
-        let got = ln_pdf(row).unwrap_or_else(|| panic!("unknown family {}", row.dist));
-        let tol = TOLERANCE * row.ln_pdf.abs().max(1.0);
-        assert!(
-            (got - row.ln_pdf).abs() <= tol,
-            "{} {:?} at {:?}: {got} vs {}",
-            row.dist,
-            row.params,
-            row.x,
-            row.ln_pdf
-        );
-        seen.insert(row.dist.clone());
-    }
-    for family in [
-        "lkj_cholesky",
-        "wishart_cholesky",
-        "inv_wishart_cholesky",
-        "low_rank_mvn",
-        "mixture_normal",
-        "mixture_poisson",
-    ] {
-        assert!(seen.contains(family), "no rows for {family}");
-    }
+    common::check(
+        "matrix_reference.csv",
+        TOLERANCE,
+        ln_pdf,
+        &[
+            "lkj_cholesky",
+            "wishart_cholesky",
+            "inv_wishart_cholesky",
+            "low_rank_mvn",
+            "mixture_normal",
+            "mixture_poisson",
+        ],
+    );
 }

@@ -10,36 +10,11 @@
 use tilde_core::vector::data;
 use tilde_core::{Categorical, Distribution, Multinomial, MultivariateNormal, VectorDistribution};
 
+mod common;
+
+use common::Row;
+
 const TOLERANCE: f64 = 1e-12;
-
-struct Row {
-    dist: String,
-    params: Vec<f64>,
-    x: Vec<f64>,
-    ln_pdf: f64,
-}
-
-fn floats(s: &str) -> Vec<f64> {
-    s.split_whitespace().map(|v| v.parse().unwrap()).collect()
-}
-
-fn rows() -> Vec<Row> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/mvn_reference.csv");
-    let text = std::fs::read_to_string(path).unwrap();
-    text.lines()
-        .skip(1)
-        .map(|line| {
-            let f: Vec<&str> = line.split(',').collect();
-            assert_eq!(f.len(), 4, "{line}");
-            Row {
-                dist: f[0].to_string(),
-                params: floats(f[1]),
-                x: floats(f[2]),
-                ln_pdf: f[3].parse().unwrap(),
-            }
-        })
-        .collect()
-}
 
 fn ln_pdf(row: &Row) -> Option<f64> {
     let p = &row.params;
@@ -73,29 +48,17 @@ fn ln_pdf(row: &Row) -> Option<f64> {
 
 #[test]
 fn multivariate_reference_values() {
-    let rows = rows();
-    let mut seen = std::collections::BTreeSet::new();
-    for row in &rows {
-        let got = ln_pdf(row).unwrap_or_else(|| panic!("unknown family {}", row.dist));
-        let tol = TOLERANCE * row.ln_pdf.abs().max(1.0);
-        assert!(
-            (got - row.ln_pdf).abs() <= tol,
-            "{} {:?} at {:?}: {got} vs {}",
-            row.dist,
-            row.params,
-            row.x,
-            row.ln_pdf
-        );
-        seen.insert(row.dist.clone());
-    }
-    for family in [
-        "mvn_cholesky",
-        "mvn_covariance",
-        "mvn_precision",
-        "categorical",
-        "categorical_logits",
-        "multinomial",
-    ] {
-        assert!(seen.contains(family), "no rows for {family}");
-    }
+    common::check(
+        "mvn_reference.csv",
+        TOLERANCE,
+        ln_pdf,
+        &[
+            "mvn_cholesky",
+            "mvn_covariance",
+            "mvn_precision",
+            "categorical",
+            "categorical_logits",
+            "multinomial",
+        ],
+    );
 }

@@ -745,105 +745,11 @@ fn ess_of_split(split: &Split) -> f64 {
     size / tau
 }
 
-/// Standard normal quantile `Φ⁻¹(p)`, by Wichura's algorithm AS 241 (PPND16).
-///
-/// Three rational approximations of degree 7 (for `|p − ½| ≤ 0.425`, for
-/// `√(−ln min(p, 1 − p)) ≤ 5`, and beyond) are accurate to about 1 part in 10¹⁶, the
-/// accuracy of scipy's `ndtri` that ArviZ calls, so no refinement step is needed; the unit
-/// tests check it against `ndtri` to `1e-14`. Returns `−∞` at 0, `+∞` at 1, and NaN
-/// outside `[0, 1]`.
-// The coefficients are Wichura's, digit for digit, so they can be checked against the paper.
-#[allow(clippy::excessive_precision)]
+/// Standard normal quantile `Φ⁻¹(p)` (`tilde_core::math::std_normal_quantile`); the unit
+/// tests check it against scipy's `ndtri`, which ArviZ calls. Returns `−∞` at 0, `+∞`
+/// at 1, and NaN outside `[0, 1]`.
 fn normal_quantile(p: f64) -> f64 {
-    // Coefficients for |p − ½| ≤ 0.425, lowest degree first.
-    const A: [f64; 8] = [
-        3.3871328727963666080e0,
-        1.3314166789178437745e+2,
-        1.9715909503065514427e+3,
-        1.3731693765509461125e+4,
-        4.5921953931549871457e+4,
-        6.7265770927008700853e+4,
-        3.3430575583588128105e+4,
-        2.5090809287301226727e+3,
-    ];
-    const B: [f64; 8] = [
-        1.0,
-        4.2313330701600911252e+1,
-        6.8718700749205790830e+2,
-        5.3941960214247511077e+3,
-        2.1213794301586595867e+4,
-        3.9307895800092710610e+4,
-        2.8729085735721942674e+4,
-        5.2264952788528545610e+3,
-    ];
-    // Coefficients for √(−ln min(p, 1 − p)) ≤ 5.
-    const C: [f64; 8] = [
-        1.42343711074968357734e0,
-        4.63033784615654529590e0,
-        5.76949722146069140550e0,
-        3.64784832476320460504e0,
-        1.27045825245236838258e0,
-        2.41780725177450611770e-1,
-        2.27238449892691845833e-2,
-        7.74545014278341407640e-4,
-    ];
-    const D: [f64; 8] = [
-        1.0,
-        2.05319162663775882187e0,
-        1.67638483018380384940e0,
-        6.89767334985100004550e-1,
-        1.48103976427480074590e-1,
-        1.51986665636164571966e-2,
-        5.47593808499534494600e-4,
-        1.05075007164441684324e-9,
-    ];
-    // Coefficients for the far tails.
-    const E: [f64; 8] = [
-        6.65790464350110377720e0,
-        5.46378491116411436990e0,
-        1.78482653991729133580e0,
-        2.96560571828504891230e-1,
-        2.65321895265761230930e-2,
-        1.24266094738807843860e-3,
-        2.71155556874348757815e-5,
-        2.01033439929228813265e-7,
-    ];
-    const F: [f64; 8] = [
-        1.0,
-        5.99832206555887937690e-1,
-        1.36929880922735805310e-1,
-        1.48753612908506148525e-2,
-        7.86869131145613259100e-4,
-        1.84631831751005468180e-5,
-        1.42151175831644588870e-7,
-        2.04426310338993978564e-15,
-    ];
-    /// Horner's rule, coefficients lowest degree first.
-    fn polynomial(coefficients: &[f64; 8], x: f64) -> f64 {
-        coefficients.iter().rev().fold(0.0, |acc, &c| acc * x + c)
-    }
-
-    if p.is_nan() || !(0.0..=1.0).contains(&p) {
-        return f64::NAN;
-    }
-    if p == 0.0 {
-        return f64::NEG_INFINITY;
-    }
-    if p == 1.0 {
-        return f64::INFINITY;
-    }
-    let q = p - 0.5;
-    if q.abs() <= 0.425 {
-        let r = 0.180625 - q * q;
-        return q * polynomial(&A, r) / polynomial(&B, r);
-    }
-    let r = (-(if q < 0.0 { p } else { 1.0 - p }).ln()).sqrt();
-    let x = if r <= 5.0 {
-        polynomial(&C, r - 1.6) / polynomial(&D, r - 1.6)
-    } else {
-        polynomial(&E, r - 5.0) / polynomial(&F, r - 5.0)
-    };
-    if q < 0.0 { -x } else { x }
+    tilde_core::math::std_normal_quantile(p)
 }
 
 #[cfg(test)]

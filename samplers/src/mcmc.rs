@@ -231,7 +231,7 @@ impl<K: Kernel> Mcmc<K> {
         let dense = kernel.dense_mass();
         let warm = self.warm_start.clone();
         let start: Option<WarmStart> = match &self.initializer {
-            Some(initializer) => Some(warm_start(
+            Some(initializer) => Some(run_initializer(
                 initializer.as_ref(),
                 model,
                 self.num_chains,
@@ -472,7 +472,7 @@ fn draw<K: Kernel, M: Model + ?Sized>(
 }
 
 /// Runs the initializer and checks what it gives.
-fn warm_start<M: Model + Sync>(
+fn run_initializer<M: Model + Sync>(
     initializer: &dyn Initializer,
     model: &M,
     num_chains: usize,

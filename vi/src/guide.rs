@@ -3,6 +3,7 @@
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand_distr::{Distribution, StandardNormal};
+use tilde_core::math::std_normal_quantile;
 use tilde_core::{Error, Layout, LogDensity, Real, Result};
 
 /// A variational family over (part of) a model's unconstrained space, reparameterised
@@ -127,11 +128,6 @@ pub(crate) fn sigmoid(x: f64) -> f64 {
 /// `½ ln(2π e)`, the entropy of a standard normal per dimension.
 pub(crate) const HALF_LN_2PI_E: f64 = 1.418_938_533_204_672_7;
 
-/// The standard-normal quantile `Φ⁻¹(p)`.
-pub(crate) fn normal_quantile(p: f64) -> f64 {
-    tilde_core::math::std_normal_quantile(p)
-}
-
 /// Writes the marginal quantiles of `N(loc, cov)` (`cov` row-major over the guide's
 /// coordinates `coords`) into `out[k]` for `qs[k]`.
 pub(crate) fn gaussian_quantiles(
@@ -143,7 +139,7 @@ pub(crate) fn gaussian_quantiles(
 ) {
     let n = coords.len();
     for (q, row) in qs.iter().zip(out.iter_mut()) {
-        let zq = normal_quantile(*q);
+        let zq = std_normal_quantile(*q);
         for (i, &c) in coords.iter().enumerate() {
             row[c] = loc[i] + cov.get(i * n + i).map_or(0.0, |v| v.sqrt()) * zq;
         }
@@ -211,7 +207,7 @@ impl DiagonalGaussian {
 
     pub fn marginal_quantiles(&self, qs: &[f64], out: &mut [Vec<f64>]) {
         for (q, row) in qs.iter().zip(out.iter_mut()) {
-            let zq = normal_quantile(*q);
+            let zq = std_normal_quantile(*q);
             for (i, &c) in self.coords.iter().enumerate() {
                 row[c] = self.params[i] + self.scale(i) * zq;
             }

@@ -62,42 +62,9 @@ pub struct Cauchy<T = f64> {
     scale: T,
 }
 
+loc_scale!(Cauchy, "A Cauchy", loc: "The location `μ` (the median).", scale: "The scale `σ` (half the interquartile range).");
+
 impl<T: Real> Cauchy<T> {
-    /// A Cauchy distribution; never fails (see the type's `# Parameters`).
-    #[inline]
-    pub fn new(loc: impl Into<T>, scale: impl Into<T>) -> Self {
-        Cauchy {
-            loc: loc.into(),
-            scale: scale.into(),
-        }
-    }
-
-    /// A Cauchy distribution whose parameters are checked.
-    ///
-    /// # Errors
-    /// [`ParamError`] when `loc` is not finite or `scale` is not positive and finite.
-    pub fn try_new(loc: impl Into<T>, scale: impl Into<T>) -> Result<Self, ParamError> {
-        let d = Self::new(loc, scale);
-        ParamError::check_finite("loc", d.loc)?;
-        ParamError::check_positive("scale", d.scale)?;
-        Ok(d)
-    }
-
-    /// The location `μ` (the median).
-    pub fn loc(&self) -> T {
-        self.loc
-    }
-
-    /// The scale `σ` (half the interquartile range).
-    pub fn scale(&self) -> T {
-        self.scale
-    }
-
-    #[inline]
-    fn is_valid(&self) -> bool {
-        is_pos(self.scale) && self.loc.is_finite()
-    }
-
     /// `ln_pdf(x)` with its partials in `μ` and `σ` (the one in `x` is minus that in `μ`).
     #[inline]
     fn value_and_partials(&self, x: f64) -> (f64, f64, f64) {

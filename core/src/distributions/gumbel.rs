@@ -36,42 +36,9 @@ pub struct Gumbel<T = f64> {
     scale: T,
 }
 
+loc_scale!(Gumbel, "A Gumbel", loc: "The location `μ` (the mode).", scale: "The scale `β`.");
+
 impl<T: Real> Gumbel<T> {
-    /// A Gumbel distribution; never fails (see the type's `# Parameters`).
-    #[inline]
-    pub fn new(loc: impl Into<T>, scale: impl Into<T>) -> Self {
-        Gumbel {
-            loc: loc.into(),
-            scale: scale.into(),
-        }
-    }
-
-    /// A Gumbel distribution whose parameters are checked.
-    ///
-    /// # Errors
-    /// [`ParamError`] when `loc` is not finite or `scale` is not positive and finite.
-    pub fn try_new(loc: impl Into<T>, scale: impl Into<T>) -> Result<Self, ParamError> {
-        let d = Self::new(loc, scale);
-        ParamError::check_finite("loc", d.loc)?;
-        ParamError::check_positive("scale", d.scale)?;
-        Ok(d)
-    }
-
-    /// The location `μ` (the mode).
-    pub fn loc(&self) -> T {
-        self.loc
-    }
-
-    /// The scale `β`.
-    pub fn scale(&self) -> T {
-        self.scale
-    }
-
-    #[inline]
-    fn is_valid(&self) -> bool {
-        is_pos(self.scale) && self.loc.is_finite()
-    }
-
     /// `ln f(x)` with `∂/∂x = (e^{-z} - 1)/β`, `∂/∂μ = (1 - e^{-z})/β`,
     /// `∂/∂β = (z (1 - e^{-z}) - 1)/β`.
     #[inline]

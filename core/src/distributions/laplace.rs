@@ -35,42 +35,9 @@ pub struct Laplace<T = f64> {
     scale: T,
 }
 
+loc_scale!(Laplace, "A Laplace", loc: "The location `μ` (mean and median).", scale: "The scale `b`; the standard deviation is `b √2`.");
+
 impl<T: Real> Laplace<T> {
-    /// A Laplace distribution; never fails (see the type's `# Parameters`).
-    #[inline]
-    pub fn new(loc: impl Into<T>, scale: impl Into<T>) -> Self {
-        Laplace {
-            loc: loc.into(),
-            scale: scale.into(),
-        }
-    }
-
-    /// A Laplace distribution whose parameters are checked.
-    ///
-    /// # Errors
-    /// [`ParamError`] when `loc` is not finite or `scale` is not positive and finite.
-    pub fn try_new(loc: impl Into<T>, scale: impl Into<T>) -> Result<Self, ParamError> {
-        let d = Self::new(loc, scale);
-        ParamError::check_finite("loc", d.loc)?;
-        ParamError::check_positive("scale", d.scale)?;
-        Ok(d)
-    }
-
-    /// The location `μ` (mean and median).
-    pub fn loc(&self) -> T {
-        self.loc
-    }
-
-    /// The scale `b`; the standard deviation is `b √2`.
-    pub fn scale(&self) -> T {
-        self.scale
-    }
-
-    #[inline]
-    fn is_valid(&self) -> bool {
-        is_pos(self.scale) && self.loc.is_finite()
-    }
-
     /// `ln_pdf(x)` with its partials in `μ` and `b` (the one in `x` is minus that in
     /// `μ`). At the kink `x = μ` the partial in `μ` is 0, as for `Real::abs`.
     #[inline]

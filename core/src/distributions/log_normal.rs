@@ -33,42 +33,9 @@ pub struct LogNormal<T = f64> {
     scale: T,
 }
 
+loc_scale!(LogNormal, "A log-normal", loc: "The mean `μ` of `ln x`.", scale: "The standard deviation `σ` of `ln x`.");
+
 impl<T: Real> LogNormal<T> {
-    /// A log-normal distribution; never fails (see the type's `# Parameters`).
-    #[inline]
-    pub fn new(loc: impl Into<T>, scale: impl Into<T>) -> Self {
-        LogNormal {
-            loc: loc.into(),
-            scale: scale.into(),
-        }
-    }
-
-    /// A log-normal distribution whose parameters are checked.
-    ///
-    /// # Errors
-    /// [`ParamError`] when `loc` is not finite or `scale` is not positive and finite.
-    pub fn try_new(loc: impl Into<T>, scale: impl Into<T>) -> Result<Self, ParamError> {
-        let d = Self::new(loc, scale);
-        ParamError::check_finite("loc", d.loc)?;
-        ParamError::check_positive("scale", d.scale)?;
-        Ok(d)
-    }
-
-    /// The mean `μ` of `ln x`.
-    pub fn loc(&self) -> T {
-        self.loc
-    }
-
-    /// The standard deviation `σ` of `ln x`.
-    pub fn scale(&self) -> T {
-        self.scale
-    }
-
-    #[inline]
-    fn is_valid(&self) -> bool {
-        is_pos(self.scale) && self.loc.is_finite()
-    }
-
     /// `(ln x, z, ∂/∂μ, ∂/∂σ)` at `x`, with `z = (ln x - μ)/σ`, `∂/∂μ = z/σ` and
     /// `∂/∂σ = (z² - 1)/σ`.
     #[inline]

@@ -36,42 +36,9 @@ pub struct Logistic<T = f64> {
     scale: T,
 }
 
+loc_scale!(Logistic, "A logistic", loc: "The location `μ`.", scale: "The scale `s` (the standard deviation is `s π/√3`).");
+
 impl<T: Real> Logistic<T> {
-    /// A logistic distribution; never fails (see the type's `# Parameters`).
-    #[inline]
-    pub fn new(loc: impl Into<T>, scale: impl Into<T>) -> Self {
-        Logistic {
-            loc: loc.into(),
-            scale: scale.into(),
-        }
-    }
-
-    /// A logistic distribution whose parameters are checked.
-    ///
-    /// # Errors
-    /// [`ParamError`] when `loc` is not finite or `scale` is not positive and finite.
-    pub fn try_new(loc: impl Into<T>, scale: impl Into<T>) -> Result<Self, ParamError> {
-        let d = Self::new(loc, scale);
-        ParamError::check_finite("loc", d.loc)?;
-        ParamError::check_positive("scale", d.scale)?;
-        Ok(d)
-    }
-
-    /// The location `μ`.
-    pub fn loc(&self) -> T {
-        self.loc
-    }
-
-    /// The scale `s` (the standard deviation is `s π/√3`).
-    pub fn scale(&self) -> T {
-        self.scale
-    }
-
-    #[inline]
-    fn is_valid(&self) -> bool {
-        is_pos(self.scale) && self.loc.is_finite()
-    }
-
     /// `ln f(x)` with `∂/∂x = -tanh(z/2)/s`, `∂/∂μ = tanh(z/2)/s`,
     /// `∂/∂s = (z tanh(z/2) - 1)/s`.
     #[inline]

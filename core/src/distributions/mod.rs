@@ -16,6 +16,50 @@ use rand::Rng;
 use crate::real::Real;
 use crate::support::Support;
 
+/// The constructors, accessors and validity check every location-scale family shares:
+/// `new` (never fails), `try_new` (checks `loc` finite and `scale` positive), `loc`,
+/// `scale`, and `is_valid` for the log-density's parameter check.
+macro_rules! loc_scale {
+    ($ty:ident, $article:literal, loc: $loc_doc:literal, scale: $scale_doc:literal) => {
+        impl<T: Real> $ty<T> {
+            #[doc = concat!($article, " distribution; never fails (see the type's `# Parameters`).")]
+            #[inline]
+            pub fn new(loc: impl Into<T>, scale: impl Into<T>) -> Self {
+                $ty {
+                    loc: loc.into(),
+                    scale: scale.into(),
+                }
+            }
+
+            #[doc = concat!($article, " distribution whose parameters are checked.")]
+            ///
+            /// # Errors
+            /// [`ParamError`] when `loc` is not finite or `scale` is not positive and finite.
+            pub fn try_new(loc: impl Into<T>, scale: impl Into<T>) -> Result<Self, ParamError> {
+                let d = Self::new(loc, scale);
+                ParamError::check_finite("loc", d.loc)?;
+                ParamError::check_positive("scale", d.scale)?;
+                Ok(d)
+            }
+
+            #[doc = $loc_doc]
+            pub fn loc(&self) -> T {
+                self.loc
+            }
+
+            #[doc = $scale_doc]
+            pub fn scale(&self) -> T {
+                self.scale
+            }
+
+            #[inline]
+            fn is_valid(&self) -> bool {
+                is_pos(self.scale) && self.loc.is_finite()
+            }
+        }
+    };
+}
+
 mod bernoulli;
 mod beta;
 mod beta_binomial;
