@@ -56,6 +56,7 @@ fn nuts_is_calibrated_on_a_normal_mean() {
     )
     .unwrap();
     assert_eq!((result.num_draws, result.ranks[0].len()), (100, 200));
+    eprintln!("p-value {}", result.p_values[0]);
     assert!(result.p_values[0] > 0.001, "{result:?}");
 }
 
@@ -69,6 +70,7 @@ fn hmc_is_calibrated_on_a_coin() {
         )
     })
     .unwrap();
+    eprintln!("p-value {}", result.p_values[0]);
     assert!(result.p_values[0] > 0.001, "{result:?}");
 }
 

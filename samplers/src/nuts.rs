@@ -404,9 +404,11 @@ impl Kernel for Nuts {
             ws.rho_bck.fill(0.0);
             let mut log_sum_weight_subtree = f64::NEG_INFINITY;
             let valid = if traj.rng.random::<f64>() > 0.5 {
+                // the old trajectory becomes the backward subtree: its forward end is
+                // the old trajectory's forward end
                 ws.rho_bck.copy_from_slice(&ws.rho);
-                ws.p_bck_fwd.copy_from_slice(&ws.p_fwd_bck);
-                ws.p_sharp_bck_fwd.copy_from_slice(&ws.p_sharp_fwd_bck);
+                ws.p_bck_fwd.copy_from_slice(&ws.p_fwd_fwd);
+                ws.p_sharp_bck_fwd.copy_from_slice(&ws.p_sharp_fwd_fwd);
                 ws.z.copy_from(&ws.z_fwd);
                 traj.step_size = params.step_size;
                 let valid = traj.build_tree(
@@ -424,9 +426,11 @@ impl Kernel for Nuts {
                 ws.z_fwd.copy_from(&ws.z);
                 valid
             } else {
+                // the old trajectory becomes the forward subtree: its backward end is
+                // the old trajectory's backward end
                 ws.rho_fwd.copy_from_slice(&ws.rho);
-                ws.p_fwd_bck.copy_from_slice(&ws.p_bck_fwd);
-                ws.p_sharp_fwd_bck.copy_from_slice(&ws.p_sharp_bck_fwd);
+                ws.p_fwd_bck.copy_from_slice(&ws.p_bck_bck);
+                ws.p_sharp_fwd_bck.copy_from_slice(&ws.p_sharp_bck_bck);
                 ws.z.copy_from(&ws.z_bck);
                 traj.step_size = -params.step_size;
                 let valid = traj.build_tree(

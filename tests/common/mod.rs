@@ -45,6 +45,7 @@ pub fn zero_based(stan_name: &str) -> String {
 pub fn compare(posterior: &tilde::Posterior, reference: &Json, loose: &[&str]) -> Vec<String> {
     let summary = posterior.summary();
     let mut failures = Vec::new();
+    let (mut worst_mean, mut worst_sd) = (0.0f64, 0.0f64);
     for (stan_name, r) in reference.get("params").entries() {
         let name = zero_based(stan_name);
         let Some(ours) = summary.get(&name) else {
@@ -61,6 +62,7 @@ pub fn compare(posterior: &tilde::Posterior, reference: &Json, loose: &[&str]) -
             continue;
         }
         let tol_mean = 4.0 * (r.get("mcse_mean").num().powi(2) + ours.mcse_mean.powi(2)).sqrt();
+        worst_mean = worst_mean.max(4.0 * (ours.mean - r.get("mean").num()).abs() / tol_mean);
         if (ours.mean - r.get("mean").num()).abs() > tol_mean {
             failures.push(format!(
                 "{name}: mean {} vs reference {} (tolerance {tol_mean})",
@@ -72,6 +74,7 @@ pub fn compare(posterior: &tilde::Posterior, reference: &Json, loose: &[&str]) -
             continue;
         }
         let tol_sd = 4.0 * (r.get("mcse_sd").num().powi(2) + ours.mcse_sd.powi(2)).sqrt();
+        worst_sd = worst_sd.max(4.0 * (ours.sd - r.get("sd").num()).abs() / tol_sd);
         if (ours.sd - r.get("sd").num()).abs() > tol_sd {
             failures.push(format!(
                 "{name}: sd {} vs reference {} (tolerance {tol_sd})",
@@ -80,6 +83,7 @@ pub fn compare(posterior: &tilde::Posterior, reference: &Json, loose: &[&str]) -
             ));
         }
     }
+    eprintln!("largest |z|: mean {worst_mean:.2}, sd {worst_sd:.2}");
     failures
 }
 
