@@ -216,21 +216,26 @@ fn fixed_step_chains<K: Kernel>(
         step_size,
         inverse_mass_matrix: Metric::unit(target.dim),
     };
-    let mut chains = vec![vec![Vec::with_capacity(draws); num_chains]; target.dim];
+    let mut chains: Vec<Vec<Vec<f64>>> = vec![Vec::new(); target.dim];
     let mut depth_sum = 0usize;
     for c in 0..num_chains {
         let mut rng = chain_rng(seed, c);
         let mut ws = kernel.workspace(target.dim);
         let mut state = kernel.init(target, &target.mean).unwrap();
+        let mut draws_of_chain: Vec<Vec<f64>> =
+            (0..target.dim).map(|_| Vec::with_capacity(draws)).collect();
         for t in 0..burn_in + draws {
             let info = kernel.transition(target, &mut rng, &mut state, &params, &mut ws);
             assert!(!info.is_divergent);
             if t >= burn_in {
                 depth_sum += info.tree_depth;
-                for (i, x) in state.position.iter().enumerate() {
-                    chains[i][c].push(*x);
+                for (column, x) in draws_of_chain.iter_mut().zip(&state.position) {
+                    column.push(*x);
                 }
             }
+        }
+        for (coordinate, column) in chains.iter_mut().zip(draws_of_chain) {
+            coordinate.push(column);
         }
     }
     (chains, depth_sum as f64 / (num_chains * draws) as f64)
