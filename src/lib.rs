@@ -145,6 +145,7 @@ pub mod __private {
         Ctx, Stop, check, constrain, constrain_into, discover, draw_prior, logp, logp_breakdown,
         pointwise_log_likelihood, simulate, try_logp,
     };
+    pub use tilde_core::ops;
     pub use tilde_core::rand::Rng;
     pub use tilde_core::{F64Ops, ModelBody, ModelState};
 }

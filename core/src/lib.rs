@@ -16,6 +16,8 @@ pub mod layout;
 pub mod linalg;
 pub mod math;
 mod model;
+#[doc(hidden)]
+pub mod ops;
 mod real;
 pub mod special;
 mod support;

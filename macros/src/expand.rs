@@ -82,6 +82,37 @@ impl VisitMut for Fill<'_> {
     }
 }
 
+/// Writes each binary `+ - * / %` as a call of `tilde::__private::ops`, so that plain
+/// `f64` arithmetic type-checks beside the body's `where f64: F64Ops<T>` bound (see
+/// `tilde_core::ops`).
+struct OperatorCalls;
+
+impl VisitMut for OperatorCalls {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        visit_mut::visit_expr_mut(self, expr);
+        if let Expr::Binary(binary) = expr {
+            let function = match binary.op {
+                syn::BinOp::Add(_) => "add",
+                syn::BinOp::Sub(_) => "sub",
+                syn::BinOp::Mul(_) => "mul",
+                syn::BinOp::Div(_) => "div",
+                syn::BinOp::Rem(_) => "rem",
+                _ => return,
+            };
+            let function = Ident::new(function, proc_macro2::Span::mixed_site());
+            let (left, right) = (&binary.left, &binary.right);
+            let span = syn::spanned::Spanned::span(&binary.op);
+            *expr = syn::parse_quote_spanned! {span=>
+                { let __tilde_l = #left; let __tilde_r = #right; ::tilde::__private::ops::#function((__tilde_r, __tilde_l)) }
+            };
+        }
+    }
+
+    // patterns (`1..=3` ranges in `match`) and types (`[f64; 2 * N]`) stay as written
+    fn visit_pat_mut(&mut self, _: &mut syn::Pat) {}
+    fn visit_type_mut(&mut self, _: &mut syn::Type) {}
+}
+
 /// The whole expansion. After errors, the struct and its impls are still emitted (with
 /// an empty body) so that code using the model reports no secondary errors; a signature
 /// that cannot become a struct is re-emitted as a plain function instead.
@@ -128,6 +159,7 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
             sites: &model.sites,
         }
         .visit_block_mut(&mut block);
+        OperatorCalls.visit_block_mut(&mut block);
         let stmts = &block.stmts;
         quote!(#[allow(unreachable_code)] { #(#stmts)* })
     } else {
