@@ -140,7 +140,8 @@ pub mod prelude {
 /// What `#[model]` expands to. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use tilde_autodiff::{log_joint_and_grad, logp_and_grad};
+    pub use tilde_autodiff::codegen;
+    pub use tilde_autodiff::{Fwd, describe_engine, log_joint_and_grad, logp_and_grad};
     pub use tilde_core::context::{
         Ctx, Stop, check, constrain, constrain_into, discover, draw_prior, logp, logp_breakdown,
         pointwise_log_likelihood, simulate, try_logp,

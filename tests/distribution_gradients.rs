@@ -110,7 +110,10 @@ fn score<D: Distribution<Scalar = f64>>(d: &D, xs: impl IntoIterator<Item = f64>
 
 /// Gradients at [`SEEDS`] by both engines, and the value at [`VALUE_SEED`] against
 /// `by_hand`; `make` builds the model with a gradient engine.
-fn check<M: Model>(make: impl Fn(Engine) -> M, by_hand: fn(&[f64]) -> f64) {
+fn check<M: Model + tilde::__private::ModelBody>(
+    make: impl Fn(Engine) -> M,
+    by_hand: fn(&[f64]) -> f64,
+) {
     let model = make(Engine::Auto);
     model.check().unwrap();
     check_engines_and_gradients(&make(Engine::Forward), &make(Engine::Reverse), &SEEDS);

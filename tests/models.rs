@@ -1,6 +1,10 @@
 //! Model log-densities against hand-written formulas, gradients against central finite
 //! differences, constrained values, breakdowns and run-time errors.
 
+mod common;
+#[path = "../examples/posteriordb/json.rs"]
+mod json;
+
 use std::f64::consts::PI;
 
 use tilde::glm::Glm;
@@ -397,10 +401,15 @@ fn parameters_outside_their_range_give_minus_infinity() {
 }
 
 /// Values and gradients of the forward and reverse engines agree to 1e-10 relative.
-fn check_engines(forward: &impl LogDensity, reverse: &impl LogDensity, seeds: &[u64]) {
+fn check_engines(
+    forward: &(impl LogDensity + tilde::__private::ModelBody),
+    reverse: &impl LogDensity,
+    seeds: &[u64],
+) {
     let dim = forward.dim();
     for &seed in seeds {
         let x = point(dim, seed);
+        common::check_generated_at(forward, reverse, &x);
         let (mut gf, mut gr) = (vec![0.0; dim], vec![0.0; dim]);
         let (lf, lr) = (
             forward.logp_and_grad(&x, &mut gf),

@@ -16,6 +16,7 @@ pub mod layout;
 pub mod linalg;
 pub mod math;
 mod model;
+pub mod observed;
 #[doc(hidden)]
 pub mod ops;
 mod real;

@@ -241,6 +241,20 @@ pub trait ModelBody {
 
     /// The layout and construction-time fault found when the model was built.
     fn state(&self) -> &ModelState;
+
+    /// The gradient code `#[model]` generated for the body (see
+    /// [`Engine::Codegen`]): the log-density at `x` with its gradient written into
+    /// `grad`, or `None` when there is none or it does not apply at run time (then the
+    /// tape runs the model).
+    fn generated_logp_and_grad(&self, x: &[f64], grad: &mut [f64], jacobian: bool) -> Option<f64> {
+        let _ = (x, grad, jacobian);
+        None
+    }
+
+    /// Why `#[model]` generated no gradient code for the body (`None` when it did).
+    fn codegen_unsupported(&self) -> Option<&'static str> {
+        Some("the model was not written with `#[model]`")
+    }
 }
 
 /// What a model learns about itself when it is built: its layout and any data fault.
@@ -262,10 +276,15 @@ pub struct ModelState {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Engine {
-    /// Forward duals for small dimensions, the reverse tape beyond (a fixed threshold,
-    /// so the choice, and the draws for a seed, do not depend on timing).
+    /// The gradient code `#[model]` generated, where it could analyse the body;
+    /// otherwise forward duals for small dimensions and the reverse tape beyond (a
+    /// fixed rule, so the choice, and the draws for a seed, do not depend on timing).
     #[default]
     Auto,
+    /// The gradient code `#[model]` generated at compile time: a plain-`f64` forward
+    /// pass and reverse-mode adjoint code, with no tape. Models whose body it cannot
+    /// analyse (the model's `gradient_engine()` says why) run on the tape instead.
+    Codegen,
     /// Forward-mode duals: one pass of width up to 16, then several.
     Forward,
     /// The reverse-mode tape.

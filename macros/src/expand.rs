@@ -166,6 +166,47 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
         quote!()
     };
 
+    // the generated gradient, or why there is none
+    let codegen = if checked.errors.is_empty() {
+        crate::adjoint::generate(model)
+    } else {
+        Err("the model did not compile".to_string())
+    };
+    let bindings: Vec<TokenStream> = bindings.collect();
+    let (generated, status) = match codegen {
+        Ok(code) => (
+            quote! {
+                #[allow(unused_variables, unused_mut, unused_braces, unused_parens, non_snake_case, clippy::all)]
+                fn generated_logp_and_grad(
+                    &self,
+                    __x: &[f64],
+                    __grad: &mut [f64],
+                    __jacobian: bool,
+                ) -> ::core::option::Option<f64> {
+                    #(#bindings)*
+                    ::tilde::__private::codegen::with_pool(|__pool| { #code })
+                }
+
+                fn codegen_unsupported(&self) -> ::core::option::Option<&'static str> {
+                    ::core::option::Option::None
+                }
+            },
+            "compile-time generated gradient code (`Engine::Codegen`)".to_string(),
+        ),
+        Err(reason) => {
+            let text = format!("`#[model]` generated no gradient code: {reason}");
+            (
+                quote! {
+                    fn codegen_unsupported(&self) -> ::core::option::Option<&'static str> {
+                        ::core::option::Option::Some(#text)
+                    }
+                },
+                text,
+            )
+        }
+    };
+    let engine_doc = format!("The gradient engine of `Engine::Auto` for this model: {status}.");
+
     let doc = format!("The model built by [`{ident}`]: its data, layout and log-density.");
     quote! {
         #errors
@@ -193,10 +234,17 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
                 self.__tilde_state.engine = engine;
                 self
             }
+
+            /// Which gradient engine `logp_and_grad` runs, and why.
+            #[doc = #engine_doc]
+            #[allow(dead_code)]
+            #vis fn gradient_engine(&self) -> ::std::string::String {
+                ::tilde::__private::describe_engine(self)
+            }
         }
 
         impl #generics ::tilde::__private::ModelBody for #struct_ident #generics {
-            #[allow(unused_variables, unused_mut, unused_braces, non_snake_case, clippy::all)]
+            #[allow(unused_variables, unused_mut, unused_braces, unused_parens, non_snake_case, clippy::all)]
             fn body<T: ::tilde::Real>(
                 &self,
                 __tilde_ctx: &mut ::tilde::__private::Ctx<'_, T>,
@@ -212,6 +260,8 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
             fn state(&self) -> &::tilde::__private::ModelState {
                 &self.__tilde_state
             }
+
+            #generated
         }
 
         impl #generics ::tilde::LogDensity for #struct_ident #generics {

@@ -13,6 +13,7 @@
 
 use proc_macro::TokenStream;
 
+mod adjoint;
 mod ast;
 mod check;
 mod expand;

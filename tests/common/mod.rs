@@ -103,6 +103,29 @@ pub fn point(dim: usize, seed: u64) -> Vec<f64> {
         .collect()
 }
 
+/// The gradient code `#[model]` generated for `model`, if any, against `tape` at `x`:
+/// values and gradients equal to 1e-12 relative.
+pub fn check_generated_at(
+    model: &impl tilde::__private::ModelBody,
+    tape: &impl tilde::LogDensity,
+    x: &[f64],
+) {
+    let mut generated = vec![0.0; x.len()];
+    let Some(lp) = model.generated_logp_and_grad(x, &mut generated, true) else {
+        return;
+    };
+    let mut reference = vec![0.0; x.len()];
+    let lr = tape.logp_and_grad(x, &mut reference);
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0);
+    assert!(close(lp, lr), "generated value {lp} vs tape {lr} at {x:?}");
+    for (i, (g, r)) in generated.iter().zip(&reference).enumerate() {
+        assert!(
+            close(*g, *r),
+            "generated grad[{i}] {g} vs tape {r} at {x:?}"
+        );
+    }
+}
+
 /// Checks `logp_and_grad` against central differences of `logp` at `x`: relative error
 /// below 1e-6 (step 1e-5·(1+|x|): truncation ~1e-10, rounding ~1e-9). Returns the
 /// gradient.
@@ -136,11 +159,16 @@ pub fn check_gradient_at(model: &impl tilde::LogDensity, x: &[f64]) -> Vec<f64> 
 /// At each seed's point: the forward and reverse engines agree on the value and the
 /// gradient to 1e-10 relative, and each matches central differences
 /// ([`check_gradient_at`]).
-pub fn check_engines_and_gradients<M: tilde::LogDensity>(forward: &M, reverse: &M, seeds: &[u64]) {
+pub fn check_engines_and_gradients<M: tilde::LogDensity + tilde::__private::ModelBody>(
+    forward: &M,
+    reverse: &M,
+    seeds: &[u64],
+) {
     let dim = forward.dim();
     assert_eq!(dim, reverse.dim());
     for &seed in seeds {
         let x = point(dim, seed);
+        check_generated_at(forward, reverse, &x);
         let (mut gf, mut gr) = (vec![0.0; dim], vec![0.0; dim]);
         let lf = forward.logp_and_grad(&x, &mut gf);
         let lr = reverse.logp_and_grad(&x, &mut gr);

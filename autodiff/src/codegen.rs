@@ -1,0 +1,167 @@
+//! Run-time support of the gradient code that `#[model]` generates.
+//!
+//! `#[model]` emits, besides the generic body, a plain-`f64` forward pass over the body
+//! followed by reverse-mode adjoint code (source transformation). Each statement that
+//! depends on a parameter is evaluated once with its inputs seeded as forward duals of a
+//! width known at compile time (its local partial derivatives, preaccumulated); the
+//! reverse pass multiplies the adjoints back through those partials in reverse order.
+//! Loops whose iterations do not carry parameter-dependent values run their reverse
+//! sweep right after each iteration; other loops keep what their sweep needs on a
+//! value stack. The functions here are what that code calls: the scalar sites, the
+//! stack and the buffers, all reused across calls, so a gradient does not allocate.
+
+use std::cell::RefCell;
+
+use tilde_core::observed::ObservedSite;
+use tilde_core::{Continuous, Iid, Real};
+
+use crate::Fwd;
+
+/// Buffers of the generated gradient code: a value stack and the vectors of vector
+/// sites, kept by each thread between calls.
+#[derive(Debug, Default)]
+pub struct Pool {
+    stack: Vec<f64>,
+    vectors: Vec<Vec<f64>>,
+}
+
+impl Pool {
+    /// Pushes one value on the stack.
+    #[inline]
+    pub fn push(&mut self, value: f64) {
+        self.stack.push(value);
+    }
+
+    /// Pushes several values.
+    #[inline]
+    pub fn push_all<const K: usize>(&mut self, values: &[f64; K]) {
+        self.stack.extend_from_slice(values);
+    }
+
+    /// Pops the value pushed last (NaN on an empty stack, which the code never asks).
+    #[inline]
+    pub fn pop(&mut self) -> f64 {
+        self.stack.pop().unwrap_or(f64::NAN)
+    }
+
+    /// Pops the `K` values of one [`push_all`](Self::push_all).
+    #[inline]
+    pub fn pop_all<const K: usize>(&mut self) -> [f64; K] {
+        let mut out = [f64::NAN; K];
+        let start = self.stack.len().saturating_sub(K);
+        for (slot, v) in out.iter_mut().zip(self.stack.drain(start..)) {
+            *slot = v;
+        }
+        out
+    }
+
+    /// A zeroed vector of length `n`, from the pool when it has one.
+    #[inline]
+    pub fn take(&mut self, n: usize) -> Vec<f64> {
+        let mut v = self.vectors.pop().unwrap_or_default();
+        v.clear();
+        v.resize(n, 0.0);
+        v
+    }
+
+    /// Returns a vector of [`take`](Self::take) to the pool.
+    #[inline]
+    pub fn give(&mut self, v: Vec<f64>) {
+        self.vectors.push(v);
+    }
+}
+
+thread_local! {
+    static POOL: RefCell<Pool> = RefCell::new(Pool::default());
+}
+
+/// Runs `f` with this thread's pool (a fresh one when a call is already using it).
+#[inline]
+pub fn with_pool<R>(f: impl FnOnce(&mut Pool) -> R) -> R {
+    let mut pool = POOL.with(|p| std::mem::take(&mut *p.borrow_mut()));
+    pool.stack.clear();
+    let out = f(&mut pool);
+    POOL.with(|p| *p.borrow_mut() = pool);
+    out
+}
+
+/// A latent scalar site: the constrained value `v = b(y)` of the unconstrained `y`
+/// through the bijector of `dist`'s support, and its log-density plus log-Jacobian
+/// `l = ln p(v) + ln|b'(y)|` (without the Jacobian when `jacobian` is false), which is
+/// added to `target`.
+///
+/// Direction 0 of the duals is `y`; the caller seeds directions 1.. on the
+/// distribution's inputs. Returns `(v, ∂v, ∂l)` with the partials along every
+/// direction.
+#[inline]
+pub fn latent<const N: usize, D: Continuous<Scalar = Fwd<N>>>(
+    dist: &D,
+    y: f64,
+    jacobian: bool,
+    target: &mut f64,
+) -> (f64, [f64; N], [f64; N]) {
+    let bijector = dist
+        .support()
+        .bijector()
+        .unwrap_or(tilde_core::Bijector::Identity);
+    let (value, ln_jac) = bijector.forward_and_ln_jac(Fwd::variable(y, 0));
+    let mut l = dist.ln_pdf(value);
+    if jacobian {
+        l += ln_jac;
+    }
+    *target += l.value();
+    (value.value(), value.gradient(), l.gradient())
+}
+
+/// A latent vector site `dist.iid(n)`: element `j` is `vⱼ = b(yⱼ)`, scored
+/// `lⱼ = ln p(vⱼ) + ln|b'(yⱼ)|` (without the Jacobian when `jacobian` is false).
+///
+/// Direction 0 of the duals is the element's `yⱼ`; the caller seeds directions 1.. on
+/// the distribution's inputs. Writes `vⱼ` into `values`, its partials along every
+/// direction into `slopes[j·N..(j+1)·N]`, adds `∂lⱼ/∂yⱼ` into `grad[j]`, and returns
+/// `Σⱼ lⱼ` with its partials along directions 1.. (direction 0 is left at 0).
+#[inline]
+pub fn latent_iid<const N: usize, D: Continuous<Scalar = Fwd<N>>>(
+    site: &Iid<D>,
+    ys: &[f64],
+    values: &mut [f64],
+    slopes: &mut [f64],
+    grad: &mut [f64],
+    jacobian: bool,
+) -> (f64, [f64; N]) {
+    let dist = site.dist();
+    let bijector = dist
+        .support()
+        .bijector()
+        .unwrap_or(tilde_core::Bijector::Identity);
+    let mut total = 0.0;
+    let mut partials = [0.0; N];
+    for (j, &y) in ys.iter().enumerate() {
+        let (value, ln_jac) = bijector.forward_and_ln_jac(Fwd::variable(y, 0));
+        let mut l = dist.ln_pdf(value);
+        if jacobian {
+            l += ln_jac;
+        }
+        total += l.value();
+        values[j] = value.value();
+        slopes[j * N..(j + 1) * N].copy_from_slice(&value.gradient());
+        let dl = l.gradient();
+        grad[j] += dl[0];
+        for (p, d) in partials.iter_mut().zip(&dl).skip(1) {
+            *p += d;
+        }
+    }
+    (total, partials)
+}
+
+/// The log-density of an observed site (see [`ObservedSite`]).
+#[inline]
+pub fn observed<S: ObservedSite<V>, V>(site: S, value: V) -> Option<S::Scalar> {
+    site.log_density(value)
+}
+
+/// The log-density of an observed site whose distribution depends on data only.
+#[inline]
+pub fn observed_data<S: ObservedSite<V, Scalar = f64>, V>(site: S, value: V) -> Option<f64> {
+    site.log_density(value)
+}

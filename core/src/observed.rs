@@ -1,0 +1,34 @@
+//! The log-density of an observed site as a value, for the gradient code `#[model]`
+//! generates (which keeps its own running total instead of a [`Ctx`](crate::Ctx)).
+
+use crate::distributions::{Distribution, Iid, ObsScalar, ObsVector};
+use crate::real::Real;
+
+/// What an observed `sample!` of generated code scores: a scalar distribution with a
+/// number, or `dist.iid(n)` with a slice of `n` numbers.
+pub trait ObservedSite<V> {
+    /// The distribution's scalar.
+    type Scalar: Real;
+
+    /// The log-density of `value`; `None` when a vector's length is not the site's
+    /// (the tape then runs the model and reports the fault).
+    fn log_density(&self, value: V) -> Option<Self::Scalar>;
+}
+
+impl<D: Distribution, E: ObsScalar> ObservedSite<E> for D {
+    type Scalar = D::Scalar;
+
+    #[inline]
+    fn log_density(&self, value: E) -> Option<D::Scalar> {
+        Some(self.ln_pdf_obs(value.to_f64()))
+    }
+}
+
+impl<D: Distribution, V: ObsVector> ObservedSite<V> for Iid<D> {
+    type Scalar = D::Scalar;
+
+    #[inline]
+    fn log_density(&self, value: V) -> Option<D::Scalar> {
+        (value.len() == self.len()).then(|| self.dist().ln_pdf_obs_sum(&value))
+    }
+}

@@ -1,0 +1,1352 @@
+//! Gradient code generated from the body: a plain-`f64` forward pass and reverse-mode
+//! adjoint code (source transformation), with no tape.
+//!
+//! - **Activity.** A binding is *active* when its value depends on a latent `sample!`
+//!   (a scalar, or the slice of a latent `dist.iid(n)` site); everything else is data
+//!   and runs as written, in `f64`.
+//! - **Statements.** Each active statement (`let`, assignment, compound assignment,
+//!   site, `factor!`) is evaluated once with its active inputs (*leaves*: active
+//!   scalars and elements `v[i]` of active vectors) seeded as forward duals of a width
+//!   known here, which gives its value and its local partials; the reverse pass adds
+//!   `adjoint(output) · partial` to each leaf's adjoint.
+//! - **Control flow.** A `for` loop whose iterations neither assign an active binding
+//!   declared outside it nor read one that is ever reassigned runs its reverse sweep at
+//!   the end of each iteration (*immediate*); other loops and `if` branches push what
+//!   their sweep needs on a value stack and pop it in the reverse pass, in reverse.
+//!
+//! What this does not analyse (a closure or block over parameters, a call that is not
+//! an elementary function, a vector site whose distribution depends on parameters,
+//! `return`, a name bound twice, …) makes [`generate`] return the reason; the model
+//! then runs on the tape, and `gradient_engine()` says why.
+
+use std::collections::{HashMap, HashSet};
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::visit::{self, Visit};
+use syn::visit_mut::{self, VisitMut};
+use syn::{Expr, Ident, Pat, Stmt};
+
+use crate::ast::{Model, Site, SiteMacro};
+use crate::parse::placeholder_index;
+
+/// Scalar families with a continuous density: latent sites of these are analysed.
+const CONTINUOUS: &[&str] = &[
+    "Normal",
+    "HalfNormal",
+    "LogNormal",
+    "Cauchy",
+    "HalfCauchy",
+    "StudentT",
+    "HalfStudentT",
+    "Laplace",
+    "Exponential",
+    "Gamma",
+    "InverseGamma",
+    "Beta",
+    "Uniform",
+    "Logistic",
+    "Gumbel",
+    "Weibull",
+    "Pareto",
+    "SkewNormal",
+    "VonMises",
+    "Flat",
+];
+
+/// Scalar families that are only observed here (counts).
+const DISCRETE: &[&str] = &[
+    "Bernoulli",
+    "Binomial",
+    "Poisson",
+    "NegativeBinomial",
+    "Geometric",
+    "BetaBinomial",
+    "ZeroInflatedPoisson",
+];
+
+/// Methods of `tilde::Real` that map scalars to a scalar.
+const REAL_METHODS: &[&str] = &[
+    "abs",
+    "atan",
+    "cos",
+    "digamma",
+    "erf",
+    "erfc",
+    "exp",
+    "exp_m1",
+    "inv_logit",
+    "lgamma",
+    "ln",
+    "ln_1p",
+    "log1m_exp",
+    "log1p_exp",
+    "log_inv_logit",
+    "logit",
+    "max",
+    "min",
+    "pow",
+    "powf",
+    "powi",
+    "recip",
+    "sin",
+    "sqrt",
+    "tan",
+    "tanh",
+];
+
+/// Functions of `tilde::math` over scalars that return a scalar.
+const MATH_FUNCTIONS: &[&str] = &[
+    "log1p_exp",
+    "lgamma",
+    "digamma",
+    "lbeta",
+    "erf",
+    "erfc",
+    "std_normal_cdf",
+    "std_normal_quantile",
+    "log_diff_exp",
+    "log_mix",
+];
+
+type Outcome<T> = Result<T, String>;
+
+/// What an active binding holds.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Scalar,
+    /// The slice of a latent `dist.iid(n)` site.
+    Vector,
+}
+
+/// The generated `generated_logp_and_grad` body, or why there is none.
+pub fn generate(model: &Model) -> Outcome<TokenStream> {
+    let mut names = Names::default();
+    for arg in &model.args {
+        names.bind(&arg.ident.to_string());
+    }
+    names.visit_block(&model.body);
+    let active = activity(model)?;
+    if let Some(twice) = names.twice.iter().find(|n| active.contains_key(*n)) {
+        return Err(format!(
+            "the parameter-dependent name `{twice}` is bound more than once"
+        ));
+    }
+    let mut assigned = Assigned::default();
+    assigned.visit_block(&model.body);
+    let mut emitter = Emitter {
+        sites: &model.sites,
+        active,
+        reassigned: assigned.names,
+        next: 0,
+        vectors: Vec::new(),
+    };
+    let top = emitter.block(&model.body.stmts, Mode::Top)?;
+    let adjoints = emitter.adjoint_decls(&top.declared);
+    let forward = &top.forward;
+    let reverse: Vec<&TokenStream> = top.reverse.iter().rev().collect();
+    let give: Vec<TokenStream> = emitter
+        .vectors
+        .iter()
+        .map(|v| quote!(__pool.give(#v);))
+        .collect();
+    Ok(quote! {
+        #[allow(unused_imports)]
+        use ::tilde::Real as _;
+        #[allow(dead_code)]
+        type T = f64;
+        __grad.iter_mut().for_each(|g| *g = 0.0);
+        let mut __pos: usize = 0;
+        let mut __target: f64 = 0.0;
+        #adjoints
+        #forward
+        if __pos != __x.len() {
+            return ::core::option::Option::None;
+        }
+        #(#reverse)*
+        #(#give)*
+        if !__target.is_finite() {
+            __grad.iter_mut().for_each(|g| *g = 0.0);
+        }
+        ::core::option::Option::Some(__target)
+    })
+}
+
+/// Every name the body binds, and those it binds more than once (activity is a
+/// property of names, so a parameter-dependent one must be bound once).
+#[derive(Default)]
+struct Names {
+    seen: HashSet<String>,
+    twice: HashSet<String>,
+}
+
+impl Names {
+    fn bind(&mut self, name: &str) {
+        if !self.seen.insert(name.to_string()) {
+            self.twice.insert(name.to_string());
+        }
+    }
+}
+
+impl<'a> Visit<'a> for Names {
+    fn visit_pat_ident(&mut self, p: &'a syn::PatIdent) {
+        self.bind(&p.ident.to_string());
+        visit::visit_pat_ident(self, p);
+    }
+    fn visit_item(&mut self, _: &'a syn::Item) {}
+}
+
+/// The names assigned (`x = …`, `x += …`) anywhere in the body.
+#[derive(Default)]
+struct Assigned {
+    names: HashSet<String>,
+}
+
+fn assignment(expr: &Expr) -> Option<(&Expr, &Expr, Option<syn::BinOp>)> {
+    match expr {
+        Expr::Assign(a) => Some((&a.left, &a.right, None)),
+        Expr::Binary(b)
+            if matches!(
+                b.op,
+                syn::BinOp::AddAssign(_)
+                    | syn::BinOp::SubAssign(_)
+                    | syn::BinOp::MulAssign(_)
+                    | syn::BinOp::DivAssign(_)
+                    | syn::BinOp::RemAssign(_)
+                    | syn::BinOp::BitAndAssign(_)
+                    | syn::BinOp::BitOrAssign(_)
+                    | syn::BinOp::BitXorAssign(_)
+                    | syn::BinOp::ShlAssign(_)
+                    | syn::BinOp::ShrAssign(_)
+            ) =>
+        {
+            Some((&b.left, &b.right, Some(b.op)))
+        }
+        _ => None,
+    }
+}
+
+fn ident_of(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(|i| i.to_string()),
+        Expr::Paren(p) => ident_of(&p.expr),
+        _ => None,
+    }
+}
+
+impl<'a> Visit<'a> for Assigned {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Some((left, _, _)) = assignment(expr)
+            && let Some(name) = ident_of(left)
+        {
+            self.names.insert(name);
+        }
+        visit::visit_expr(self, expr);
+    }
+    fn visit_item(&mut self, _: &'a syn::Item) {}
+}
+
+/// The single-segment names an expression reads, and whether it holds a latent site.
+/// `v.len()` does not read `v`'s values.
+struct Mentions<'m> {
+    sites: &'m [Site],
+    names: HashSet<String>,
+    latent: bool,
+    other_site: bool,
+}
+
+impl<'m> Mentions<'m> {
+    fn of(sites: &'m [Site], expr: &Expr) -> Self {
+        let mut m = Mentions {
+            sites,
+            names: HashSet::new(),
+            latent: false,
+            other_site: false,
+        };
+        m.visit_expr(expr);
+        m
+    }
+
+    fn of_tokens(tokens: &TokenStream) -> HashSet<String> {
+        let mut out = HashSet::new();
+        fn walk(tokens: TokenStream, out: &mut HashSet<String>) {
+            for t in tokens {
+                match t {
+                    proc_macro2::TokenTree::Ident(i) => {
+                        out.insert(i.to_string());
+                    }
+                    proc_macro2::TokenTree::Group(g) => walk(g.stream(), out),
+                    _ => {}
+                }
+            }
+        }
+        walk(tokens.clone(), &mut out);
+        out
+    }
+
+    fn any_in(&self, active: &HashMap<String, Kind>) -> bool {
+        self.latent || self.names.iter().any(|n| active.contains_key(n))
+    }
+}
+
+impl<'a> Visit<'a> for Mentions<'_> {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Path(p) if p.qself.is_none() => {
+                if let Some(i) = p.path.get_ident() {
+                    self.names.insert(i.to_string());
+                }
+            }
+            Expr::MethodCall(m) if m.method == "len" && ident_of(&m.receiver).is_some() => {}
+            Expr::Macro(m) => match placeholder_index(&m.mac).and_then(|i| self.sites.get(i)) {
+                Some(site) => {
+                    match (site.kind, &site.obs) {
+                        (SiteMacro::Sample, None) => self.latent = true,
+                        (SiteMacro::Deterministic, _) => {}
+                        _ => self.other_site = true,
+                    }
+                    self.visit_expr(&site.value);
+                    if let Some(obs) = &site.obs {
+                        self.visit_expr(obs);
+                    }
+                }
+                None => {
+                    self.names.extend(Self::of_tokens(&m.mac.tokens));
+                }
+            },
+            _ => visit::visit_expr(self, expr),
+        }
+    }
+    fn visit_item(&mut self, _: &'a syn::Item) {}
+}
+
+/// The site behind a placeholder expression, if `expr` is one.
+fn site_of<'m>(sites: &'m [Site], expr: &Expr) -> Option<&'m Site> {
+    match expr {
+        Expr::Macro(m) => placeholder_index(&m.mac).and_then(|i| sites.get(i)),
+        Expr::Paren(p) => site_of(sites, &p.expr),
+        _ => None,
+    }
+}
+
+/// `Family::ctor(..)` → the family's name.
+fn family(expr: &Expr) -> Option<String> {
+    let Expr::Call(call) = expr else { return None };
+    let Expr::Path(path) = &*call.func else {
+        return None;
+    };
+    let segments: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    let n = segments.len();
+    if n < 2 || segments[n - 1] == "each" {
+        return None;
+    }
+    Some(segments[n - 2].clone())
+}
+
+/// `inner.iid(n)` → `(inner, n)`.
+fn iid(expr: &Expr) -> Option<(&Expr, &Expr)> {
+    match expr {
+        Expr::MethodCall(m) if m.method == "iid" && m.args.len() == 1 => {
+            Some((&m.receiver, &m.args[0]))
+        }
+        _ => None,
+    }
+}
+
+/// The active bindings, by a fixpoint over `let`s and assignments.
+fn activity(model: &Model) -> Outcome<HashMap<String, Kind>> {
+    struct Pass<'m> {
+        sites: &'m [Site],
+        active: HashMap<String, Kind>,
+        changed: bool,
+        error: Option<String>,
+    }
+    impl Pass<'_> {
+        fn mark(&mut self, name: String, kind: Kind) {
+            if let std::collections::hash_map::Entry::Vacant(e) = self.active.entry(name) {
+                e.insert(kind);
+                self.changed = true;
+            }
+        }
+    }
+    impl<'a> Visit<'a> for Pass<'_> {
+        fn visit_local(&mut self, local: &'a syn::Local) {
+            if let Some(init) = &local.init {
+                let m = Mentions::of(self.sites, &init.expr);
+                if m.any_in(&self.active) {
+                    let mut pat = &local.pat;
+                    if let Pat::Type(t) = pat {
+                        pat = &t.pat;
+                    }
+                    match pat {
+                        Pat::Ident(p) => {
+                            let vector = site_of(self.sites, &init.expr).is_some_and(|s| {
+                                s.kind == SiteMacro::Sample
+                                    && s.obs.is_none()
+                                    && iid(&s.value).is_some()
+                            });
+                            let kind = if vector { Kind::Vector } else { Kind::Scalar };
+                            self.mark(p.ident.to_string(), kind);
+                        }
+                        _ => {
+                            self.error.get_or_insert_with(|| {
+                                "a pattern `let` binds a parameter-dependent value".into()
+                            });
+                        }
+                    }
+                }
+            }
+            visit::visit_local(self, local);
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Some((left, right, _)) = assignment(expr)
+                && Mentions::of(self.sites, right).any_in(&self.active)
+            {
+                match ident_of(left) {
+                    Some(name) => self.mark(name, Kind::Scalar),
+                    None => {
+                        self.error.get_or_insert_with(|| {
+                            "a parameter-dependent value is assigned to an element or field".into()
+                        });
+                    }
+                }
+            }
+            visit::visit_expr(self, expr);
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut pass = Pass {
+        sites: &model.sites,
+        active: HashMap::new(),
+        changed: true,
+        error: None,
+    };
+    while pass.changed {
+        pass.changed = false;
+        pass.visit_block(&model.body);
+    }
+    match pass.error {
+        Some(e) => Err(e),
+        None => Ok(pass.active),
+    }
+}
+
+/// Where a block's code goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// The body itself: its reverse pass runs after its forward pass.
+    Top,
+    /// An immediate loop's body: its reverse sweep ends each iteration.
+    Immediate,
+    /// Inside a stack loop or a branch: stored values go on the stack.
+    Stack,
+}
+
+/// A block's forward code, its statements' reverse code (in forward order) and the
+/// active scalars it declares.
+struct Emitted {
+    forward: TokenStream,
+    reverse: Vec<TokenStream>,
+    declared: Vec<String>,
+}
+
+/// One input of an active statement.
+struct Leaf {
+    /// The `f64` value, read in the forward pass.
+    value: TokenStream,
+    /// The adjoint it feeds, written in the reverse pass.
+    adjoint: TokenStream,
+}
+
+/// A value the reverse pass needs: in a local, and on the stack in stack mode.
+enum Stored {
+    Usize(Ident),
+    Bool(Ident),
+    Array(Ident, usize),
+}
+
+struct Emitter<'m> {
+    sites: &'m [Site],
+    active: HashMap<String, Kind>,
+    reassigned: HashSet<String>,
+    next: usize,
+    /// The buffers of vector sites, returned to the pool at the end.
+    vectors: Vec<Ident>,
+}
+
+fn adjoint_of(name: &str) -> Ident {
+    format_ident!("__adj_{}", name)
+}
+
+impl Emitter<'_> {
+    fn fresh(&mut self, prefix: &str) -> Ident {
+        self.next += 1;
+        format_ident!("__{}{}", prefix, self.next)
+    }
+
+    fn adjoint_decls(&self, declared: &[String]) -> TokenStream {
+        let idents = declared.iter().map(|n| adjoint_of(n));
+        quote!(#(#[allow(unused_mut, unused_variables)] let mut #idents: f64 = 0.0;)*)
+    }
+
+    fn mentions_active(&self, expr: &Expr) -> bool {
+        Mentions::of(self.sites, expr).any_in(&self.active)
+    }
+
+    fn has_site(&self, expr: &Expr) -> bool {
+        let m = Mentions::of(self.sites, expr);
+        m.latent || m.other_site
+    }
+
+    /// Forward code pushing `stored`, and reverse code popping it (stack mode only).
+    fn stash(stored: &[Stored], mode: Mode) -> (TokenStream, TokenStream) {
+        if mode != Mode::Stack {
+            return (quote!(), quote!());
+        }
+        let push = stored.iter().map(|s| match s {
+            Stored::Usize(i) => quote!(__pool.push(#i as f64);),
+            Stored::Bool(i) => quote!(__pool.push(if #i { 1.0 } else { 0.0 });),
+            Stored::Array(i, _) => quote!(__pool.push_all(&#i);),
+        });
+        let pop = stored.iter().rev().map(|s| match s {
+            Stored::Usize(i) => quote!(let #i: usize = __pool.pop() as usize;),
+            Stored::Bool(i) => quote!(let #i: bool = __pool.pop() != 0.0;),
+            Stored::Array(i, k) => quote!(let #i: [f64; #k] = __pool.pop_all::<#k>();),
+        });
+        (quote!(#(#push)*), quote!(#(#pop)*))
+    }
+
+    fn block(&mut self, stmts: &[Stmt], mode: Mode) -> Outcome<Emitted> {
+        let mut out = Emitted {
+            forward: TokenStream::new(),
+            reverse: Vec::new(),
+            declared: Vec::new(),
+        };
+        for stmt in stmts {
+            self.stmt(stmt, mode, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    fn stmt(&mut self, stmt: &Stmt, mode: Mode, out: &mut Emitted) -> Outcome<()> {
+        match stmt {
+            Stmt::Local(local) => self.local(local, mode, out),
+            Stmt::Item(item) => {
+                out.forward.extend(quote!(#item));
+                Ok(())
+            }
+            Stmt::Macro(m) => {
+                let names = Mentions::of_tokens(&m.mac.tokens);
+                if names.iter().any(|n| self.active.contains_key(n)) {
+                    return Err("a macro other than the site macros reads a parameter".into());
+                }
+                out.forward.extend(quote!(#m));
+                Ok(())
+            }
+            Stmt::Expr(expr, semi) => self.expr_stmt(expr, semi.is_some(), mode, out),
+        }
+    }
+
+    fn local(&mut self, local: &syn::Local, mode: Mode, out: &mut Emitted) -> Outcome<()> {
+        let mut pat = &local.pat;
+        if let Pat::Type(t) = pat {
+            pat = &t.pat;
+        }
+        let name = match pat {
+            Pat::Ident(p) => Some((p.ident.clone(), p.mutability.is_some())),
+            _ => None,
+        };
+        let kind = name
+            .as_ref()
+            .and_then(|(i, _)| self.active.get(&i.to_string()).copied());
+        let Some(kind) = kind else {
+            // data: as written, with `deterministic!` unwrapped
+            if let Some(init) = &local.init
+                && self.has_site(&init.expr)
+            {
+                return Err("a site's value is bound by a pattern or ignored".into());
+            }
+            let mut local = local.clone();
+            Unwrap { sites: self.sites }.visit_local_mut(&mut local);
+            out.forward.extend(quote!(#local));
+            return Ok(());
+        };
+        let Some((ident, mutable)) = name else {
+            return Err("a pattern `let` binds a parameter-dependent value".into());
+        };
+        let Some(init) = &local.init else {
+            return Err("a parameter-dependent `let` without a value".into());
+        };
+        if init.diverge.is_some() {
+            return Err("`let … else` over parameters".into());
+        }
+        let mutability = mutable.then(|| quote!(mut));
+        if let Some(site) = site_of(self.sites, &init.expr)
+            && site.kind == SiteMacro::Sample
+            && site.obs.is_none()
+        {
+            return match kind {
+                Kind::Vector if mode == Mode::Top => self.latent_vector(&ident, site, out),
+                Kind::Vector => Err("a vector site inside a loop or branch".into()),
+                Kind::Scalar => {
+                    out.declared.push(ident.to_string());
+                    self.latent_scalar(&ident, mutability, site, mode, out)
+                }
+            };
+        }
+        if kind == Kind::Vector {
+            return Err("a parameter-dependent vector other than a site's".into());
+        }
+        let init = self.lift(&init.expr, mode, out)?;
+        out.declared.push(ident.to_string());
+        let value = self.fresh("v");
+        let (code, stored, reverse) = self.active_value(&init, &value, &ident, false)?;
+        out.forward
+            .extend(quote!(#code #[allow(unused_mut)] let #mutability #ident: f64 = #value;));
+        self.finish(stored, reverse, mode, out);
+        Ok(())
+    }
+
+    /// Emits the latent scalar sites nested in `expr` (`sample!("a", …) - 3.0`) as
+    /// statements of their own, in evaluation order, and returns `expr` reading them.
+    fn lift(&mut self, expr: &Expr, mode: Mode, out: &mut Emitted) -> Outcome<Expr> {
+        struct Lift<'m> {
+            sites: &'m [Site],
+            found: Vec<(Ident, &'m Site)>,
+            next: usize,
+        }
+        impl VisitMut for Lift<'_> {
+            fn visit_expr_mut(&mut self, expr: &mut Expr) {
+                if let Expr::Macro(m) = expr
+                    && let Some(site) = placeholder_index(&m.mac).and_then(|i| self.sites.get(i))
+                    && site.kind == SiteMacro::Sample
+                    && site.obs.is_none()
+                    && iid(&site.value).is_none()
+                {
+                    self.next += 1;
+                    let ident = format_ident!("__lifted{}", self.next);
+                    self.found.push((ident.clone(), site));
+                    *expr = syn::parse_quote!(#ident);
+                    return;
+                }
+                visit_mut::visit_expr_mut(self, expr);
+            }
+        }
+        let mut lift = Lift {
+            sites: self.sites,
+            found: Vec::new(),
+            next: self.next,
+        };
+        let mut expr = expr.clone();
+        lift.visit_expr_mut(&mut expr);
+        self.next = lift.next;
+        for (ident, site) in lift.found {
+            if self.has_site(&site.value) {
+                return Err("a site inside another site's arguments".into());
+            }
+            self.active.insert(ident.to_string(), Kind::Scalar);
+            out.declared.push(ident.to_string());
+            self.latent_scalar(&ident, None, site, mode, out)?;
+        }
+        Ok(expr)
+    }
+
+    /// Appends a statement's stash and reverse code.
+    fn finish(&self, stored: Vec<Stored>, reverse: TokenStream, mode: Mode, out: &mut Emitted) {
+        let (push, pop) = Self::stash(&stored, mode);
+        out.forward.extend(push);
+        out.reverse.push(quote!({ #pop #reverse }));
+    }
+
+    /// The leaves of an active expression, checking that the expression is one the dual
+    /// evaluation can take; returns the expression with its leaves replaced.
+    fn leaves(&mut self, expr: &Expr) -> Outcome<(Expr, Vec<Leaf>, Vec<Stored>, TokenStream)> {
+        let mut check = Check {
+            emitter: self,
+            error: None,
+        };
+        check.visit_expr(expr);
+        if let Some(e) = check.error {
+            return Err(e);
+        }
+        let mut replace = Replace {
+            active: &self.active,
+            sites: self.sites,
+            keys: Vec::new(),
+            leaves: Vec::new(),
+            indices: Vec::new(),
+            next: &mut self.next,
+        };
+        let mut expr = expr.clone();
+        replace.visit_expr_mut(&mut expr);
+        let Replace {
+            leaves, indices, ..
+        } = replace;
+        let mut code = TokenStream::new();
+        let mut stored = Vec::new();
+        for (ident, index) in indices {
+            code.extend(quote!(let #ident: usize = #index;));
+            stored.push(Stored::Usize(ident));
+        }
+        Ok((expr, leaves, stored, code))
+    }
+
+    /// Forward code that evaluates the active expression `expr` into the local `value`
+    /// with its partials, and the reverse code that sends the adjoint of `target`
+    /// (zeroed first when `assign`) to the leaves.
+    fn active_value(
+        &mut self,
+        expr: &Expr,
+        value: &Ident,
+        target: &Ident,
+        assign: bool,
+    ) -> Outcome<(TokenStream, Vec<Stored>, TokenStream)> {
+        let (expr, leaves, mut stored, mut code) = self.leaves(expr)?;
+        let k = leaves.len();
+        let partials = self.fresh("d");
+        let seeds = seed(&leaves, 0);
+        code.extend(quote! {
+            let (#value, #partials): (f64, [f64; #k]) = {
+                #seeds
+                #[allow(dead_code)]
+                type T = ::tilde::__private::Fwd<#k>;
+                let __r: T = ::core::convert::Into::<T>::into(#expr);
+                (::tilde::Real::value(__r), __r.gradient())
+            };
+        });
+        stored.push(Stored::Array(partials.clone(), k));
+        let adjoint = adjoint_of(&target.to_string());
+        let zero = assign.then(|| quote!(#adjoint = 0.0;));
+        let updates = leaves.iter().enumerate().map(|(i, l)| {
+            let a = &l.adjoint;
+            quote!(#a += __a * #partials[#i];)
+        });
+        let reverse = quote! {
+            let __a = #adjoint;
+            #zero
+            #(#updates)*
+        };
+        Ok((code, stored, reverse))
+    }
+
+    fn latent_scalar(
+        &mut self,
+        ident: &Ident,
+        mutability: Option<TokenStream>,
+        site: &Site,
+        mode: Mode,
+        out: &mut Emitted,
+    ) -> Outcome<()> {
+        let dist = &site.value;
+        if family(dist).is_none_or(|f| !CONTINUOUS.contains(&f.as_str())) {
+            return Err(format!(
+                "a latent site of a distribution other than the scalar families ({})",
+                quote!(#dist)
+            ));
+        }
+        let (dist, leaves, mut stored, mut code) = self.leaves(dist)?;
+        let n = leaves.len() + 1;
+        let (offset, dv, dl, value) = (
+            self.fresh("o"),
+            self.fresh("dv"),
+            self.fresh("dl"),
+            self.fresh("v"),
+        );
+        let seeds = seed(&leaves, 1);
+        code.extend(quote! {
+            if __pos >= __x.len() {
+                return ::core::option::Option::None;
+            }
+            let #offset: usize = __pos;
+            __pos += 1;
+            let (#value, #dv, #dl): (f64, [f64; #n], [f64; #n]) = {
+                #seeds
+                #[allow(dead_code)]
+                type T = ::tilde::__private::Fwd<#n>;
+                let __dist = #dist;
+                ::tilde::__private::codegen::latent::<#n, _>(&__dist, __x[#offset], __jacobian, &mut __target)
+            };
+            #[allow(unused_mut)]
+            let #mutability #ident: f64 = #value;
+        });
+        stored.push(Stored::Usize(offset.clone()));
+        stored.push(Stored::Array(dv.clone(), n));
+        stored.push(Stored::Array(dl.clone(), n));
+        let adjoint = adjoint_of(&ident.to_string());
+        let updates = leaves.iter().enumerate().map(|(i, l)| {
+            let a = &l.adjoint;
+            let i = i + 1;
+            quote!(#a += __a * #dv[#i] + #dl[#i];)
+        });
+        let reverse = quote! {
+            let __a = #adjoint;
+            __grad[#offset] += __a * #dv[0] + #dl[0];
+            #(#updates)*
+        };
+        out.forward.extend(code);
+        self.finish(stored, reverse, mode, out);
+        Ok(())
+    }
+
+    fn latent_vector(&mut self, ident: &Ident, site: &Site, out: &mut Emitted) -> Outcome<()> {
+        let Some((inner, len)) = iid(&site.value) else {
+            return Err("a latent vector site other than `dist.iid(n)`".into());
+        };
+        if family(inner).is_none_or(|f| !CONTINUOUS.contains(&f.as_str())) {
+            return Err(
+                "a latent vector site of a distribution other than the scalar families".into(),
+            );
+        }
+        if self.mentions_active(len) || self.has_site(&site.value) {
+            return Err("a latent `dist.iid(n)` site whose length depends on parameters".into());
+        }
+        // indices of the leaves are top-level locals, in scope for the reverse pass
+        let (dist, leaves, _, mut code) = self.leaves(&site.value)?;
+        let width = leaves.len() + 1;
+        let (values, slopes, adjoint, n, offset, dl) = (
+            self.fresh("values"),
+            self.fresh("slopes"),
+            adjoint_of(&ident.to_string()),
+            self.fresh("n"),
+            self.fresh("o"),
+            self.fresh("dl"),
+        );
+        self.vectors
+            .extend([values.clone(), slopes.clone(), adjoint.clone()]);
+        let seeds = seed(&leaves, 1);
+        code.extend(quote! {
+            let #n: usize = #len;
+            if __pos + #n > __x.len() {
+                return ::core::option::Option::None;
+            }
+            let #offset: usize = __pos;
+            __pos += #n;
+            let mut #values = __pool.take(#n);
+            let mut #slopes = __pool.take(#n * #width);
+            #[allow(unused_mut)]
+            let mut #adjoint = __pool.take(#n);
+            let #dl: [f64; #width] = {
+                #seeds
+                #[allow(dead_code)]
+                type T = ::tilde::__private::Fwd<#width>;
+                let __site = #dist;
+                let (__lp, __partials) = ::tilde::__private::codegen::latent_iid::<#width, _>(
+                    &__site,
+                    &__x[#offset..#offset + #n],
+                    &mut #values,
+                    &mut #slopes,
+                    &mut __grad[#offset..#offset + #n],
+                    __jacobian,
+                );
+                __target += __lp;
+                __partials
+            };
+            let #ident: &[f64] = &#values;
+        });
+        out.forward.extend(code);
+        let updates = leaves.iter().enumerate().map(|(k, l)| {
+            let a = &l.adjoint;
+            let k = k + 1;
+            quote!(#a += #dl[#k] + (0..#n).map(|__j| #adjoint[__j] * #slopes[__j * #width + #k]).sum::<f64>();)
+        });
+        out.reverse.push(quote! {
+            for __j in 0..#n {
+                __grad[#offset + __j] += #adjoint[__j] * #slopes[__j * #width];
+            }
+            #(#updates)*
+        });
+        Ok(())
+    }
+
+    /// An observed site, or a `factor!`: a term of the log-density.
+    fn term(&mut self, site: &Site, mode: Mode, out: &mut Emitted) -> Outcome<()> {
+        let value = match site.kind {
+            SiteMacro::Sample => {
+                let Some(obs) = &site.obs else {
+                    // a latent site whose value is not used: bound to a name of its own
+                    let ident = self.fresh("unused");
+                    if iid(&site.value).is_some() {
+                        if mode != Mode::Top {
+                            return Err("a vector site inside a loop or branch".into());
+                        }
+                        self.active.insert(ident.to_string(), Kind::Vector);
+                        return self.latent_vector(&ident, site, out);
+                    }
+                    self.active.insert(ident.to_string(), Kind::Scalar);
+                    out.declared.push(ident.to_string());
+                    return self.latent_scalar(&ident, None, site, mode, out);
+                };
+                let dist = &site.value;
+                let analysed = |d: &Expr| {
+                    family(d).is_some_and(|f| {
+                        CONTINUOUS.contains(&f.as_str()) || DISCRETE.contains(&f.as_str())
+                    })
+                };
+                let inner = iid(dist).map_or(dist, |(inner, _)| inner);
+                if !analysed(inner) {
+                    return Err(format!(
+                        "an observed site of a distribution other than the scalar families ({})",
+                        quote!(#dist)
+                    ));
+                }
+                if let Some((_, len)) = iid(dist)
+                    && self.mentions_active(len)
+                {
+                    return Err("an `iid` length that depends on parameters".into());
+                }
+                if self.mentions_active(obs) || self.has_site(obs) {
+                    return Err("an observation that depends on parameters".into());
+                }
+                (dist.clone(), Some(obs.clone()))
+            }
+            SiteMacro::Factor => (site.value.clone(), None),
+            SiteMacro::Deterministic => return Ok(()),
+        };
+        let (expr, obs) = value;
+        let expr = self.lift(&expr, mode, out)?;
+        if self.has_site(&expr) {
+            return Err("a site inside another site's arguments".into());
+        }
+        if !self.mentions_active(&expr) {
+            let mut expr = expr;
+            Unwrap { sites: self.sites }.visit_expr_mut(&mut expr);
+            let term = match &obs {
+                Some(obs) => quote!(::tilde::__private::codegen::observed_data(#expr, #obs)?),
+                None => quote!(::core::convert::Into::<f64>::into(#expr)),
+            };
+            out.forward.extend(quote!(__target += { #term };));
+            return Ok(());
+        }
+        let (expr, leaves, mut stored, mut code) = self.leaves(&expr)?;
+        let k = leaves.len();
+        let partials = self.fresh("d");
+        let seeds = seed(&leaves, 0);
+        let term = match &obs {
+            Some(obs) => quote!(::tilde::__private::codegen::observed(#expr, #obs)?),
+            None => quote!(::core::convert::Into::<T>::into(#expr)),
+        };
+        code.extend(quote! {
+            let #partials: [f64; #k] = {
+                #seeds
+                #[allow(dead_code)]
+                type T = ::tilde::__private::Fwd<#k>;
+                let __r: T = #term;
+                __target += ::tilde::Real::value(__r);
+                __r.gradient()
+            };
+        });
+        stored.push(Stored::Array(partials.clone(), k));
+        let updates = leaves.iter().enumerate().map(|(i, l)| {
+            let a = &l.adjoint;
+            quote!(#a += #partials[#i];)
+        });
+        out.forward.extend(code);
+        self.finish(stored, quote!(#(#updates)*), mode, out);
+        Ok(())
+    }
+
+    fn expr_stmt(&mut self, expr: &Expr, semi: bool, mode: Mode, out: &mut Emitted) -> Outcome<()> {
+        if let Some(site) = site_of(self.sites, expr) {
+            return self.term(site, mode, out);
+        }
+        if let Some((left, right, op)) = assignment(expr) {
+            let Some(name) = ident_of(left) else {
+                if self.mentions_active(expr) || self.has_site(expr) {
+                    return Err("an assignment to an element or field over parameters".into());
+                }
+                out.forward.extend(quote!(#expr;));
+                return Ok(());
+            };
+            if !self.active.contains_key(&name) {
+                if self.mentions_active(right) || self.has_site(right) {
+                    return Err(format!("`{name}` takes parameter-dependent values"));
+                }
+                out.forward.extend(quote!(#expr;));
+                return Ok(());
+            }
+            if self.active.get(&name) == Some(&Kind::Vector) {
+                return Err(format!("the vector site `{name}` is reassigned"));
+            }
+            let ident = Ident::new(&name, Span::call_site());
+            let rhs: Expr = match op {
+                None => (*right).clone(),
+                Some(op) => {
+                    let binary = match op {
+                        syn::BinOp::AddAssign(_) => quote!(+),
+                        syn::BinOp::SubAssign(_) => quote!(-),
+                        syn::BinOp::MulAssign(_) => quote!(*),
+                        syn::BinOp::DivAssign(_) => quote!(/),
+                        _ => return Err("a bitwise or remainder assignment over parameters".into()),
+                    };
+                    syn::parse_quote!(#ident #binary (#right))
+                }
+            };
+            let rhs = self.lift(&rhs, mode, out)?;
+            let value = self.fresh("v");
+            let (code, stored, reverse) = self.active_value(&rhs, &value, &ident, true)?;
+            out.forward.extend(quote!(#code #ident = #value;));
+            self.finish(stored, reverse, mode, out);
+            return Ok(());
+        }
+        match expr {
+            Expr::ForLoop(f) => self.for_loop(f, mode, out),
+            Expr::If(i) => self.branch(i, mode, out),
+            _ => {
+                if self.mentions_active(expr) || self.has_site(expr) {
+                    return Err(
+                        "a statement other than `let`, assignment, site, `for` or `if` reads a parameter"
+                            .into(),
+                    );
+                }
+                if let Expr::Return(_) | Expr::Break(_) | Expr::Continue(_) = expr {
+                    return Err("`return`, `break` or `continue` in the body".into());
+                }
+                let mut visitor = Jumps::default();
+                visitor.visit_expr(expr);
+                if visitor.found {
+                    return Err("`return`, `break` or `continue` in the body".into());
+                }
+                let semi = semi.then(|| quote!(;));
+                out.forward.extend(quote!(#expr #semi));
+                Ok(())
+            }
+        }
+    }
+
+    fn for_loop(&mut self, f: &syn::ExprForLoop, mode: Mode, out: &mut Emitted) -> Outcome<()> {
+        let iterable = &f.expr;
+        if self.mentions_active(iterable) || self.has_site(iterable) {
+            return Err("a loop over parameter-dependent values".into());
+        }
+        if f.label.is_some() {
+            return Err("a labelled loop".into());
+        }
+        let pat = &f.pat;
+        let immediate = mode != Mode::Stack && self.is_immediate(f);
+        if immediate {
+            let body = self.block(&f.body.stmts, Mode::Immediate)?;
+            let decls = self.adjoint_decls(&body.declared);
+            let forward = &body.forward;
+            let reverse = body.reverse.iter().rev();
+            out.forward.extend(quote! {
+                for #pat in #iterable {
+                    #decls
+                    #forward
+                    #(#reverse)*
+                }
+            });
+            return Ok(());
+        }
+        let body = self.block(&f.body.stmts, Mode::Stack)?;
+        let count = self.fresh("c");
+        let decls = self.adjoint_decls(&body.declared);
+        let forward = &body.forward;
+        let reverse = body.reverse.iter().rev();
+        out.forward.extend(quote! {
+            let mut #count: usize = 0;
+            for #pat in #iterable {
+                #count += 1;
+                #forward
+            }
+        });
+        let reverse = quote! {
+            for _ in 0..#count {
+                #decls
+                #(#reverse)*
+            }
+        };
+        self.finish(vec![Stored::Usize(count)], reverse, mode, out);
+        Ok(())
+    }
+
+    fn branch(&mut self, i: &syn::ExprIf, mode: Mode, out: &mut Emitted) -> Outcome<()> {
+        let cond = &i.cond;
+        if self.has_site(cond) {
+            return Err("a site in a condition".into());
+        }
+        let mut cond = (**cond).clone();
+        Unwrap { sites: self.sites }.visit_expr_mut(&mut cond);
+        let then = self.block(&i.then_branch.stmts, Mode::Stack)?;
+        let otherwise = match &i.else_branch {
+            None => Emitted {
+                forward: TokenStream::new(),
+                reverse: Vec::new(),
+                declared: Vec::new(),
+            },
+            Some((_, e)) => match &**e {
+                Expr::Block(b) => self.block(&b.block.stmts, Mode::Stack)?,
+                Expr::If(_) => {
+                    let stmt = Stmt::Expr((**e).clone(), None);
+                    self.block(std::slice::from_ref(&stmt), Mode::Stack)?
+                }
+                _ => return Err("an `else` that is not a block".into()),
+            },
+        };
+        let flag = self.fresh("b");
+        let (then_fwd, else_fwd) = (&then.forward, &otherwise.forward);
+        out.forward.extend(quote! {
+            let #flag: bool = #cond;
+            if #flag { #then_fwd } else { #else_fwd }
+        });
+        let (then_decls, else_decls) = (
+            self.adjoint_decls(&then.declared),
+            self.adjoint_decls(&otherwise.declared),
+        );
+        let then_rev = then.reverse.iter().rev();
+        let else_rev = otherwise.reverse.iter().rev();
+        let reverse = quote! {
+            if #flag { #then_decls #(#then_rev)* } else { #else_decls #(#else_rev)* }
+        };
+        self.finish(vec![Stored::Bool(flag)], reverse, mode, out);
+        Ok(())
+    }
+
+    /// A loop runs its reverse sweep per iteration when it assigns no active binding
+    /// declared outside it and reads none that is ever reassigned.
+    fn is_immediate(&self, f: &syn::ExprForLoop) -> bool {
+        let mut inside = Names::default();
+        inside.visit_pat(&f.pat);
+        inside.visit_block(&f.body);
+        let mut assigned = Assigned::default();
+        assigned.visit_block(&f.body);
+        let mut read = Mentions {
+            sites: self.sites,
+            names: HashSet::new(),
+            latent: false,
+            other_site: false,
+        };
+        read.visit_block(&f.body);
+        let outer_active = |n: &String| self.active.contains_key(n) && !inside.seen.contains(n);
+        !assigned.names.iter().any(outer_active)
+            && !read
+                .names
+                .iter()
+                .any(|n| outer_active(n) && self.reassigned.contains(n))
+    }
+}
+
+/// `let __lk: f64 = <value>;` for each leaf, then `let __lk = T::variable(__lk, k +
+/// offset);` — the caller's block declares `type T` as the dual type, and a block's
+/// items are in scope in all of it.
+fn seed(leaves: &[Leaf], offset: usize) -> TokenStream {
+    let values = leaves.iter().enumerate().map(|(k, l)| {
+        let ident = format_ident!("__l{}", k);
+        let value = &l.value;
+        quote!(let #ident: f64 = #value;)
+    });
+    let duals = leaves.iter().enumerate().map(|(k, _)| {
+        let ident = format_ident!("__l{}", k);
+        let direction = k + offset;
+        quote!(let #ident = T::variable(#ident, #direction);)
+    });
+    quote!(#(#values)* #(#duals)*)
+}
+
+/// Checks that an active expression is one the dual evaluation can take.
+struct Check<'e, 'm> {
+    emitter: &'e Emitter<'m>,
+    error: Option<String>,
+}
+
+impl<'a> Visit<'a> for Check<'_, '_> {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if self.error.is_some() || !self.emitter.mentions_active(expr) {
+            return;
+        }
+        let fail = |what: &str| Some(format!("{what} over parameters"));
+        match expr {
+            Expr::Path(p) => {
+                if p.path
+                    .get_ident()
+                    .is_some_and(|i| self.emitter.active.get(&i.to_string()) == Some(&Kind::Vector))
+                {
+                    self.error = fail("a whole vector site (index it: `v[i]`)");
+                }
+            }
+            Expr::Lit(_) | Expr::Paren(_) | Expr::Group(_) => visit::visit_expr(self, expr),
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => visit::visit_expr(self, expr),
+            Expr::Binary(b) => match b.op {
+                syn::BinOp::Add(_)
+                | syn::BinOp::Sub(_)
+                | syn::BinOp::Mul(_)
+                | syn::BinOp::Div(_) => visit::visit_expr(self, expr),
+                _ => self.error = fail("a comparison or logical operator"),
+            },
+            Expr::Index(i) => {
+                let vector = ident_of(&i.expr)
+                    .is_some_and(|n| self.emitter.active.get(&n) == Some(&Kind::Vector));
+                if !vector || self.emitter.mentions_active(&i.index) {
+                    self.error = fail("an index");
+                }
+            }
+            Expr::MethodCall(m)
+                if ["iid", "ln_pdf", "ln_pdf_obs"].contains(&m.method.to_string().as_str())
+                    && family(&m.receiver).is_some() =>
+            {
+                visit::visit_expr(self, expr)
+            }
+            Expr::MethodCall(m) => {
+                if !REAL_METHODS.contains(&m.method.to_string().as_str()) || m.turbofish.is_some() {
+                    self.error = Some(format!("the method `{}` over parameters", m.method));
+                } else {
+                    visit::visit_expr(self, expr);
+                }
+            }
+            Expr::Call(c) => {
+                let known = match &*c.func {
+                    Expr::Path(p) => {
+                        let segments: Vec<String> = p
+                            .path
+                            .segments
+                            .iter()
+                            .map(|s| s.ident.to_string())
+                            .collect();
+                        let last = segments.last().map(String::as_str).unwrap_or("");
+                        let n = segments.len();
+                        (n >= 2 && segments[n - 2] == "math" && MATH_FUNCTIONS.contains(&last))
+                            || (n == 2 && segments[0] == "T" && last == "from")
+                            || family(expr).is_some_and(|f| {
+                                CONTINUOUS.contains(&f.as_str()) || DISCRETE.contains(&f.as_str())
+                            })
+                    }
+                    _ => false,
+                };
+                if known {
+                    for arg in &c.args {
+                        self.visit_expr(arg);
+                    }
+                } else {
+                    let f = &c.func;
+                    self.error = Some(format!("the call `{}` over parameters", quote!(#f)));
+                }
+            }
+            Expr::Macro(m) => match placeholder_index(&m.mac)
+                .and_then(|i| self.emitter.sites.get(i))
+            {
+                Some(site) if site.kind == SiteMacro::Deterministic => self.visit_expr(&site.value),
+                _ => self.error = fail("a macro"),
+            },
+            _ => self.error = fail("this kind of expression"),
+        }
+    }
+}
+
+/// Replaces the leaves of an active expression by `__lk` and records them.
+struct Replace<'e> {
+    active: &'e HashMap<String, Kind>,
+    sites: &'e [Site],
+    keys: Vec<String>,
+    leaves: Vec<Leaf>,
+    indices: Vec<(Ident, Expr)>,
+    next: &'e mut usize,
+}
+
+impl Replace<'_> {
+    fn leaf(&mut self, key: String, make: impl FnOnce(&mut Self) -> Leaf) -> Expr {
+        let k = match self.keys.iter().position(|k| *k == key) {
+            Some(k) => k,
+            None => {
+                let leaf = make(self);
+                self.keys.push(key);
+                self.leaves.push(leaf);
+                self.keys.len() - 1
+            }
+        };
+        let ident = format_ident!("__l{}", k);
+        syn::parse_quote!(#ident)
+    }
+}
+
+impl VisitMut for Replace<'_> {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        match expr {
+            Expr::Path(p) if p.qself.is_none() => {
+                if let Some(name) = p.path.get_ident().map(|i| i.to_string())
+                    && self.active.get(&name) == Some(&Kind::Scalar)
+                {
+                    let ident = Ident::new(&name, Span::call_site());
+                    *expr = self.leaf(name.clone(), |_| Leaf {
+                        value: quote!(#ident),
+                        adjoint: {
+                            let a = adjoint_of(&name);
+                            quote!(#a)
+                        },
+                    });
+                }
+            }
+            Expr::Index(i) => {
+                if let Some(name) = ident_of(&i.expr)
+                    && self.active.get(&name) == Some(&Kind::Vector)
+                {
+                    let index = (*i.index).clone();
+                    let key = format!("{name}[{}]", quote!(#index));
+                    *expr = self.leaf(key, |this| {
+                        *this.next += 1;
+                        let slot = format_ident!("__i{}", *this.next);
+                        this.indices.push((slot.clone(), index));
+                        let vector = Ident::new(&name, Span::call_site());
+                        let adjoint = adjoint_of(&name);
+                        Leaf {
+                            value: quote!(#vector[#slot]),
+                            adjoint: quote!(#adjoint[#slot]),
+                        }
+                    });
+                } else {
+                    visit_mut::visit_expr_mut(self, expr);
+                }
+            }
+            Expr::Macro(m) => {
+                if let Some(site) = placeholder_index(&m.mac).and_then(|i| self.sites.get(i))
+                    && site.kind == SiteMacro::Deterministic
+                {
+                    let mut value = site.value.clone();
+                    self.visit_expr_mut(&mut value);
+                    *expr = syn::parse_quote!((#value));
+                }
+            }
+            _ => visit_mut::visit_expr_mut(self, expr),
+        }
+    }
+}
+
+/// Replaces `deterministic!` placeholders by their values (data code keeps them).
+struct Unwrap<'m> {
+    sites: &'m [Site],
+}
+
+impl VisitMut for Unwrap<'_> {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        if let Expr::Macro(m) = expr
+            && let Some(site) = placeholder_index(&m.mac).and_then(|i| self.sites.get(i))
+            && site.kind == SiteMacro::Deterministic
+        {
+            let mut value = site.value.clone();
+            self.visit_expr_mut(&mut value);
+            *expr = syn::parse_quote!((#value));
+            return;
+        }
+        visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
+/// Whether an expression holds `return`, `break` or `continue` outside closures.
+#[derive(Default)]
+struct Jumps {
+    found: bool,
+}
+
+impl<'a> Visit<'a> for Jumps {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Return(_) | Expr::Break(_) | Expr::Continue(_) => self.found = true,
+            Expr::Closure(_) => {}
+            _ => visit::visit_expr(self, expr),
+        }
+    }
+    fn visit_item(&mut self, _: &'a syn::Item) {}
+}
