@@ -147,7 +147,7 @@ impl Pathfinder {
         let pool: Vec<&Vec<f64>> = paths.iter().flat_map(|p| &p.draws).collect();
         let pareto_k = psis(&mut log_weights);
         let mut rng = chain_rng(self.seed, self.num_paths);
-        let draws = resample(&log_weights, self.num_draws, &mut rng)
+        let draws = resample(&log_weights, self.num_draws, &mut rng)?
             .into_iter()
             .map(|i| pool[i].clone())
             .collect::<Vec<_>>();
@@ -360,22 +360,31 @@ fn approximation(
     })
 }
 
-/// `count` indices drawn with replacement with probabilities `exp(log_weights)`.
-fn resample<R: Rng>(log_weights: &[f64], count: usize, rng: &mut R) -> Vec<usize> {
+/// `count` indices drawn with replacement with probabilities `exp(log_weights)`, or an
+/// error when the weights do not sum to a positive, finite number.
+fn resample<R: Rng>(log_weights: &[f64], count: usize, rng: &mut R) -> Result<Vec<usize>> {
     let mut cumulative = Vec::with_capacity(log_weights.len());
     let mut total = 0.0;
     for w in log_weights {
         total += w.exp();
         cumulative.push(total);
     }
-    (0..count)
+    if !(total > 0.0 && total.is_finite()) {
+        return Err(Error::Degenerate(format!(
+            "Pathfinder's {} importance weights sum to {total} (the log-density is not \
+             finite at its draws, or its approximation's density is 0 there), so there \
+             is nothing to resample; check the model's log-density",
+            log_weights.len()
+        )));
+    }
+    Ok((0..count)
         .map(|_| {
             let u = rng.random_range(0.0..total);
             cumulative
                 .partition_point(|c| *c <= u)
                 .min(log_weights.len() - 1)
         })
-        .collect()
+        .collect())
 }
 
 /// Pathfinder's draws and what it learnt on the way.

@@ -221,7 +221,15 @@ impl<G: Guide + Clone, M: Model + Sync> SviResult<'_, G, M> {
     /// The ELBO of the fitted guide, estimated from `num_draws` seeded draws: a lower
     /// bound on the log evidence `log p(y)` up to the constant the model's log-density
     /// omits (none, for `#[model]` models, which keep all normalising constants).
-    pub fn elbo(&self, num_draws: usize, seed: u64) -> f64 {
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when `num_draws` is 0 (there is nothing to average).
+    pub fn elbo(&self, num_draws: usize, seed: u64) -> Result<f64> {
+        if num_draws == 0 {
+            return Err(Error::InvalidConfig(
+                "elbo needs at least one draw, got num_draws = 0".into(),
+            ));
+        }
         let mut guide = self.guide.clone();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let mut noise = vec![0.0; self.guide.noise_dim()];
@@ -234,7 +242,7 @@ impl<G: Guide + Clone, M: Model + Sync> SviResult<'_, G, M> {
             let log_q = guide.sample(&noise, &mut z);
             total += objective(self.model, jacobian, &z, &mut grad) - log_q;
         }
-        total / num_draws as f64
+        Ok(total / num_draws as f64)
     }
 
     /// `num_draws` draws from the guide, constrained, deterministic quantities
