@@ -49,7 +49,7 @@
 
 use std::fmt::Write as _;
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use tilde_core::{Error, Result};
@@ -72,6 +72,7 @@ const STAT_COLUMNS: [&str; 7] = [
 const DIAGONAL_METRIC_LINE: &str = "Diagonal elements of inverse mass matrix:";
 const DENSE_METRIC_LINE: &str = "Elements of inverse mass matrix:";
 const STEP_SIZE_KEY: &str = "Step size =";
+const ADAPTATION_LINE: &str = "Adaptation terminated";
 const WARMUP_GRADIENTS_KEY: &str = "warmup_gradients =";
 
 /// Writes one chain's draws to a CSV file in Stan's layout, a draw at a time.
@@ -127,7 +128,7 @@ impl CsvWriter {
             header.push(checked_stan_name(name)?);
         }
         let _ = writeln!(head, "{}", header.join(","));
-        let _ = writeln!(head, "# Adaptation terminated");
+        let _ = writeln!(head, "# {ADAPTATION_LINE}");
         let _ = writeln!(head, "# {STEP_SIZE_KEY} {:?}", params.step_size);
         match &params.inverse_mass_matrix {
             Metric::Diagonal(diagonal) => {
@@ -241,6 +242,12 @@ impl Posterior {
     /// Reads the CSV files [`Posterior::to_csv`] or [`CsvWriter`] wrote, one per chain in
     /// the order given, restoring tilde's names (`theta.3` becomes `theta[2]`).
     ///
+    /// Files of a run that stopped are read as far as they are whole: a last line
+    /// without its newline (torn while being written) is dropped, never read as a
+    /// draw, and when the chains hold different numbers of draws every chain is cut to
+    /// the shortest; both are reported on standard error. CmdStan files written with
+    /// `save_warmup` give only their draws (the rows after `# Adaptation terminated`).
+    ///
     /// # Errors
     /// [`Error::Io`] naming the file and line when a file cannot be read, lacks the step
     /// size or inverse mass matrix, has a malformed row, or names columns differently
@@ -268,7 +275,9 @@ impl Posterior {
             }
             chains.push(chain);
         }
-        Ok(Posterior::new(names.unwrap_or_default(), chains))
+        let names = names.unwrap_or_default();
+        truncate_to_common_length(&mut chains, names.len(), "from_csv");
+        Ok(Posterior::new(names, chains))
     }
 
     /// The whole posterior as one JSON document, which [`Posterior::from_json`] reads back:
@@ -355,7 +364,8 @@ impl Posterior {
         out
     }
 
-    /// Reads a document written by [`Posterior::to_json`].
+    /// Reads a document written by [`Posterior::to_json`]. Chains of different lengths
+    /// are cut to the shortest, with a warning on standard error.
     ///
     /// # Errors
     /// [`Error::Io`] when the text is not JSON or lacks a field `to_json` writes, or when
@@ -384,7 +394,9 @@ impl Posterior {
             .as_array()?
             .iter()
             .map(|chain| json_chain(chain, names.len()))
-            .collect::<Result<_>>()?;
+            .collect::<Result<Vec<_>>>()?;
+        let mut chains = chains;
+        truncate_to_common_length(&mut chains, names.len(), "from_json");
         Ok(Posterior::new(names, chains))
     }
 
@@ -459,6 +471,27 @@ fn checked_stan_name(name: &str) -> Result<String> {
     Ok(stan)
 }
 
+/// Cuts every chain to the shortest one's number of draws, as a run that stopped leaves
+/// chains of different lengths and every consumer of a [`Posterior`] expects equal ones;
+/// says so on standard error.
+fn truncate_to_common_length(chains: &mut [ChainDraws], width: usize, reader: &str) {
+    let lengths: Vec<usize> = chains.iter().map(|c| c.stats.len()).collect();
+    let Some(&common) = lengths.iter().min() else {
+        return;
+    };
+    if lengths.iter().all(|&n| n == common) {
+        return;
+    }
+    eprintln!(
+        "warning: {reader}: the chains hold {lengths:?} draws (a run that stopped?); \
+         every chain is cut to the common {common}"
+    );
+    for chain in chains {
+        chain.stats.truncate(common);
+        chain.values.truncate(common * width);
+    }
+}
+
 fn io_error(what: &str, path: &Path, error: &std::io::Error) -> Error {
     Error::Io(format!("{what} `{}`: {error}", path.display()))
 }
@@ -477,8 +510,13 @@ fn join_numbers(values: &[f64], separator: &str) -> String {
 }
 
 /// Reads one chain's CSV file: its tilde names and draws.
+///
+/// A last line without its newline was torn by a writer that stopped: it is dropped
+/// (with a warning on standard error), never read as a draw. Rows before a
+/// `# Adaptation terminated` line are CmdStan's saved warm-up draws and are dropped.
 fn read_csv(path: &Path) -> Result<(Vec<String>, ChainDraws)> {
-    let file = File::open(path).map_err(|e| io_error("cannot open", path, &e))?;
+    let bytes = std::fs::read(path).map_err(|e| io_error("cannot read", path, &e))?;
+    let text = String::from_utf8_lossy(&bytes);
     let fail =
         |line: usize, what: String| Error::Io(format!("`{}` line {line}: {what}", path.display()));
     let mut names: Option<Vec<String>> = None;
@@ -490,13 +528,26 @@ fn read_csv(path: &Path) -> Result<(Vec<String>, ChainDraws)> {
     let mut expect_diagonal = false;
     let mut values = Vec::new();
     let mut stats = Vec::new();
-    for (index, line) in BufReader::new(file).lines().enumerate() {
+    for (index, line) in text.split_inclusive('\n').enumerate() {
         let number = index + 1;
-        let line = line.map_err(|e| io_error("cannot read", path, &e))?;
+        if !line.ends_with('\n') {
+            if !line.trim().is_empty() {
+                eprintln!(
+                    "warning: `{}` line {number} is torn (no newline at the end of the file) \
+                     and was not read",
+                    path.display()
+                );
+            }
+            break;
+        }
         let line = line.trim_end();
         if let Some(comment) = line.strip_prefix('#') {
             let comment = comment.trim();
-            if expect_diagonal {
+            if comment == ADAPTATION_LINE {
+                // CmdStan's `save_warmup` writes the warm-up draws before this line
+                values.clear();
+                stats.clear();
+            } else if expect_diagonal {
                 expect_diagonal = false;
                 let diagonal = parse_list(comment).map_err(|e| fail(number, e))?;
                 metric = Some(Metric::Diagonal(diagonal));
