@@ -76,7 +76,11 @@ fn a_plus_infinite_log_density_is_rejected_not_accepted() {
         let mut distinct = draws.clone();
         distinct.sort_by(f64::total_cmp);
         distinct.dedup();
-        assert!(distinct.len() > 100, "only {} distinct draws", distinct.len());
+        assert!(
+            distinct.len() > 100,
+            "only {} distinct draws",
+            distinct.len()
+        );
         assert!(posterior.num_divergences() > 0);
     }
 }
@@ -173,7 +177,9 @@ fn an_overflowing_init_radius_is_an_error() {
     let model = Unconstrained::new(Gauss { scale: 1.0 });
     for radius in [f64::MAX, f64::INFINITY, f64::NAN, 0.0, -1.0] {
         is_invalid_config(
-            quiet(Nuts::default()).init(Init::Uniform(radius)).run(&model),
+            quiet(Nuts::default())
+                .init(Init::Uniform(radius))
+                .run(&model),
             "radius",
         );
     }
@@ -197,11 +203,17 @@ fn sizes_that_overflow_or_exhaust_memory_are_errors() {
         "overflows",
     );
     is_invalid_config(
-        quiet(Nuts::default()).num_samples(usize::MAX / 16).run(&model),
+        quiet(Nuts::default())
+            .num_samples(usize::MAX / 16)
+            .run(&model),
         "memory",
     );
     is_invalid_config(
-        Predictive::prior(&Unconstrained::new(Gauss { scale: 1.0 }), usize::MAX / 16, 1),
+        Predictive::prior(
+            &Unconstrained::new(Gauss { scale: 1.0 }),
+            usize::MAX / 16,
+            1,
+        ),
         "memory",
     );
 }
@@ -304,4 +316,28 @@ fn an_initial_value_outside_the_support_names_the_site_and_value() {
         }
         other => panic!("expected InvalidConfig, got {other:?}"),
     }
+}
+
+#[test]
+fn log_likelihood_of_no_draws_or_no_observations_is_an_error() {
+    let model = normal_mean(&[0.5, 0.1]);
+    let empty = Posterior::from_draws(vec!["mu".into()], vec![vec![]]).unwrap();
+    is_invalid_config(tilde::samplers::log_likelihood(&model, &empty), "no draws");
+    let unobserved = normal_mean(&[]);
+    let posterior = Posterior::from_draws(vec!["mu".into()], vec![vec![0.1, 0.2]]).unwrap();
+    is_invalid_config(
+        tilde::samplers::log_likelihood(&unobserved, &posterior),
+        "no observed sites",
+    );
+}
+
+#[test]
+fn too_many_chains_for_memory_is_an_error() {
+    let model = Unconstrained::new(Gauss { scale: 1.0 });
+    is_invalid_config(
+        quiet(Nuts::default())
+            .num_chains(usize::MAX / 4)
+            .run(&model),
+        "memory",
+    );
 }

@@ -321,7 +321,10 @@ fn a_flow_beats_mean_field_on_a_banana() {
     let steps = 4000;
     let normal = fit(AutoNormal::new(), &model, steps, 4, 5);
     let flow = fit(AutoIafNormal::new().hidden_dim(16), &model, steps, 4, 5);
-    let (elbo_normal, elbo_flow) = (normal.elbo(20_000, 1).unwrap(), flow.elbo(20_000, 1).unwrap());
+    let (elbo_normal, elbo_flow) = (
+        normal.elbo(20_000, 1).unwrap(),
+        flow.elbo(20_000, 1).unwrap(),
+    );
     // log p(y) = 0: the target is normalised. Standard errors of both estimates are below
     // 0.01 with 20 000 draws; a margin of 0.05 nats is 5 of them.
     assert!(

@@ -216,7 +216,7 @@ impl Point {
         self.log_density = target.logp_and_grad(&self.q, &mut self.grad);
         // NaN and +∞ are faults of the target, not points of infinite density: both
         // end the trajectory as a divergence (an accepted +∞ would freeze the chain)
-        if !(self.log_density < f64::INFINITY) {
+        if self.log_density.is_nan() || self.log_density == f64::INFINITY {
             self.log_density = f64::NEG_INFINITY;
         }
         for (p, g) in self.p.iter_mut().zip(&self.grad) {

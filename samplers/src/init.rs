@@ -104,8 +104,7 @@ impl Init {
                     }
                     if let Some(vector) = support.vector_bijector() {
                         let y = vector.inverse(value);
-                        if y.len() != site.num_unconstrained || y.iter().any(|v| !v.is_finite())
-                        {
+                        if y.len() != site.num_unconstrained || y.iter().any(|v| !v.is_finite()) {
                             return Err(Error::InvalidConfig(format!(
                                 "initial value of `{name}` {value:?} is outside the site's \
                                  support {}",

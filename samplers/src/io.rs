@@ -47,7 +47,6 @@
 //! final step size and inverse mass matrix, and its warm-up gradient count (a
 //! `# warmup_gradients = N` comment in CSV): a posterior reads back identical.
 
-
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -331,9 +330,7 @@ impl Posterior {
                     step_size: Real(c.params.step_size),
                     warmup_gradients: c.warmup_gradients,
                     inverse_mass_matrix: match &c.params.inverse_mass_matrix {
-                        Metric::Diagonal(d) => JsonMetric::Diagonal {
-                            diagonal: reals(d),
-                        },
+                        Metric::Diagonal(d) => JsonMetric::Diagonal { diagonal: reals(d) },
                         Metric::Dense(m) => JsonMetric::Dense {
                             dense: reals(m.inverse_mass_matrix()),
                             dim: c.params.inverse_mass_matrix.dim(),
@@ -834,7 +831,9 @@ impl JsonChain {
         .iter()
         .any(|&len| len != n)
         {
-            return Err(fail(format!("the statistics do not all have its {n} draws")));
+            return Err(fail(format!(
+                "the statistics do not all have its {n} draws"
+            )));
         }
         let stats = (0..n)
             .map(|i| SampleStats {

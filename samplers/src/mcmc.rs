@@ -225,7 +225,11 @@ impl<K: Kernel> Mcmc<K> {
                 self.num_samples, self.thinning
             )));
         }
-        if self.num_warmup.checked_add(self.num_samples * self.thinning).is_none() {
+        if self
+            .num_warmup
+            .checked_add(self.num_samples * self.thinning)
+            .is_none()
+        {
             return Err(Error::InvalidConfig(format!(
                 "num_warmup + num_samples × thinning ({} + {} × {}) overflows",
                 self.num_warmup, self.num_samples, self.thinning
@@ -257,6 +261,11 @@ impl<K: Kernel> Mcmc<K> {
         {
             return Ok(());
         }
+        // the chains' states and buffers must fit in memory: an error, not an abort
+        drop(try_buffer::<f64>(
+            self.num_chains,
+            model.dim().saturating_mul(8).max(1),
+        )?);
         let (kernel, init, seed) = (&self.kernel, &self.init, self.seed);
         let dense = kernel.dense_mass();
         let warm = self.warm_start.clone();
@@ -487,7 +496,7 @@ fn warm_up<K: Kernel, M: Model + ?Sized>(
             if window_end {
                 params.inverse_mass_matrix = welford.metric();
                 welford = Welford::new(dim, kernel.dense_mass());
- params.step_size = find_reasonable_step_size(&watched, rng, state, params);
+                params.step_size = find_reasonable_step_size(&watched, rng, state, params);
                 watched.check()?;
                 dual = DualAveraging::new(params.step_size, target);
             }

@@ -124,17 +124,16 @@ impl Metric {
             Metric::Diagonal(d) => Metric::diagonal(d.clone()).map(|_| ()),
             Metric::Dense(m) => {
                 let n = m.dim;
-                let good_size = n.checked_mul(n).is_some_and(|nn| {
-                    m.inverse.len() == nn && m.factor.len() == nn
-                });
+                let good_size = n
+                    .checked_mul(n)
+                    .is_some_and(|nn| m.inverse.len() == nn && m.factor.len() == nn);
                 if !good_size {
                     return Err(Error::InvalidConfig(format!(
                         "a dense inverse mass matrix of dimension {n} has {} entries",
                         m.inverse.len()
                     )));
                 }
-                if let Some((i, v)) = m.inverse.iter().enumerate().find(|(_, v)| !v.is_finite())
-                {
+                if let Some((i, v)) = m.inverse.iter().enumerate().find(|(_, v)| !v.is_finite()) {
                     return Err(Error::InvalidConfig(format!(
                         "inverse mass matrix entry {i} must be finite, got {v}"
                     )));

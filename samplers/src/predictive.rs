@@ -182,11 +182,18 @@ pub struct LogLikelihood {
 
 impl LogLikelihood {
     /// PSIS-LOO (Vehtari, Gelman & Gabry 2017) of these values.
+    ///
+    /// # Panics
+    /// When the public fields were changed to unequal shapes or emptied (what
+    /// [`log_likelihood`] returns always fits), as [`crate::loo::psis_loo`].
     pub fn loo(&self) -> crate::loo::Loo {
         crate::loo::psis_loo(&self.values, self.r_eff)
     }
 
     /// WAIC of these values.
+    ///
+    /// # Panics
+    /// As [`loo`](Self::loo).
     pub fn waic(&self) -> crate::loo::Waic {
         crate::loo::waic(&self.values)
     }
@@ -197,8 +204,8 @@ impl LogLikelihood {
 ///
 /// # Errors
 /// A data fault of the model ([`Model::check`], as [`Predictive`] runs it),
-/// [`Error::InvalidConfig`] when `posterior` does not come from this model, or a
-/// structural fault of the model.
+/// [`Error::InvalidConfig`] when `posterior` does not come from this model, has no
+/// draws or the model has no observed sites, or a structural fault of the model.
 pub fn log_likelihood<M: Model + Sync + ?Sized>(
     model: &M,
     posterior: &Posterior,
@@ -207,6 +214,11 @@ pub fn log_likelihood<M: Model + Sync + ?Sized>(
     if posterior.names() != model.layout().column_names() {
         return Err(Error::InvalidConfig(
             "the posterior's draws do not come from this model".into(),
+        ));
+    }
+    if posterior.num_draws() == 0 {
+        return Err(Error::InvalidConfig(
+            "the posterior has no draws, so there is no log-likelihood to compute".into(),
         ));
     }
     let columns = posterior.names().len().max(1);
@@ -226,6 +238,11 @@ pub fn log_likelihood<M: Model + Sync + ?Sized>(
         .next()
         .map(|d| d.iter().map(|(n, _)| n.clone()).collect())
         .unwrap_or_default();
+    if names.is_empty() {
+        return Err(Error::InvalidConfig(
+            "the model has no observed sites, so it has no log-likelihood".into(),
+        ));
+    }
     let values = per_chain
         .into_iter()
         .map(|draws| {

@@ -71,9 +71,8 @@ fn is_prefix_of(read: &Posterior, written: &Posterior) -> bool {
                 .zip(&w)
                 .all(|(rc, wc)| rc.as_slice() == &wc[..rc.len()])
         })
-        && (0..read.num_chains()).all(|c| {
-            read.sample_stats(c) == &written.sample_stats(c)[..read.sample_stats(c).len()]
-        })
+        && (0..read.num_chains())
+            .all(|c| read.sample_stats(c) == &written.sample_stats(c)[..read.sample_stats(c).len()])
 }
 
 fn truncate(path: &Path, len: usize) {
