@@ -265,6 +265,7 @@ impl<K: Kernel> Mcmc<K> {
         drop(try_buffer::<f64>(
             self.num_chains,
             model.dim().saturating_mul(8).max(1),
+            "num_chains",
         )?);
         let (kernel, init, seed) = (&self.kernel, &self.init, self.seed);
         let dense = kernel.dense_mass();
@@ -470,6 +471,11 @@ fn warm_up<K: Kernel, M: Model + ?Sized>(
     bar: &ChainBar,
 ) -> Result<()> {
     let watched = Watched::new(model);
+    drop(try_buffer::<crate::adaptation::Stage>(
+        num_warmup,
+        1,
+        "num_warmup",
+    )?);
     let dim = model.dim();
     let mut workspace = kernel.workspace(dim);
     let schedule = build_schedule(num_warmup);
@@ -530,8 +536,8 @@ fn draw<K: Kernel, M: Model + ?Sized>(
     let watched = Watched::new(model);
     let mut workspace = kernel.workspace(model.dim());
     let columns = model.layout().column_names().len();
-    let mut values = try_buffer(num_samples, columns)?;
-    let mut stats = try_buffer(num_samples, 1)?;
+    let mut values = try_buffer(num_samples, columns, "num_samples")?;
+    let mut stats = try_buffer(num_samples, 1, "num_samples")?;
     let mut row = Vec::with_capacity(columns);
     let mut divergences = 0;
     let ChainState {
@@ -576,11 +582,12 @@ fn draw<K: Kernel, M: Model + ?Sized>(
 }
 
 /// An empty buffer with room for `rows × width` items, or an error when that cannot be
-/// allocated (a `num_samples` too large for memory), rather than an abort.
-pub(crate) fn try_buffer<T>(rows: usize, width: usize) -> Result<Vec<T>> {
+/// allocated (a `num_samples` too large for memory), rather than an abort; `what` names
+/// the setting in the message.
+pub(crate) fn try_buffer<T>(rows: usize, width: usize, what: &str) -> Result<Vec<T>> {
     let too_large = || {
         Error::InvalidConfig(format!(
-            "{rows} draws of {width} values do not fit in memory; ask for fewer draws"
+            "{what} = {rows} needs {rows} × {width} values, which do not fit in memory"
         ))
     };
     let len = rows.checked_mul(width).ok_or_else(too_large)?;
@@ -614,6 +621,9 @@ fn run_initializer<M: Model + Sync>(
                 found,
             });
         }
+    }
+    if let Some(metric) = &start.inverse_mass_matrix {
+        metric.validate()?;
     }
     Ok(start)
 }

@@ -471,3 +471,26 @@ impl Initializer for Pathfinder {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resampling_weights_that_are_all_zero_is_an_error() {
+        let mut rng = chain_rng(1, 0);
+        for weights in [
+            vec![f64::NEG_INFINITY; 4],
+            vec![f64::NAN, 0.0],
+            vec![f64::INFINITY, 0.0],
+        ] {
+            let result = resample(&weights, 3, &mut rng);
+            assert!(
+                matches!(result, Err(Error::Degenerate(_))),
+                "{weights:?}: {result:?}"
+            );
+        }
+        let picks = resample(&[0.0, f64::NEG_INFINITY, 0.0], 50, &mut rng).unwrap();
+        assert!(picks.iter().all(|&i| i != 1), "{picks:?}");
+    }
+}
