@@ -341,3 +341,13 @@ fn too_many_chains_for_memory_is_an_error() {
         "memory",
     );
 }
+
+#[test]
+fn pathfinder_on_a_layout_that_changes_is_an_error() {
+    let result = Pathfinder::new().seed(4).run(&shape_shifting());
+    assert!(
+        matches!(result, Err(Error::LayoutChanged { .. })),
+        "{:?}",
+        result.map(|r| r.pareto_k())
+    );
+}

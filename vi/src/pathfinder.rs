@@ -189,7 +189,7 @@ impl Pathfinder {
             for _ in 0..self.num_elbo_draws {
                 standard_normal(&mut rng, &mut u);
                 let log_q = approx.draw(&u, &mut phi);
-                total += model.logp(&phi) - log_q;
+                total += checked_logp(model, &phi)? - log_q;
             }
             num_evals += self.num_elbo_draws;
             let elbo = total / self.num_elbo_draws as f64;
@@ -208,7 +208,7 @@ impl Pathfinder {
         for _ in 0..self.draws_per_path {
             standard_normal(&mut rng, &mut u);
             let log_q = approx.draw(&u, &mut phi);
-            let lp = model.logp(&phi);
+            let lp = checked_logp(model, &phi)?;
             log_ratios.push(if lp.is_finite() {
                 lp - log_q
             } else {
@@ -358,6 +358,17 @@ fn approximation(
         l_minus_i: l - DMatrix::identity(k, k),
         ln_det,
     })
+}
+
+/// The log-density at `x`; when it is not finite, the structural fault behind it (a
+/// layout that changes with the parameters), if any, as an error: such draws would
+/// otherwise get zero weight and silently cut that region out of the approximation.
+fn checked_logp<M: Model + ?Sized>(model: &M, x: &[f64]) -> Result<f64> {
+    let lp = model.logp(x);
+    if !lp.is_finite() {
+        model.try_logp(x)?;
+    }
+    Ok(lp)
 }
 
 /// `count` indices drawn with replacement with probabilities `exp(log_weights)`, or an
