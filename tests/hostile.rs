@@ -107,7 +107,8 @@ fn a_layout_that_changes_with_the_parameters_stops_the_run() {
         .run(&model);
     assert!(
         matches!(result, Err(Error::LayoutChanged { .. })),
-        "{result:?}"
+        "{:?}",
+        result.map(|p| p.summary().to_string())
     );
 }
 

@@ -69,7 +69,12 @@ pub trait Kernel: Sync {
     /// Buffers for a target of dimension `dim`.
     fn workspace(&self, dim: usize) -> Self::Workspace;
 
-    /// One transition, updating `state` in place.
+    /// One transition, updating `state` in place. It cannot fail: a non-finite
+    /// log-density inside the trajectory is a divergence.
+    ///
+    /// # Panics
+    /// When `state`, `params` or `workspace` have another dimension than `target` (a
+    /// caller-contract mismatch of shapes; [`Mcmc`](crate::Mcmc) checks them).
     fn transition<L: LogDensity + ?Sized, R: Rng + ?Sized>(
         &self,
         target: &L,
@@ -107,6 +112,10 @@ pub trait Kernel: Sync {
 
     /// One transition from `state`, returning the new state: the pure form of
     /// [`transition`](Self::transition).
+    ///
+    /// # Panics
+    /// As [`transition`](Self::transition); pass parameters checked with
+    /// [`HmcParams::validate`] (a NaN step size gives a chain that never moves).
     fn step<L: LogDensity + ?Sized, R: Rng + ?Sized>(
         &self,
         target: &L,
