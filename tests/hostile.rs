@@ -352,3 +352,25 @@ fn pathfinder_on_a_layout_that_changes_is_an_error() {
         result.map(|r| r.pareto_k())
     );
 }
+
+#[test]
+fn variational_sizes_too_large_for_memory_are_errors() {
+    let model = normal_mean(&[0.3, -0.1]);
+    let fit = Svi::new(AutoNormal::new(), Adam::new(0.05))
+        .num_steps(5)
+        .seed(2)
+        .progress(false)
+        .run(&model)
+        .unwrap();
+    is_invalid_config(fit.sample_posterior(usize::MAX / 16, 1), "memory");
+    is_invalid_config(
+        Pathfinder::new().num_draws(usize::MAX / 16).run(&model),
+        "memory",
+    );
+    is_invalid_config(
+        Pathfinder::new()
+            .draws_per_path(usize::MAX / 16)
+            .run(&model),
+        "memory",
+    );
+}

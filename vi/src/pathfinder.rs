@@ -139,6 +139,19 @@ impl Pathfinder {
             )));
         }
         model.check()?;
+        // the pooled and resampled draws must fit in memory: an error, not an abort
+        let dim = model.dim().max(1);
+        let pooled = self.num_paths.saturating_mul(self.draws_per_path);
+        drop(crate::svi::try_buffer::<f64>(
+            pooled,
+            dim,
+            "num_paths × draws_per_path",
+        )?);
+        drop(crate::svi::try_buffer::<f64>(
+            self.num_draws,
+            dim,
+            "num_draws",
+        )?);
         let paths: Vec<PathDraws> = (0..self.num_paths)
             .into_par_iter()
             .map(|p| self.one_path(model, chain_rng(self.seed, p)))
