@@ -23,11 +23,13 @@
 //! values are `NaN`, `inf` and `-inf`, which NumPy and R parse.
 //!
 //! [`CsvWriter`] writes the same file a draw at a time and flushes each row, so a run
-//! that stops early keeps every draw already written.
+//! that stops early keeps every draw already written. Records are written and parsed
+//! with the `csv` crate; the `#` comment lines around them are read line by line.
 //!
 //! # JSON
 //!
-//! [`Posterior::to_json`] writes one object:
+//! [`Posterior::to_json`] writes one object (with `serde_json`, on one line; spaced out
+//! here):
 //!
 //! ```text
 //! {"format": "tilde-posterior", "version": 1, "names": ["mu", "theta[0]"],
