@@ -115,6 +115,20 @@ pub enum Error {
     /// names the file (and line) at fault.
     #[error("saving or loading draws failed: {0}")]
     Io(String),
+    /// Prior simulation met a latent site with an improper (flat) prior, which has no
+    /// draws.
+    #[error(
+        "latent site `{site}` has an improper (flat) prior, which cannot be drawn from; \
+         give it a proper prior to simulate from the prior"
+    )]
+    ImproperPrior {
+        /// The site's name.
+        site: String,
+    },
+    /// A computation whose inputs leave nothing to compute with: importance weights
+    /// that are all zero, no draws to rank. The message says what and why.
+    #[error("degenerate result: {0}")]
+    Degenerate(String),
     /// An invalid distribution or algorithm parameter.
     #[error(transparent)]
     Param(#[from] ParamError),

@@ -26,6 +26,24 @@ pub struct HmcParams {
     pub inverse_mass_matrix: Metric,
 }
 
+impl HmcParams {
+    /// Checks that the step size is positive and finite and that the inverse mass matrix
+    /// is usable (see [`Metric::validate`]). The fields are public, so parameters built
+    /// by hand or read from a file are checked here before a run uses them.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the offending value.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.step_size > 0.0 && self.step_size.is_finite()) {
+            return Err(Error::InvalidConfig(format!(
+                "step_size must be positive and finite, got {}",
+                self.step_size
+            )));
+        }
+        self.inverse_mass_matrix.validate()
+    }
+}
+
 /// What one transition did.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct HmcInfo {
@@ -51,7 +69,12 @@ pub trait Kernel: Sync {
     /// Buffers for a target of dimension `dim`.
     fn workspace(&self, dim: usize) -> Self::Workspace;
 
-    /// One transition, updating `state` in place.
+    /// One transition, updating `state` in place. It cannot fail: a non-finite
+    /// log-density inside the trajectory is a divergence.
+    ///
+    /// # Panics
+    /// When `state`, `params` or `workspace` have another dimension than `target` (a
+    /// caller-contract mismatch of shapes; [`Mcmc`](crate::Mcmc) checks them).
     fn transition<L: LogDensity + ?Sized, R: Rng + ?Sized>(
         &self,
         target: &L,
@@ -71,6 +94,14 @@ pub trait Kernel: Sync {
         false
     }
 
+    /// Checks the kernel's settings; [`Mcmc`](crate::Mcmc) calls it before a run.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the setting and its value.
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// The state at `position`.
     ///
     /// # Errors
@@ -81,6 +112,10 @@ pub trait Kernel: Sync {
 
     /// One transition from `state`, returning the new state: the pure form of
     /// [`transition`](Self::transition).
+    ///
+    /// # Panics
+    /// As [`transition`](Self::transition); pass parameters checked with
+    /// [`HmcParams::validate`] (a NaN step size gives a chain that never moves).
     fn step<L: LogDensity + ?Sized, R: Rng + ?Sized>(
         &self,
         target: &L,
@@ -188,13 +223,27 @@ impl Point {
             *q += step_size * v;
         }
         self.log_density = target.logp_and_grad(&self.q, &mut self.grad);
-        if self.log_density.is_nan() {
+        // NaN and +∞ are faults of the target, not points of infinite density: both
+        // end the trajectory as a divergence (an accepted +∞ would freeze the chain)
+        if self.log_density.is_nan() || self.log_density == f64::INFINITY {
             self.log_density = f64::NEG_INFINITY;
         }
         for (p, g) in self.p.iter_mut().zip(&self.grad) {
             *p += half * g;
         }
         metric.velocity(&self.p, &mut self.v);
+    }
+}
+
+/// Checks a kernel's `divergence_threshold`: positive, and not NaN (a NaN threshold
+/// would never flag a divergence). `+∞` is allowed: it turns the check off.
+pub(crate) fn check_divergence_threshold(threshold: f64) -> Result<()> {
+    if threshold > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidConfig(format!(
+            "divergence_threshold must be positive, got {threshold}"
+        )))
     }
 }
 
@@ -232,7 +281,8 @@ impl Hmc {
         }
     }
 
-    /// Sets a fixed trajectory length `L`: each transition takes `⌈L / step_size⌉` steps.
+    /// Sets a fixed trajectory length `L`: each transition takes `⌈L / step_size⌉` steps
+    /// (at most 2²⁰). `L` must be positive and finite (checked when a run starts).
     pub fn trajectory_length(mut self, length: f64) -> Self {
         self.trajectory_length = Some(length);
         self
@@ -247,6 +297,13 @@ impl Hmc {
     /// Adapt a dense inverse mass matrix instead of a diagonal one.
     pub fn dense_mass(mut self, dense: bool) -> Self {
         self.dense_mass = dense;
+        self
+    }
+
+    /// The energy error beyond which a trajectory is divergent (default 1000); must be
+    /// positive (checked when a run starts).
+    pub fn divergence_threshold(mut self, threshold: f64) -> Self {
+        self.divergence_threshold = threshold;
         self
     }
 
@@ -280,6 +337,18 @@ impl Kernel for Hmc {
 
     fn dense_mass(&self) -> bool {
         self.dense_mass
+    }
+
+    fn validate(&self) -> Result<()> {
+        check_divergence_threshold(self.divergence_threshold)?;
+        if let Some(length) = self.trajectory_length
+            && !(length > 0.0 && length.is_finite())
+        {
+            return Err(Error::InvalidConfig(format!(
+                "trajectory_length must be positive and finite, got {length}"
+            )));
+        }
+        Ok(())
     }
 
     fn transition<L: LogDensity + ?Sized, R: Rng + ?Sized>(

@@ -39,9 +39,11 @@ impl Init {
         };
         match self {
             Init::Uniform(r) => {
-                if !(*r > 0.0 && r.is_finite()) {
+                // the width 2r of the interval must be finite too, so `f64::MAX` is out
+                if !(*r > 0.0 && (2.0 * r).is_finite()) {
                     return Err(Error::InvalidConfig(format!(
-                        "the uniform init radius must be positive, got {r}"
+                        "the uniform init radius must be positive and at most {:e}, got {r}",
+                        f64::MAX / 2.0
                     )));
                 }
                 Ok(uniform(rng, *r))
@@ -82,8 +84,33 @@ impl Init {
                             value.len()
                         )));
                     }
+                    let outside = |k: usize, v: f64| {
+                        Error::InvalidConfig(format!(
+                            "initial value of `{name}`{} is {v}, outside the site's support {}",
+                            if value.len() > 1 {
+                                format!(" at index {k}")
+                            } else {
+                                String::new()
+                            },
+                            support
+                        ))
+                    };
+                    if let Some((k, v)) = value
+                        .iter()
+                        .enumerate()
+                        .find(|(_, v)| !support.contains(**v))
+                    {
+                        return Err(outside(k, *v));
+                    }
                     if let Some(vector) = support.vector_bijector() {
                         let y = vector.inverse(value);
+                        if y.len() != site.num_unconstrained || y.iter().any(|v| !v.is_finite()) {
+                            return Err(Error::InvalidConfig(format!(
+                                "initial value of `{name}` {value:?} is outside the site's \
+                                 support {}",
+                                support
+                            )));
+                        }
                         x[offset..offset + y.len()].copy_from_slice(&y);
                         continue;
                     }
@@ -91,7 +118,11 @@ impl Init {
                         Error::InvalidConfig(format!("`{name}` has a discrete support"))
                     })?;
                     for (k, v) in value.iter().enumerate() {
-                        x[offset + k] = bijector.inverse(*v);
+                        let y = bijector.inverse(*v);
+                        if !y.is_finite() {
+                            return Err(outside(k, *v));
+                        }
+                        x[offset + k] = y;
                     }
                 }
                 Ok(x)

@@ -23,11 +23,13 @@
 //! values are `NaN`, `inf` and `-inf`, which NumPy and R parse.
 //!
 //! [`CsvWriter`] writes the same file a draw at a time and flushes each row, so a run
-//! that stops early keeps every draw already written.
+//! that stops early keeps every draw already written. Records are written and parsed
+//! with the `csv` crate; the `#` comment lines around them are read line by line.
 //!
 //! # JSON
 //!
-//! [`Posterior::to_json`] writes one object:
+//! [`Posterior::to_json`] writes one object (with `serde_json`, on one line; spaced out
+//! here):
 //!
 //! ```text
 //! {"format": "tilde-posterior", "version": 1, "names": ["mu", "theta[0]"],
@@ -49,9 +51,10 @@
 
 use std::fmt::Write as _;
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tilde_core::{Error, Result};
 
 use crate::hmc::HmcParams;
@@ -72,6 +75,7 @@ const STAT_COLUMNS: [&str; 7] = [
 const DIAGONAL_METRIC_LINE: &str = "Diagonal elements of inverse mass matrix:";
 const DENSE_METRIC_LINE: &str = "Elements of inverse mass matrix:";
 const STEP_SIZE_KEY: &str = "Step size =";
+const ADAPTATION_LINE: &str = "Adaptation terminated";
 const WARMUP_GRADIENTS_KEY: &str = "warmup_gradients =";
 
 /// Writes one chain's draws to a CSV file in Stan's layout, a draw at a time.
@@ -102,7 +106,7 @@ pub struct CsvWriter {
     out: BufWriter<File>,
     path: PathBuf,
     num_columns: usize,
-    row: String,
+    row: Vec<String>,
 }
 
 impl CsvWriter {
@@ -119,29 +123,29 @@ impl CsvWriter {
         params: &HmcParams,
     ) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let mut head = String::new();
-        let _ = writeln!(head, "# tilde_version = {}", env!("CARGO_PKG_VERSION"));
-        let _ = writeln!(head, "# id = {}", chain + 1);
         let mut header: Vec<String> = STAT_COLUMNS.iter().map(|s| s.to_string()).collect();
         for name in names {
             header.push(checked_stan_name(name)?);
         }
-        let _ = writeln!(head, "{}", header.join(","));
-        let _ = writeln!(head, "# Adaptation terminated");
-        let _ = writeln!(head, "# {STEP_SIZE_KEY} {:?}", params.step_size);
+        let mut head = String::new();
+        let _ = writeln!(head, "# tilde_version = {}", env!("CARGO_PKG_VERSION"));
+        let _ = writeln!(head, "# id = {}", chain.saturating_add(1));
+        let mut tail = String::new();
+        let _ = writeln!(tail, "# {ADAPTATION_LINE}");
+        let _ = writeln!(tail, "# {STEP_SIZE_KEY} {:?}", params.step_size);
         match &params.inverse_mass_matrix {
             Metric::Diagonal(diagonal) => {
-                let _ = writeln!(head, "# {DIAGONAL_METRIC_LINE}");
-                let _ = writeln!(head, "# {}", join_numbers(diagonal, ", "));
+                let _ = writeln!(tail, "# {DIAGONAL_METRIC_LINE}");
+                let _ = writeln!(tail, "# {}", join_numbers(diagonal, ", "));
             }
             Metric::Dense(dense) => {
-                let _ = writeln!(head, "# {DENSE_METRIC_LINE}");
+                let _ = writeln!(tail, "# {DENSE_METRIC_LINE}");
                 let dim = params.inverse_mass_matrix.dim();
                 if dim == 0 {
-                    let _ = writeln!(head, "# ");
+                    let _ = writeln!(tail, "# ");
                 }
                 for row in dense.inverse_mass_matrix().chunks(dim.max(1)) {
-                    let _ = writeln!(head, "# {}", join_numbers(row, ", "));
+                    let _ = writeln!(tail, "# {}", join_numbers(row, ", "));
                 }
             }
         }
@@ -150,9 +154,11 @@ impl CsvWriter {
             out: BufWriter::new(file),
             path,
             num_columns: names.len(),
-            row: String::new(),
+            row: Vec::with_capacity(STAT_COLUMNS.len() + names.len()),
         };
-        writer.write_flushed(&head)?;
+        writer.write_comment(&head)?;
+        writer.write_record(&header)?;
+        writer.write_comment(&tail)?;
         Ok(writer)
     }
 
@@ -171,25 +177,38 @@ impl CsvWriter {
         );
         let mut row = std::mem::take(&mut self.row);
         row.clear();
-        let _ = write!(
-            row,
-            "{},{},{},{},{},{},{}",
+        row.extend([
             number(stats.log_density),
             number(stats.acceptance_rate),
             number(stats.step_size),
-            stats.tree_depth,
-            stats.num_integration_steps,
-            u8::from(stats.is_divergent),
-            number(stats.energy)
-        );
-        for &v in values {
-            row.push(',');
-            row.push_str(&number(v));
-        }
-        row.push('\n');
-        let result = self.write_flushed(&row);
+            stats.tree_depth.to_string(),
+            stats.num_integration_steps.to_string(),
+            u8::from(stats.is_divergent).to_string(),
+            number(stats.energy),
+        ]);
+        row.extend(values.iter().map(|v| number(*v)));
+        let result = self.write_record(&row);
         self.row = row;
         result
+    }
+
+    /// Writes one CSV record with the `csv` crate and flushes it to the file.
+    fn write_record(&mut self, record: &[String]) -> Result<()> {
+        let mut csv = csv::WriterBuilder::new()
+            .buffer_capacity(1024)
+            .from_writer(&mut self.out);
+        let written = csv.write_record(record).and_then(|()| {
+            csv.flush()?;
+            Ok(())
+        });
+        drop(csv);
+        written
+            .map_err(|e| csv_error("cannot write", &self.path, &e))
+            .and_then(|()| {
+                self.out
+                    .flush()
+                    .map_err(|e| io_error("cannot write", &self.path, &e))
+            })
     }
 
     /// Records the gradient evaluations the chain spent in warm-up (a comment line, so
@@ -198,7 +217,7 @@ impl CsvWriter {
     /// # Errors
     /// [`Error::Io`] when the file cannot be written.
     pub fn write_warmup_gradients(&mut self, count: usize) -> Result<()> {
-        self.write_flushed(&format!("# {WARMUP_GRADIENTS_KEY} {count}\n"))
+        self.write_comment(&format!("# {WARMUP_GRADIENTS_KEY} {count}\n"))
     }
 
     /// The file being written.
@@ -206,7 +225,8 @@ impl CsvWriter {
         &self.path
     }
 
-    fn write_flushed(&mut self, text: &str) -> Result<()> {
+    /// Writes comment lines, which CSV has no record for.
+    fn write_comment(&mut self, text: &str) -> Result<()> {
         self.out
             .write_all(text.as_bytes())
             .and_then(|()| self.out.flush())
@@ -222,16 +242,20 @@ impl Posterior {
     /// [`Error::InvalidConfig`] when a name has no Stan form that reads back as itself;
     /// [`Error::Io`] when a file cannot be created or written.
     pub fn to_csv(&self, dir: impl AsRef<Path>, prefix: &str) -> Result<Vec<PathBuf>> {
-        let values = self.chain_values();
         let params = self.adapted();
-        let mut paths = Vec::with_capacity(values.len());
-        for (chain, (values, params)) in values.iter().zip(&params).enumerate() {
+        let width = self.names().len();
+        let mut paths = Vec::with_capacity(self.chains.len());
+        for (chain, (draws, params)) in self.chains.iter().zip(&params).enumerate() {
             let path = dir.as_ref().join(format!("{prefix}_{}.csv", chain + 1));
             let mut writer = CsvWriter::create(&path, self.names(), chain, params)?;
-            writer.write_warmup_gradients(self.chains[chain].warmup_gradients)?;
-            let width = self.names().len();
-            for (draw, stats) in self.sample_stats(chain).iter().enumerate() {
-                writer.write_draw(&values[draw * width..(draw + 1) * width], stats)?;
+            writer.write_warmup_gradients(draws.warmup_gradients)?;
+            for (row, stats) in draws.values.chunks(width.max(1)).zip(&draws.stats) {
+                writer.write_draw(&row[..width], stats)?;
+            }
+            if width == 0 {
+                for stats in &draws.stats {
+                    writer.write_draw(&[], stats)?;
+                }
             }
             paths.push(path);
         }
@@ -240,6 +264,12 @@ impl Posterior {
 
     /// Reads the CSV files [`Posterior::to_csv`] or [`CsvWriter`] wrote, one per chain in
     /// the order given, restoring tilde's names (`theta.3` becomes `theta[2]`).
+    ///
+    /// Files of a run that stopped are read as far as they are whole: a last line
+    /// without its newline (torn while being written) is dropped, never read as a
+    /// draw, and when the chains hold different numbers of draws every chain is cut to
+    /// the shortest; both are reported on standard error. CmdStan files written with
+    /// `save_warmup` give only their draws (the rows after `# Adaptation terminated`).
     ///
     /// # Errors
     /// [`Error::Io`] naming the file and line when a file cannot be read, lacks the step
@@ -268,7 +298,9 @@ impl Posterior {
             }
             chains.push(chain);
         }
-        Ok(Posterior::new(names.unwrap_or_default(), chains))
+        let names = names.unwrap_or_default();
+        truncate_to_common_length(&mut chains, names.len(), "from_csv");
+        Ok(Posterior::new(names, chains))
     }
 
     /// The whole posterior as one JSON document, which [`Posterior::from_json`] reads back:
@@ -288,122 +320,82 @@ impl Posterior {
     /// are the strings `"NaN"`, `"inf"` and `"-inf"`. Each chain also stores its
     /// warm-up gradient count.
     pub fn to_json(&self) -> String {
-        let mut out =
-            String::from("{\"format\": \"tilde-posterior\", \"version\": 1, \"names\": [");
-        let names: Vec<String> = self.names().iter().map(|n| json_string(n)).collect();
-        out.push_str(&names.join(", "));
-        out.push_str("], \"chains\": [");
-        let width = self.names().len();
-        for (chain, (values, params)) in self.chain_values().iter().zip(self.adapted()).enumerate()
-        {
-            if chain > 0 {
-                out.push_str(", ");
-            }
-            let _ = write!(
-                out,
-                "{{\"step_size\": {}, \"warmup_gradients\": {}, \"inverse_mass_matrix\": ",
-                json_number(params.step_size),
-                self.chains[chain].warmup_gradients
-            );
-            match &params.inverse_mass_matrix {
-                Metric::Diagonal(d) => {
-                    let _ = write!(out, "{{\"diagonal\": {}}}", json_array(d));
-                }
-                Metric::Dense(m) => {
-                    let _ = write!(
-                        out,
-                        "{{\"dense\": {}, \"dim\": {}}}",
-                        json_array(m.inverse_mass_matrix()),
-                        params.inverse_mass_matrix.dim()
-                    );
-                }
-            }
-            out.push_str(", \"values\": [");
-            let stats = self.sample_stats(chain);
-            for draw in 0..stats.len() {
-                if draw > 0 {
-                    out.push_str(", ");
-                }
-                out.push_str(&json_array(&values[draw * width..(draw + 1) * width]));
-            }
-            let column = |f: fn(&SampleStats) -> f64| -> String {
-                json_array(&stats.iter().map(f).collect::<Vec<_>>())
-            };
-            let count = |f: fn(&SampleStats) -> usize| -> String {
-                let items: Vec<String> = stats.iter().map(|s| f(s).to_string()).collect();
-                format!("[{}]", items.join(", "))
-            };
-            let divergent: Vec<&str> = stats
+        let width = self.names().len().max(1);
+        let doc = JsonPosterior {
+            format: FORMAT.to_string(),
+            version: VERSION,
+            names: self.names().to_vec(),
+            chains: self
+                .chains
                 .iter()
-                .map(|s| if s.is_divergent { "true" } else { "false" })
-                .collect();
-            let _ = write!(
-                out,
-                "], \"stats\": {{\"log_density\": {}, \"acceptance_rate\": {}, \
-                 \"step_size\": {}, \"tree_depth\": {}, \"num_integration_steps\": {}, \
-                 \"is_divergent\": [{}], \"energy\": {}}}}}",
-                column(|s| s.log_density),
-                column(|s| s.acceptance_rate),
-                column(|s| s.step_size),
-                count(|s| s.tree_depth),
-                count(|s| s.num_integration_steps),
-                divergent.join(", "),
-                column(|s| s.energy)
-            );
-        }
-        out.push_str("]}\n");
+                .map(|c| JsonChain {
+                    step_size: Real(c.params.step_size),
+                    warmup_gradients: c.warmup_gradients,
+                    inverse_mass_matrix: match &c.params.inverse_mass_matrix {
+                        Metric::Diagonal(d) => JsonMetric::Diagonal { diagonal: reals(d) },
+                        Metric::Dense(m) => JsonMetric::Dense {
+                            dense: reals(m.inverse_mass_matrix()),
+                            dim: c.params.inverse_mass_matrix.dim(),
+                        },
+                    },
+                    values: if self.names().is_empty() {
+                        vec![Vec::new(); c.stats.len()]
+                    } else {
+                        c.values.chunks(width).map(reals).collect()
+                    },
+                    stats: JsonStats {
+                        log_density: c.stats.iter().map(|s| Real(s.log_density)).collect(),
+                        acceptance_rate: c.stats.iter().map(|s| Real(s.acceptance_rate)).collect(),
+                        step_size: c.stats.iter().map(|s| Real(s.step_size)).collect(),
+                        tree_depth: c.stats.iter().map(|s| s.tree_depth).collect(),
+                        num_integration_steps: c
+                            .stats
+                            .iter()
+                            .map(|s| s.num_integration_steps)
+                            .collect(),
+                        is_divergent: c.stats.iter().map(|s| s.is_divergent).collect(),
+                        energy: c.stats.iter().map(|s| Real(s.energy)).collect(),
+                    },
+                })
+                .collect(),
+        };
+        // plain data (strings, numbers, arrays) always serialises
+        let mut out = serde_json::to_string(&doc).unwrap_or_default();
+        out.push('\n');
         out
     }
 
-    /// Reads a document written by [`Posterior::to_json`].
+    /// Reads a document written by [`Posterior::to_json`]. Chains of different lengths
+    /// are cut to the shortest, with a warning on standard error.
     ///
     /// # Errors
     /// [`Error::Io`] when the text is not JSON or lacks a field `to_json` writes, or when
-    /// the arrays have inconsistent lengths; [`Error::InvalidConfig`] when a dense inverse
-    /// mass matrix is not positive-definite.
+    /// the arrays have inconsistent lengths; [`Error::InvalidConfig`] when an inverse
+    /// mass matrix is not usable (a dense one not positive-definite).
     pub fn from_json(text: &str) -> Result<Posterior> {
-        let mut parser = JsonParser {
-            bytes: text.as_bytes(),
-            at: 0,
-        };
-        let doc = parser.document()?;
-        if doc.field("format")?.as_str()? != "tilde-posterior" {
-            return Err(json_error("`format` is not \"tilde-posterior\""));
+        let header: JsonHeader = serde_json::from_str(text).map_err(json_error)?;
+        if header.format != FORMAT {
+            return Err(Error::Io(format!(
+                "posterior JSON: `format` is {:?}, not \"{FORMAT}\"",
+                header.format
+            )));
         }
-        if doc.field("version")?.as_usize()? != 1 {
-            return Err(json_error("unsupported `version` (this tilde reads 1)"));
+        if header.version != VERSION {
+            return Err(Error::Io(format!(
+                "posterior JSON: unsupported `version` {} (this tilde reads {VERSION})",
+                header.version
+            )));
         }
-        let names: Vec<String> = doc
-            .field("names")?
-            .as_array()?
-            .iter()
-            .map(|n| n.as_str().map(str::to_string))
-            .collect::<Result<_>>()?;
-        let chains = doc
-            .field("chains")?
-            .as_array()?
-            .iter()
-            .map(|chain| json_chain(chain, names.len()))
-            .collect::<Result<_>>()?;
-        Ok(Posterior::new(names, chains))
-    }
-
-    /// Each chain's draws, row-major (one row per draw, one column per name).
-    fn chain_values(&self) -> Vec<Vec<f64>> {
-        // The names are the posterior's own, so every lookup succeeds.
-        let columns: Vec<Vec<Vec<f64>>> = self
-            .names()
-            .iter()
-            .map(|name| self.draws_by_chain(name).unwrap_or_default())
-            .collect();
-        (0..self.num_chains())
-            .map(|chain| {
-                let num_draws = self.sample_stats(chain).len();
-                (0..num_draws)
-                    .flat_map(|draw| columns.iter().map(move |col| col[chain][draw]))
-                    .collect()
-            })
-            .collect()
+        let doc: JsonPosterior = serde_json::from_str(text).map_err(json_error)?;
+        let width = doc.names.len();
+        let mut chains = doc
+            .chains
+            .into_iter()
+            .enumerate()
+            .map(|(index, chain)| chain.into_draws(index, width))
+            .collect::<Result<Vec<_>>>()?;
+        truncate_to_common_length(&mut chains, width, "from_json");
+        Ok(Posterior::new(doc.names, chains))
     }
 }
 
@@ -415,12 +407,12 @@ fn stan_name(name: &str) -> String {
     {
         let indices: Option<Vec<usize>> = name[open + 1..name.len() - 1]
             .split(',')
-            .map(|i| i.trim().parse().ok())
+            .map(|i| i.trim().parse::<usize>().ok()?.checked_add(1))
             .collect();
         if let Some(indices) = indices {
             let mut out = name[..open].to_string();
             for i in indices {
-                let _ = write!(out, ".{}", i + 1);
+                let _ = write!(out, ".{i}");
             }
             return out;
         }
@@ -459,7 +451,32 @@ fn checked_stan_name(name: &str) -> Result<String> {
     Ok(stan)
 }
 
+/// Cuts every chain to the shortest one's number of draws, as a run that stopped leaves
+/// chains of different lengths and every consumer of a [`Posterior`] expects equal ones;
+/// says so on standard error.
+fn truncate_to_common_length(chains: &mut [ChainDraws], width: usize, reader: &str) {
+    let lengths: Vec<usize> = chains.iter().map(|c| c.stats.len()).collect();
+    let Some(&common) = lengths.iter().min() else {
+        return;
+    };
+    if lengths.iter().all(|&n| n == common) {
+        return;
+    }
+    eprintln!(
+        "warning: {reader}: the chains hold {lengths:?} draws (a run that stopped?); \
+         every chain is cut to the common {common}"
+    );
+    for chain in chains {
+        chain.stats.truncate(common);
+        chain.values.truncate(common * width);
+    }
+}
+
 fn io_error(what: &str, path: &Path, error: &std::io::Error) -> Error {
+    Error::Io(format!("{what} `{}`: {error}", path.display()))
+}
+
+fn csv_error(what: &str, path: &Path, error: &csv::Error) -> Error {
     Error::Io(format!("{what} `{}`: {error}", path.display()))
 }
 
@@ -476,117 +493,191 @@ fn join_numbers(values: &[f64], separator: &str) -> String {
         .join(separator)
 }
 
+/// What [`read_csv`] has read of a file so far.
+struct CsvChain<'p> {
+    path: &'p Path,
+    names: Option<Vec<String>>,
+    values: Vec<f64>,
+    stats: Vec<SampleStats>,
+}
+
+impl CsvChain<'_> {
+    fn fail(&self, line: usize, what: impl std::fmt::Display) -> Error {
+        Error::Io(format!("`{}` line {line}: {what}", self.path.display()))
+    }
+
+    /// Parses a run of consecutive data lines (the header or draws) that starts at
+    /// line `first_line`, with the `csv` crate.
+    fn rows(&mut self, block: &str, first_line: usize) -> Result<()> {
+        if block.is_empty() {
+            return Ok(());
+        }
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(block.as_bytes());
+        for record in reader.records() {
+            let record = record.map_err(|e| {
+                let line = e.position().map_or(0, |p| p.line() as usize);
+                self.fail(first_line + line.saturating_sub(1), e)
+            })?;
+            let line = first_line
+                + record
+                    .position()
+                    .map_or(0, |p| p.line() as usize)
+                    .saturating_sub(1);
+            if record.len() == 1 && record[0].trim().is_empty() {
+                continue;
+            }
+            self.row(&record, line)?;
+        }
+        Ok(())
+    }
+
+    fn row(&mut self, fields: &csv::StringRecord, line: usize) -> Result<()> {
+        let Some(names) = &self.names else {
+            let stats: Vec<&str> = fields.iter().take(STAT_COLUMNS.len()).collect();
+            if stats != STAT_COLUMNS {
+                return Err(self.fail(
+                    line,
+                    format!("the header must start with {}", STAT_COLUMNS.join(",")),
+                ));
+            }
+            self.names = Some(
+                fields
+                    .iter()
+                    .skip(STAT_COLUMNS.len())
+                    .map(tilde_name)
+                    .collect(),
+            );
+            return Ok(());
+        };
+        let expected = STAT_COLUMNS.len() + names.len();
+        if fields.len() != expected {
+            return Err(self.fail(
+                line,
+                format!("expected {expected} fields, got {}", fields.len()),
+            ));
+        }
+        let real = |i: usize| parse_f64(&fields[i]).map_err(|e| self.fail(line, e));
+        let count = |i: usize| {
+            fields[i]
+                .trim()
+                .parse::<usize>()
+                .map_err(|_| self.fail(line, format!("`{}` is not a count", &fields[i])))
+        };
+        let stats = SampleStats {
+            log_density: real(0)?,
+            acceptance_rate: real(1)?,
+            step_size: real(2)?,
+            tree_depth: count(3)?,
+            num_integration_steps: count(4)?,
+            is_divergent: match fields[5].trim() {
+                "0" => false,
+                "1" => true,
+                other => return Err(self.fail(line, format!("`{other}` is not 0 or 1"))),
+            },
+            energy: real(6)?,
+        };
+        let values = (STAT_COLUMNS.len()..fields.len())
+            .map(real)
+            .collect::<Result<Vec<_>>>()?;
+        self.stats.push(stats);
+        self.values.extend(values);
+        Ok(())
+    }
+}
+
 /// Reads one chain's CSV file: its tilde names and draws.
+///
+/// Comment lines (`#`) carry the step size, the inverse mass matrix and the warm-up
+/// gradient count; the runs of data lines between them are parsed with the `csv`
+/// crate. A last line without its newline was torn by a writer that stopped: it is
+/// dropped (with a warning on standard error), never read as a draw. Rows before a
+/// `# Adaptation terminated` line are CmdStan's saved warm-up draws and are dropped.
 fn read_csv(path: &Path) -> Result<(Vec<String>, ChainDraws)> {
-    let file = File::open(path).map_err(|e| io_error("cannot open", path, &e))?;
-    let fail =
-        |line: usize, what: String| Error::Io(format!("`{}` line {line}: {what}", path.display()));
-    let mut names: Option<Vec<String>> = None;
+    let bytes = std::fs::read(path).map_err(|e| io_error("cannot read", path, &e))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let mut chain = CsvChain {
+        path,
+        names: None,
+        values: Vec::new(),
+        stats: Vec::new(),
+    };
     let mut step_size: Option<f64> = None;
     let mut warmup_gradients = 0;
     let mut metric: Option<Metric> = None;
     // Some(rows so far) while reading the rows of a dense metric.
     let mut dense_rows: Option<Vec<Vec<f64>>> = None;
     let mut expect_diagonal = false;
-    let mut values = Vec::new();
-    let mut stats = Vec::new();
-    for (index, line) in BufReader::new(file).lines().enumerate() {
+    // the data lines since the last comment, and the line the run starts at
+    let mut block = String::new();
+    let mut block_start = 1;
+    for (index, line) in text.split_inclusive('\n').enumerate() {
         let number = index + 1;
-        let line = line.map_err(|e| io_error("cannot read", path, &e))?;
-        let line = line.trim_end();
-        if let Some(comment) = line.strip_prefix('#') {
-            let comment = comment.trim();
-            if expect_diagonal {
-                expect_diagonal = false;
-                let diagonal = parse_list(comment).map_err(|e| fail(number, e))?;
-                metric = Some(Metric::Diagonal(diagonal));
-            } else if let Some(rows) = &mut dense_rows {
-                rows.push(parse_list(comment).map_err(|e| fail(number, e))?);
-                if rows[0].is_empty() || rows.len() == rows[0].len() {
-                    let dim = rows[0].len();
-                    metric = Some(Metric::dense(rows.concat(), dim)?);
-                    dense_rows = None;
-                }
-            } else if comment == DIAGONAL_METRIC_LINE {
-                expect_diagonal = true;
-            } else if comment == DENSE_METRIC_LINE {
-                dense_rows = Some(Vec::new());
-            } else if let Some(value) = comment.strip_prefix(STEP_SIZE_KEY) {
-                step_size = Some(parse_f64(value.trim()).map_err(|e| fail(number, e))?);
-            } else if let Some(value) = comment.strip_prefix(WARMUP_GRADIENTS_KEY) {
-                warmup_gradients = value
-                    .trim()
-                    .parse()
-                    .map_err(|_| fail(number, format!("`{}` is not a count", value.trim())))?;
+        if !line.ends_with('\n') {
+            if !line.trim().is_empty() {
+                eprintln!(
+                    "warning: `{}` line {number} is torn (no newline at the end of the file) \
+                     and was not read",
+                    path.display()
+                );
             }
-            continue;
+            break;
         }
-        if line.is_empty() {
-            continue;
-        }
-        let fields: Vec<&str> = line.split(',').collect();
-        let Some(names) = &names else {
-            if fields.len() < STAT_COLUMNS.len() || fields[..STAT_COLUMNS.len()] != STAT_COLUMNS {
-                return Err(fail(
-                    number,
-                    format!("the header must start with {}", STAT_COLUMNS.join(",")),
-                ));
+        let Some(comment) = line.trim_start().strip_prefix('#') else {
+            if block.is_empty() {
+                block_start = number;
             }
-            names = Some(
-                fields[STAT_COLUMNS.len()..]
-                    .iter()
-                    .map(|c| tilde_name(c))
-                    .collect(),
-            );
+            block.push_str(line);
             continue;
         };
-        if fields.len() != STAT_COLUMNS.len() + names.len() {
-            return Err(fail(
-                number,
-                format!(
-                    "expected {} fields, got {}",
-                    STAT_COLUMNS.len() + names.len(),
-                    fields.len()
-                ),
-            ));
-        }
-        let real = |i: usize| parse_f64(fields[i]).map_err(|e| fail(number, e));
-        let count = |i: usize| {
-            fields[i]
-                .parse::<usize>()
-                .map_err(|_| fail(number, format!("`{}` is not a count", fields[i])))
-        };
-        stats.push(SampleStats {
-            log_density: real(0)?,
-            acceptance_rate: real(1)?,
-            step_size: real(2)?,
-            tree_depth: count(3)?,
-            num_integration_steps: count(4)?,
-            is_divergent: match fields[5] {
-                "0" => false,
-                "1" => true,
-                other => return Err(fail(number, format!("`{other}` is not 0 or 1"))),
-            },
-            energy: real(6)?,
-        });
-        for i in STAT_COLUMNS.len()..fields.len() {
-            values.push(real(i)?);
+        chain.rows(&block, block_start)?;
+        block.clear();
+        let comment = comment.trim();
+        if comment == ADAPTATION_LINE {
+            // CmdStan's `save_warmup` writes the warm-up draws before this line
+            chain.values.clear();
+            chain.stats.clear();
+        } else if expect_diagonal {
+            expect_diagonal = false;
+            let diagonal = parse_list(comment).map_err(|e| chain.fail(number, e))?;
+            metric = Some(Metric::Diagonal(diagonal));
+        } else if let Some(rows) = &mut dense_rows {
+            rows.push(parse_list(comment).map_err(|e| chain.fail(number, e))?);
+            if rows[0].is_empty() || rows.len() == rows[0].len() {
+                let dim = rows[0].len();
+                metric = Some(Metric::dense(rows.concat(), dim)?);
+                dense_rows = None;
+            }
+        } else if comment == DIAGONAL_METRIC_LINE {
+            expect_diagonal = true;
+        } else if comment == DENSE_METRIC_LINE {
+            dense_rows = Some(Vec::new());
+        } else if let Some(value) = comment.strip_prefix(STEP_SIZE_KEY) {
+            step_size = Some(parse_f64(value).map_err(|e| chain.fail(number, e))?);
+        } else if let Some(value) = comment.strip_prefix(WARMUP_GRADIENTS_KEY) {
+            warmup_gradients = value
+                .trim()
+                .parse()
+                .map_err(|_| chain.fail(number, format!("`{}` is not a count", value.trim())))?;
         }
     }
+    chain.rows(&block, block_start)?;
     let missing = |what: &str| Error::Io(format!("`{}` has no {what}", path.display()));
-    let names = names.ok_or_else(|| missing("header line"))?;
+    let names = chain.names.ok_or_else(|| missing("header line"))?;
     let step_size = step_size.ok_or_else(|| missing("`# Step size = …` line"))?;
     let inverse_mass_matrix = metric.ok_or_else(|| missing("complete inverse mass matrix"))?;
-    let chain = ChainDraws {
-        values,
-        stats,
+    let draws = ChainDraws {
+        values: chain.values,
+        stats: chain.stats,
         params: HmcParams {
             step_size,
             inverse_mass_matrix,
         },
         warmup_gradients,
     };
-    Ok((names, chain))
+    Ok((names, draws))
 }
 
 fn parse_f64(field: &str) -> std::result::Result<f64, String> {
@@ -604,376 +695,168 @@ fn parse_list(text: &str) -> std::result::Result<Vec<f64>, String> {
 }
 
 // ---------------------------------------------------------------------------------------
-// JSON
+// JSON, with serde
 
-fn json_number(v: f64) -> String {
-    if v.is_finite() {
-        format!("{v:?}")
-    } else {
-        format!("\"{v:?}\"")
-    }
+const FORMAT: &str = "tilde-posterior";
+const VERSION: u64 = 1;
+
+fn json_error(error: serde_json::Error) -> Error {
+    Error::Io(format!("posterior JSON: {error}"))
 }
 
-fn json_array(values: &[f64]) -> String {
-    let items: Vec<String> = values.iter().map(|v| json_number(*v)).collect();
-    format!("[{}]", items.join(", "))
+/// An `f64` in JSON: a number when finite, else the string `"NaN"`, `"inf"` or `"-inf"`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Real(f64);
+
+fn reals(values: &[f64]) -> Vec<Real> {
+    values.iter().map(|v| Real(*v)).collect()
 }
 
-fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
+impl Serialize for Real {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        if self.0.is_finite() {
+            serializer.serialize_f64(self.0)
+        } else {
+            serializer.serialize_str(&number(self.0))
         }
     }
-    out.push('"');
-    out
 }
 
-fn json_error(what: &str) -> Error {
-    Error::Io(format!("posterior JSON: {what}"))
+impl<'de> Deserialize<'de> for Real {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        deserializer.deserialize_any(RealVisitor)
+    }
 }
 
-fn json_chain(chain: &Json, width: usize) -> Result<ChainDraws> {
-    let metric = chain.field("inverse_mass_matrix")?;
-    let inverse_mass_matrix = if let Ok(diagonal) = metric.field("diagonal") {
-        Metric::Diagonal(diagonal.as_f64_vec()?)
-    } else {
-        Metric::dense(
-            metric.field("dense")?.as_f64_vec()?,
-            metric.field("dim")?.as_usize()?,
-        )?
-    };
-    let rows = chain.field("values")?.as_array()?;
-    let mut values = Vec::with_capacity(rows.len() * width);
-    for row in rows {
-        let row = row.as_f64_vec()?;
-        if row.len() != width {
-            return Err(json_error(&format!(
-                "a draw has {} values for {width} names",
-                row.len()
+struct RealVisitor;
+
+impl serde::de::Visitor<'_> for RealVisitor {
+    type Value = Real;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a number, \"NaN\", \"inf\" or \"-inf\"")
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Real, E> {
+        Ok(Real(v))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Real, E> {
+        Ok(Real(v as f64))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Real, E> {
+        Ok(Real(v as f64))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Real, E> {
+        match v {
+            "NaN" => Ok(Real(f64::NAN)),
+            "inf" => Ok(Real(f64::INFINITY)),
+            "-inf" => Ok(Real(f64::NEG_INFINITY)),
+            other => Err(E::invalid_value(serde::de::Unexpected::Str(other), &self)),
+        }
+    }
+}
+
+/// The two fields read first, so that another format or version gets a clear error.
+#[derive(Deserialize)]
+struct JsonHeader {
+    format: String,
+    version: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct JsonPosterior {
+    format: String,
+    version: u64,
+    names: Vec<String>,
+    chains: Vec<JsonChain>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct JsonChain {
+    step_size: Real,
+    warmup_gradients: usize,
+    inverse_mass_matrix: JsonMetric,
+    values: Vec<Vec<Real>>,
+    stats: JsonStats,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum JsonMetric {
+    Diagonal { diagonal: Vec<Real> },
+    Dense { dense: Vec<Real>, dim: usize },
+}
+
+#[derive(Serialize, Deserialize)]
+struct JsonStats {
+    log_density: Vec<Real>,
+    acceptance_rate: Vec<Real>,
+    step_size: Vec<Real>,
+    tree_depth: Vec<usize>,
+    num_integration_steps: Vec<usize>,
+    is_divergent: Vec<bool>,
+    energy: Vec<Real>,
+}
+
+impl JsonChain {
+    /// Chain `index` as draws of `width` names, once its lengths agree.
+    fn into_draws(self, index: usize, width: usize) -> Result<ChainDraws> {
+        let fail = |what: String| Error::Io(format!("posterior JSON: chain {index}: {what}"));
+        let inverse_mass_matrix = match self.inverse_mass_matrix {
+            JsonMetric::Diagonal { diagonal } => {
+                Metric::Diagonal(diagonal.into_iter().map(|v| v.0).collect())
+            }
+            JsonMetric::Dense { dense, dim } => {
+                Metric::dense(dense.into_iter().map(|v| v.0).collect(), dim)?
+            }
+        };
+        let n = self.values.len();
+        if let Some(bad) = self.values.iter().position(|row| row.len() != width) {
+            return Err(fail(format!(
+                "draw {bad} has {} values for {width} names",
+                self.values[bad].len()
             )));
         }
-        values.extend(row);
-    }
-    let stats = chain.field("stats")?;
-    let reals = |key: &str| stats.field(key)?.as_f64_vec();
-    let counts = |key: &str| -> Result<Vec<usize>> {
-        stats
-            .field(key)?
-            .as_array()?
-            .iter()
-            .map(Json::as_usize)
-            .collect()
-    };
-    let log_density = reals("log_density")?;
-    let acceptance_rate = reals("acceptance_rate")?;
-    let step_size = reals("step_size")?;
-    let tree_depth = counts("tree_depth")?;
-    let num_integration_steps = counts("num_integration_steps")?;
-    let is_divergent: Vec<bool> = stats
-        .field("is_divergent")?
-        .as_array()?
+        let s = self.stats;
+        if [
+            s.log_density.len(),
+            s.acceptance_rate.len(),
+            s.step_size.len(),
+            s.tree_depth.len(),
+            s.num_integration_steps.len(),
+            s.is_divergent.len(),
+            s.energy.len(),
+        ]
         .iter()
-        .map(Json::as_bool)
-        .collect::<Result<_>>()?;
-    let energy = reals("energy")?;
-    let n = rows.len();
-    if [
-        log_density.len(),
-        acceptance_rate.len(),
-        step_size.len(),
-        tree_depth.len(),
-        num_integration_steps.len(),
-        is_divergent.len(),
-        energy.len(),
-    ]
-    .iter()
-    .any(|&len| len != n)
-    {
-        return Err(json_error(&format!(
-            "a chain's statistics do not all have its {n} draws"
-        )));
-    }
-    let stats = (0..n)
-        .map(|i| SampleStats {
-            log_density: log_density[i],
-            acceptance_rate: acceptance_rate[i],
-            step_size: step_size[i],
-            tree_depth: tree_depth[i],
-            num_integration_steps: num_integration_steps[i],
-            is_divergent: is_divergent[i],
-            energy: energy[i],
-        })
-        .collect();
-    Ok(ChainDraws {
-        values,
-        stats,
-        params: HmcParams {
-            step_size: chain.field("step_size")?.as_f64()?,
-            inverse_mass_matrix,
-        },
-        warmup_gradients: chain.field("warmup_gradients")?.as_usize()?,
-    })
-}
-
-/// A parsed JSON value; numbers keep their text so integers and floats parse exactly.
-#[derive(Debug)]
-enum Json {
-    Null,
-    Bool(bool),
-    Number(String),
-    String(String),
-    Array(Vec<Json>),
-    Object(Vec<(String, Json)>),
-}
-
-impl Json {
-    fn field(&self, key: &str) -> Result<&Json> {
-        match self {
-            Json::Object(fields) => fields
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v)
-                .ok_or_else(|| json_error(&format!("missing field `{key}`"))),
-            _ => Err(json_error(&format!("expected an object with `{key}`"))),
-        }
-    }
-
-    fn as_array(&self) -> Result<&[Json]> {
-        match self {
-            Json::Array(items) => Ok(items),
-            other => Err(json_error(&format!("expected an array, got {other:?}"))),
-        }
-    }
-
-    fn as_str(&self) -> Result<&str> {
-        match self {
-            Json::String(s) => Ok(s),
-            other => Err(json_error(&format!("expected a string, got {other:?}"))),
-        }
-    }
-
-    fn as_bool(&self) -> Result<bool> {
-        match self {
-            Json::Bool(b) => Ok(*b),
-            other => Err(json_error(&format!(
-                "expected true or false, got {other:?}"
-            ))),
-        }
-    }
-
-    fn as_f64(&self) -> Result<f64> {
-        match self {
-            Json::Number(text) => parse_f64(text).map_err(|e| json_error(&e)),
-            Json::String(text) if matches!(text.as_str(), "NaN" | "inf" | "-inf") => {
-                parse_f64(text).map_err(|e| json_error(&e))
-            }
-            other => Err(json_error(&format!("expected a number, got {other:?}"))),
-        }
-    }
-
-    fn as_usize(&self) -> Result<usize> {
-        match self {
-            Json::Number(text) => text
-                .parse()
-                .map_err(|_| json_error(&format!("`{text}` is not a count"))),
-            other => Err(json_error(&format!("expected a count, got {other:?}"))),
-        }
-    }
-
-    fn as_f64_vec(&self) -> Result<Vec<f64>> {
-        self.as_array()?.iter().map(Json::as_f64).collect()
-    }
-}
-
-/// A recursive-descent parser for the JSON that [`Posterior::to_json`] writes (and any
-/// other well-formed JSON).
-struct JsonParser<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl JsonParser<'_> {
-    fn document(&mut self) -> Result<Json> {
-        let value = self.value(0)?;
-        self.skip_whitespace();
-        if self.at != self.bytes.len() {
-            return Err(self.error("trailing characters after the document"));
-        }
-        Ok(value)
-    }
-
-    fn error(&self, what: &str) -> Error {
-        json_error(&format!("{what} at byte {}", self.at))
-    }
-
-    fn skip_whitespace(&mut self) {
-        while self
-            .bytes
-            .get(self.at)
-            .is_some_and(|b| b.is_ascii_whitespace())
+        .any(|&len| len != n)
         {
-            self.at += 1;
+            return Err(fail(format!(
+                "the statistics do not all have its {n} draws"
+            )));
         }
-    }
-
-    fn eat(&mut self, byte: u8) -> bool {
-        self.skip_whitespace();
-        if self.bytes.get(self.at) == Some(&byte) {
-            self.at += 1;
-            true
-        } else {
-            false
-        }
-    }
-
-    fn expect(&mut self, byte: u8) -> Result<()> {
-        if self.eat(byte) {
-            Ok(())
-        } else {
-            Err(self.error(&format!("expected `{}`", byte as char)))
-        }
-    }
-
-    fn literal(&mut self, word: &str, value: Json) -> Result<Json> {
-        if self.bytes[self.at..].starts_with(word.as_bytes()) {
-            self.at += word.len();
-            Ok(value)
-        } else {
-            Err(self.error("unexpected character"))
-        }
-    }
-
-    fn value(&mut self, depth: usize) -> Result<Json> {
-        const MAX_DEPTH: usize = 64;
-        if depth > MAX_DEPTH {
-            return Err(self.error("nesting too deep"));
-        }
-        self.skip_whitespace();
-        match self.bytes.get(self.at) {
-            None => Err(self.error("unexpected end of text")),
-            Some(b'{') => {
-                self.at += 1;
-                let mut fields = Vec::new();
-                if self.eat(b'}') {
-                    return Ok(Json::Object(fields));
-                }
-                loop {
-                    self.skip_whitespace();
-                    let key = self.string()?;
-                    self.expect(b':')?;
-                    fields.push((key, self.value(depth + 1)?));
-                    if self.eat(b'}') {
-                        return Ok(Json::Object(fields));
-                    }
-                    self.expect(b',')?;
-                }
-            }
-            Some(b'[') => {
-                self.at += 1;
-                let mut items = Vec::new();
-                if self.eat(b']') {
-                    return Ok(Json::Array(items));
-                }
-                loop {
-                    items.push(self.value(depth + 1)?);
-                    if self.eat(b']') {
-                        return Ok(Json::Array(items));
-                    }
-                    self.expect(b',')?;
-                }
-            }
-            Some(b'"') => Ok(Json::String(self.string()?)),
-            Some(b't') => self.literal("true", Json::Bool(true)),
-            Some(b'f') => self.literal("false", Json::Bool(false)),
-            Some(b'n') => self.literal("null", Json::Null),
-            Some(b) if *b == b'-' || b.is_ascii_digit() => {
-                let start = self.at;
-                while self
-                    .bytes
-                    .get(self.at)
-                    .is_some_and(|b| matches!(b, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'))
-                {
-                    self.at += 1;
-                }
-                let text = String::from_utf8_lossy(&self.bytes[start..self.at]).into_owned();
-                Ok(Json::Number(text))
-            }
-            Some(_) => Err(self.error("unexpected character")),
-        }
-    }
-
-    fn string(&mut self) -> Result<String> {
-        if self.bytes.get(self.at) != Some(&b'"') {
-            return Err(self.error("expected a string"));
-        }
-        self.at += 1;
-        let mut out = Vec::new();
-        loop {
-            let Some(&b) = self.bytes.get(self.at) else {
-                return Err(self.error("unterminated string"));
-            };
-            self.at += 1;
-            match b {
-                b'"' => break,
-                b'\\' => {
-                    let Some(&escape) = self.bytes.get(self.at) else {
-                        return Err(self.error("unterminated escape"));
-                    };
-                    self.at += 1;
-                    match escape {
-                        b'"' | b'\\' | b'/' => out.push(escape),
-                        b'n' => out.push(b'\n'),
-                        b'r' => out.push(b'\r'),
-                        b't' => out.push(b'\t'),
-                        b'b' => out.push(0x08),
-                        b'f' => out.push(0x0c),
-                        b'u' => {
-                            let code = self.hex4()?;
-                            let c = if (0xd800..0xdc00).contains(&code) {
-                                if !self.bytes[self.at..].starts_with(b"\\u") {
-                                    return Err(self.error("unpaired surrogate"));
-                                }
-                                self.at += 2;
-                                let low = self.hex4()?;
-                                char::from_u32(
-                                    0x10000 + ((code - 0xd800) << 10) + (low.wrapping_sub(0xdc00)),
-                                )
-                            } else {
-                                char::from_u32(code)
-                            };
-                            let c = c.ok_or_else(|| self.error("invalid \\u escape"))?;
-                            let mut buf = [0; 4];
-                            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-                        }
-                        _ => return Err(self.error("invalid escape")),
-                    }
-                }
-                _ => out.push(b),
-            }
-        }
-        String::from_utf8(out).map_err(|_| self.error("invalid UTF-8 in a string"))
-    }
-
-    fn hex4(&mut self) -> Result<u32> {
-        let digits = self
-            .bytes
-            .get(self.at..self.at + 4)
-            .and_then(|d| std::str::from_utf8(d).ok())
-            .and_then(|d| u32::from_str_radix(d, 16).ok())
-            .ok_or_else(|| self.error("expected four hex digits"))?;
-        self.at += 4;
-        Ok(digits)
+        let stats = (0..n)
+            .map(|i| SampleStats {
+                log_density: s.log_density[i].0,
+                acceptance_rate: s.acceptance_rate[i].0,
+                step_size: s.step_size[i].0,
+                tree_depth: s.tree_depth[i],
+                num_integration_steps: s.num_integration_steps[i],
+                is_divergent: s.is_divergent[i],
+                energy: s.energy[i].0,
+            })
+            .collect();
+        Ok(ChainDraws {
+            values: self.values.into_iter().flatten().map(|v| v.0).collect(),
+            stats,
+            params: HmcParams {
+                step_size: self.step_size.0,
+                inverse_mass_matrix,
+            },
+            warmup_gradients: self.warmup_gradients,
+        })
     }
 }
 
@@ -1004,25 +887,27 @@ mod tests {
         assert!(checked_stan_name("x.1").is_err());
         assert!(checked_stan_name("z[0, 0]").is_err());
         assert!(checked_stan_name("z[a,b]").is_err());
+        // an index with no 1-based form is kept as written (and does not overflow)
+        let huge = format!("z[{}]", usize::MAX);
+        assert_eq!(checked_stan_name(&huge).unwrap(), huge);
         assert_eq!(checked_stan_name("z[0,0]").unwrap(), "z.1.1");
     }
 
     #[test]
-    fn json_parser_reads_escapes_and_rejects_garbage() {
-        let mut p = JsonParser {
-            bytes: br#"{"a": ["x\"\u00e9\ud83d\ude00", -1.5e-3, true, null]}"#,
-            at: 0,
-        };
-        let doc = p.document().unwrap();
-        let items = doc.field("a").unwrap().as_array().unwrap();
-        assert_eq!(items[0].as_str().unwrap(), "x\"é😀");
-        assert_eq!(items[1].as_f64().unwrap(), -1.5e-3);
-        for bad in ["", "{", "[1,]", "{\"a\" 1}", "[1] 2", "\"abc"] {
-            let mut p = JsonParser {
-                bytes: bad.as_bytes(),
-                at: 0,
-            };
-            assert!(p.document().is_err(), "{bad:?}");
+    fn json_reals_read_numbers_and_the_three_non_finite_strings() {
+        let read: Vec<Real> =
+            serde_json::from_str(r#"[-1.5e-3, "NaN", "inf", "-inf", 5e-324, -0.0]"#).unwrap();
+        assert_eq!(read[0], Real(-1.5e-3));
+        assert!(read[1].0.is_nan());
+        assert_eq!(read[2..4], [Real(f64::INFINITY), Real(f64::NEG_INFINITY)]);
+        assert_eq!(read[4], Real(5e-324));
+        assert_eq!(read[5].0.to_bits(), (-0.0f64).to_bits());
+        for bad in [r#"["nan"]"#, "[null]", "[true]", r#"["1.0"]"#] {
+            assert!(serde_json::from_str::<Vec<Real>>(bad).is_err(), "{bad}");
         }
+        assert_eq!(
+            serde_json::to_string(&reals(&[0.1, f64::NAN, f64::NEG_INFINITY])).unwrap(),
+            r#"[0.1,"NaN","-inf"]"#
+        );
     }
 }

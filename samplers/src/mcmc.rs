@@ -208,11 +208,45 @@ impl<K: Kernel> Mcmc<K> {
                     found: p.inverse_mass_matrix.dim(),
                 });
             }
+            for p in w {
+                p.validate()?;
+            }
         }
         let target = self.kernel.target_accept();
         if !(target > 0.0 && target < 1.0) {
             return Err(Error::InvalidConfig(format!(
                 "target_accept must be in (0, 1), got {target}"
+            )));
+        }
+        self.kernel.validate()?;
+        if self.num_samples.checked_mul(self.thinning).is_none() {
+            return Err(Error::InvalidConfig(format!(
+                "num_samples × thinning ({} × {}) overflows",
+                self.num_samples, self.thinning
+            )));
+        }
+        if self
+            .num_warmup
+            .checked_add(self.num_samples * self.thinning)
+            .is_none()
+        {
+            return Err(Error::InvalidConfig(format!(
+                "num_warmup + num_samples × thinning ({} + {} × {}) overflows",
+                self.num_warmup, self.num_samples, self.thinning
+            )));
+        }
+        // an `Mcmc` that already ran keeps its chains' states: they must fit this model
+        if let Some(found) = self
+            .chains
+            .as_ref()
+            .and_then(|c| c.first())
+            .map(|c| c.state.position.len())
+            && found != model.dim()
+        {
+            return Err(Error::InvalidConfig(format!(
+                "this Mcmc ran on a model of dimension {found}; the model given has \
+                 dimension {}: use a new Mcmc for it",
+                model.dim()
             )));
         }
         model.check()
@@ -227,6 +261,12 @@ impl<K: Kernel> Mcmc<K> {
         {
             return Ok(());
         }
+        // the chains' states and buffers must fit in memory: an error, not an abort
+        drop(try_buffer::<f64>(
+            self.num_chains,
+            model.dim().saturating_mul(8).max(1),
+            "num_chains",
+        )?);
         let (kernel, init, seed) = (&self.kernel, &self.init, self.seed);
         let dense = kernel.dense_mass();
         let warm = self.warm_start.clone();
@@ -339,7 +379,7 @@ impl<K: Kernel> Mcmc<K> {
                 let offset = if chain.adapted { 0 } else { num_warmup };
                 chain.warmup_gradients = 0;
                 if !chain.adapted {
-                    warm_up(kernel, model, chain, num_warmup, bar);
+                    warm_up(kernel, model, chain, num_warmup, bar)?;
                 }
                 let mut writer = match save {
                     Some((dir, prefix)) => {
@@ -371,13 +411,71 @@ impl<K: Kernel> Mcmc<K> {
     }
 }
 
+/// A model seen by the kernels, which notes a structural fault (a layout that changes
+/// with the parameters, an observation of the wrong length) behind a non-finite
+/// log-density: the kernels take such a point as a rejection, which would silently cut
+/// the region where the fault occurs out of the posterior.
+struct Watched<'m, M: ?Sized> {
+    model: &'m M,
+    fault: std::cell::Cell<Option<Error>>,
+}
+
+impl<'m, M: Model + ?Sized> Watched<'m, M> {
+    fn new(model: &'m M) -> Self {
+        Watched {
+            model,
+            fault: std::cell::Cell::new(None),
+        }
+    }
+
+    fn note(&self, x: &[f64], log_density: f64) {
+        if !log_density.is_finite()
+            && let Err(e) = self.model.try_logp(x)
+        {
+            self.fault.set(Some(e));
+        }
+    }
+
+    /// The first fault noted since the last call.
+    fn check(&self) -> Result<()> {
+        match self.fault.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<M: Model + ?Sized> tilde_core::LogDensity for Watched<'_, M> {
+    fn dim(&self) -> usize {
+        self.model.dim()
+    }
+
+    fn logp(&self, x: &[f64]) -> f64 {
+        let log_density = self.model.logp(x);
+        self.note(x, log_density);
+        log_density
+    }
+
+    fn logp_and_grad(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+        let log_density = self.model.logp_and_grad(x, grad);
+        self.note(x, log_density);
+        log_density
+    }
+}
+
 fn warm_up<K: Kernel, M: Model + ?Sized>(
     kernel: &K,
     model: &M,
     chain: &mut ChainState,
     num_warmup: usize,
     bar: &ChainBar,
-) {
+) -> Result<()> {
+    let watched = Watched::new(model);
+    drop(try_buffer::<crate::adaptation::Stage>(
+        num_warmup,
+        1,
+        "num_warmup",
+    )?);
     let dim = model.dim();
     let mut workspace = kernel.workspace(dim);
     let schedule = build_schedule(num_warmup);
@@ -386,15 +484,16 @@ fn warm_up<K: Kernel, M: Model + ?Sized>(
     let ChainState {
         state, params, rng, ..
     } = chain;
-    if num_warmup > 0 {
-        params.step_size = find_reasonable_step_size(model, rng, state, params);
-    }
+    // even without warm-up iterations, start from a step size that suits the target
+    params.step_size = find_reasonable_step_size(&watched, rng, state, params);
+    watched.check()?;
     let mut dual = DualAveraging::new(params.step_size, target);
     let mut welford = Welford::new(dim, kernel.dense_mass());
     let mut divergences = 0;
     let mut gradients = 0;
     for (i, stage) in schedule.iter().enumerate() {
-        let info = kernel.transition(model, rng, state, params, &mut workspace);
+        let info = kernel.transition(&watched, rng, state, params, &mut workspace);
+        watched.check()?;
         divergences += usize::from(info.is_divergent);
         gradients += info.num_integration_steps;
         params.step_size = dual.update(info.acceptance_rate);
@@ -403,7 +502,8 @@ fn warm_up<K: Kernel, M: Model + ?Sized>(
             if window_end {
                 params.inverse_mass_matrix = welford.metric();
                 welford = Welford::new(dim, kernel.dense_mass());
-                params.step_size = find_reasonable_step_size(model, rng, state, params);
+                params.step_size = find_reasonable_step_size(&watched, rng, state, params);
+                watched.check()?;
                 dual = DualAveraging::new(params.step_size, target);
             }
         }
@@ -419,6 +519,7 @@ fn warm_up<K: Kernel, M: Model + ?Sized>(
     }
     chain.adapted = true;
     chain.warmup_gradients = gradients;
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -432,20 +533,29 @@ fn draw<K: Kernel, M: Model + ?Sized>(
     bar: &ChainBar,
     mut writer: Option<&mut CsvWriter>,
 ) -> Result<ChainDraws> {
+    let watched = Watched::new(model);
     let mut workspace = kernel.workspace(model.dim());
     let columns = model.layout().column_names().len();
-    let mut values = Vec::with_capacity(num_samples * columns);
-    let mut stats = Vec::with_capacity(num_samples);
+    let mut values = try_buffer(num_samples, columns, "num_samples")?;
+    let mut stats = try_buffer(num_samples, 1, "num_samples")?;
     let mut row = Vec::with_capacity(columns);
     let mut divergences = 0;
     let ChainState {
         state, params, rng, ..
     } = &mut *chain;
     for i in 0..num_samples * thinning {
-        let info = kernel.transition(model, rng, state, params, &mut workspace);
+        let info = kernel.transition(&watched, rng, state, params, &mut workspace);
+        watched.check()?;
         divergences += usize::from(info.is_divergent);
         if (i + 1) % thinning == 0 {
             model.constrain_into(&state.position, &mut row);
+            if row.len() != columns {
+                return Err(Error::LayoutChanged {
+                    expected: columns,
+                    found: row.len(),
+                    site: None,
+                });
+            }
             values.extend_from_slice(&row);
             let stat = SampleStats {
                 log_density: state.log_density,
@@ -469,6 +579,21 @@ fn draw<K: Kernel, M: Model + ?Sized>(
         params: params.clone(),
         warmup_gradients: chain.warmup_gradients,
     })
+}
+
+/// An empty buffer with room for `rows × width` items, or an error when that cannot be
+/// allocated (a `num_samples` too large for memory), rather than an abort; `what` names
+/// the setting in the message.
+pub(crate) fn try_buffer<T>(rows: usize, width: usize, what: &str) -> Result<Vec<T>> {
+    let too_large = || {
+        Error::InvalidConfig(format!(
+            "{what} = {rows} needs {rows} × {width} values, which do not fit in memory"
+        ))
+    };
+    let len = rows.checked_mul(width).ok_or_else(too_large)?;
+    let mut buffer = Vec::new();
+    buffer.try_reserve_exact(len).map_err(|_| too_large())?;
+    Ok(buffer)
 }
 
 /// Runs the initializer and checks what it gives.
@@ -496,6 +621,9 @@ fn run_initializer<M: Model + Sync>(
                 found,
             });
         }
+    }
+    if let Some(metric) = &start.inverse_mass_matrix {
+        metric.validate()?;
     }
     Ok(start)
 }

@@ -71,7 +71,9 @@ impl Metric {
         })
     }
 
-    /// A diagonal metric; every entry must be positive and finite.
+    /// A diagonal metric; every entry must be positive and finite. (Spelling
+    /// `Metric::Diagonal(v)` directly skips this check; a run checks again with
+    /// [`Metric::validate`].)
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] naming the first bad entry.
@@ -94,10 +96,9 @@ impl Metric {
     /// [`Error::InvalidConfig`] when the matrix has the wrong size or is not
     /// positive-definite.
     pub fn dense(inverse_mass: Vec<f64>, dim: usize) -> Result<Self> {
-        if inverse_mass.len() != dim * dim {
+        if dim.checked_mul(dim) != Some(inverse_mass.len()) {
             return Err(Error::InvalidConfig(format!(
-                "a dense inverse mass matrix of dimension {dim} needs {} entries, got {}",
-                dim * dim,
+                "a dense inverse mass matrix of dimension {dim} needs {dim}² entries, got {}",
                 inverse_mass.len()
             )));
         }
@@ -109,6 +110,45 @@ impl Metric {
             inverse: inverse_mass,
             factor,
         }))
+    }
+
+    /// Checks a metric however it was built: [`Metric::Diagonal`] and [`DenseMetric`]
+    /// can be spelled directly, so the driver calls this before using one. A diagonal
+    /// needs positive, finite entries; a dense matrix finite entries and a positive
+    /// Cholesky diagonal.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the first bad entry.
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            Metric::Diagonal(d) => Metric::diagonal(d.clone()).map(|_| ()),
+            Metric::Dense(m) => {
+                let n = m.dim;
+                let good_size = n
+                    .checked_mul(n)
+                    .is_some_and(|nn| m.inverse.len() == nn && m.factor.len() == nn);
+                if !good_size {
+                    return Err(Error::InvalidConfig(format!(
+                        "a dense inverse mass matrix of dimension {n} has {} entries",
+                        m.inverse.len()
+                    )));
+                }
+                if let Some((i, v)) = m.inverse.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+                    return Err(Error::InvalidConfig(format!(
+                        "inverse mass matrix entry {i} must be finite, got {v}"
+                    )));
+                }
+                if let Some(i) = (0..n).find(|&i| {
+                    let d = m.factor[i * n + i];
+                    !(d > 0.0 && d.is_finite())
+                }) {
+                    return Err(Error::InvalidConfig(format!(
+                        "the dense inverse mass matrix is not positive-definite (pivot {i})"
+                    )));
+                }
+                Ok(())
+            }
+        }
     }
 
     /// The dimension.

@@ -7,7 +7,9 @@
 use rand::{Rng, RngExt};
 use tilde_core::LogDensity;
 
-use crate::hmc::{HmcInfo, HmcParams, HmcState, Kernel, Point};
+use tilde_core::Result;
+
+use crate::hmc::{HmcInfo, HmcParams, HmcState, Kernel, Point, check_divergence_threshold};
 
 /// The No-U-Turn Sampler.
 ///
@@ -62,7 +64,8 @@ impl Nuts {
         self
     }
 
-    /// The energy error beyond which a trajectory is divergent (default 1000).
+    /// The energy error beyond which a trajectory is divergent (default 1000); must be
+    /// positive (checked when a run starts).
     pub fn divergence_threshold(mut self, threshold: f64) -> Self {
         self.divergence_threshold = threshold;
         self
@@ -350,6 +353,10 @@ impl Kernel for Nuts {
 
     fn dense_mass(&self) -> bool {
         self.dense_mass
+    }
+
+    fn validate(&self) -> Result<()> {
+        check_divergence_threshold(self.divergence_threshold)
     }
 
     fn transition<L: LogDensity + ?Sized, R: Rng + ?Sized>(

@@ -90,24 +90,59 @@ fn gather<M: Model + Sync + ?Sized>(
     Ok(Posterior::new(names, chains))
 }
 
+/// An error naming the first latent site whose prior draws are NaN: a flat prior.
+fn check_proper<M: Model + ?Sized>(model: &M, prior: &Posterior) -> Result<()> {
+    let Some(first) = prior.chains().first() else {
+        return Ok(());
+    };
+    if first.stats.is_empty() {
+        return Ok(());
+    }
+    for site in model.layout().latent() {
+        for name in site.component_names() {
+            if let Some(col) = prior.names().iter().position(|n| *n == name)
+                && first.values.get(col).is_some_and(|v| v.is_nan())
+            {
+                return Err(Error::ImproperPrior {
+                    site: site.name.clone(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Predictive {
     /// `num_draws` simulations from the prior: latent sites from their priors, observed
     /// sites given them. One chain; reproducible for a seed whatever the thread count.
     ///
     /// # Errors
-    /// A data fault of the model, or a structural fault while simulating.
+    /// A data fault of the model, a structural fault while simulating,
+    /// [`Error::ImproperPrior`] naming a latent site with a flat prior (which has no
+    /// draws), or [`Error::InvalidConfig`] when `num_draws` draws do not fit in memory.
     pub fn prior<M: Model + Sync + ?Sized>(
         model: &M,
         num_draws: usize,
         seed: u64,
     ) -> Result<Posterior> {
         model.check()?;
-        let rows = vec![vec![None; num_draws]];
+        // the draws' values must fit in memory: refuse, rather than abort, when not
+        let width = model.layout().column_names().len().max(1);
+        drop(crate::mcmc::try_buffer::<f64>(
+            num_draws,
+            width,
+            "num_draws",
+        )?);
+        let mut row = crate::mcmc::try_buffer(num_draws, 1, "num_draws")?;
+        row.resize(num_draws, None);
+        let rows = vec![row];
         let params = HmcParams {
             step_size: f64::NAN,
             inverse_mass_matrix: Metric::unit(0),
         };
-        gather(model, seed, &rows, vec![params])
+        let prior = gather(model, seed, &rows, vec![params])?;
+        check_proper(model, &prior)?;
+        Ok(prior)
     }
 
     /// One simulation of the observed sites per posterior draw, with the latent sites
@@ -151,11 +186,18 @@ pub struct LogLikelihood {
 
 impl LogLikelihood {
     /// PSIS-LOO (Vehtari, Gelman & Gabry 2017) of these values.
+    ///
+    /// # Panics
+    /// When the public fields were changed to unequal shapes or emptied (what
+    /// [`log_likelihood`] returns always fits), as [`crate::loo::psis_loo`].
     pub fn loo(&self) -> crate::loo::Loo {
         crate::loo::psis_loo(&self.values, self.r_eff)
     }
 
     /// WAIC of these values.
+    ///
+    /// # Panics
+    /// As [`loo`](Self::loo).
     pub fn waic(&self) -> crate::loo::Waic {
         crate::loo::waic(&self.values)
     }
@@ -165,15 +207,22 @@ impl LogLikelihood {
 /// and WAIC: `log_likelihood(&model, &posterior)?.loo()`.
 ///
 /// # Errors
-/// [`Error::InvalidConfig`] when `posterior` does not come from this model, or a
-/// structural fault of the model.
+/// A data fault of the model ([`Model::check`], as [`Predictive`] runs it),
+/// [`Error::InvalidConfig`] when `posterior` does not come from this model, has no
+/// draws or the model has no observed sites, or a structural fault of the model.
 pub fn log_likelihood<M: Model + Sync + ?Sized>(
     model: &M,
     posterior: &Posterior,
 ) -> Result<LogLikelihood> {
+    model.check()?;
     if posterior.names() != model.layout().column_names() {
         return Err(Error::InvalidConfig(
             "the posterior's draws do not come from this model".into(),
+        ));
+    }
+    if posterior.num_draws() == 0 {
+        return Err(Error::InvalidConfig(
+            "the posterior has no draws, so there is no log-likelihood to compute".into(),
         ));
     }
     let columns = posterior.names().len().max(1);
@@ -193,6 +242,11 @@ pub fn log_likelihood<M: Model + Sync + ?Sized>(
         .next()
         .map(|d| d.iter().map(|(n, _)| n.clone()).collect())
         .unwrap_or_default();
+    if names.is_empty() {
+        return Err(Error::InvalidConfig(
+            "the model has no observed sites, so it has no log-likelihood".into(),
+        ));
+    }
     let values = per_chain
         .into_iter()
         .map(|draws| {

@@ -35,7 +35,8 @@ pub struct Sbc {
 /// independent. Rounds run in parallel; the result is reproducible for a seed.
 ///
 /// # Errors
-/// [`Error::InvalidConfig`] for fewer than 2 simulations or fits of unequal lengths;
+/// [`Error::InvalidConfig`] for fewer than 2 simulations, fits of unequal lengths or
+/// fits without draws;
 /// [`Error::UnknownName`] for a parameter the draws do not hold; any error of `fit`.
 pub fn sbc<M, F>(
     model: &M,
@@ -78,6 +79,13 @@ where
     if fits.iter().any(|(_, l)| *l != num_draws) {
         return Err(Error::InvalidConfig(
             "every fit must return the same number of draws".into(),
+        ));
+    }
+    if num_draws == 0 {
+        return Err(Error::InvalidConfig(
+            "the fits returned no draws: sbc ranks each true value among its fit's \
+             draws, so every fit needs at least one"
+                .into(),
         ));
     }
     let ranks: Vec<Vec<usize>> = (0..params.len())

@@ -199,10 +199,15 @@ fn bad_input_is_an_error_naming_the_file() {
     ));
     let written = posterior(false);
     let paths = written.to_csv(&dir, "run").unwrap();
-    // A truncated last row.
+    // A truncated last row without its newline is torn: dropped, not an error (issue
+    // 16), and the other chains are cut to its length.
     let text = std::fs::read_to_string(&paths[0]).unwrap();
     let cut = text.trim_end().rfind(',').unwrap();
     std::fs::write(&paths[0], &text[..cut]).unwrap();
+    let read = Posterior::from_csv(&paths).unwrap();
+    assert_eq!(read.num_draws(), written.num_draws() - 1);
+    // A short row that ends with its newline is not torn but malformed.
+    std::fs::write(&paths[0], format!("{}\n", &text[..cut])).unwrap();
     let err = Posterior::from_csv(&paths).unwrap_err().to_string();
     assert!(err.contains("run_1.csv") && err.contains("fields"), "{err}");
     // Files of different models.

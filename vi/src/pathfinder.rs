@@ -139,6 +139,19 @@ impl Pathfinder {
             )));
         }
         model.check()?;
+        // the pooled and resampled draws must fit in memory: an error, not an abort
+        let dim = model.dim().max(1);
+        let pooled = self.num_paths.saturating_mul(self.draws_per_path);
+        drop(crate::svi::try_buffer::<f64>(
+            pooled,
+            dim,
+            "num_paths × draws_per_path",
+        )?);
+        drop(crate::svi::try_buffer::<f64>(
+            self.num_draws,
+            dim,
+            "num_draws",
+        )?);
         let paths: Vec<PathDraws> = (0..self.num_paths)
             .into_par_iter()
             .map(|p| self.one_path(model, chain_rng(self.seed, p)))
@@ -147,7 +160,7 @@ impl Pathfinder {
         let pool: Vec<&Vec<f64>> = paths.iter().flat_map(|p| &p.draws).collect();
         let pareto_k = psis(&mut log_weights);
         let mut rng = chain_rng(self.seed, self.num_paths);
-        let draws = resample(&log_weights, self.num_draws, &mut rng)
+        let draws = resample(&log_weights, self.num_draws, &mut rng)?
             .into_iter()
             .map(|i| pool[i].clone())
             .collect::<Vec<_>>();
@@ -189,7 +202,7 @@ impl Pathfinder {
             for _ in 0..self.num_elbo_draws {
                 standard_normal(&mut rng, &mut u);
                 let log_q = approx.draw(&u, &mut phi);
-                total += model.logp(&phi) - log_q;
+                total += checked_logp(model, &phi)? - log_q;
             }
             num_evals += self.num_elbo_draws;
             let elbo = total / self.num_elbo_draws as f64;
@@ -208,7 +221,7 @@ impl Pathfinder {
         for _ in 0..self.draws_per_path {
             standard_normal(&mut rng, &mut u);
             let log_q = approx.draw(&u, &mut phi);
-            let lp = model.logp(&phi);
+            let lp = checked_logp(model, &phi)?;
             log_ratios.push(if lp.is_finite() {
                 lp - log_q
             } else {
@@ -360,22 +373,42 @@ fn approximation(
     })
 }
 
-/// `count` indices drawn with replacement with probabilities `exp(log_weights)`.
-fn resample<R: Rng>(log_weights: &[f64], count: usize, rng: &mut R) -> Vec<usize> {
+/// The log-density at `x`; when it is not finite, the structural fault behind it (a
+/// layout that changes with the parameters), if any, as an error: such draws would
+/// otherwise get zero weight and silently cut that region out of the approximation.
+fn checked_logp<M: Model + ?Sized>(model: &M, x: &[f64]) -> Result<f64> {
+    let lp = model.logp(x);
+    if !lp.is_finite() {
+        model.try_logp(x)?;
+    }
+    Ok(lp)
+}
+
+/// `count` indices drawn with replacement with probabilities `exp(log_weights)`, or an
+/// error when the weights do not sum to a positive, finite number.
+fn resample<R: Rng>(log_weights: &[f64], count: usize, rng: &mut R) -> Result<Vec<usize>> {
     let mut cumulative = Vec::with_capacity(log_weights.len());
     let mut total = 0.0;
     for w in log_weights {
         total += w.exp();
         cumulative.push(total);
     }
-    (0..count)
+    if !(total > 0.0 && total.is_finite()) {
+        return Err(Error::Degenerate(format!(
+            "Pathfinder's {} importance weights sum to {total} (the log-density is not \
+             finite at its draws, or its approximation's density is 0 there), so there \
+             is nothing to resample; check the model's log-density",
+            log_weights.len()
+        )));
+    }
+    Ok((0..count)
         .map(|_| {
             let u = rng.random_range(0.0..total);
             cumulative
                 .partition_point(|c| *c <= u)
                 .min(log_weights.len() - 1)
         })
-        .collect()
+        .collect())
 }
 
 /// Pathfinder's draws and what it learnt on the way.
@@ -460,5 +493,28 @@ impl Initializer for Pathfinder {
             positions,
             inverse_mass_matrix: Some(fit.inverse_mass_matrix()?),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resampling_weights_that_are_all_zero_is_an_error() {
+        let mut rng = chain_rng(1, 0);
+        for weights in [
+            vec![f64::NEG_INFINITY; 4],
+            vec![f64::NAN, 0.0],
+            vec![f64::INFINITY, 0.0],
+        ] {
+            let result = resample(&weights, 3, &mut rng);
+            assert!(
+                matches!(result, Err(Error::Degenerate(_))),
+                "{weights:?}: {result:?}"
+            );
+        }
+        let picks = resample(&[0.0, f64::NEG_INFINITY, 0.0], 50, &mut rng).unwrap();
+        assert!(picks.iter().all(|&i| i != 1), "{picks:?}");
     }
 }

@@ -221,7 +221,15 @@ impl<G: Guide + Clone, M: Model + Sync> SviResult<'_, G, M> {
     /// The ELBO of the fitted guide, estimated from `num_draws` seeded draws: a lower
     /// bound on the log evidence `log p(y)` up to the constant the model's log-density
     /// omits (none, for `#[model]` models, which keep all normalising constants).
-    pub fn elbo(&self, num_draws: usize, seed: u64) -> f64 {
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when `num_draws` is 0 (there is nothing to average).
+    pub fn elbo(&self, num_draws: usize, seed: u64) -> Result<f64> {
+        if num_draws == 0 {
+            return Err(Error::InvalidConfig(
+                "elbo needs at least one draw, got num_draws = 0".into(),
+            ));
+        }
         let mut guide = self.guide.clone();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let mut noise = vec![0.0; self.guide.noise_dim()];
@@ -234,21 +242,22 @@ impl<G: Guide + Clone, M: Model + Sync> SviResult<'_, G, M> {
             let log_q = guide.sample(&noise, &mut z);
             total += objective(self.model, jacobian, &z, &mut grad) - log_q;
         }
-        total / num_draws as f64
+        Ok(total / num_draws as f64)
     }
 
     /// `num_draws` draws from the guide, constrained, deterministic quantities
     /// included, as one chain of a [`Posterior`] (so `summary()` works on them).
     ///
     /// # Errors
-    /// Only a structural fault of the model.
+    /// A structural fault of the model, or [`Error::InvalidConfig`] when `num_draws`
+    /// draws do not fit in memory.
     pub fn sample_posterior(&self, num_draws: usize, seed: u64) -> Result<Posterior> {
         let mut guide = self.guide.clone();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let mut noise = vec![0.0; self.guide.noise_dim()];
         let mut z = vec![0.0; self.model.dim()];
         let names = self.model.layout().column_names().to_vec();
-        let mut values = Vec::with_capacity(num_draws * names.len());
+        let mut values = try_buffer(num_draws, names.len(), "num_draws")?;
         let mut row = Vec::with_capacity(names.len());
         for _ in 0..num_draws {
             standard_normal(&mut rng, &mut noise);
@@ -367,4 +376,18 @@ impl SviBar {
             bar.finish();
         }
     }
+}
+
+/// An empty buffer with room for `rows × width` values, or an error naming `what` when
+/// that does not fit in memory (rather than an abort).
+pub(crate) fn try_buffer<T>(rows: usize, width: usize, what: &str) -> Result<Vec<T>> {
+    let too_large = || {
+        Error::InvalidConfig(format!(
+            "{what} = {rows} needs {rows} × {width} values, which do not fit in memory"
+        ))
+    };
+    let len = rows.checked_mul(width).ok_or_else(too_large)?;
+    let mut buffer = Vec::new();
+    buffer.try_reserve_exact(len).map_err(|_| too_large())?;
+    Ok(buffer)
 }
