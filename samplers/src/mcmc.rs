@@ -40,6 +40,7 @@ use crate::warm_start::{Initializer, WarmStart};
 /// assert_eq!(more.num_draws(), 200);
 /// # Ok::<(), tilde_core::Error>(())
 /// ```
+#[derive(Clone)]
 pub struct Mcmc<K> {
     kernel: K,
     num_warmup: usize,
@@ -219,7 +220,7 @@ impl<K: Kernel> Mcmc<K> {
     }
 
     /// Initialises the chains that are not yet.
-    fn ensure_chains<M: Model + Sync>(&mut self, model: &M) -> Result<()> {
+    fn ensure_chains<M: Model + Sync + ?Sized>(&mut self, model: &M) -> Result<()> {
         if self
             .chains
             .as_ref()
@@ -283,7 +284,7 @@ impl<K: Kernel> Mcmc<K> {
     ///
     /// # Errors
     /// A data fault of the model, an invalid setting or a failed initialisation.
-    pub fn warmup<M: Model + Sync>(&mut self, model: &M) -> Result<()> {
+    pub fn warmup<M: Model + Sync + ?Sized>(&mut self, model: &M) -> Result<()> {
         self.execute(model, false).map(|_| ())
     }
 
@@ -293,11 +294,11 @@ impl<K: Kernel> Mcmc<K> {
     /// # Errors
     /// A data fault of the model, an invalid setting or a failed initialisation (naming
     /// the site whose log-density is not finite).
-    pub fn run<M: Model + Sync>(&mut self, model: &M) -> Result<Posterior> {
+    pub fn run<M: Model + Sync + ?Sized>(&mut self, model: &M) -> Result<Posterior> {
         self.execute(model, true)
     }
 
-    fn execute<M: Model + Sync>(&mut self, model: &M, sample: bool) -> Result<Posterior> {
+    fn execute<M: Model + Sync + ?Sized>(&mut self, model: &M, sample: bool) -> Result<Posterior> {
         self.validate(model)?;
         self.ensure_chains(model)?;
         let bars = Bars::new(self.progress);
@@ -472,13 +473,13 @@ fn draw<K: Kernel, M: Model + ?Sized>(
 }
 
 /// Runs the initializer and checks what it gives.
-fn run_initializer<M: Model + Sync>(
+fn run_initializer<M: Model + Sync + ?Sized>(
     initializer: &dyn Initializer,
     model: &M,
     num_chains: usize,
     seed: u64,
 ) -> Result<WarmStart> {
-    let start = initializer.initialize(model, num_chains, seed)?;
+    let start = initializer.initialize(&model, num_chains, seed)?;
     if start.positions.is_empty() {
         return Err(Error::InvalidConfig(
             "the initializer gave no starting point".into(),
@@ -501,7 +502,7 @@ fn run_initializer<M: Model + Sync>(
 }
 
 /// The state at a given starting point, or why it cannot start there.
-fn start_at<K: Kernel, M: Model + Sync>(kernel: &K, model: &M, x: &[f64]) -> Result<HmcState> {
+fn start_at<K: Kernel, M: Model + Sync + ?Sized>(kernel: &K, model: &M, x: &[f64]) -> Result<HmcState> {
     kernel.init(model, x).map_err(|_| Error::InitFailed {
         tries: 1,
         reason: crate::init::explain(model, x),
