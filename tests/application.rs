@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use tilde::prelude::*;
-
+use tilde::{Error, LogDensity, Posterior, Unconstrained};
 
 #[model]
 fn regression(x: &[f64], y: &[f64]) {
@@ -15,6 +15,12 @@ fn regression(x: &[f64], y: &[f64]) {
     for i in 0..x.len() {
         sample!("y[{i}]", Normal::new(alpha + beta * x[i], sigma), obs = y[i]);
     }
+}
+
+#[model]
+fn one_mean(y: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 10.0));
+    sample!("y", Normal::new(mu, 1.0).iid(y.len()), obs = y);
 }
 
 /// `n` observations of `y = 1 + 2 x + noise`, noise of sd about 1 from a fixed
@@ -39,6 +45,102 @@ fn driver(seed: u64) -> Mcmc<Nuts> {
         .num_chains(4)
         .seed(seed)
         .progress(false)
+}
+
+/// Means and sds of `a` and `b` agree within 4 MCSE of their difference, for every
+/// latent component.
+fn same_posterior(a: &Posterior, b: &Posterior) {
+    let (sa, sb) = (a.summary(), b.summary());
+    for name in ["alpha", "beta", "sigma"] {
+        let (ra, rb) = (sa.get(name).unwrap(), sb.get(name).unwrap());
+        let mcse = ra.mcse_mean.hypot(rb.mcse_mean);
+        assert!(
+            (ra.mean - rb.mean).abs() < 4.0 * mcse,
+            "{name}: mean {} vs {} (mcse {mcse})",
+            ra.mean,
+            rb.mean
+        );
+        let mcse = ra.mcse_sd.hypot(rb.mcse_sd);
+        assert!(
+            (ra.sd - rb.sd).abs() < 4.0 * mcse,
+            "{name}: sd {} vs {} (mcse {mcse})",
+            ra.sd,
+            rb.sd
+        );
+    }
+}
+
+fn mean_acceptance(posterior: &Posterior) -> f64 {
+    let stats: Vec<f64> = (0..posterior.num_chains())
+        .flat_map(|c| posterior.sample_stats(c).iter().map(|s| s.acceptance_rate))
+        .collect();
+    stats.iter().sum::<f64>() / stats.len() as f64
+}
+
+#[test]
+fn continuing_on_new_data_samples_the_new_posterior() {
+    let (xa, ya) = data(40);
+    let (xb, yb) = data(60); // 20 more observations of the same process
+    let (a, b) = (regression(&xa, &ya), regression(&xb, &yb));
+    let mut mcmc = driver(11);
+    mcmc.run(&a).unwrap();
+    let continued = mcmc.run(&b).unwrap();
+    let fresh = driver(12).run(&b).unwrap();
+    let acceptance = mean_acceptance(&continued);
+    assert!(acceptance > 0.5, "acceptance {acceptance}");
+    for c in 0..continued.num_chains() {
+        let alpha = &continued.draws_by_chain("alpha").unwrap()[c];
+        assert!(alpha.windows(2).any(|w| w[0] != w[1]), "chain {c} is frozen");
+    }
+    same_posterior(&continued, &fresh);
+}
+
+#[test]
+fn continuing_on_another_dimension_is_an_error() {
+    let (x, y) = data(20);
+    let mut mcmc = driver(3).num_warmup(100).num_samples(10);
+    mcmc.run(&regression(&x, &y)).unwrap();
+    let err = mcmc.run(&one_mean(&y)).unwrap_err();
+    assert_eq!(
+        err,
+        Error::DimensionMismatch {
+            expected: 3,
+            found: 1
+        }
+    );
+    let err = mcmc.warmup(&one_mean(&y)).unwrap_err();
+    assert!(matches!(err, Error::DimensionMismatch { .. }), "{err}");
+}
+
+/// A density that is finite only for `x < bound`.
+struct Below(f64);
+
+impl LogDensity for Below {
+    fn dim(&self) -> usize {
+        1
+    }
+    fn logp(&self, x: &[f64]) -> f64 {
+        if x[0] < self.0 {
+            -0.5 * x[0] * x[0]
+        } else {
+            f64::NEG_INFINITY
+        }
+    }
+    fn logp_and_grad(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+        grad[0] = -x[0];
+        self.logp(x)
+    }
+}
+
+#[test]
+fn continuing_where_the_new_model_is_not_finite_is_an_error() {
+    let mut mcmc = driver(5).num_warmup(100).num_samples(10);
+    mcmc.run(&Unconstrained::new(Below(f64::INFINITY))).unwrap();
+    let err = mcmc
+        .run(&Unconstrained::new(Below(-1e6)))
+        .unwrap_err();
+    assert!(matches!(err, Error::InitFailed { .. }), "{err}");
+    assert!(err.to_string().contains("cannot continue"), "{err}");
 }
 
 #[test]

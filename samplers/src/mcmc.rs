@@ -219,14 +219,14 @@ impl<K: Kernel> Mcmc<K> {
         model.check()
     }
 
-    /// Initialises the chains that are not yet.
-    fn ensure_chains<M: Model + Sync + ?Sized>(&mut self, model: &M) -> Result<()> {
+    /// Initialises the chains that are not yet; `false` when they already were.
+    fn ensure_chains<M: Model + Sync + ?Sized>(&mut self, model: &M) -> Result<bool> {
         if self
             .chains
             .as_ref()
             .is_some_and(|c| c.len() == self.num_chains)
         {
-            return Ok(());
+            return Ok(false);
         }
         let (kernel, init, seed) = (&self.kernel, &self.init, self.seed);
         let dense = kernel.dense_mass();
@@ -277,30 +277,73 @@ impl<K: Kernel> Mcmc<K> {
             })
             .collect::<Result<Vec<_>>>()?;
         self.chains = Some(chains);
-        Ok(())
+        Ok(true)
+    }
+
+    /// Evaluates each chain's log-density and gradient afresh at its last position on
+    /// `model`, which may hold other data than the model of the previous call: a chain
+    /// never carries cached values from one model to the next.
+    fn reevaluate_chains<M: Model + Sync + ?Sized>(&mut self, model: &M) -> Result<()> {
+        let kernel = &self.kernel;
+        let Some(chains) = self.chains.as_mut() else {
+            return Ok(());
+        };
+        chains
+            .par_iter_mut()
+            .enumerate()
+            .try_for_each(|(index, chain)| {
+                chain.state = kernel.init(model, &chain.state.position).map_err(|_| {
+                    Error::InitFailed {
+                        tries: 1,
+                        reason: format!(
+                            "chain {index} cannot continue from its last position on this \
+                             model: {}",
+                            crate::init::explain(model, &chain.state.position)
+                        ),
+                    }
+                })?;
+                Ok(())
+            })
     }
 
     /// Runs warm-up (window adaptation) on every chain not yet adapted; draws nothing.
     ///
     /// # Errors
-    /// A data fault of the model, an invalid setting or a failed initialisation.
+    /// A data fault of the model, an invalid setting or a failed initialisation, and
+    /// the errors of [`run`](Self::run) for chains that exist already.
     pub fn warmup<M: Model + Sync + ?Sized>(&mut self, model: &M) -> Result<()> {
         self.execute(model, false).map(|_| ())
     }
 
     /// Draws `num_samples` per chain, warming up first the chains not yet adapted. A
-    /// second call continues from the last state without adapting again.
+    /// second call continues from the last state without adapting again. It may pass a
+    /// model built from other data of the same dimension: each chain's log-density and
+    /// gradient are evaluated afresh at its last position on the model given (one
+    /// gradient per chain), never carried over from the previous model. The step size
+    /// and metric stay those adapted on the first model.
     ///
     /// # Errors
     /// A data fault of the model, an invalid setting or a failed initialisation (naming
-    /// the site whose log-density is not finite).
+    /// the site whose log-density is not finite); [`Error::DimensionMismatch`] when the
+    /// chains ran on a model of another dimension; [`Error::InitFailed`] when a chain's
+    /// last position has no finite log-density or gradient on the model given.
     pub fn run<M: Model + Sync + ?Sized>(&mut self, model: &M) -> Result<Posterior> {
         self.execute(model, true)
     }
 
     fn execute<M: Model + Sync + ?Sized>(&mut self, model: &M, sample: bool) -> Result<Posterior> {
+        if let Some(chain) = self.chains.as_ref().and_then(|c| c.first()) {
+            if chain.state.position.len() != model.dim() {
+                return Err(Error::DimensionMismatch {
+                    expected: chain.state.position.len(),
+                    found: model.dim(),
+                });
+            }
+        }
         self.validate(model)?;
-        self.ensure_chains(model)?;
+        if !self.ensure_chains(model)? {
+            self.reevaluate_chains(model)?;
+        }
         let bars = Bars::new(self.progress);
         let (kernel, num_warmup, num_samples, thinning) = (
             &self.kernel,
