@@ -77,6 +77,13 @@ fn mean_acceptance(posterior: &Posterior) -> f64 {
     stats.iter().sum::<f64>() / stats.len() as f64
 }
 
+fn sampling_gradients(posterior: &Posterior) -> usize {
+    (0..posterior.num_chains())
+        .flat_map(|c| posterior.sample_stats(c))
+        .map(|s| s.num_integration_steps)
+        .sum()
+}
+
 #[test]
 fn continuing_on_new_data_samples_the_new_posterior() {
     let (xa, ya) = data(40);
@@ -141,6 +148,58 @@ fn continuing_where_the_new_model_is_not_finite_is_an_error() {
         .unwrap_err();
     assert!(matches!(err, Error::InitFailed { .. }), "{err}");
     assert!(err.to_string().contains("cannot continue"), "{err}");
+}
+
+#[test]
+fn warm_start_refits_new_data_with_a_short_warmup() {
+    let (xa, ya) = data(40);
+    let (xb, yb) = data(60);
+    let (a, b) = (regression(&xa, &ya), regression(&xb, &yb));
+    let mut first = driver(21);
+    first.run(&a).unwrap();
+    let warm = Mcmc::new(Nuts::default())
+        .num_samples(1000)
+        .num_chains(4)
+        .seed(22)
+        .progress(false)
+        .warm_start(&first)
+        .run(&b)
+        .unwrap();
+    let fresh = driver(23).run(&b).unwrap();
+    same_posterior(&warm, &fresh);
+    assert_eq!(warm.num_divergences(), 0);
+    let warmup = |p: &Posterior| p.num_gradient_evals() - sampling_gradients(p);
+    // docs/performance.md quotes these lines
+    println!(
+        "warm start: {} warm-up + {} sampling gradients; fresh fit: {} + {}",
+        warmup(&warm),
+        sampling_gradients(&warm),
+        warmup(&fresh),
+        sampling_gradients(&fresh)
+    );
+    assert!(warmup(&warm) * 3 < warmup(&fresh));
+    // the metric is kept, the step size re-tuned
+    let (before, after) = (first.adapted().unwrap(), warm.adapted());
+    assert_eq!(before[0].inverse_mass_matrix, after[0].inverse_mass_matrix);
+    assert_ne!(before[0].step_size, after[0].step_size);
+}
+
+#[test]
+fn warm_start_needs_a_driver_that_has_run() {
+    let (x, y) = data(20);
+    let never = driver(1);
+    let err = driver(2)
+        .warm_start(&never)
+        .run(&regression(&x, &y))
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidConfig(_)), "{err}");
+    let mut small = driver(3).num_warmup(100).num_samples(10);
+    small.run(&one_mean(&y)).unwrap();
+    let err = driver(4)
+        .warm_start(&small)
+        .run(&regression(&x, &y))
+        .unwrap_err();
+    assert!(matches!(err, Error::DimensionMismatch { .. }), "{err}");
 }
 
 #[test]

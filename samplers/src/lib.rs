@@ -28,7 +28,7 @@ mod warm_start;
 pub use hmc::{Hmc, HmcInfo, HmcParams, HmcState, HmcWorkspace, Kernel};
 pub use init::{Init, explain};
 pub use io::CsvWriter;
-pub use mcmc::{Mcmc, chain_rng};
+pub use mcmc::{Mcmc, WARM_START_WARMUP, chain_rng};
 pub use metric::{DenseMetric, Metric};
 pub use nuts::{Nuts, NutsWorkspace};
 pub use posterior::{ChainDraws, Posterior, SampleStats, Summary, SummaryRow};

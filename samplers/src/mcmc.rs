@@ -51,10 +51,18 @@ pub struct Mcmc<K> {
     progress: Option<bool>,
     init: Init,
     warm_start: Option<Vec<HmcParams>>,
+    /// Last positions and adapted parameters of an earlier driver's chains.
+    warm_chains: Option<Vec<(Vec<f64>, HmcParams)>>,
+    /// `num_warmup` was set by the caller (else a warm start uses its shorter default).
+    warmup_set: bool,
     initializer: Option<Arc<dyn Initializer>>,
     save: Option<(PathBuf, String)>,
     chains: Option<Vec<ChainState>>,
 }
+
+/// The default number of warm-up iterations after [`Mcmc::warm_start`]: enough for
+/// dual averaging to re-tune the step size from the previous one, the metric being kept.
+pub const WARM_START_WARMUP: usize = 150;
 
 /// Where a chain stands between calls.
 #[derive(Clone, Debug)]
@@ -96,15 +104,19 @@ impl<K: Kernel> Mcmc<K> {
             progress: None,
             init: Init::default(),
             warm_start: None,
+            warm_chains: None,
+            warmup_set: false,
             initializer: None,
             save: None,
             chains: None,
         }
     }
 
-    /// Warm-up iterations per chain.
+    /// Warm-up iterations per chain (1000 by default, [`WARM_START_WARMUP`] after
+    /// [`warm_start`](Self::warm_start)).
     pub fn num_warmup(mut self, n: usize) -> Self {
         self.num_warmup = n;
+        self.warmup_set = true;
         self
     }
 
@@ -146,10 +158,71 @@ impl<K: Kernel> Mcmc<K> {
     }
 
     /// Start from adapted parameters (one per chain, or one for all) and skip warm-up:
-    /// pass [`Posterior::adapted`] or [`Mcmc::adapted`] of an earlier run.
+    /// pass [`Posterior::adapted`] or [`Mcmc::adapted`] of an earlier run. The chains
+    /// still start from [`init`](Self::init), so this suits a rerun on the same
+    /// posterior; to refit on new data, [`warm_start`](Self::warm_start) from the
+    /// earlier driver, which also keeps its chains' positions.
     pub fn with_adapted(mut self, params: Vec<HmcParams>) -> Self {
         self.warm_start = Some(params);
         self
+    }
+
+    /// Start each chain where a chain of `previous` stopped, with its step size and
+    /// inverse mass matrix: the way to refit after the data changed (new observations,
+    /// the next batch of a stream). Warm-up is short, [`WARM_START_WARMUP`] iterations
+    /// unless [`num_warmup`](Self::num_warmup) says otherwise, and re-tunes the step
+    /// size only; the metric is kept. Chain `c` starts from `previous`'s chain
+    /// `c % previous_chains`. Replaces [`init`](Self::init),
+    /// [`initializer`](Self::initializer) and [`with_adapted`](Self::with_adapted).
+    ///
+    /// `previous` must have run; [`run`](Self::run) on a model of another dimension
+    /// is an error.
+    ///
+    /// ```
+    /// use tilde_core::LogDensity;
+    /// use tilde_samplers::{Mcmc, Nuts, Unconstrained};
+    ///
+    /// /// A normal likelihood with unit variance and a flat prior: the posterior is
+    /// /// N(mean of the data, 1 / n).
+    /// struct Data(Vec<f64>);
+    /// impl LogDensity for Data {
+    ///     fn dim(&self) -> usize { 1 }
+    ///     fn logp(&self, x: &[f64]) -> f64 {
+    ///         self.0.iter().map(|y| -0.5 * (y - x[0]).powi(2)).sum()
+    ///     }
+    ///     fn logp_and_grad(&self, x: &[f64], g: &mut [f64]) -> f64 {
+    ///         g[0] = self.0.iter().map(|y| y - x[0]).sum();
+    ///         self.logp(x)
+    ///     }
+    /// }
+    /// let mut first = Mcmc::new(Nuts::default()).num_chains(2).seed(1).progress(false);
+    /// first.run(&Unconstrained::new(Data(vec![0.9, 1.1, 1.3])))?;
+    /// // more data arrived: refit from where the chains stopped, 150 warm-up iterations
+    /// let mut refit = Mcmc::new(Nuts::default()).num_chains(2).seed(2).progress(false)
+    ///     .warm_start(&first);
+    /// let posterior = refit.run(&Unconstrained::new(Data(vec![0.9, 1.1, 1.3, 1.7])))?;
+    /// assert_eq!(posterior.num_draws(), 1000);
+    /// # Ok::<(), tilde_core::Error>(())
+    /// ```
+    pub fn warm_start<K2>(mut self, previous: &Mcmc<K2>) -> Self {
+        let chains = previous.chains.as_deref().unwrap_or_default();
+        self.warm_chains = Some(
+            chains
+                .iter()
+                .filter(|c| c.adapted)
+                .map(|c| (c.state.position.clone(), c.params.clone()))
+                .collect(),
+        );
+        self
+    }
+
+    /// The warm-up length of chains not yet adapted.
+    fn warmup_len(&self) -> usize {
+        if self.warm_chains.is_some() && !self.warmup_set {
+            WARM_START_WARMUP
+        } else {
+            self.num_warmup
+        }
     }
 
     /// Start the chains from a warm start computed before warm-up (Pathfinder's draws,
@@ -192,6 +265,20 @@ impl<K: Kernel> Mcmc<K> {
         if self.thinning == 0 {
             return Err(Error::InvalidConfig("thinning must be at least 1".into()));
         }
+        if let Some(w) = &self.warm_chains {
+            if w.is_empty() {
+                return Err(Error::InvalidConfig(
+                    "warm_start needs a driver that has run, and this one has no adapted chains"
+                        .into(),
+                ));
+            }
+            if let Some((x, _)) = w.iter().find(|(x, _)| x.len() != model.dim()) {
+                return Err(Error::DimensionMismatch {
+                    expected: model.dim(),
+                    found: x.len(),
+                });
+            }
+        }
         if let Some(w) = &self.warm_start {
             if w.len() != 1 && w.len() != self.num_chains {
                 return Err(Error::InvalidConfig(format!(
@@ -230,6 +317,27 @@ impl<K: Kernel> Mcmc<K> {
         }
         let (kernel, init, seed) = (&self.kernel, &self.init, self.seed);
         let dense = kernel.dense_mass();
+        if let Some(warm) = &self.warm_chains {
+            let chains = (0..self.num_chains)
+                .into_par_iter()
+                .map(|chain| {
+                    let (position, params) = &warm[chain % warm.len()];
+                    Ok(ChainState {
+                        state: start_at(kernel, model, position)?,
+                        params: HmcParams {
+                            step_size: params.step_size,
+                            inverse_mass_matrix: params.inverse_mass_matrix.for_kernel(dense),
+                        },
+                        rng: chain_rng(seed, chain),
+                        adapted: false,
+                        adapt_metric: false,
+                        warmup_gradients: 0,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            self.chains = Some(chains);
+            return Ok(true);
+        }
         let warm = self.warm_start.clone();
         let start: Option<WarmStart> = match &self.initializer {
             Some(initializer) => Some(run_initializer(
@@ -320,7 +428,8 @@ impl<K: Kernel> Mcmc<K> {
     /// model built from other data of the same dimension: each chain's log-density and
     /// gradient are evaluated afresh at its last position on the model given (one
     /// gradient per chain), never carried over from the previous model. The step size
-    /// and metric stay those adapted on the first model.
+    /// and metric stay those adapted on the first model; to re-tune the step size after
+    /// the data changed, [`warm_start`](Self::warm_start) a new driver instead.
     ///
     /// # Errors
     /// A data fault of the model, an invalid setting or a failed initialisation (naming
@@ -347,7 +456,7 @@ impl<K: Kernel> Mcmc<K> {
         let bars = Bars::new(self.progress);
         let (kernel, num_warmup, num_samples, thinning) = (
             &self.kernel,
-            self.num_warmup,
+            self.warmup_len(),
             self.num_samples,
             self.thinning,
         );
