@@ -11,6 +11,7 @@
 
 pub mod adaptation;
 pub mod diagnostics;
+mod fft;
 mod hmc;
 mod init;
 mod io;
