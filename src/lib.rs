@@ -96,7 +96,7 @@ pub use tilde_macros::{deterministic, factor, model, sample};
 
 pub use tilde_samplers::{
     Hmc, HmcInfo, HmcParams, HmcState, Init, Kernel, Mcmc, Metric, Nuts, Posterior, Predictive,
-    SampleStats, Summary, SummaryRow, Unconstrained,
+    DrawMatrix, SampleStats, Summary, SummaryRow, Unconstrained,
 };
 
 pub use tilde_vi::{

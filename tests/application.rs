@@ -225,3 +225,75 @@ fn a_cloned_driver_continues_like_the_original() {
     let mut copy = original.clone();
     assert_eq!(original.run(&model).unwrap(), copy.run(&model).unwrap());
 }
+
+#[model]
+fn groups(y: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 5.0));
+    let theta_raw = sample!("theta_raw", Normal::new(0.0, 1.0).iid(y.len()));
+    for i in 0..y.len() {
+        let theta = deterministic!("theta[{i}]", mu + theta_raw[i]);
+        sample!("y[{i}]", Normal::new(theta, 1.0), obs = y[i]);
+    }
+}
+
+#[test]
+fn results_read_as_a_program_needs_them() {
+    let model = groups(&[1.0, -0.5, 2.0]);
+    let posterior = driver(31)
+        .num_warmup(300)
+        .num_samples(200)
+        .num_chains(3)
+        .run(&model)
+        .unwrap();
+    let names = posterior.names().to_vec();
+    // the matrix view is the storage, in names() order
+    let matrix = posterior.matrix();
+    assert_eq!(matrix.shape(), (3, 200, names.len()));
+    let col = names.iter().position(|n| n == "theta_raw[1]").unwrap();
+    let by_chain = posterior.draws_by_chain("theta_raw[1]").unwrap();
+    for (c, chain) in by_chain.iter().enumerate() {
+        for (d, value) in chain.iter().enumerate() {
+            assert_eq!(matrix.get(c, d, col), Some(*value));
+        }
+        assert_eq!(matrix.chain(c).unwrap().len(), 200 * names.len());
+    }
+    assert_eq!(matrix.chain(3), None);
+    assert_eq!(matrix.draw(0, 200), None);
+    assert_eq!(matrix.get(0, 0, names.len()), None);
+    // a vector site by its name
+    let elements = posterior.site_draws("theta_raw").unwrap();
+    assert_eq!(elements.len(), 3);
+    assert_eq!(elements[1], posterior.draws("theta_raw[1]").unwrap());
+    assert_eq!(
+        posterior.site_names("theta").unwrap(),
+        ["theta[0]", "theta[1]", "theta[2]"]
+    );
+    assert_eq!(posterior.site_draws("mu").unwrap()[0], posterior.draws("mu").unwrap());
+    let err = posterior.draws("theta_raw").unwrap_err();
+    assert!(err.to_string().contains("theta_raw[0], theta_raw[1], theta_raw[2]"), "{err}");
+    assert!(matches!(posterior.site_draws("theta_r"), Err(Error::UnknownName { .. })));
+    // cheap statistics agree with the summary
+    let summary = posterior.summary();
+    let (means, sds) = (posterior.means(), posterior.sds());
+    let quantiles = posterior.quantiles(&[0.05, 0.5, 0.95]).unwrap();
+    for (c, row) in summary.rows.iter().enumerate() {
+        assert_eq!(means[c], row.mean, "{}", row.name);
+        assert_eq!(sds[c], row.sd, "{}", row.name);
+        assert_eq!(quantiles[c], [row.q5, row.median, row.q95], "{}", row.name);
+    }
+    let err = posterior.quantiles(&[0.5, -0.1]).unwrap_err();
+    assert!(err.to_string().contains("-0.1"), "{err}");
+}
+
+#[test]
+fn an_unknown_name_lists_twenty_names_and_counts_the_rest() {
+    let names: Vec<String> = (0..25).map(|i| format!("x[{i}]")).collect();
+    let posterior = Posterior::from_draws(names, vec![vec![0.0; 25]]).unwrap();
+    let message = posterior.draws("y").unwrap_err().to_string();
+    assert!(message.contains("x[19], … and 5 more"), "{message}");
+    assert!(!message.contains("x[20]"), "{message}");
+    let names: Vec<String> = (0..20).map(|i| format!("x[{i}]")).collect();
+    let posterior = Posterior::from_draws(names, vec![vec![0.0; 20]]).unwrap();
+    let message = posterior.draws("y").unwrap_err().to_string();
+    assert!(message.ends_with("x[18], x[19]"), "{message}");
+}

@@ -32,7 +32,7 @@ pub use io::CsvWriter;
 pub use mcmc::{Mcmc, WARM_START_WARMUP, chain_rng};
 pub use metric::{DenseMetric, Metric};
 pub use nuts::{Nuts, NutsWorkspace};
-pub use posterior::{ChainDraws, Posterior, SampleStats, Summary, SummaryRow};
+pub use posterior::{ChainDraws, DrawMatrix, Posterior, SampleStats, Summary, SummaryRow};
 pub use predictive::{LogLikelihood, Predictive, log_likelihood};
 pub use unconstrained::Unconstrained;
 pub use warm_start::{Initializer, WarmStart};
