@@ -95,8 +95,8 @@ pub use tilde_core::{glm, linalg, math, special, vector};
 pub use tilde_macros::{deterministic, factor, model, sample};
 
 pub use tilde_samplers::{
-    Hmc, HmcInfo, HmcParams, HmcState, Init, Kernel, Mcmc, Metric, Nuts, Posterior, Predictive,
-    DrawMatrix, SampleStats, Summary, SummaryRow, Unconstrained,
+    DrawMatrix, Hmc, HmcInfo, HmcParams, HmcState, Init, Kernel, Mcmc, Metric, Nuts, Posterior,
+    Predictive, SampleStats, Summary, SummaryRow, Unconstrained,
 };
 
 pub use tilde_vi::{

@@ -13,7 +13,11 @@ fn regression(x: &[f64], y: &[f64]) {
     let beta = sample!("beta", Normal::new(0.0, 10.0));
     let sigma = sample!("sigma", HalfNormal::new(5.0));
     for i in 0..x.len() {
-        sample!("y[{i}]", Normal::new(alpha + beta * x[i], sigma), obs = y[i]);
+        sample!(
+            "y[{i}]",
+            Normal::new(alpha + beta * x[i], sigma),
+            obs = y[i]
+        );
     }
 }
 
@@ -97,7 +101,10 @@ fn continuing_on_new_data_samples_the_new_posterior() {
     assert!(acceptance > 0.5, "acceptance {acceptance}");
     for c in 0..continued.num_chains() {
         let alpha = &continued.draws_by_chain("alpha").unwrap()[c];
-        assert!(alpha.windows(2).any(|w| w[0] != w[1]), "chain {c} is frozen");
+        assert!(
+            alpha.windows(2).any(|w| w[0] != w[1]),
+            "chain {c} is frozen"
+        );
     }
     same_posterior(&continued, &fresh);
 }
@@ -143,9 +150,7 @@ impl LogDensity for Below {
 fn continuing_where_the_new_model_is_not_finite_is_an_error() {
     let mut mcmc = driver(5).num_warmup(100).num_samples(10);
     mcmc.run(&Unconstrained::new(Below(f64::INFINITY))).unwrap();
-    let err = mcmc
-        .run(&Unconstrained::new(Below(-1e6)))
-        .unwrap_err();
+    let err = mcmc.run(&Unconstrained::new(Below(-1e6))).unwrap_err();
     assert!(matches!(err, Error::InitFailed { .. }), "{err}");
     assert!(err.to_string().contains("cannot continue"), "{err}");
 }
@@ -268,10 +273,20 @@ fn results_read_as_a_program_needs_them() {
         posterior.site_names("theta").unwrap(),
         ["theta[0]", "theta[1]", "theta[2]"]
     );
-    assert_eq!(posterior.site_draws("mu").unwrap()[0], posterior.draws("mu").unwrap());
+    assert_eq!(
+        posterior.site_draws("mu").unwrap()[0],
+        posterior.draws("mu").unwrap()
+    );
     let err = posterior.draws("theta_raw").unwrap_err();
-    assert!(err.to_string().contains("theta_raw[0], theta_raw[1], theta_raw[2]"), "{err}");
-    assert!(matches!(posterior.site_draws("theta_r"), Err(Error::UnknownName { .. })));
+    assert!(
+        err.to_string()
+            .contains("theta_raw[0], theta_raw[1], theta_raw[2]"),
+        "{err}"
+    );
+    assert!(matches!(
+        posterior.site_draws("theta_r"),
+        Err(Error::UnknownName { .. })
+    ));
     // cheap statistics agree with the summary
     let summary = posterior.summary();
     let (means, sds) = (posterior.means(), posterior.sds());

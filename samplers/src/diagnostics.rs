@@ -748,9 +748,8 @@ fn ess_of_split_with(split: &Split, direct_lags: Option<usize>) -> f64 {
         .collect();
     // Biased autocovariance at `lag`, averaged over chains: summed directly for the
     // first lags, by FFT (all lags at once) beyond.
-    let direct_lags = direct_lags.unwrap_or(
-        DIRECT_LAGS_PER_BIT * (2 * num_draws).next_power_of_two().ilog2() as usize,
-    );
+    let direct_lags = direct_lags
+        .unwrap_or(DIRECT_LAGS_PER_BIT * (2 * num_draws).next_power_of_two().ilog2() as usize);
     let mut by_fft: Option<Vec<f64>> = None;
     let mut mean_autocov = |lag: usize| -> f64 {
         if lag > direct_lags {

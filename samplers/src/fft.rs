@@ -29,7 +29,10 @@ impl Fft {
     /// # Panics
     /// When `len` is not a power of two (an internal invariant: callers pad).
     pub(crate) fn new(len: usize) -> Self {
-        assert!(len.is_power_of_two(), "fft length must be a power of two, got {len}");
+        assert!(
+            len.is_power_of_two(),
+            "fft length must be a power of two, got {len}"
+        );
         let (sin, cos) = (0..len / 2)
             .map(|k| (std::f64::consts::TAU * k as f64 / len as f64).sin_cos())
             .unzip();
@@ -39,7 +42,10 @@ impl Fft {
     /// In place: `(re, im) ← Σₙ (re + i im)ₙ e^{sign · 2πi kn/len}`, unnormalised.
     fn transform(&self, re: &mut [f64], im: &mut [f64], sign: f64) {
         let n = self.len;
-        assert!(re.len() == n && im.len() == n, "fft buffers must have length {n}");
+        assert!(
+            re.len() == n && im.len() == n,
+            "fft buffers must have length {n}"
+        );
         let bits = n.trailing_zeros();
         if bits == 0 {
             return;
@@ -144,7 +150,10 @@ mod tests {
         fft.forward(&mut re, &mut im);
         let expected = [(10.0, 0.0), (-2.0, 2.0), (-2.0, 0.0), (-2.0, -2.0)];
         for (k, (r, i)) in expected.iter().enumerate() {
-            assert!((re[k] - r).abs() < 1e-14 && (im[k] - i).abs() < 1e-14, "{k}");
+            assert!(
+                (re[k] - r).abs() < 1e-14 && (im[k] - i).abs() < 1e-14,
+                "{k}"
+            );
         }
         fft.inverse_unscaled(&mut re, &mut im);
         for (k, x) in [1.0, 2.0, 3.0, 4.0].iter().enumerate() {

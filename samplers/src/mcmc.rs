@@ -400,16 +400,17 @@ impl<K: Kernel> Mcmc<K> {
             .par_iter_mut()
             .enumerate()
             .try_for_each(|(index, chain)| {
-                chain.state = kernel.init(model, &chain.state.position).map_err(|_| {
-                    Error::InitFailed {
-                        tries: 1,
-                        reason: format!(
-                            "chain {index} cannot continue from its last position on this \
+                chain.state =
+                    kernel
+                        .init(model, &chain.state.position)
+                        .map_err(|_| Error::InitFailed {
+                            tries: 1,
+                            reason: format!(
+                                "chain {index} cannot continue from its last position on this \
                              model: {}",
-                            crate::init::explain(model, &chain.state.position)
-                        ),
-                    }
-                })?;
+                                crate::init::explain(model, &chain.state.position)
+                            ),
+                        })?;
                 Ok(())
             })
     }
@@ -441,13 +442,13 @@ impl<K: Kernel> Mcmc<K> {
     }
 
     fn execute<M: Model + Sync + ?Sized>(&mut self, model: &M, sample: bool) -> Result<Posterior> {
-        if let Some(chain) = self.chains.as_ref().and_then(|c| c.first()) {
-            if chain.state.position.len() != model.dim() {
-                return Err(Error::DimensionMismatch {
-                    expected: chain.state.position.len(),
-                    found: model.dim(),
-                });
-            }
+        if let Some(chain) = self.chains.as_ref().and_then(|c| c.first())
+            && chain.state.position.len() != model.dim()
+        {
+            return Err(Error::DimensionMismatch {
+                expected: chain.state.position.len(),
+                found: model.dim(),
+            });
         }
         self.validate(model)?;
         if !self.ensure_chains(model)? {
@@ -654,7 +655,11 @@ fn run_initializer<M: Model + Sync + ?Sized>(
 }
 
 /// The state at a given starting point, or why it cannot start there.
-fn start_at<K: Kernel, M: Model + Sync + ?Sized>(kernel: &K, model: &M, x: &[f64]) -> Result<HmcState> {
+fn start_at<K: Kernel, M: Model + Sync + ?Sized>(
+    kernel: &K,
+    model: &M,
+    x: &[f64],
+) -> Result<HmcState> {
     kernel.init(model, x).map_err(|_| Error::InitFailed {
         tries: 1,
         reason: crate::init::explain(model, x),
