@@ -312,3 +312,29 @@ fn an_unknown_name_lists_twenty_names_and_counts_the_rest() {
     let message = posterior.draws("y").unwrap_err().to_string();
     assert!(message.ends_with("x[18], x[19]"), "{message}");
 }
+
+#[test]
+fn tilde_progress_0_turns_every_bar_off() {
+    use tilde::samplers::progress_enabled;
+    if std::env::var_os("TILDE_TEST_CHILD").is_some() {
+        // the child: TILDE_PROGRESS=0 overrides an explicit `.progress(true)`
+        assert!(!progress_enabled(Some(true)));
+        assert!(!progress_enabled(None));
+        return;
+    }
+    assert!(!progress_enabled(Some(false)));
+    if std::env::var_os("TILDE_PROGRESS").is_none() {
+        assert_eq!(progress_enabled(Some(true)), cfg!(feature = "progress"));
+    }
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "tilde_progress_0_turns_every_bar_off"])
+        .env("TILDE_PROGRESS", "0")
+        .env("TILDE_TEST_CHILD", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&child.stdout);
+    assert!(
+        child.status.success() && stdout.contains("1 passed"),
+        "{stdout}"
+    );
+}

@@ -34,5 +34,6 @@ pub use metric::{DenseMetric, Metric};
 pub use nuts::{Nuts, NutsWorkspace};
 pub use posterior::{ChainDraws, DrawMatrix, Posterior, SampleStats, Summary, SummaryRow};
 pub use predictive::{LogLikelihood, Predictive, log_likelihood};
+pub use progress::progress_enabled;
 pub use unconstrained::Unconstrained;
 pub use warm_start::{Initializer, WarmStart};
