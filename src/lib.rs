@@ -79,7 +79,7 @@
 //! ## Cargo features
 //!
 //! - `vi` (default): variational inference, `tilde::vi` and its names in the prelude
-//!   (`Svi`, the `Auto*` guides, `Pathfinder`, …); brings nalgebra.
+//!   (`Svi`, the `Auto*` guides, `Pathfinder`, …).
 //! - `progress` (default): progress bars on a terminal, through indicatif. Without it
 //!   every bar is off. With it, `TILDE_PROGRESS=0` in the environment turns every bar
 //!   off at run time, whatever `.progress(..)` says

@@ -145,7 +145,8 @@ impl<K: Kernel> Mcmc<K> {
     }
 
     /// Show (`true`) or hide (`false`) the progress bars; by default they show when
-    /// standard error is a terminal.
+    /// standard error is a terminal. `TILDE_PROGRESS=0` in the environment hides them
+    /// whatever this says ([`progress_enabled`](crate::progress_enabled)).
     pub fn progress(mut self, show: bool) -> Self {
         self.progress = Some(show);
         self

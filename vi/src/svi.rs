@@ -76,7 +76,8 @@ impl<G: Guide + Clone, O: Optimizer> Svi<G, O> {
     }
 
     /// Show (`true`) or hide (`false`) the progress bar; by default it shows when
-    /// standard error is a terminal.
+    /// standard error is a terminal. `TILDE_PROGRESS=0` in the environment hides it
+    /// whatever this says (`tilde_samplers::progress_enabled`).
     pub fn progress(mut self, show: bool) -> Self {
         self.progress = Some(show);
         self
