@@ -401,17 +401,15 @@ impl<K: Kernel> Mcmc<K> {
             .par_iter_mut()
             .enumerate()
             .try_for_each(|(index, chain)| {
-                chain.state =
-                    kernel
-                        .init(model, &chain.state.position)
-                        .map_err(|_| Error::InitFailed {
-                            tries: 1,
-                            reason: format!(
-                                "chain {index} cannot continue from its last position on this \
-                             model: {}",
-                                crate::init::explain(model, &chain.state.position)
-                            ),
-                        })?;
+                let position = &chain.state.position;
+                let state = kernel.init(model, position).map_err(|_| Error::InitFailed {
+                    tries: 1,
+                    reason: format!(
+                        "chain {index} cannot continue from its last position on this model: {}",
+                        crate::init::explain(model, position)
+                    ),
+                })?;
+                chain.state = state;
                 Ok(())
             })
     }
