@@ -75,6 +75,18 @@
 //!
 //! Parameters outside a distribution's valid range make the log-density `-∞` (the
 //! samplers reject the point); bad data gives a [`Error`] from [`Model::check`].
+//!
+//! ## Cargo features
+//!
+//! - `vi` (default): variational inference, `tilde::vi` and its names in the prelude
+//!   (`Svi`, the `Auto*` guides, `Pathfinder`, …).
+//! - `progress` (default): progress bars on a terminal, through indicatif. Without it
+//!   every bar is off. With it, `TILDE_PROGRESS=0` in the environment turns every bar
+//!   off at run time, whatever `.progress(..)` says
+//!   ([`samplers::progress_enabled`]).
+//!
+//! `cargo build --release --no-default-features` builds the models, gradients and
+//! samplers alone.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -95,17 +107,20 @@ pub use tilde_core::{glm, linalg, math, special, vector};
 pub use tilde_macros::{deterministic, factor, model, sample};
 
 pub use tilde_samplers::{
-    Hmc, HmcInfo, HmcParams, HmcState, Init, Kernel, Mcmc, Metric, Nuts, Posterior, Predictive,
-    SampleStats, Summary, SummaryRow, Unconstrained,
+    DrawMatrix, Hmc, HmcInfo, HmcParams, HmcState, Init, Kernel, Mcmc, Metric, Nuts, Posterior,
+    Predictive, SampleStats, Summary, SummaryRow, Unconstrained,
 };
 
+#[cfg(feature = "vi")]
 pub use tilde_vi::{
     Adam, AutoDelta, AutoDiagonalNormal, AutoGuideList, AutoIafNormal, AutoLaplaceApproximation,
     AutoLowRankMultivariateNormal, AutoMultivariateNormal, AutoNormal, ClippedAdam, Guide,
     LaplaceInitializer, Optimizer, Pathfinder, PathfinderResult, Schedule, Sgd, Svi, SviResult,
 };
 
-/// Variational inference: guides, `Svi`, optimisers, Pathfinder.
+/// Variational inference: guides, `Svi`, optimisers, Pathfinder (the `vi` feature, on by
+/// default).
+#[cfg(feature = "vi")]
 pub mod vi {
     pub use tilde_vi::*;
 }
@@ -122,6 +137,7 @@ pub mod autodiff {
 
 /// Everything a model file needs: `use tilde::prelude::*;`.
 pub mod prelude {
+    #[cfg(feature = "vi")]
     pub use crate::{
         Adam, AutoDelta, AutoDiagonalNormal, AutoGuideList, AutoIafNormal,
         AutoLaplaceApproximation, AutoLowRankMultivariateNormal, AutoMultivariateNormal,

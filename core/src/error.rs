@@ -77,8 +77,9 @@ pub enum Error {
         /// The length given.
         found: usize,
     },
-    /// A name that is not among a model's sites or draws.
-    #[error("no site or draw named `{name}`; the names are: {}", known.join(", "))]
+    /// A name that is not among a model's sites or draws. The message lists the first
+    /// 20 names and counts the rest.
+    #[error("no site or draw named `{name}`; the names are: {}", name_list(known))]
     UnknownName {
         /// The name asked for.
         name: String,
@@ -133,6 +134,18 @@ pub enum Error {
     #[error(transparent)]
     Param(#[from] ParamError),
 }
+
+/// At most [`NAMES_SHOWN`] names, then how many more there are.
+fn name_list(known: &[String]) -> String {
+    let shown = known[..known.len().min(NAMES_SHOWN)].join(", ");
+    match known.len().saturating_sub(NAMES_SHOWN) {
+        0 => shown,
+        rest => format!("{shown}, … and {rest} more"),
+    }
+}
+
+/// How many names an [`Error::UnknownName`] message lists.
+const NAMES_SHOWN: usize = 20;
 
 fn index_note(index: Option<usize>) -> String {
     index.map(|i| format!(" at index {i}")).unwrap_or_default()

@@ -133,6 +133,59 @@ pub trait Model: LogDensity {
     }
 }
 
+/// Forwards [`LogDensity`] and [`Model`] through a pointer type, so that `&M`,
+/// `Box<M>` and `Arc<M>` (and `Box<dyn Model + Send + Sync>`) run wherever a model does.
+macro_rules! forward_model {
+    ($($pointer:ty),*) => {$(
+        impl<M: LogDensity + ?Sized> LogDensity for $pointer {
+            fn dim(&self) -> usize {
+                (**self).dim()
+            }
+            fn logp(&self, x: &[f64]) -> f64 {
+                (**self).logp(x)
+            }
+            fn logp_and_grad(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+                (**self).logp_and_grad(x, grad)
+            }
+        }
+
+        impl<M: Model + ?Sized> Model for $pointer {
+            fn layout(&self) -> &Layout {
+                (**self).layout()
+            }
+            fn constrain(&self, x: &[f64]) -> Draw {
+                (**self).constrain(x)
+            }
+            fn log_joint_and_grad(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+                (**self).log_joint_and_grad(x, grad)
+            }
+            fn logp_breakdown(&self, x: &[f64]) -> Vec<SiteLogp> {
+                (**self).logp_breakdown(x)
+            }
+            fn check(&self) -> Result<()> {
+                (**self).check()
+            }
+            fn try_logp(&self, x: &[f64]) -> Result<f64> {
+                (**self).try_logp(x)
+            }
+            fn draw_prior(&self, rng: &mut dyn rand::Rng) -> Result<Vec<f64>> {
+                (**self).draw_prior(rng)
+            }
+            fn simulate(&self, rng: &mut dyn rand::Rng, fixed: Option<&[f64]>) -> Result<Draw> {
+                (**self).simulate(rng, fixed)
+            }
+            fn pointwise_log_likelihood(&self, row: &[f64]) -> Result<Vec<(String, f64)>> {
+                (**self).pointwise_log_likelihood(row)
+            }
+            fn constrain_into(&self, x: &[f64], out: &mut Vec<f64>) {
+                (**self).constrain_into(x, out)
+            }
+        }
+    )*};
+}
+
+forward_model!(&M, Box<M>, std::sync::Arc<M>);
+
 /// The constrained values of one point: latent sites and deterministic quantities,
 /// by name, in declaration order.
 #[derive(Clone, Debug, PartialEq)]

@@ -24,8 +24,10 @@
 //! - **Folding.** The tail R-hat uses `|θ − median(θ)|`, the median being that of the split
 //!   draws.
 //! - **Autocorrelation.** Autocovariances are the biased estimates (divided by `N`, not by
-//!   `N − lag`). ArviZ computes them by FFT; they are summed directly here, lag by lag,
-//!   and only up to the lag where Geyer's sequence stops, so the cost is `O(N × lag)`.
+//!   `N − lag`). ArviZ computes them by FFT; here the first `2 log₂(2N)` lags are summed
+//!   directly (enough for a well-mixed chain, where Geyer's sequence stops early), and a
+//!   chain that needs more gets all lags at once by a radix-2 FFT, so an ESS costs
+//!   `O(N log N)` at most.
 //! - **Truncation.** Geyer's initial positive sequence, then his initial monotone sequence,
 //!   and `τ̂` is bounded below by `1 / log₁₀(S)`, so the ESS is at most `S log₁₀(S)`.
 //!
@@ -70,6 +72,11 @@ const MIN_DRAWS: usize = 4;
 /// Spread below which ArviZ treats a sequence as constant: NumPy's
 /// `np.finfo(float).resolution`.
 const CONSTANT_RESOLUTION: f64 = 1e-15;
+
+/// The ESS sums autocovariances directly up to this many lags per bit of the padded
+/// FFT length (20 lags for chains of 500), then by FFT: direct sums cost `O(N)` per lag
+/// and stop early on a well-mixed chain, the FFT costs `O(N log N)` for all lags.
+const DIRECT_LAGS_PER_BIT: usize = 2;
 
 /// Lower and upper probabilities of the tail ESS indicators.
 const TAIL_PROBS: (f64, f64) = (0.05, 0.95);
@@ -145,6 +152,36 @@ pub fn quantile(chains: &[&[f64]], q: f64) -> f64 {
     linear_quantile(&draws, q)
 }
 
+/// [`quantile`] at each of `probs`, sorting the pooled draws once.
+///
+/// Entries are NaN where [`quantile`] gives NaN: no draws, a NaN draw, or a probability
+/// outside `[0, 1]`.
+///
+/// # Example
+///
+/// ```
+/// use tilde_samplers::diagnostics::quantiles;
+///
+/// assert_eq!(quantiles(&[&[4.0, 1.0], &[3.0, 2.0]], &[0.0, 0.5, 2.0])[..2], [1.0, 2.5]);
+/// ```
+pub fn quantiles(chains: &[&[f64]], probs: &[f64]) -> Vec<f64> {
+    let mut draws = pooled(chains);
+    if draws.is_empty() || draws.iter().any(|x| x.is_nan()) {
+        return vec![f64::NAN; probs.len()];
+    }
+    draws.sort_unstable_by(f64::total_cmp);
+    probs
+        .iter()
+        .map(|&q| {
+            if (0.0..=1.0).contains(&q) {
+                linear_quantile(&draws, q)
+            } else {
+                f64::NAN
+            }
+        })
+        .collect()
+}
+
 /// Rank-normalised split R-hat: the larger of the bulk R-hat and the tail (folded) R-hat.
 ///
 /// Values near 1 mean the chains agree; Vehtari et al. (2021) recommend running longer
@@ -202,11 +239,30 @@ pub fn rhat(chains: &[&[f64]]) -> f64 {
         return f64::NAN;
     }
     let split = Split::new(chains, |x| x);
-    let rhat_bulk = basic_rhat(&split.map(z_scale));
+    rhat_of_split(&split, &split.map(z_scale))
+}
+
+/// R-hat of split draws whose rank-normalised values are `bulk`.
+fn rhat_of_split(split: &Split, bulk: &Split) -> f64 {
+    let rhat_bulk = basic_rhat(bulk);
     let centre = median(&split.values);
     let folded = split.map(|values| values.iter().map(|x| (x - centre).abs()).collect());
     let rhat_tail = basic_rhat(&folded.map(z_scale));
     python_max(rhat_bulk, rhat_tail)
+}
+
+/// `(ess_bulk(chains), rhat(chains))`, ranking the split draws once for both.
+pub(crate) fn ess_bulk_and_rhat(chains: &[&[f64]]) -> (f64, f64) {
+    if !is_valid(chains, 1) {
+        return (f64::NAN, f64::NAN);
+    }
+    let split = Split::new(chains, |x| x);
+    let bulk = split.map(z_scale);
+    let ess = ess_of_split(&bulk);
+    if chains.len() < 2 {
+        return (ess, f64::NAN);
+    }
+    (ess, rhat_of_split(&split, &bulk))
 }
 
 /// Bulk effective sample size: the ESS of the rank-normalised split chains.
@@ -655,9 +711,17 @@ fn basic_rhat(split: &Split) -> f64 {
 
 /// Effective sample size of already-split draws: ArviZ's `_ess`.
 ///
-/// Autocovariances are summed directly and lazily, lag by lag, so the work stops where
-/// Geyer's initial positive sequence does.
+/// Autocovariances are summed directly and lazily, lag by lag, up to
+/// `DIRECT_LAGS_PER_BIT × log₂` of the padded length; a sequence that needs more lags
+/// gets all of them at once by FFT. The work stops where Geyer's initial positive
+/// sequence does, and costs `O(N log N)` at most.
 fn ess_of_split(split: &Split) -> f64 {
+    ess_of_split_with(split, None)
+}
+
+/// [`ess_of_split`] with a given number of directly summed lags (tests compare the two
+/// ways of summing).
+fn ess_of_split_with(split: &Split, direct_lags: Option<usize>) -> f64 {
     let values = &split.values;
     if values.iter().any(|x| x.is_nan()) {
         return f64::NAN;
@@ -682,8 +746,18 @@ fn ess_of_split(split: &Split) -> f64 {
         .zip(&chain_means)
         .map(|(chain, centre)| chain.iter().map(|x| x - centre).collect())
         .collect();
-    // Biased autocovariance at `lag`, averaged over chains.
-    let mean_autocov = |lag: usize| -> f64 {
+    // Biased autocovariance at `lag`, averaged over chains: summed directly for the
+    // first lags, by FFT (all lags at once) beyond.
+    let direct_lags = direct_lags
+        .unwrap_or(DIRECT_LAGS_PER_BIT * (2 * num_draws).next_power_of_two().ilog2() as usize);
+    let mut by_fft: Option<Vec<f64>> = None;
+    let mut mean_autocov = |lag: usize| -> f64 {
+        if lag > direct_lags {
+            let sums = by_fft.get_or_insert_with(|| {
+                crate::fft::lagged_product_sums(centred.iter().map(Vec::as_slice), num_draws)
+            });
+            return sums[lag] / n / centred.len() as f64;
+        }
         let total: f64 = centred
             .iter()
             .map(|chain| {
@@ -703,7 +777,7 @@ fn ess_of_split(split: &Split) -> f64 {
     if split.num_chains > 1 {
         var_plus += variance(&chain_means, 1);
     }
-    let autocorr = |lag: usize| 1.0 - (mean_var - mean_autocov(lag)) / var_plus;
+    let mut autocorr = |lag: usize| 1.0 - (mean_var - mean_autocov(lag)) / var_plus;
 
     let mut rho = vec![0.0; num_draws];
     let mut rho_even = 1.0;
@@ -755,6 +829,55 @@ fn normal_quantile(p: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shared_computations_give_the_separate_figures() {
+        let chains: Vec<Vec<f64>> = (0..3)
+            .map(|c| (0..101).map(|i| ((i * 37 + c * 11) % 23) as f64).collect())
+            .collect();
+        let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+        for chains in [&refs[..1], &refs[..]] {
+            let (ess, r_hat) = ess_bulk_and_rhat(chains);
+            assert_eq!(ess.to_bits(), ess_bulk(chains).to_bits());
+            assert_eq!(r_hat.to_bits(), rhat(chains).to_bits());
+        }
+        let probs = [0.05, 0.5, 0.95];
+        let together = quantiles(&refs, &probs);
+        for (q, value) in probs.iter().zip(together) {
+            assert_eq!(value, quantile(&refs, *q));
+        }
+        assert!(ess_bulk_and_rhat(&[&[1.0, 2.0]]).0.is_nan());
+    }
+
+    #[test]
+    fn ess_by_fft_equals_ess_by_direct_sums() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(3);
+        // φ = 0.99 needs hundreds of lags, so the default switches to the FFT
+        for phi in [0.0, 0.5, 0.99] {
+            let chains: Vec<Vec<f64>> = (0..4)
+                .map(|_| {
+                    let mut x = 0.0;
+                    (0..1000)
+                        .map(|_| {
+                            x = phi * x + rng.random_range(-1.0..1.0);
+                            x
+                        })
+                        .collect()
+                })
+                .collect();
+            let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+            let split = Split::new(&refs, |x| x);
+            let direct = ess_of_split_with(&split, Some(usize::MAX));
+            for lags in [None, Some(0), Some(3)] {
+                let ess = ess_of_split_with(&split, lags);
+                assert!(
+                    (ess - direct).abs() <= 1e-12 * direct,
+                    "phi {phi}, {lags:?} direct lags: {ess} vs {direct}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn normal_quantile_matches_scipy_ndtri() {

@@ -11,6 +11,7 @@
 
 pub mod adaptation;
 pub mod diagnostics;
+mod fft;
 mod hmc;
 mod init;
 mod io;
@@ -28,10 +29,11 @@ mod warm_start;
 pub use hmc::{Hmc, HmcInfo, HmcParams, HmcState, HmcWorkspace, Kernel};
 pub use init::{Init, explain};
 pub use io::CsvWriter;
-pub use mcmc::{Mcmc, chain_rng};
+pub use mcmc::{Mcmc, WARM_START_WARMUP, chain_rng};
 pub use metric::{DenseMetric, Metric};
 pub use nuts::{Nuts, NutsWorkspace};
-pub use posterior::{ChainDraws, Posterior, SampleStats, Summary, SummaryRow};
+pub use posterior::{ChainDraws, DrawMatrix, Posterior, SampleStats, Summary, SummaryRow};
 pub use predictive::{LogLikelihood, Predictive, log_likelihood};
+pub use progress::progress_enabled;
 pub use unconstrained::Unconstrained;
 pub use warm_start::{Initializer, WarmStart};

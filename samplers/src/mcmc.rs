@@ -40,6 +40,7 @@ use crate::warm_start::{Initializer, WarmStart};
 /// assert_eq!(more.num_draws(), 200);
 /// # Ok::<(), tilde_core::Error>(())
 /// ```
+#[derive(Clone)]
 pub struct Mcmc<K> {
     kernel: K,
     num_warmup: usize,
@@ -50,10 +51,18 @@ pub struct Mcmc<K> {
     progress: Option<bool>,
     init: Init,
     warm_start: Option<Vec<HmcParams>>,
+    /// Last positions and adapted parameters of an earlier driver's chains.
+    warm_chains: Option<Vec<(Vec<f64>, HmcParams)>>,
+    /// `num_warmup` was set by the caller (else a warm start uses its shorter default).
+    warmup_set: bool,
     initializer: Option<Arc<dyn Initializer>>,
     save: Option<(PathBuf, String)>,
     chains: Option<Vec<ChainState>>,
 }
+
+/// The default number of warm-up iterations after [`Mcmc::warm_start`]: enough for
+/// dual averaging to re-tune the step size from the previous one, the metric being kept.
+pub const WARM_START_WARMUP: usize = 150;
 
 /// Where a chain stands between calls.
 #[derive(Clone, Debug)]
@@ -95,15 +104,19 @@ impl<K: Kernel> Mcmc<K> {
             progress: None,
             init: Init::default(),
             warm_start: None,
+            warm_chains: None,
+            warmup_set: false,
             initializer: None,
             save: None,
             chains: None,
         }
     }
 
-    /// Warm-up iterations per chain.
+    /// Warm-up iterations per chain (1000 by default, [`WARM_START_WARMUP`] after
+    /// [`warm_start`](Self::warm_start)).
     pub fn num_warmup(mut self, n: usize) -> Self {
         self.num_warmup = n;
+        self.warmup_set = true;
         self
     }
 
@@ -132,7 +145,8 @@ impl<K: Kernel> Mcmc<K> {
     }
 
     /// Show (`true`) or hide (`false`) the progress bars; by default they show when
-    /// standard error is a terminal.
+    /// standard error is a terminal. `TILDE_PROGRESS=0` in the environment hides them
+    /// whatever this says ([`progress_enabled`](crate::progress_enabled)).
     pub fn progress(mut self, show: bool) -> Self {
         self.progress = Some(show);
         self
@@ -145,10 +159,71 @@ impl<K: Kernel> Mcmc<K> {
     }
 
     /// Start from adapted parameters (one per chain, or one for all) and skip warm-up:
-    /// pass [`Posterior::adapted`] or [`Mcmc::adapted`] of an earlier run.
+    /// pass [`Posterior::adapted`] or [`Mcmc::adapted`] of an earlier run. The chains
+    /// still start from [`init`](Self::init), so this suits a rerun on the same
+    /// posterior; to refit on new data, [`warm_start`](Self::warm_start) from the
+    /// earlier driver, which also keeps its chains' positions.
     pub fn with_adapted(mut self, params: Vec<HmcParams>) -> Self {
         self.warm_start = Some(params);
         self
+    }
+
+    /// Start each chain where a chain of `previous` stopped, with its step size and
+    /// inverse mass matrix: the way to refit after the data changed (new observations,
+    /// the next batch of a stream). Warm-up is short, [`WARM_START_WARMUP`] iterations
+    /// unless [`num_warmup`](Self::num_warmup) says otherwise, and re-tunes the step
+    /// size only; the metric is kept. Chain `c` starts from `previous`'s chain
+    /// `c % previous_chains`. Replaces [`init`](Self::init),
+    /// [`initializer`](Self::initializer) and [`with_adapted`](Self::with_adapted).
+    ///
+    /// `previous` must have run; [`run`](Self::run) on a model of another dimension
+    /// is an error.
+    ///
+    /// ```
+    /// use tilde_core::LogDensity;
+    /// use tilde_samplers::{Mcmc, Nuts, Unconstrained};
+    ///
+    /// /// A normal likelihood with unit variance and a flat prior: the posterior is
+    /// /// N(mean of the data, 1 / n).
+    /// struct Data(Vec<f64>);
+    /// impl LogDensity for Data {
+    ///     fn dim(&self) -> usize { 1 }
+    ///     fn logp(&self, x: &[f64]) -> f64 {
+    ///         self.0.iter().map(|y| -0.5 * (y - x[0]).powi(2)).sum()
+    ///     }
+    ///     fn logp_and_grad(&self, x: &[f64], g: &mut [f64]) -> f64 {
+    ///         g[0] = self.0.iter().map(|y| y - x[0]).sum();
+    ///         self.logp(x)
+    ///     }
+    /// }
+    /// let mut first = Mcmc::new(Nuts::default()).num_chains(2).seed(1).progress(false);
+    /// first.run(&Unconstrained::new(Data(vec![0.9, 1.1, 1.3])))?;
+    /// // more data arrived: refit from where the chains stopped, 150 warm-up iterations
+    /// let mut refit = Mcmc::new(Nuts::default()).num_chains(2).seed(2).progress(false)
+    ///     .warm_start(&first);
+    /// let posterior = refit.run(&Unconstrained::new(Data(vec![0.9, 1.1, 1.3, 1.7])))?;
+    /// assert_eq!(posterior.num_draws(), 1000);
+    /// # Ok::<(), tilde_core::Error>(())
+    /// ```
+    pub fn warm_start<K2>(mut self, previous: &Mcmc<K2>) -> Self {
+        let chains = previous.chains.as_deref().unwrap_or_default();
+        self.warm_chains = Some(
+            chains
+                .iter()
+                .filter(|c| c.adapted)
+                .map(|c| (c.state.position.clone(), c.params.clone()))
+                .collect(),
+        );
+        self
+    }
+
+    /// The warm-up length of chains not yet adapted.
+    fn warmup_len(&self) -> usize {
+        if self.warm_chains.is_some() && !self.warmup_set {
+            WARM_START_WARMUP
+        } else {
+            self.num_warmup
+        }
     }
 
     /// Start the chains from a warm start computed before warm-up (Pathfinder's draws,
@@ -190,6 +265,20 @@ impl<K: Kernel> Mcmc<K> {
         }
         if self.thinning == 0 {
             return Err(Error::InvalidConfig("thinning must be at least 1".into()));
+        }
+        if let Some(w) = &self.warm_chains {
+            if w.is_empty() {
+                return Err(Error::InvalidConfig(
+                    "warm_start needs a driver that has run, and this one has no adapted chains"
+                        .into(),
+                ));
+            }
+            if let Some((x, _)) = w.iter().find(|(x, _)| x.len() != model.dim()) {
+                return Err(Error::DimensionMismatch {
+                    expected: model.dim(),
+                    found: x.len(),
+                });
+            }
         }
         if let Some(w) = &self.warm_start {
             if w.len() != 1 && w.len() != self.num_chains {
@@ -252,14 +341,14 @@ impl<K: Kernel> Mcmc<K> {
         model.check()
     }
 
-    /// Initialises the chains that are not yet.
-    fn ensure_chains<M: Model + Sync>(&mut self, model: &M) -> Result<()> {
+    /// Initialises the chains that are not yet; `false` when they already were.
+    fn ensure_chains<M: Model + Sync + ?Sized>(&mut self, model: &M) -> Result<bool> {
         if self
             .chains
             .as_ref()
             .is_some_and(|c| c.len() == self.num_chains)
         {
-            return Ok(());
+            return Ok(false);
         }
         // the chains' states and buffers must fit in memory: an error, not an abort
         drop(try_buffer::<f64>(
@@ -269,6 +358,27 @@ impl<K: Kernel> Mcmc<K> {
         )?);
         let (kernel, init, seed) = (&self.kernel, &self.init, self.seed);
         let dense = kernel.dense_mass();
+        if let Some(warm) = &self.warm_chains {
+            let chains = (0..self.num_chains)
+                .into_par_iter()
+                .map(|chain| {
+                    let (position, params) = &warm[chain % warm.len()];
+                    Ok(ChainState {
+                        state: start_at(kernel, model, position)?,
+                        params: HmcParams {
+                            step_size: params.step_size,
+                            inverse_mass_matrix: params.inverse_mass_matrix.for_kernel(dense),
+                        },
+                        rng: chain_rng(seed, chain),
+                        adapted: false,
+                        adapt_metric: false,
+                        warmup_gradients: 0,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            self.chains = Some(chains);
+            return Ok(true);
+        }
         let warm = self.warm_start.clone();
         let start: Option<WarmStart> = match &self.initializer {
             Some(initializer) => Some(run_initializer(
@@ -316,34 +426,77 @@ impl<K: Kernel> Mcmc<K> {
             })
             .collect::<Result<Vec<_>>>()?;
         self.chains = Some(chains);
-        Ok(())
+        Ok(true)
+    }
+
+    /// Evaluates each chain's log-density and gradient afresh at its last position on
+    /// `model`, which may hold other data than the model of the previous call: a chain
+    /// never carries cached values from one model to the next.
+    fn reevaluate_chains<M: Model + Sync + ?Sized>(&mut self, model: &M) -> Result<()> {
+        let kernel = &self.kernel;
+        let Some(chains) = self.chains.as_mut() else {
+            return Ok(());
+        };
+        chains
+            .par_iter_mut()
+            .enumerate()
+            .try_for_each(|(index, chain)| {
+                let position = &chain.state.position;
+                let state = kernel.init(model, position).map_err(|_| Error::InitFailed {
+                    tries: 1,
+                    reason: format!(
+                        "chain {index} cannot continue from its last position on this model: {}",
+                        crate::init::explain(model, position)
+                    ),
+                })?;
+                chain.state = state;
+                Ok(())
+            })
     }
 
     /// Runs warm-up (window adaptation) on every chain not yet adapted; draws nothing.
     ///
     /// # Errors
-    /// A data fault of the model, an invalid setting or a failed initialisation.
-    pub fn warmup<M: Model + Sync>(&mut self, model: &M) -> Result<()> {
+    /// A data fault of the model, an invalid setting or a failed initialisation, and
+    /// the errors of [`run`](Self::run) for chains that exist already.
+    pub fn warmup<M: Model + Sync + ?Sized>(&mut self, model: &M) -> Result<()> {
         self.execute(model, false).map(|_| ())
     }
 
     /// Draws `num_samples` per chain, warming up first the chains not yet adapted. A
-    /// second call continues from the last state without adapting again.
+    /// second call continues from the last state without adapting again. It may pass a
+    /// model built from other data of the same dimension: each chain's log-density and
+    /// gradient are evaluated afresh at its last position on the model given (one
+    /// gradient per chain), never carried over from the previous model. The step size
+    /// and metric stay those adapted on the first model; to re-tune the step size after
+    /// the data changed, [`warm_start`](Self::warm_start) a new driver instead.
     ///
     /// # Errors
     /// A data fault of the model, an invalid setting or a failed initialisation (naming
-    /// the site whose log-density is not finite).
-    pub fn run<M: Model + Sync>(&mut self, model: &M) -> Result<Posterior> {
+    /// the site whose log-density is not finite); [`Error::DimensionMismatch`] when the
+    /// chains ran on a model of another dimension; [`Error::InitFailed`] when a chain's
+    /// last position has no finite log-density or gradient on the model given.
+    pub fn run<M: Model + Sync + ?Sized>(&mut self, model: &M) -> Result<Posterior> {
         self.execute(model, true)
     }
 
-    fn execute<M: Model + Sync>(&mut self, model: &M, sample: bool) -> Result<Posterior> {
+    fn execute<M: Model + Sync + ?Sized>(&mut self, model: &M, sample: bool) -> Result<Posterior> {
+        if let Some(chain) = self.chains.as_ref().and_then(|c| c.first())
+            && chain.state.position.len() != model.dim()
+        {
+            return Err(Error::DimensionMismatch {
+                expected: chain.state.position.len(),
+                found: model.dim(),
+            });
+        }
         self.validate(model)?;
-        self.ensure_chains(model)?;
+        if !self.ensure_chains(model)? {
+            self.reevaluate_chains(model)?;
+        }
         let bars = Bars::new(self.progress);
         let (kernel, num_warmup, num_samples, thinning) = (
             &self.kernel,
-            self.num_warmup,
+            self.warmup_len(),
             self.num_samples,
             self.thinning,
         );
@@ -597,13 +750,13 @@ pub(crate) fn try_buffer<T>(rows: usize, width: usize, what: &str) -> Result<Vec
 }
 
 /// Runs the initializer and checks what it gives.
-fn run_initializer<M: Model + Sync>(
+fn run_initializer<M: Model + Sync + ?Sized>(
     initializer: &dyn Initializer,
     model: &M,
     num_chains: usize,
     seed: u64,
 ) -> Result<WarmStart> {
-    let start = initializer.initialize(model, num_chains, seed)?;
+    let start = initializer.initialize(&model, num_chains, seed)?;
     if start.positions.is_empty() {
         return Err(Error::InvalidConfig(
             "the initializer gave no starting point".into(),
@@ -629,7 +782,11 @@ fn run_initializer<M: Model + Sync>(
 }
 
 /// The state at a given starting point, or why it cannot start there.
-fn start_at<K: Kernel, M: Model + Sync>(kernel: &K, model: &M, x: &[f64]) -> Result<HmcState> {
+fn start_at<K: Kernel, M: Model + Sync + ?Sized>(
+    kernel: &K,
+    model: &M,
+    x: &[f64],
+) -> Result<HmcState> {
     kernel.init(model, x).map_err(|_| Error::InitFailed {
         tries: 1,
         reason: crate::init::explain(model, x),

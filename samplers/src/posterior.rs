@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use rayon::prelude::*;
 use tilde_core::{Error, Result};
 
 use crate::diagnostics;
@@ -118,6 +119,57 @@ impl fmt::Display for Summary {
     }
 }
 
+/// A posterior's draws as a chains × draws × columns array borrowed from it
+/// ([`Posterior::matrix`]). Each chain is one row-major block: one row per draw, one
+/// value per column in [`Posterior::names`] order.
+#[derive(Clone, Copy, Debug)]
+pub struct DrawMatrix<'a> {
+    chains: &'a [ChainDraws],
+    num_columns: usize,
+}
+
+impl<'a> DrawMatrix<'a> {
+    /// `(chains, draws per chain, columns)`; the draws are those of the first chain.
+    pub fn shape(&self) -> (usize, usize, usize) {
+        let draws = self
+            .chains
+            .first()
+            .map_or(0, |c| c.values.len() / self.num_columns.max(1));
+        (self.chains.len(), draws, self.num_columns)
+    }
+
+    /// The number of columns (scalar components).
+    pub fn num_columns(&self) -> usize {
+        self.num_columns
+    }
+
+    /// One chain's draws, row-major (`draws × columns` values); `None` past the last
+    /// chain.
+    pub fn chain(&self, chain: usize) -> Option<&'a [f64]> {
+        self.chains.get(chain).map(|c| c.values.as_slice())
+    }
+
+    /// Every chain's block, in chain order.
+    pub fn chains(&self) -> impl Iterator<Item = &'a [f64]> + 'a {
+        self.chains.iter().map(|c| c.values.as_slice())
+    }
+
+    /// The values of one draw (one per column); `None` when out of range.
+    pub fn draw(&self, chain: usize, draw: usize) -> Option<&'a [f64]> {
+        let width = self.num_columns;
+        let start = draw.checked_mul(width)?;
+        self.chain(chain)?.get(start..start.checked_add(width)?)
+    }
+
+    /// One value; `None` when out of range.
+    pub fn get(&self, chain: usize, draw: usize, column: usize) -> Option<f64> {
+        if column >= self.num_columns {
+            return None;
+        }
+        self.draw(chain, draw).map(|row| row[column])
+    }
+}
+
 impl Posterior {
     pub(crate) fn new(names: Vec<String>, chains: Vec<ChainDraws>) -> Self {
         Posterior { names, chains }
@@ -189,10 +241,35 @@ impl Posterior {
         self.names
             .iter()
             .position(|n| n == name)
-            .ok_or_else(|| Error::UnknownName {
-                name: name.to_string(),
-                known: self.names.clone(),
+            .ok_or_else(|| self.unknown(name))
+    }
+
+    /// The error for a name that is not a column: it lists the elements when `name` is
+    /// a vector site (`"theta_raw"` → `theta_raw[0]`, …), else every name.
+    fn unknown(&self, name: &str) -> Error {
+        let elements = self.element_columns(name);
+        let known = if elements.is_empty() {
+            self.names.clone()
+        } else {
+            elements.iter().map(|&c| self.names[c].clone()).collect()
+        };
+        Error::UnknownName {
+            name: name.to_string(),
+            known,
+        }
+    }
+
+    /// The columns of site `site`'s elements: `site[…]`, in column order.
+    fn element_columns(&self, site: &str) -> Vec<usize> {
+        self.names
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| {
+                n.strip_prefix(site)
+                    .is_some_and(|rest| rest.starts_with('[') && rest.ends_with(']'))
             })
+            .map(|(c, _)| c)
+            .collect()
     }
 
     fn chain_column(&self, chain: &ChainDraws, col: usize) -> Vec<f64> {
@@ -205,10 +282,13 @@ impl Posterior {
             .collect()
     }
 
-    /// The draws of one scalar component, all chains in order.
+    /// The draws of one scalar component, all chains in order. A vector site's
+    /// elements are components of their own (`"theta_raw[3]"`); for all of them at once
+    /// use [`site_draws`](Self::site_draws).
     ///
     /// # Errors
-    /// [`Error::UnknownName`] listing the names that exist.
+    /// [`Error::UnknownName`] listing the names that exist (a vector site's elements
+    /// when `name` is one).
     pub fn draws(&self, name: &str) -> Result<Vec<f64>> {
         Ok(self.draws_by_chain(name)?.concat())
     }
@@ -224,6 +304,164 @@ impl Posterior {
             .iter()
             .map(|c| self.chain_column(c, col))
             .collect())
+    }
+
+    /// The draws of every element of a site, one `Vec` per element in column order
+    /// (`site[0]`, `site[1]`, … for a vector site; the element names are
+    /// [`site_names`](Self::site_names)), each holding all chains in order. A scalar
+    /// site or deterministic gives one element. Looped sites (`"theta[{i}]"`) and
+    /// deterministics count as one site by their base name (`"theta"`).
+    ///
+    /// ```
+    /// use tilde_samplers::Posterior;
+    ///
+    /// let names = vec!["mu".into(), "theta_raw[0]".into(), "theta_raw[1]".into()];
+    /// let posterior = Posterior::from_draws(names, vec![vec![0.1, 1.0, 2.0, 0.2, 3.0, 4.0]])?;
+    /// assert_eq!(posterior.site_draws("theta_raw")?, [vec![1.0, 3.0], vec![2.0, 4.0]]);
+    /// assert_eq!(posterior.site_draws("mu")?, [vec![0.1, 0.2]]);
+    /// # Ok::<(), tilde_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::UnknownName`] when no component is `site` or `site[…]`.
+    pub fn site_draws(&self, site: &str) -> Result<Vec<Vec<f64>>> {
+        let columns = self.site_columns(site)?;
+        Ok(columns
+            .into_iter()
+            .map(|col| {
+                self.chains
+                    .iter()
+                    .flat_map(|c| self.chain_column(c, col))
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// The component names of a site, in the order of [`site_draws`](Self::site_draws).
+    ///
+    /// # Errors
+    /// [`Error::UnknownName`] when no component is `site` or `site[…]`.
+    pub fn site_names(&self, site: &str) -> Result<Vec<&str>> {
+        Ok(self
+            .site_columns(site)?
+            .into_iter()
+            .map(|c| self.names[c].as_str())
+            .collect())
+    }
+
+    fn site_columns(&self, site: &str) -> Result<Vec<usize>> {
+        if let Some(col) = self.names.iter().position(|n| n == site) {
+            return Ok(vec![col]);
+        }
+        let columns = self.element_columns(site);
+        if columns.is_empty() {
+            return Err(self.unknown(site));
+        }
+        Ok(columns)
+    }
+
+    /// Every draw as a borrowed chains × draws × columns array, without a copy.
+    ///
+    /// ```
+    /// use tilde_samplers::Posterior;
+    ///
+    /// let names = vec!["a".into(), "b".into()];
+    /// let posterior = Posterior::from_draws(names, vec![vec![1.0, 2.0, 3.0, 4.0]; 2])?;
+    /// let matrix = posterior.matrix();
+    /// assert_eq!(matrix.shape(), (2, 2, 2));            // chains, draws, columns
+    /// assert_eq!(matrix.chain(1), Some(&[1.0, 2.0, 3.0, 4.0][..]));
+    /// assert_eq!(matrix.draw(0, 1), Some(&[3.0, 4.0][..]));
+    /// assert_eq!(matrix.get(0, 1, 0), Some(3.0));
+    /// # Ok::<(), tilde_core::Error>(())
+    /// ```
+    pub fn matrix(&self) -> DrawMatrix<'_> {
+        DrawMatrix {
+            chains: &self.chains,
+            num_columns: self.names.len(),
+        }
+    }
+
+    /// The mean of every column, in [`names`](Self::names) order, all chains pooled:
+    /// one pass over the draws, no ESS (the `mean` of [`summary`](Self::summary)).
+    pub fn means(&self) -> Vec<f64> {
+        let width = self.names.len();
+        let mut sums = vec![0.0; width];
+        for row in self.rows() {
+            for (s, x) in sums.iter_mut().zip(row) {
+                *s += x;
+            }
+        }
+        let count = self.total_draws() as f64;
+        sums.into_iter().map(|s| s / count).collect()
+    }
+
+    /// The standard deviation (divisor `S − 1` for `S` draws) of every column, all
+    /// chains pooled: two passes, no ESS (the `sd` of [`summary`](Self::summary)). NaN
+    /// with fewer than two draws.
+    pub fn sds(&self) -> Vec<f64> {
+        let means = self.means();
+        let mut sums = vec![0.0; means.len()];
+        for row in self.rows() {
+            for ((s, x), m) in sums.iter_mut().zip(row).zip(&means) {
+                *s += (x - m) * (x - m);
+            }
+        }
+        let count = self.total_draws();
+        sums.into_iter()
+            .map(|s| {
+                if count < 2 {
+                    f64::NAN
+                } else {
+                    (s / (count - 1) as f64).sqrt()
+                }
+            })
+            .collect()
+    }
+
+    /// Quantiles of every column, all chains pooled (NumPy's linear rule, as in
+    /// [`summary`](Self::summary)): `result[column][k]` is quantile `probs[k]` of
+    /// column `column`. One sort per column, no ESS.
+    ///
+    /// ```
+    /// use tilde_samplers::Posterior;
+    ///
+    /// let posterior = Posterior::from_draws(vec!["x".into()], vec![vec![3.0, 1.0, 2.0]])?;
+    /// assert_eq!(posterior.quantiles(&[0.0, 0.5, 1.0])?, [vec![1.0, 2.0, 3.0]]);
+    /// assert!(posterior.quantiles(&[1.5]).is_err());
+    /// # Ok::<(), tilde_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a probability outside `[0, 1]`.
+    pub fn quantiles(&self, probs: &[f64]) -> Result<Vec<Vec<f64>>> {
+        if let Some(p) = probs.iter().find(|p| !(0.0..=1.0).contains(*p)) {
+            return Err(Error::InvalidConfig(format!(
+                "a quantile's probability must be in [0, 1], got {p}"
+            )));
+        }
+        Ok((0..self.names.len())
+            .into_par_iter()
+            .map(|col| {
+                let column: Vec<f64> = self
+                    .chains
+                    .iter()
+                    .flat_map(|c| self.chain_column(c, col))
+                    .collect();
+                diagnostics::quantiles(&[&column], probs)
+            })
+            .collect())
+    }
+
+    /// Every draw's row of values, chain after chain.
+    fn rows(&self) -> impl Iterator<Item = &[f64]> {
+        let width = self.names.len().max(1);
+        self.chains.iter().flat_map(move |c| c.values.chunks(width))
+    }
+
+    /// The number of draws over all chains.
+    fn total_draws(&self) -> usize {
+        let width = self.names.len().max(1);
+        self.chains.iter().map(|c| c.values.len() / width).sum()
     }
 
     /// One chain's per-draw sampler statistics.
@@ -273,9 +511,12 @@ impl Posterior {
     }
 
     /// Mean, sd, median, 5 % and 95 % quantiles, bulk and tail ESS, MCSE and
-    /// rank-normalised split R-hat of every scalar component.
+    /// rank-normalised split R-hat of every scalar component, the components in
+    /// parallel. Each costs `O(S log S)` for `S` draws (sorts, and autocovariances by FFT
+    /// beyond the first lags).
     pub fn summary(&self) -> Summary {
         let rows = (0..self.names.len())
+            .into_par_iter()
             .map(|col| {
                 let chains: Vec<Vec<f64>> = self
                     .chains
@@ -283,18 +524,20 @@ impl Posterior {
                     .map(|c| self.chain_column(c, col))
                     .collect();
                 let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+                let quantiles = diagnostics::quantiles(&refs, &[0.5, 0.05, 0.95]);
+                let (ess_bulk, r_hat) = diagnostics::ess_bulk_and_rhat(&refs);
                 SummaryRow {
                     name: self.names[col].clone(),
                     mean: diagnostics::mean(&refs),
                     sd: diagnostics::sd(&refs),
-                    median: diagnostics::quantile(&refs, 0.5),
-                    q5: diagnostics::quantile(&refs, 0.05),
-                    q95: diagnostics::quantile(&refs, 0.95),
-                    ess_bulk: diagnostics::ess_bulk(&refs),
+                    median: quantiles[0],
+                    q5: quantiles[1],
+                    q95: quantiles[2],
+                    ess_bulk,
                     ess_tail: diagnostics::ess_tail(&refs),
                     mcse_mean: diagnostics::mcse_mean(&refs),
                     mcse_sd: diagnostics::mcse_sd(&refs),
-                    r_hat: diagnostics::rhat(&refs),
+                    r_hat,
                 }
             })
             .collect();

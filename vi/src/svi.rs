@@ -1,9 +1,5 @@
 //! Stochastic variational inference: fitting a guide by maximising the ELBO.
 
-use std::io::IsTerminal;
-use std::time::Instant;
-
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use tilde_core::{Draw, Error, Model, Result};
@@ -80,7 +76,8 @@ impl<G: Guide + Clone, O: Optimizer> Svi<G, O> {
     }
 
     /// Show (`true`) or hide (`false`) the progress bar; by default it shows when
-    /// standard error is a terminal.
+    /// standard error is a terminal. `TILDE_PROGRESS=0` in the environment hides it
+    /// whatever this says (`tilde_samplers::progress_enabled`).
     pub fn progress(mut self, show: bool) -> Self {
         self.progress = Some(show);
         self
@@ -333,47 +330,75 @@ impl<G: Guide + Clone, M: Model + Sync> SviResult<'_, G, M> {
     }
 }
 
-/// The progress bar of an SVI run: steps, rate and the mean ELBO of the last 10 %.
-struct SviBar {
-    bar: Option<ProgressBar>,
-    every: usize,
-    start: Instant,
+#[cfg(feature = "progress")]
+use bar::SviBar;
+#[cfg(not(feature = "progress"))]
+use hidden::SviBar;
+
+#[cfg(not(feature = "progress"))]
+mod hidden {
+    /// No bar: built without the `progress` feature.
+    pub(super) struct SviBar;
+
+    impl SviBar {
+        pub(super) fn new(_wanted: Option<bool>, _total: usize) -> Self {
+            SviBar
+        }
+
+        pub(super) fn update(&self, _done: usize, _trace: &[f64]) {}
+
+        pub(super) fn finish(&self) {}
+    }
 }
 
-impl SviBar {
-    fn new(wanted: Option<bool>, total: usize) -> Self {
-        let enabled = wanted.unwrap_or_else(|| std::io::stderr().is_terminal());
-        let bar = enabled.then(|| {
-            let bar =
-                ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template("svi [{bar:30}] {pos:>6}/{len:6} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> ");
-            bar.set_style(style);
-            bar
-        });
-        SviBar {
-            bar,
-            every: (total / 100).max(1),
-            start: Instant::now(),
-        }
+#[cfg(feature = "progress")]
+mod bar {
+    use std::time::Instant;
+
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+    /// The progress bar of an SVI run: steps, rate and the mean ELBO of the last 10 %.
+    pub(super) struct SviBar {
+        bar: Option<ProgressBar>,
+        every: usize,
+        start: Instant,
     }
 
-    fn update(&self, done: usize, trace: &[f64]) {
-        let Some(bar) = &self.bar else { return };
-        if !done.is_multiple_of(self.every) {
-            return;
+    impl SviBar {
+        pub(super) fn new(wanted: Option<bool>, total: usize) -> Self {
+            let enabled = tilde_samplers::progress_enabled(wanted);
+            let bar = enabled.then(|| {
+                let bar =
+                    ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+                let style = ProgressStyle::with_template("svi [{bar:30}] {pos:>6}/{len:6} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> ");
+                bar.set_style(style);
+                bar
+            });
+            SviBar {
+                bar,
+                every: (total / 100).max(1),
+                start: Instant::now(),
+            }
         }
-        let window = &trace[trace.len().saturating_sub(self.every * 10)..];
-        let mean = window.iter().sum::<f64>() / window.len() as f64;
-        let rate = done as f64 / self.start.elapsed().as_secs_f64().max(1e-9);
-        bar.set_position(done as u64);
-        bar.set_message(format!("{rate:>8.0} it/s, ELBO {mean:.4}"));
-    }
 
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish();
+        pub(super) fn update(&self, done: usize, trace: &[f64]) {
+            let Some(bar) = &self.bar else { return };
+            if !done.is_multiple_of(self.every) {
+                return;
+            }
+            let window = &trace[trace.len().saturating_sub(self.every * 10)..];
+            let mean = window.iter().sum::<f64>() / window.len() as f64;
+            let rate = done as f64 / self.start.elapsed().as_secs_f64().max(1e-9);
+            bar.set_position(done as u64);
+            bar.set_message(format!("{rate:>8.0} it/s, ELBO {mean:.4}"));
+        }
+
+        pub(super) fn finish(&self) {
+            if let Some(bar) = &self.bar {
+                bar.finish();
+            }
         }
     }
 }
