@@ -324,20 +324,6 @@ impl<K: Kernel> Mcmc<K> {
                 self.num_warmup, self.num_samples, self.thinning
             )));
         }
-        // an `Mcmc` that already ran keeps its chains' states: they must fit this model
-        if let Some(found) = self
-            .chains
-            .as_ref()
-            .and_then(|c| c.first())
-            .map(|c| c.state.position.len())
-            && found != model.dim()
-        {
-            return Err(Error::InvalidConfig(format!(
-                "this Mcmc ran on a model of dimension {found}; the model given has \
-                 dimension {}: use a new Mcmc for it",
-                model.dim()
-            )));
-        }
         model.check()
     }
 
