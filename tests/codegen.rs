@@ -293,3 +293,41 @@ fn an_unanalysed_body_falls_back_to_the_tape() {
         .logp_and_grad(&[0.1, 0.2], &mut grad);
     assert!(lp.is_finite() && grad.iter().all(|g| g.is_finite()));
 }
+
+/// Reductions (`acc += …`, `acc = acc + …`) beside a data name bound twice, which the
+/// reverse sweep of a reduction must not read.
+#[model]
+fn reductions(x: &[f64], y: &[f64], d: usize) {
+    let beta = sample!("beta", Normal::new(0.0, 1.0).iid(d));
+    let scale = sample!("scale", HalfNormal::new(1.0));
+    let w = 0.5;
+    for n in 0..y.len() {
+        let mut eta = beta[0] * x[n * d];
+        for k in 1..d {
+            eta = eta + beta[k] * x[n * d + k] * scale;
+        }
+        let mut shrink = scale * 0.0;
+        for k in 0..=d - 1 {
+            shrink -= w * beta[k] * beta[k];
+        }
+        sample!("y[{n}]", Normal::new(eta, 1.0 + scale), obs = y[n]);
+        factor!("shrink[{n}]", shrink);
+    }
+    let w = 2.0;
+    factor!("w", -w * scale);
+}
+
+#[test]
+fn reductions_recompute_their_partials() {
+    let (n, d) = (15, 4);
+    let x = data(n * d, 8);
+    let y = data(n, 9);
+    let model = reductions(&x, &y, d);
+    assert_generated(&model.gradient_engine());
+    matches_tape(
+        &model,
+        &reductions(&x, &y, d).with_engine(Engine::Reverse),
+        10,
+        1.5,
+    );
+}

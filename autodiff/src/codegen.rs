@@ -49,9 +49,10 @@ impl Pool {
     pub fn pop_all<const K: usize>(&mut self) -> [f64; K] {
         let mut out = [f64::NAN; K];
         let start = self.stack.len().saturating_sub(K);
-        for (slot, v) in out.iter_mut().zip(self.stack.drain(start..)) {
-            *slot = v;
+        if let Some(top) = self.stack.get(start..) {
+            out[..top.len()].copy_from_slice(top);
         }
+        self.stack.truncate(start);
         out
     }
 

@@ -138,6 +138,7 @@ pub fn generate(model: &Model) -> Outcome<TokenStream> {
         sites: &model.sites,
         active,
         reassigned: assigned.names,
+        twice: names.twice.clone(),
         next: 0,
         vectors: Vec::new(),
     };
@@ -474,6 +475,9 @@ struct Emitter<'m> {
     sites: &'m [Site],
     active: HashMap<String, Kind>,
     reassigned: HashSet<String>,
+    /// Names bound more than once (data only): a reduction's reverse sweep must not
+    /// read one, since a later binding may shadow it there.
+    twice: HashSet<String>,
     next: usize,
     /// The buffers of vector sites, returned to the pool at the end.
     vectors: Vec<Ident>,
@@ -697,8 +701,8 @@ impl Emitter<'_> {
     }
 
     /// Forward code that evaluates the active expression `expr` into the local `value`
-    /// with its partials, and the reverse code that sends the adjoint of `target`
-    /// (zeroed first when `assign`) to the leaves.
+    /// with its partials, and the reverse code that sends the adjoint of `target` to the
+    /// leaves (zeroing it first when `assign`: the old value is overwritten, not kept).
     fn active_value(
         &mut self,
         expr: &Expr,
@@ -973,6 +977,22 @@ impl Emitter<'_> {
                 return Err(format!("the vector site `{name}` is reassigned"));
             }
             let ident = Ident::new(&name, Span::call_site());
+            // `x += e` and `x -= e`: x's adjoint passes through unchanged, so only `e`
+            // is differentiated (one direction fewer than `x = x + e`)
+            let increment: Option<Expr> = match op {
+                Some(syn::BinOp::AddAssign(_)) => Some((*right).clone()),
+                Some(syn::BinOp::SubAssign(_)) => Some(syn::parse_quote!(-(#right))),
+                _ => None,
+            };
+            if let Some(increment) = increment {
+                let increment = self.lift(&increment, mode, out)?;
+                let value = self.fresh("v");
+                let (code, stored, reverse) =
+                    self.active_value(&increment, &value, &ident, false)?;
+                out.forward.extend(quote!(#code #ident += #value;));
+                self.finish(stored, reverse, mode, out);
+                return Ok(());
+            }
             let rhs: Expr = match op {
                 None => (*right).clone(),
                 Some(op) => {
@@ -1042,6 +1062,11 @@ impl Emitter<'_> {
             });
             return Ok(());
         }
+        if mode != Mode::Stack
+            && let Some(reduction) = self.reduction(f)
+        {
+            return self.reduction_loop(f, reduction, out);
+        }
         let body = self.block(&f.body.stmts, Mode::Stack)?;
         let count = self.fresh("c");
         let decls = self.adjoint_decls(&body.declared);
@@ -1103,6 +1128,150 @@ impl Emitter<'_> {
             if #flag { #then_decls #(#then_rev)* } else { #else_decls #(#else_rev)* }
         };
         self.finish(vec![Stored::Bool(flag)], reverse, mode, out);
+        Ok(())
+    }
+
+    /// A *reduction*: a loop over a range whose body only adds terms to accumulators
+    /// declared outside it (`acc += e`, `acc -= e`, `acc = acc + e`), where no term reads
+    /// an accumulator or anything else the body or the program reassigns. Its reverse
+    /// sweep runs the range backwards and recomputes each term's partials from values
+    /// that are still there, so nothing goes on the stack. Returns the accumulators and
+    /// terms (`-e` for a subtraction).
+    fn reduction(&self, f: &syn::ExprForLoop) -> Option<Vec<(Ident, Expr)>> {
+        let Pat::Ident(var) = &*f.pat else {
+            return None;
+        };
+        if var.mutability.is_some() || var.subpat.is_some() || var.by_ref.is_some() {
+            return None;
+        }
+        let Expr::Range(range) = &*f.expr else {
+            return None;
+        };
+        range.start.as_ref()?;
+        range.end.as_ref()?;
+        let loop_var = var.ident.to_string();
+        let mut terms = Vec::new();
+        for stmt in &f.body.stmts {
+            let Stmt::Expr(expr, Some(_)) = stmt else {
+                return None;
+            };
+            let (left, right, op) = assignment(expr)?;
+            let name = ident_of(left)?;
+            if self.active.get(&name) != Some(&Kind::Scalar) {
+                return None;
+            }
+            let ident = Ident::new(&name, Span::call_site());
+            let term: Expr = match op {
+                Some(syn::BinOp::AddAssign(_)) => (*right).clone(),
+                Some(syn::BinOp::SubAssign(_)) => syn::parse_quote!(-(#right)),
+                None => match right {
+                    Expr::Binary(b) if matches!(b.op, syn::BinOp::Add(_)) => {
+                        if ident_of(&b.left).as_deref() == Some(name.as_str()) {
+                            (*b.right).clone()
+                        } else if ident_of(&b.right).as_deref() == Some(name.as_str()) {
+                            (*b.left).clone()
+                        } else {
+                            return None;
+                        }
+                    }
+                    Expr::Binary(b)
+                        if matches!(b.op, syn::BinOp::Sub(_))
+                            && ident_of(&b.left).as_deref() == Some(name.as_str()) =>
+                    {
+                        let r = &b.right;
+                        syn::parse_quote!(-(#r))
+                    }
+                    _ => return None,
+                },
+                Some(_) => return None,
+            };
+            if self.has_site(&term) {
+                return None;
+            }
+            let reads = Mentions::of(self.sites, &term);
+            if reads
+                .names
+                .iter()
+                .any(|n| *n != loop_var && (self.reassigned.contains(n) || self.twice.contains(n)))
+            {
+                return None;
+            }
+            terms.push((ident, term));
+        }
+        (!terms.is_empty()).then_some(terms)
+    }
+
+    fn reduction_loop(
+        &mut self,
+        f: &syn::ExprForLoop,
+        terms: Vec<(Ident, Expr)>,
+        out: &mut Emitted,
+    ) -> Outcome<()> {
+        let Expr::Range(range) = &*f.expr else {
+            return Err("a reduction over a range".into());
+        };
+        let (Some(start), Some(end)) = (&range.start, &range.end) else {
+            return Err("a reduction over a bounded range".into());
+        };
+        let (first, last) = (self.fresh("start"), self.fresh("end"));
+        let limits = match range.limits {
+            syn::RangeLimits::HalfOpen(_) => quote!(..),
+            syn::RangeLimits::Closed(_) => quote!(..=),
+        };
+        let pat = &f.pat;
+        let mut forward = TokenStream::new();
+        let mut reverse = Vec::new();
+        for (target, term) in terms {
+            let (expr, leaves, _, indices) = self.leaves(&term)?;
+            let k = leaves.len();
+            let values = leaves.iter().enumerate().map(|(j, l)| {
+                let ident = format_ident!("__l{}", j);
+                let value = &l.value;
+                quote!(let #ident: f64 = #value;)
+            });
+            forward.extend(quote! {
+                #target += {
+                    #indices
+                    #(#values)*
+                    #[allow(dead_code)]
+                    type T = f64;
+                    ::core::convert::Into::<f64>::into(#expr)
+                };
+            });
+            let seeds = seed(&leaves, 0);
+            let adjoint = adjoint_of(&target.to_string());
+            let updates = leaves.iter().enumerate().map(|(j, l)| {
+                let a = &l.adjoint;
+                quote!(#a += __a * __d[#j];)
+            });
+            reverse.push(quote! {
+                {
+                    #indices
+                    let __d: [f64; #k] = {
+                        #seeds
+                        #[allow(dead_code)]
+                        type T = ::tilde::__private::Fwd<#k>;
+                        let __r: T = ::core::convert::Into::<T>::into(#expr);
+                        __r.gradient()
+                    };
+                    let __a = #adjoint;
+                    #(#updates)*
+                }
+            });
+        }
+        out.forward.extend(quote! {
+            let #first = #start;
+            let #last = #end;
+            for #pat in #first #limits #last {
+                #forward
+            }
+        });
+        let reverse = reverse.iter().rev();
+        out.reverse.push(quote! {
+            for #pat in (#first #limits #last).rev() {
+                #(#reverse)*
+            }
+        });
         Ok(())
     }
 

@@ -1,0 +1,150 @@
+//! The gradient code `#[model]` generates, on models written the natural way (scalar
+//! loops): gradient time / plain `f64` evaluation time of the same model, for the
+//! generated code (`Engine::Codegen`) and the reverse tape (`Engine::Reverse`).
+//!
+//! ```text
+//! cargo bench --bench codegen
+//! ```
+//! Ratios come from interleaved batches (median of 9 pairs), robust to background load.
+
+mod common;
+
+use std::hint::black_box;
+
+use common::ratio;
+use criterion::{Criterion, criterion_group, criterion_main};
+use tilde::Engine;
+use tilde::prelude::*;
+
+#[model]
+fn logistic_loop(x: &[f64], y: &[f64], d: usize) {
+    let alpha = sample!("alpha", Normal::new(0.0, 2.5));
+    let beta = sample!("beta", Normal::new(0.0, 1.0).iid(d));
+    for n in 0..y.len() {
+        let mut eta = alpha;
+        for j in 0..d {
+            eta += x[n * d + j] * beta[j];
+        }
+        sample!("y[{n}]", Bernoulli::logit(eta), obs = y[n]);
+    }
+}
+
+#[model]
+fn hierarchical_loop(y: &[f64], sigma: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 5.0));
+    let tau = sample!("tau", HalfCauchy::new(5.0));
+    let theta_raw = sample!("theta_raw", Normal::new(0.0, 1.0).iid(y.len()));
+    for i in 0..y.len() {
+        let theta = mu + tau * theta_raw[i];
+        sample!("y[{i}]", Normal::new(theta, sigma[i]), obs = y[i]);
+    }
+}
+
+#[model]
+fn arma11(y: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 10.0));
+    let phi = sample!("phi", Normal::new(0.0, 2.0));
+    let theta = sample!("theta", Normal::new(0.0, 2.0));
+    let sigma = sample!("sigma", HalfCauchy::new(2.5));
+    let mut err = y[0] - (mu + phi * mu);
+    sample!("err[0]", Normal::new(0.0, sigma), obs = 0.0);
+    factor!("first", -0.5 * err * err / (sigma * sigma));
+    for t in 1..y.len() {
+        let nu = mu + phi * y[t - 1] + theta * err;
+        err = y[t] - nu;
+        factor!("err[{t}]", -0.5 * err * err / (sigma * sigma) - sigma.ln());
+    }
+}
+
+#[model]
+fn garch11(y: &[f64], sigma1: f64) {
+    let mu = sample!("mu", Flat::new());
+    let alpha0 = sample!("alpha0", Flat::positive());
+    let alpha1 = sample!("alpha1", Flat::interval(0.0, 1.0));
+    let beta1 = sample!("beta1", Flat::interval(0.0, 1.0 - alpha1));
+    let mut sigma = sigma1 + 0.0 * mu;
+    for t in 0..y.len() {
+        if t > 0 {
+            sigma = (alpha0 + alpha1 * (y[t - 1] - mu).powi(2) + beta1 * sigma * sigma).sqrt();
+        }
+        sample!("y[{t}]", Normal::new(mu, sigma), obs = y[t]);
+    }
+}
+
+#[model]
+fn hmm2(y: &[f64]) {
+    let stay0 = sample!("stay0", Beta::new(2.0, 2.0));
+    let stay1 = sample!("stay1", Beta::new(2.0, 2.0));
+    let mu0 = sample!("mu0", Normal::new(-1.0, 1.0));
+    let mu1 = sample!("mu1", Normal::new(1.0, 1.0));
+    let mut a0 = Normal::<T>::new(mu0, 1.0).ln_pdf_obs(y[0]) + 0.5f64.ln();
+    let mut a1 = Normal::<T>::new(mu1, 1.0).ln_pdf_obs(y[0]) + 0.5f64.ln();
+    for t in 1..y.len() {
+        let from0 = a0 + stay0.ln();
+        let from1 = a1 + (1.0 - stay1).ln();
+        let m0 = from0.max(from1);
+        let next0 = m0 + ((from0 - m0).exp() + (from1 - m0).exp()).ln();
+        let to0 = a0 + (1.0 - stay0).ln();
+        let to1 = a1 + stay1.ln();
+        let m1 = to0.max(to1);
+        let next1 = m1 + ((to0 - m1).exp() + (to1 - m1).exp()).ln();
+        a0 = next0 + Normal::<T>::new(mu0, 1.0).ln_pdf_obs(y[t]);
+        a1 = next1 + Normal::<T>::new(mu1, 1.0).ln_pdf_obs(y[t]);
+    }
+    let m = a0.max(a1);
+    factor!("marginal", m + ((a0 - m).exp() + (a1 - m).exp()).ln());
+}
+
+/// `name: generated r1, tape r2` for a model built by `make`.
+fn row<M: LogDensity>(name: &str, make: impl Fn(Engine) -> M) {
+    let reference = make(Engine::Auto);
+    let generated = ratio(&make(Engine::Codegen), &reference);
+    let tape = ratio(&make(Engine::Reverse), &reference);
+    println!("  {name:<28} generated {generated:>5.2}   tape {tape:>5.2}");
+}
+
+fn series(n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|t| ((t * 2654435761) % 1000) as f64 / 500.0 - 1.0)
+        .collect()
+}
+
+fn benches(c: &mut Criterion) {
+    println!("gradient time / f64 time of the same natural-loop model");
+    let n = 1000;
+    for d in [5usize, 20, 100] {
+        let x: Vec<f64> = (0..n * d)
+            .map(|k| ((k * 2654435761) % 1000) as f64 / 500.0 - 1.0)
+            .collect();
+        let y: Vec<f64> = (0..n).map(|i| ((i * 7) % 3 == 0) as u8 as f64).collect();
+        row(&format!("logistic N = {n}, D = {d}"), |e| {
+            logistic_loop(&x, &y, d).with_engine(e)
+        });
+        if d == 100 {
+            let m = logistic_loop(&x, &y, d);
+            let p = vec![0.01; m.dim()];
+            let mut g = vec![0.0; m.dim()];
+            c.bench_function("logistic_loop_d100/generated", |b| {
+                b.iter(|| black_box(m.logp_and_grad(black_box(&p), &mut g)))
+            });
+        }
+    }
+    for j in [8usize, 100, 1000] {
+        let y: Vec<f64> = (0..j).map(|i| ((i * 37) % 23) as f64 - 11.0).collect();
+        let sigma: Vec<f64> = (0..j).map(|i| 5.0 + (i % 7) as f64).collect();
+        row(&format!("hierarchical J = {j}"), |e| {
+            hierarchical_loop(&y, &sigma).with_engine(e)
+        });
+    }
+    let y = series(200);
+    row("ARMA(1,1), T = 200", |e| arma11(&y).with_engine(e));
+    row("GARCH(1,1), T = 200", |e| garch11(&y, 0.5).with_engine(e));
+    row("HMM, 2 states, T = 200", |e| hmm2(&y).with_engine(e));
+}
+
+criterion_group! {
+    name = codegen;
+    config = Criterion::default().sample_size(10);
+    targets = benches
+}
+criterion_main!(codegen);
