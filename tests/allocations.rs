@@ -68,10 +68,34 @@ fn no_allocation_after_warm_up() {
     for j in [2usize, 8, 40] {
         let y: Vec<f64> = (0..j).map(|i| i as f64).collect();
         let sigma = vec![2.0; j];
-        for engine in [Engine::Auto, Engine::Forward, Engine::Reverse] {
+        for engine in [
+            Engine::Auto,
+            Engine::Codegen,
+            Engine::Forward,
+            Engine::Reverse,
+        ] {
             let model = schools(&y, &sigma).with_engine(engine);
             assert_eq!(allocations_per_call(&model), (0, 0), "J = {j}, {engine:?}");
         }
+        // generated code with carried state (the value stack) and a branch
+        let model = carried(&y);
+        assert!(!model.gradient_engine().contains("no gradient code"));
+        assert_eq!(allocations_per_call(&model), (0, 0), "carried, J = {j}");
+    }
+}
+
+/// A volatility carried across iterations and a branch: generated code that uses its
+/// value stack.
+#[model]
+fn carried(y: &[f64]) {
+    let a = sample!("a", Beta::new(2.0, 2.0));
+    let s0 = sample!("s0", HalfNormal::new(1.0));
+    let mut s = s0;
+    for t in 0..y.len() {
+        if t > 0 {
+            s = (0.1 + a * s * s).sqrt();
+        }
+        sample!("y[{t}]", Normal::new(0.0, s), obs = y[t]);
     }
 }
 

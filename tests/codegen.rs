@@ -242,16 +242,21 @@ fn hmm_forward_algorithm() {
     matches_tape(&model, &hmm(&y).with_engine(Engine::Reverse), 10, 1.5);
 }
 
-/// Branches on parameter values, and a positive vector site.
+/// Branches on parameter values (statements and `if` values), and a positive vector
+/// site.
 #[model]
 fn branches(y: &[f64]) {
     let mu = sample!("mu", Normal::new(0.0, 1.0));
     let scales = sample!("scales", HalfNormal::new(1.0).iid(y.len()));
     for i in 0..y.len() {
-        let mut s = scales[i] + 1.0;
-        if mu > 0.0 {
-            s = scales[i] * mu.exp();
-        }
+        let s = if mu > 0.0 {
+            scales[i] * mu.exp()
+        } else if mu > -0.5 {
+            scales[i] + 1.0
+        } else {
+            let shift = mu * mu;
+            scales[i] + shift
+        };
         sample!("y[{i}]", Normal::new(mu, s), obs = y[i]);
     }
     if mu < 0.5 {

@@ -589,6 +589,17 @@ impl Emitter<'_> {
         if init.diverge.is_some() {
             return Err("`let … else` over parameters".into());
         }
+        if let Expr::If(branch) = &*init.expr {
+            // `let x = if c { a } else { b };` is `let mut x = 0; if c { x = a } else { x = b }`
+            let assigned = assign_tails(branch, &ident)?;
+            let declare: Stmt = syn::parse_quote!(let mut #ident = 0.0;);
+            let assign = Stmt::Expr(Expr::If(assigned), None);
+            self.reassigned.insert(ident.to_string());
+            for stmt in [declare, assign] {
+                self.stmt(&stmt, mode, out)?;
+            }
+            return Ok(());
+        }
         let mutability = mutable.then(|| quote!(mut));
         if let Some(site) = site_of(self.sites, &init.expr)
             && site.kind == SiteMacro::Sample
@@ -1297,6 +1308,31 @@ impl Emitter<'_> {
                 .iter()
                 .any(|n| outer_active(n) && self.reassigned.contains(n))
     }
+}
+
+/// The `if` of `let x = if … { a } else { b };` with each branch's value assigned to
+/// `x` (`else if` chains included); every branch must end in a value.
+fn assign_tails(branch: &syn::ExprIf, ident: &Ident) -> Outcome<syn::ExprIf> {
+    fn assign_tail(block: &mut syn::Block, ident: &Ident) -> Outcome<()> {
+        match block.stmts.pop() {
+            Some(Stmt::Expr(tail, None)) => {
+                block.stmts.push(syn::parse_quote!(#ident = #tail;));
+                Ok(())
+            }
+            _ => Err("an `if` value whose branch does not end in a value".into()),
+        }
+    }
+    let mut branch = branch.clone();
+    assign_tail(&mut branch.then_branch, ident)?;
+    match branch.else_branch.as_mut() {
+        None => return Err("an `if` value without `else`".into()),
+        Some((_, otherwise)) => match &mut **otherwise {
+            Expr::Block(b) => assign_tail(&mut b.block, ident)?,
+            Expr::If(inner) => *inner = assign_tails(inner, ident)?,
+            _ => return Err("an `else` that is not a block".into()),
+        },
+    }
+    Ok(branch)
 }
 
 /// `let __lk: f64 = <value>;` for each leaf, then `let __lk = T::variable(__lk, k +
