@@ -40,6 +40,12 @@ pub trait VectorExpr<T: Real>: Copy {
     /// `gᵢ` is the derivative of a log-density with respect to element `i`.
     fn terms<'a>(&'a self, g: &'a [f64], factor: f64) -> impl Iterator<Item = (T, f64)> + 'a;
 
+    /// `true` when the elements are data (no model scalar), so that work on them can be
+    /// done once and their partials skipped.
+    fn is_data(&self) -> bool {
+        false
+    }
+
     /// `s · self`.
     fn scale(self, s: impl Into<T>) -> Affine<T, Self> {
         Affine {
@@ -115,6 +121,9 @@ impl<T: Real> VectorExpr<T> for Data<'_> {
     }
     fn terms<'a>(&'a self, _g: &'a [f64], _factor: f64) -> impl Iterator<Item = (T, f64)> + 'a {
         std::iter::empty()
+    }
+    fn is_data(&self) -> bool {
+        true
     }
 }
 

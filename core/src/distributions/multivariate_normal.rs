@@ -25,7 +25,40 @@ enum Form {
     Precision,
 }
 
+/// Replaces the lower triangle `l` (row-major, `n × n`, zeros above) of a data matrix
+/// by its Cholesky factor, from this thread's cache when the same matrix was factored
+/// last; `false` when it is not positive definite.
+fn cached_cholesky(l: &mut [f64], n: usize) -> bool {
+    MVN_FACTOR.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let FactorCache {
+            source,
+            factor,
+            positive_definite,
+        } = &mut *cache;
+        if source.as_slice() != &*l {
+            source.clear();
+            source.extend_from_slice(l);
+            *positive_definite = linalg::cholesky(l, n);
+            factor.clear();
+            factor.extend_from_slice(l);
+            return *positive_definite;
+        }
+        l.copy_from_slice(factor);
+        *positive_definite
+    })
+}
+
+/// The last data matrix factored on this thread and its factor.
+#[derive(Default)]
+struct FactorCache {
+    source: Vec<f64>,
+    factor: Vec<f64>,
+    positive_definite: bool,
+}
+
 thread_local! {
+    static MVN_FACTOR: RefCell<FactorCache> = RefCell::new(FactorCache::default());
     /// `f64` work space of the log-density: residuals, factor, partials.
     static MVN_WORK: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
@@ -146,8 +179,15 @@ impl<T: Real, M: VectorExpr<T>, S: VectorExpr<T>> MultivariateNormal<T, M, S> {
                     };
                 }
             }
+            let matrix_is_data = self.matrix.is_data();
             if self.form == Form::Cholesky {
                 if l.iter().any(|v| !v.is_finite()) || (0..n).any(|i| l[i * n + i] <= 0.0) {
+                    return neg_inf();
+                }
+            } else if matrix_is_data {
+                // a data matrix is factored once: the factor is kept beside an exact copy
+                // of the matrix it came from, and reused while the matrix is the same
+                if !cached_cholesky(l, n) {
                     return neg_inf();
                 }
             } else {
@@ -184,6 +224,8 @@ impl<T: Real, M: VectorExpr<T>, S: VectorExpr<T>> MultivariateNormal<T, M, S> {
             }
             g_mat.fill(0.0);
             match self.form {
+                // a data matrix has no partials to send
+                _ if matrix_is_data => {}
                 Form::Cholesky => {
                     // ∂/∂Lᵢⱼ = wᵢ zⱼ - δᵢⱼ / Lᵢᵢ (i ≥ j)
                     for i in 0..n {
@@ -331,6 +373,28 @@ mod tests {
         let d = MultivariateNormal::<f64, _, _>::covariance(scalar(1.0), data(&[4.0]));
         let want = -0.5 * 0.25 - 2f64.ln() - LN_SQRT_2PI;
         assert!((d.ln_pdf(&[2.0]) - want).abs() < 1e-15);
+    }
+
+    /// A data matrix's factor is reused only for the same matrix: alternating between
+    /// two covariances (and a non-positive-definite one) of one size gives the values
+    /// of the uncached Cholesky form every time.
+    #[test]
+    fn the_cached_factor_belongs_to_its_matrix() {
+        let x = [1.0, 0.2, 1.1];
+        let other = [1.0, -0.2, 0.1, -0.2, 0.8, 0.0, 0.1, 0.0, 3.0];
+        let not_pd = [1.0, 2.0, 0.0, 2.0, 1.0, 0.0, 0.0, 0.0, 1.0];
+        for _ in 0..3 {
+            for cov in [&COV, &other] {
+                let l = factor(cov, 3);
+                let cached =
+                    MultivariateNormal::<f64, _, _>::covariance(data(&MEAN), data(cov)).ln_pdf(&x);
+                let direct =
+                    MultivariateNormal::<f64, _, _>::cholesky(data(&MEAN), data(&l)).ln_pdf(&x);
+                assert!((cached - direct).abs() < 1e-14, "{cached} vs {direct}");
+            }
+            let bad = MultivariateNormal::<f64, _, _>::covariance(data(&MEAN), data(&not_pd));
+            assert_eq!(bad.ln_pdf(&x), f64::NEG_INFINITY);
+        }
     }
 
     #[test]
