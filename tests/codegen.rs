@@ -5,9 +5,12 @@
 mod common;
 #[path = "../examples/posteriordb/json.rs"]
 mod json;
+#[path = "common/natural.rs"]
+mod natural;
 
+use natural::{garch11, hmm2, logistic_loop};
+use tilde::Engine;
 use tilde::prelude::*;
-use tilde::{Engine, math};
 
 /// `logp_and_grad` and `log_joint_and_grad` of `generated` (which must run generated
 /// code) against `tape` at `points` seeded points in `[-scale, scale]^dim`.
@@ -84,20 +87,6 @@ fn eight_schools_runs_generated_code() {
     );
 }
 
-/// Logistic regression as a first model is written: a row loop with an accumulator.
-#[model]
-fn logistic(x: &[f64], y: &[f64], d: usize) {
-    let alpha = sample!("alpha", Normal::new(0.0, 2.0));
-    let beta = sample!("beta", Normal::new(0.0, 1.0).iid(d));
-    for n in 0..y.len() {
-        let mut eta = alpha;
-        for j in 0..d {
-            eta += x[n * d + j] * beta[j];
-        }
-        sample!("y[{n}]", Bernoulli::logit(eta), obs = y[n]);
-    }
-}
-
 #[test]
 fn logistic_regression_loop() {
     let (n, d) = (40, 5);
@@ -106,11 +95,11 @@ fn logistic_regression_loop() {
         .iter()
         .map(|v| if *v > 0.0 { 1.0 } else { 0.0 })
         .collect();
-    let model = logistic(&x, &y, d);
+    let model = logistic_loop(&x, &y, d);
     assert_generated(&model.gradient_engine());
     matches_tape(
         &model,
-        &logistic(&x, &y, d).with_engine(Engine::Reverse),
+        &logistic_loop(&x, &y, d).with_engine(Engine::Reverse),
         10,
         1.5,
     );
@@ -181,65 +170,25 @@ fn arma_carries_state_across_iterations() {
     matches_tape(&model, &arma(&y).with_engine(Engine::Reverse), 10, 1.0);
 }
 
-/// GARCH(1,1) with the dependent bound `beta1 < 1 - alpha1` and a branch on `t`.
-#[model]
-fn garch(y: &[f64], sigma1: f64) {
-    let mu = sample!("mu", Flat::new());
-    let alpha0 = sample!("alpha0", Flat::positive());
-    let alpha1 = sample!("alpha1", Flat::interval(0.0, 1.0));
-    let beta1 = sample!("beta1", Flat::interval(0.0, 1.0 - alpha1));
-    let mut sigma = sigma1 + 0.0 * mu;
-    for t in 0..y.len() {
-        if t > 0 {
-            sigma = (alpha0 + alpha1 * (y[t - 1] - mu).powi(2) + beta1 * sigma * sigma).sqrt();
-        }
-        sample!("y[{t}]", Normal::new(mu, sigma), obs = y[t]);
-    }
-}
-
 #[test]
 fn garch_with_a_parameter_dependent_bound_and_a_branch() {
     let y = data(20, 5);
-    let model = garch(&y, 0.7);
+    let model = garch11(&y, 0.7);
     assert_generated(&model.gradient_engine());
     matches_tape(
         &model,
-        &garch(&y, 0.7).with_engine(Engine::Reverse),
+        &garch11(&y, 0.7).with_engine(Engine::Reverse),
         10,
         1.0,
     );
 }
 
-/// A two-state hidden Markov model: the forward algorithm over log-probabilities.
-#[model]
-fn hmm(y: &[f64]) {
-    let stay0 = sample!("stay0", Beta::new(2.0, 2.0));
-    let stay1 = sample!("stay1", Beta::new(2.0, 2.0));
-    let mu0 = sample!("mu0", Normal::new(-1.0, 1.0));
-    let mu1 = sample!("mu1", Normal::new(1.0, 1.0));
-    let mut a0 = Normal::<T>::new(mu0, 1.0).ln_pdf_obs(y[0]) + 0.5f64.ln();
-    let mut a1 = Normal::<T>::new(mu1, 1.0).ln_pdf_obs(y[0]) + 0.5f64.ln();
-    for t in 1..y.len() {
-        let from0 = a0 + stay0.ln();
-        let from1 = a1 + (1.0 - stay1).ln();
-        let m0 = from0.max(from1);
-        let next0 = m0 + ((from0 - m0).exp() + (from1 - m0).exp()).ln();
-        let to0 = a0 + (1.0 - stay0).ln();
-        let to1 = a1 + stay1.ln();
-        let m1 = to0.max(to1);
-        let next1 = m1 + ((to0 - m1).exp() + (to1 - m1).exp()).ln();
-        a0 = next0 + Normal::<T>::new(mu0, 1.0).ln_pdf_obs(y[t]);
-        a1 = next1 + Normal::<T>::new(mu1, 1.0).ln_pdf_obs(y[t]);
-    }
-    factor!("marginal", math::log1p_exp(a1 - a0) + a0);
-}
-
 #[test]
 fn hmm_forward_algorithm() {
     let y = data(25, 6);
-    let model = hmm(&y);
+    let model = hmm2(&y);
     assert_generated(&model.gradient_engine());
-    matches_tape(&model, &hmm(&y).with_engine(Engine::Reverse), 10, 1.5);
+    matches_tape(&model, &hmm2(&y).with_engine(Engine::Reverse), 10, 1.5);
 }
 
 /// Branches on parameter values (statements and `if` values), and a positive vector

@@ -210,3 +210,20 @@ impl ParamError {
         }
     }
 }
+
+/// An empty buffer with room for `rows × width` values, or [`Error::InvalidConfig`]
+/// naming the setting `what` when that does not fit in memory (rather than an abort).
+///
+/// # Errors
+/// When `rows × width` overflows or cannot be reserved.
+pub fn try_buffer<T>(rows: usize, width: usize, what: &str) -> Result<Vec<T>> {
+    let too_large = || {
+        Error::InvalidConfig(format!(
+            "{what} = {rows} needs {rows} × {width} values, which do not fit in memory"
+        ))
+    };
+    let len = rows.checked_mul(width).ok_or_else(too_large)?;
+    let mut buffer = Vec::new();
+    buffer.try_reserve_exact(len).map_err(|_| too_large())?;
+    Ok(buffer)
+}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use rayon::prelude::*;
-use tilde_core::{Error, Model, Result};
+use tilde_core::{Error, Model, Result, try_buffer};
 
 use crate::adaptation::{DualAveraging, Stage, Welford, build_schedule, find_reasonable_step_size};
 use crate::hmc::{HmcParams, HmcState, Kernel};
@@ -718,21 +718,6 @@ fn draw<K: Kernel, M: Model + ?Sized>(
         params: params.clone(),
         warmup_gradients: chain.warmup_gradients,
     })
-}
-
-/// An empty buffer with room for `rows × width` items, or an error when that cannot be
-/// allocated (a `num_samples` too large for memory), rather than an abort; `what` names
-/// the setting in the message.
-pub(crate) fn try_buffer<T>(rows: usize, width: usize, what: &str) -> Result<Vec<T>> {
-    let too_large = || {
-        Error::InvalidConfig(format!(
-            "{what} = {rows} needs {rows} × {width} values, which do not fit in memory"
-        ))
-    };
-    let len = rows.checked_mul(width).ok_or_else(too_large)?;
-    let mut buffer = Vec::new();
-    buffer.try_reserve_exact(len).map_err(|_| too_large())?;
-    Ok(buffer)
 }
 
 /// Runs the initializer and checks what it gives.

@@ -128,12 +128,12 @@ impl Predictive {
         model.check()?;
         // the draws' values must fit in memory: refuse, rather than abort, when not
         let width = model.layout().column_names().len().max(1);
-        drop(crate::mcmc::try_buffer::<f64>(
+        drop(tilde_core::try_buffer::<f64>(
             num_draws,
             width,
             "num_draws",
         )?);
-        let mut row = crate::mcmc::try_buffer(num_draws, 1, "num_draws")?;
+        let mut row = tilde_core::try_buffer(num_draws, 1, "num_draws")?;
         row.resize(num_draws, None);
         let rows = vec![row];
         let params = HmcParams {

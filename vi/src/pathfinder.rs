@@ -142,12 +142,12 @@ impl Pathfinder {
         // the pooled and resampled draws must fit in memory: an error, not an abort
         let dim = model.dim().max(1);
         let pooled = self.num_paths.saturating_mul(self.draws_per_path);
-        drop(crate::svi::try_buffer::<f64>(
+        drop(tilde_core::try_buffer::<f64>(
             pooled,
             dim,
             "num_paths × draws_per_path",
         )?);
-        drop(crate::svi::try_buffer::<f64>(
+        drop(tilde_core::try_buffer::<f64>(
             self.num_draws,
             dim,
             "num_draws",

@@ -2,7 +2,7 @@
 
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
-use tilde_core::{Draw, Error, Model, Result};
+use tilde_core::{Draw, Error, Model, Result, try_buffer};
 use tilde_samplers::{Init, Posterior, explain};
 
 use crate::guide::{Guide, standard_normal};
@@ -401,18 +401,4 @@ mod bar {
             }
         }
     }
-}
-
-/// An empty buffer with room for `rows × width` values, or an error naming `what` when
-/// that does not fit in memory (rather than an abort).
-pub(crate) fn try_buffer<T>(rows: usize, width: usize, what: &str) -> Result<Vec<T>> {
-    let too_large = || {
-        Error::InvalidConfig(format!(
-            "{what} = {rows} needs {rows} × {width} values, which do not fit in memory"
-        ))
-    };
-    let len = rows.checked_mul(width).ok_or_else(too_large)?;
-    let mut buffer = Vec::new();
-    buffer.try_reserve_exact(len).map_err(|_| too_large())?;
-    Ok(buffer)
 }
