@@ -285,3 +285,31 @@ fn reductions_recompute_their_partials() {
         1.5,
     );
 }
+
+/// Latent sites inside a branch and inside a loop that carries state: their offsets and
+/// partials go through the value stack.
+#[model]
+fn sites_in_branches(y: &[f64], extra: bool) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    let mut level = mu;
+    for t in 0..y.len() {
+        let step = sample!("step[{t}]", Normal::new(0.0, 0.5));
+        level = level + step * level.tanh() + step;
+        if extra {
+            let jump = sample!("jump[{t}]", Laplace::new(level, 1.0));
+            level += 0.1 * jump;
+        }
+        sample!("y[{t}]", Normal::new(level, 1.0), obs = y[t]);
+    }
+}
+
+#[test]
+fn latent_sites_in_branches_and_carried_loops() {
+    let y = data(6, 10);
+    for extra in [false, true] {
+        let model = sites_in_branches(&y, extra);
+        assert_generated(&model.gradient_engine());
+        let tape = sites_in_branches(&y, extra).with_engine(Engine::Reverse);
+        matches_tape(&model, &tape, 10, 1.5);
+    }
+}
