@@ -724,16 +724,16 @@ impl Emitter<'_> {
         let (expr, leaves, mut stored, mut code) = self.leaves(expr)?;
         let k = leaves.len();
         let partials = self.fresh("d");
-        let seeds = seed(&leaves, 0);
-        code.extend(quote! {
-            let (#value, #partials): (f64, [f64; #k]) = {
-                #seeds
-                #[allow(dead_code)]
-                type T = ::tilde::__private::Fwd<#k>;
+        let block = dual_block(
+            &leaves,
+            0,
+            k,
+            quote! {
                 let __r: T = ::core::convert::Into::<T>::into(#expr);
                 (::tilde::Real::value(__r), __r.gradient())
-            };
-        });
+            },
+        );
+        code.extend(quote!(let (#value, #partials): (f64, [f64; #k]) = #block;));
         stored.push(Stored::Array(partials.clone(), k));
         let adjoint = adjoint_of(&target.to_string());
         let zero = assign.then(|| quote!(#adjoint = 0.0;));
@@ -772,20 +772,22 @@ impl Emitter<'_> {
             self.fresh("dl"),
             self.fresh("v"),
         );
-        let seeds = seed(&leaves, 1);
+        let block = dual_block(
+            &leaves,
+            1,
+            n,
+            quote! {
+                let __dist = #dist;
+                ::tilde::__private::codegen::latent::<#n, _>(&__dist, __x[#offset], __jacobian, &mut __target)
+            },
+        );
         code.extend(quote! {
             if __pos >= __x.len() {
                 return ::core::option::Option::None;
             }
             let #offset: usize = __pos;
             __pos += 1;
-            let (#value, #dv, #dl): (f64, [f64; #n], [f64; #n]) = {
-                #seeds
-                #[allow(dead_code)]
-                type T = ::tilde::__private::Fwd<#n>;
-                let __dist = #dist;
-                ::tilde::__private::codegen::latent::<#n, _>(&__dist, __x[#offset], __jacobian, &mut __target)
-            };
+            let (#value, #dv, #dl): (f64, [f64; #n], [f64; #n]) = #block;
             #[allow(unused_mut)]
             let #mutability #ident: f64 = #value;
         });
@@ -833,22 +835,11 @@ impl Emitter<'_> {
         );
         self.vectors
             .extend([values.clone(), slopes.clone(), adjoint.clone()]);
-        let seeds = seed(&leaves, 1);
-        code.extend(quote! {
-            let #n: usize = #len;
-            if __pos + #n > __x.len() {
-                return ::core::option::Option::None;
-            }
-            let #offset: usize = __pos;
-            __pos += #n;
-            let mut #values = __pool.take(#n);
-            let mut #slopes = __pool.take(#n * #width);
-            #[allow(unused_mut)]
-            let mut #adjoint = __pool.take(#n);
-            let #dl: [f64; #width] = {
-                #seeds
-                #[allow(dead_code)]
-                type T = ::tilde::__private::Fwd<#width>;
+        let block = dual_block(
+            &leaves,
+            1,
+            width,
+            quote! {
                 let __site = #dist;
                 let (__lp, __partials) = ::tilde::__private::codegen::latent_iid::<#width, _>(
                     &__site,
@@ -860,7 +851,20 @@ impl Emitter<'_> {
                 );
                 __target += __lp;
                 __partials
-            };
+            },
+        );
+        code.extend(quote! {
+            let #n: usize = #len;
+            if __pos + #n > __x.len() {
+                return ::core::option::Option::None;
+            }
+            let #offset: usize = __pos;
+            __pos += #n;
+            let mut #values = __pool.take(#n);
+            let mut #slopes = __pool.take(#n * #width);
+            #[allow(unused_mut)]
+            let mut #adjoint = __pool.take(#n);
+            let #dl: [f64; #width] = #block;
             let #ident: &[f64] = &#values;
         });
         out.forward.extend(code);
@@ -940,21 +944,21 @@ impl Emitter<'_> {
         let (expr, leaves, mut stored, mut code) = self.leaves(&expr)?;
         let k = leaves.len();
         let partials = self.fresh("d");
-        let seeds = seed(&leaves, 0);
         let term = match &obs {
             Some(obs) => quote!(::tilde::__private::codegen::observed(#expr, #obs)?),
             None => quote!(::core::convert::Into::<T>::into(#expr)),
         };
-        code.extend(quote! {
-            let #partials: [f64; #k] = {
-                #seeds
-                #[allow(dead_code)]
-                type T = ::tilde::__private::Fwd<#k>;
+        let block = dual_block(
+            &leaves,
+            0,
+            k,
+            quote! {
                 let __r: T = #term;
                 __target += ::tilde::Real::value(__r);
                 __r.gradient()
-            };
-        });
+            },
+        );
+        code.extend(quote!(let #partials: [f64; #k] = #block;));
         stored.push(Stored::Array(partials.clone(), k));
         let updates = leaves.iter().enumerate().map(|(i, l)| {
             let a = &l.adjoint;
@@ -1235,21 +1239,25 @@ impl Emitter<'_> {
         for (target, term) in terms {
             let (expr, leaves, _, indices) = self.leaves(&term)?;
             let k = leaves.len();
-            let values = leaves.iter().enumerate().map(|(j, l)| {
-                let ident = format_ident!("__l{}", j);
-                let value = &l.value;
-                quote!(let #ident: f64 = #value;)
-            });
+            let values = leaf_values(&leaves);
             forward.extend(quote! {
                 #target += {
                     #indices
-                    #(#values)*
+                    #values
                     #[allow(dead_code)]
                     type T = f64;
                     ::core::convert::Into::<f64>::into(#expr)
                 };
             });
-            let seeds = seed(&leaves, 0);
+            let block = dual_block(
+                &leaves,
+                0,
+                k,
+                quote! {
+                    let __r: T = ::core::convert::Into::<T>::into(#expr);
+                    __r.gradient()
+                },
+            );
             let adjoint = adjoint_of(&target.to_string());
             let updates = leaves.iter().enumerate().map(|(j, l)| {
                 let a = &l.adjoint;
@@ -1258,13 +1266,7 @@ impl Emitter<'_> {
             reverse.push(quote! {
                 {
                     #indices
-                    let __d: [f64; #k] = {
-                        #seeds
-                        #[allow(dead_code)]
-                        type T = ::tilde::__private::Fwd<#k>;
-                        let __r: T = ::core::convert::Into::<T>::into(#expr);
-                        __r.gradient()
-                    };
+                    let __d: [f64; #k] = #block;
                     let __a = #adjoint;
                     #(#updates)*
                 }
@@ -1335,21 +1337,39 @@ fn assign_tails(branch: &syn::ExprIf, ident: &Ident) -> Outcome<syn::ExprIf> {
     Ok(branch)
 }
 
-/// `let __lk: f64 = <value>;` for each leaf, then `let __lk = T::variable(__lk, k +
-/// offset);` — the caller's block declares `type T` as the dual type, and a block's
-/// items are in scope in all of it.
-fn seed(leaves: &[Leaf], offset: usize) -> TokenStream {
+/// A block that evaluates `body` with the leaves as duals of width `width` (directions
+/// `offset..`): `T` is the dual type inside it.
+fn dual_block(leaves: &[Leaf], offset: usize, width: usize, body: TokenStream) -> TokenStream {
+    let seeds = seed(leaves, offset);
+    quote! {{
+        #seeds
+        #[allow(dead_code)]
+        type T = ::tilde::__private::Fwd<#width>;
+        #body
+    }}
+}
+
+/// `let __lk: f64 = <value>;` for each leaf.
+fn leaf_values(leaves: &[Leaf]) -> TokenStream {
     let values = leaves.iter().enumerate().map(|(k, l)| {
         let ident = format_ident!("__l{}", k);
         let value = &l.value;
         quote!(let #ident: f64 = #value;)
     });
+    quote!(#(#values)*)
+}
+
+/// `let __lk: f64 = <value>;` for each leaf, then `let __lk = T::variable(__lk, k +
+/// offset);` — the caller's block declares `type T` as the dual type, and a block's
+/// items are in scope in all of it.
+fn seed(leaves: &[Leaf], offset: usize) -> TokenStream {
+    let values = leaf_values(leaves);
     let duals = leaves.iter().enumerate().map(|(k, _)| {
         let ident = format_ident!("__l{}", k);
         let direction = k + offset;
         quote!(let #ident = T::variable(#ident, #direction);)
     });
-    quote!(#(#values)* #(#duals)*)
+    quote!(#values #(#duals)*)
 }
 
 /// Checks that an active expression is one the dual evaluation can take.
