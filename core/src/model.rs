@@ -308,6 +308,13 @@ pub trait ModelBody {
     fn codegen_unsupported(&self) -> Option<&'static str> {
         Some("the model was not written with `#[model]`")
     }
+
+    /// Whether [`Engine::Auto`] runs the generated code: `#[model]` says so for bodies
+    /// with loops, where it saves one tape node per operation; a body without loops is
+    /// a few vectorised sites, one tape node each, which the tape differentiates as fast.
+    fn prefers_generated(&self) -> bool {
+        false
+    }
 }
 
 /// What a model learns about itself when it is built: its layout and any data fault.
@@ -329,9 +336,10 @@ pub struct ModelState {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Engine {
-    /// The gradient code `#[model]` generated, where it could analyse the body;
-    /// otherwise forward duals for small dimensions and the reverse tape beyond (a
-    /// fixed rule, so the choice, and the draws for a seed, do not depend on timing).
+    /// The gradient code `#[model]` generated, where it could analyse the body and the
+    /// body has loops; otherwise forward duals for small dimensions and the reverse
+    /// tape beyond (a fixed rule, so the choice, and the draws for a seed, do not
+    /// depend on timing).
     #[default]
     Auto,
     /// The gradient code `#[model]` generated at compile time: a plain-`f64` forward

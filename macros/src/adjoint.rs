@@ -173,6 +173,21 @@ pub fn generate(model: &Model) -> Outcome<TokenStream> {
     })
 }
 
+/// Whether the body has a `for` loop: the generated code is what `Engine::Auto` runs
+/// then (see `ModelBody::prefers_generated`).
+pub fn has_loop(body: &syn::Block) -> bool {
+    struct Loops(bool);
+    impl<'a> Visit<'a> for Loops {
+        fn visit_expr_for_loop(&mut self, _: &'a syn::ExprForLoop) {
+            self.0 = true;
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut loops = Loops(false);
+    loops.visit_block(body);
+    loops.0
+}
+
 /// Every name the body binds, and those it binds more than once (activity is a
 /// property of names, so a parameter-dependent one must be bound once).
 #[derive(Default)]

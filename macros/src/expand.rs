@@ -173,6 +173,7 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
         Err("the model did not compile".to_string())
     };
     let bindings: Vec<TokenStream> = bindings.collect();
+    let has_loop = crate::adjoint::has_loop(&model.body);
     let (generated, status) = match codegen {
         Ok(code) => (
             quote! {
@@ -189,6 +190,10 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
 
                 fn codegen_unsupported(&self) -> ::core::option::Option<&'static str> {
                     ::core::option::Option::None
+                }
+
+                fn prefers_generated(&self) -> bool {
+                    #has_loop
                 }
             },
             "compile-time generated gradient code (`Engine::Codegen`)".to_string(),
