@@ -4,7 +4,8 @@
 use rand::Rng;
 use tilde_core::LogDensity;
 
-use crate::hmc::{HmcParams, HmcState, Point};
+use crate::hmc::{HmcParams, HmcState, Point, WindowAdapted};
+use crate::kernel::{Adaptation, Kernel, KernelInfo, KernelState};
 use crate::metric::Metric;
 
 /// What window adaptation does at one warm-up iteration.
@@ -133,6 +134,13 @@ impl Welford {
         }
     }
 
+    /// Forgets every position seen (the start of a new window).
+    pub fn reset(&mut self) {
+        self.count = 0.0;
+        self.mean.fill(0.0);
+        self.m2.fill(0.0);
+    }
+
     /// Adds one position.
     #[allow(clippy::needless_range_loop)]
     pub fn add(&mut self, x: &[f64]) {
@@ -230,6 +238,132 @@ pub fn find_reasonable_step_size<L: LogDensity + ?Sized, R: Rng + ?Sized>(
         }
     }
     step_size.clamp(1e-10, 1e7)
+}
+
+/// Stan's window adaptation for a kernel of the HMC family: a first step size from the
+/// kernel's heuristic, dual averaging towards the kernel's target acceptance rate at
+/// every warm-up iteration, and the inverse mass matrix re-estimated at the end of each
+/// slow window of [`build_schedule`] (when `adapt_metric`), after which the step size
+/// is searched again and dual averaging restarts. The final step size is dual
+/// averaging's averaged iterate.
+#[derive(Clone, Debug)]
+pub struct WindowAdaptation {
+    schedule: Vec<Stage>,
+    iteration: usize,
+    target_accept: f64,
+    adapt_metric: bool,
+    dual: DualAveraging,
+    welford: Welford,
+}
+
+impl WindowAdaptation {
+    /// The adaptation of `num_warmup` iterations on a target of dimension `dim`.
+    pub fn new(
+        dim: usize,
+        num_warmup: usize,
+        target_accept: f64,
+        dense_mass: bool,
+        adapt_metric: bool,
+    ) -> Self {
+        WindowAdaptation {
+            schedule: build_schedule(num_warmup),
+            iteration: 0,
+            target_accept,
+            adapt_metric,
+            dual: DualAveraging::new(1.0, target_accept),
+            welford: Welford::new(if adapt_metric { dim } else { 0 }, dense_mass),
+        }
+    }
+}
+
+impl<K: WindowAdapted> Adaptation<K> for WindowAdaptation {
+    fn init<L: LogDensity + ?Sized, R: Rng + ?Sized>(
+        &mut self,
+        kernel: &K,
+        target: &L,
+        rng: &mut R,
+        state: &K::State,
+        params: &mut HmcParams,
+    ) {
+        // even without warm-up iterations, start from a step size that suits the target
+        params.step_size = kernel.reasonable_step_size(target, rng, state, params);
+        self.dual = DualAveraging::new(params.step_size, self.target_accept);
+    }
+
+    fn update<L: LogDensity + ?Sized, R: Rng + ?Sized>(
+        &mut self,
+        kernel: &K,
+        target: &L,
+        rng: &mut R,
+        state: &K::State,
+        info: &K::Info,
+        params: &mut HmcParams,
+    ) {
+        let stage = self.schedule.get(self.iteration).copied();
+        self.iteration += 1;
+        params.step_size = self.dual.update(info.acceptance_rate());
+        if let (Some(Stage::Slow { window_end }), true) = (stage, self.adapt_metric) {
+            self.welford.add(state.position());
+            if window_end {
+                params.inverse_mass_matrix = self.welford.metric();
+                self.welford.reset();
+                params.step_size = kernel.reasonable_step_size(target, rng, state, params);
+                self.dual = DualAveraging::new(params.step_size, self.target_accept);
+            }
+        }
+    }
+
+    fn finalize(&mut self, params: &mut HmcParams) {
+        if self.iteration > 0 {
+            let adapted = self.dual.final_step_size();
+            if adapted.is_finite() && adapted > 0.0 {
+                params.step_size = adapted;
+            }
+        }
+    }
+}
+
+/// The step-size heuristic for kernels without a leapfrog integrator: from the current
+/// step size, double or halve it until the acceptance probability of one trial
+/// transition (from a copy of `state`) crosses `target_accept`. Returns a finite,
+/// positive step size whatever the target does.
+pub fn trial_step_size<K, L, R>(
+    kernel: &K,
+    target: &L,
+    rng: &mut R,
+    state: &K::State,
+    params: &HmcParams,
+    target_accept: f64,
+) -> f64
+where
+    K: Kernel<Params = HmcParams>,
+    L: LogDensity + ?Sized,
+    R: Rng + ?Sized,
+{
+    let mut trial = params.clone();
+    if !(trial.step_size > 0.0 && trial.step_size.is_finite()) {
+        trial.step_size = 1.0;
+    }
+    let mut workspace = kernel.workspace(state.position().len());
+    let mut accept = |trial: &HmcParams, rng: &mut R| {
+        let mut copy = state.clone();
+        let a = kernel
+            .transition(target, rng, &mut copy, trial, &mut workspace)
+            .acceptance_rate();
+        if a.is_nan() { 0.0 } else { a }
+    };
+    let grow = accept(&trial, rng) > target_accept;
+    for _ in 0..100 {
+        let a = accept(&trial, rng);
+        if (grow && a <= target_accept) || (!grow && a >= target_accept) {
+            break;
+        }
+        trial.step_size *= if grow { 2.0 } else { 0.5 };
+        if !(1e-10..=1e7).contains(&trial.step_size) {
+            break;
+        }
+    }
+    trial.step_size.clamp(1e-10, 1e7)
 }
 
 #[cfg(test)]

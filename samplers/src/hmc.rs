@@ -1,9 +1,11 @@
-//! Hamiltonian Monte Carlo: the kernel interface, the leapfrog integrator and HMC with a
-//! fixed number of steps.
+//! Hamiltonian Monte Carlo: the HMC family's state and parameters, the leapfrog
+//! integrator and HMC with a fixed number of steps.
 
 use rand::{Rng, RngExt};
 use tilde_core::{Error, LogDensity, Result};
 
+use crate::adaptation::find_reasonable_step_size;
+use crate::kernel::{Kernel, KernelInfo, KernelParams, KernelState};
 use crate::metric::Metric;
 
 /// The state of an HMC-family chain: a position with its cached log-density and gradient.
@@ -27,6 +29,16 @@ pub struct HmcParams {
 }
 
 impl HmcParams {
+    /// The parameters recorded for draws that no HMC-family kernel made (predictive
+    /// simulations, kernels without a step size or metric): a NaN step size and an
+    /// empty metric.
+    pub fn none() -> Self {
+        HmcParams {
+            step_size: f64::NAN,
+            inverse_mass_matrix: Metric::unit(0),
+        }
+    }
+
     /// Checks that the step size is positive and finite and that the inverse mass matrix
     /// is usable (see [`Metric::validate`]). The fields are public, so parameters built
     /// by hand or read from a file are checked here before a run uses them.
@@ -60,75 +72,152 @@ pub struct HmcInfo {
     pub tree_depth: usize,
 }
 
-/// A transition kernel of the HMC family, BlackJAX-style: `init`, then `step` with
-/// parameters given on every call.
-pub trait Kernel: Sync {
-    /// Buffers reused across transitions so that the trajectory loop does not allocate.
-    type Workspace: Send;
-
-    /// Buffers for a target of dimension `dim`.
-    fn workspace(&self, dim: usize) -> Self::Workspace;
-
-    /// One transition, updating `state` in place. It cannot fail: a non-finite
-    /// log-density inside the trajectory is a divergence.
-    ///
-    /// # Panics
-    /// When `state`, `params` or `workspace` have another dimension than `target` (a
-    /// caller-contract mismatch of shapes; [`Mcmc`](crate::Mcmc) checks them).
-    fn transition<L: LogDensity + ?Sized, R: Rng + ?Sized>(
-        &self,
-        target: &L,
-        rng: &mut R,
-        state: &mut HmcState,
-        params: &HmcParams,
-        workspace: &mut Self::Workspace,
-    ) -> HmcInfo;
-
-    /// Whether window adaptation should tune the step size towards this acceptance rate.
-    fn target_accept(&self) -> f64 {
-        0.8
+impl KernelState for HmcState {
+    fn position(&self) -> &[f64] {
+        &self.position
     }
 
-    /// Whether adaptation estimates a dense inverse mass matrix.
-    fn dense_mass(&self) -> bool {
-        false
-    }
-
-    /// Checks the kernel's settings; [`Mcmc`](crate::Mcmc) calls it before a run.
-    ///
-    /// # Errors
-    /// [`Error::InvalidConfig`] naming the setting and its value.
-    fn validate(&self) -> Result<()> {
-        Ok(())
-    }
-
-    /// The state at `position`.
-    ///
-    /// # Errors
-    /// [`Error::InitFailed`] when the log-density or its gradient is not finite there.
-    fn init<L: LogDensity + ?Sized>(&self, target: &L, position: &[f64]) -> Result<HmcState> {
-        init_state(target, position)
-    }
-
-    /// One transition from `state`, returning the new state: the pure form of
-    /// [`transition`](Self::transition).
-    ///
-    /// # Panics
-    /// As [`transition`](Self::transition); pass parameters checked with
-    /// [`HmcParams::validate`] (a NaN step size gives a chain that never moves).
-    fn step<L: LogDensity + ?Sized, R: Rng + ?Sized>(
-        &self,
-        target: &L,
-        rng: &mut R,
-        state: &HmcState,
-        params: &HmcParams,
-    ) -> (HmcState, HmcInfo) {
-        let mut next = state.clone();
-        let mut workspace = self.workspace(state.position.len());
-        let info = self.transition(target, rng, &mut next, params, &mut workspace);
-        (next, info)
+    fn log_density(&self) -> f64 {
+        self.log_density
     }
 }
+
+impl KernelParams for HmcParams {
+    fn step_size(&self) -> f64 {
+        self.step_size
+    }
+
+    fn hmc_params(&self) -> Option<HmcParams> {
+        Some(self.clone())
+    }
+
+    fn validate(&self, dim: usize) -> Result<()> {
+        if self.inverse_mass_matrix.dim() != dim {
+            return Err(Error::DimensionMismatch {
+                expected: dim,
+                found: self.inverse_mass_matrix.dim(),
+            });
+        }
+        HmcParams::validate(self)
+    }
+}
+
+impl KernelInfo for HmcInfo {
+    fn acceptance_rate(&self) -> f64 {
+        self.acceptance_rate
+    }
+
+    fn num_evaluations(&self) -> usize {
+        self.num_integration_steps
+    }
+
+    fn is_divergent(&self) -> bool {
+        self.is_divergent
+    }
+
+    fn tree_depth(&self) -> usize {
+        self.tree_depth
+    }
+
+    fn energy(&self) -> f64 {
+        self.energy
+    }
+}
+
+/// A kernel of the HMC family (its parameters a step size and an inverse mass matrix),
+/// tuned by Stan's window adaptation ([`WindowAdaptation`]): dual averaging of the
+/// step size towards [`target_accept`](Self::target_accept) and windowed estimates of
+/// the inverse mass matrix.
+pub trait WindowAdapted: Kernel<Params = HmcParams> {
+    /// The acceptance rate step-size adaptation aims for.
+    fn target_accept(&self) -> f64;
+
+    /// Whether adaptation estimates a dense inverse mass matrix.
+    fn dense_mass(&self) -> bool;
+
+    /// A step size to start dual averaging from, near `params.step_size`.
+    fn reasonable_step_size<L: LogDensity + ?Sized, R: Rng + ?Sized>(
+        &self,
+        target: &L,
+        rng: &mut R,
+        state: &Self::State,
+        params: &HmcParams,
+    ) -> f64;
+}
+
+/// The parameters of an HMC-family kernel before adaptation: step size 1 and the given
+/// inverse mass matrix, or the unit one (dense when `dense`).
+pub(crate) fn initial_hmc_params(dim: usize, given: Option<&Metric>, dense: bool) -> HmcParams {
+    let inverse_mass_matrix = match given {
+        Some(m) => m.for_kernel(dense),
+        None if dense => Metric::dense_unit(dim),
+        None => Metric::unit(dim),
+    };
+    HmcParams {
+        step_size: 1.0,
+        inverse_mass_matrix,
+    }
+}
+
+/// Checks a `target_accept` setting: strictly between 0 and 1.
+pub(crate) fn check_target_accept(rate: f64) -> Result<()> {
+    if rate > 0.0 && rate < 1.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidConfig(format!(
+            "target_accept must be in (0, 1), got {rate}"
+        )))
+    }
+}
+
+/// The implementation of [`Kernel`]'s items shared by the HMC family with an
+/// [`HmcState`] (`init`, `initial_params`, `fit_params`, `adaptation`).
+macro_rules! hmc_family_items {
+    () => {
+        type State = $crate::hmc::HmcState;
+        type Params = $crate::hmc::HmcParams;
+        type Adaptation = $crate::adaptation::WindowAdaptation;
+
+        fn init<L: tilde_core::LogDensity + ?Sized>(
+            &self,
+            target: &L,
+            position: &[f64],
+        ) -> tilde_core::Result<$crate::hmc::HmcState> {
+            $crate::hmc::init_state(target, position)
+        }
+
+        fn initial_params(
+            &self,
+            dim: usize,
+            inverse_mass_matrix: Option<&$crate::metric::Metric>,
+        ) -> $crate::hmc::HmcParams {
+            $crate::hmc::initial_hmc_params(dim, inverse_mass_matrix, self.dense_mass)
+        }
+
+        fn fit_params(&self, params: $crate::hmc::HmcParams) -> $crate::hmc::HmcParams {
+            $crate::hmc::HmcParams {
+                step_size: params.step_size,
+                inverse_mass_matrix: params.inverse_mass_matrix.for_kernel(self.dense_mass),
+            }
+        }
+
+        fn adaptation(
+            &self,
+            dim: usize,
+            num_warmup: usize,
+            adapt_metric: bool,
+        ) -> $crate::adaptation::WindowAdaptation {
+            $crate::adaptation::WindowAdaptation::new(
+                dim,
+                num_warmup,
+                self.target_accept,
+                self.dense_mass,
+                adapt_metric,
+            )
+        }
+    };
+}
+pub(crate) use hmc_family_items;
 
 /// The state at `position`, or an error when it is not a valid start.
 pub(crate) fn init_state<L: LogDensity + ?Sized>(target: &L, position: &[f64]) -> Result<HmcState> {
@@ -322,15 +411,7 @@ pub struct HmcWorkspace {
     point: Point,
 }
 
-impl Kernel for Hmc {
-    type Workspace = HmcWorkspace;
-
-    fn workspace(&self, dim: usize) -> HmcWorkspace {
-        HmcWorkspace {
-            point: Point::new(dim),
-        }
-    }
-
+impl WindowAdapted for Hmc {
     fn target_accept(&self) -> f64 {
         self.target_accept
     }
@@ -339,7 +420,30 @@ impl Kernel for Hmc {
         self.dense_mass
     }
 
+    fn reasonable_step_size<L: LogDensity + ?Sized, R: Rng + ?Sized>(
+        &self,
+        target: &L,
+        rng: &mut R,
+        state: &HmcState,
+        params: &HmcParams,
+    ) -> f64 {
+        find_reasonable_step_size(target, rng, state, params)
+    }
+}
+
+impl Kernel for Hmc {
+    type Info = HmcInfo;
+    type Workspace = HmcWorkspace;
+    hmc_family_items!();
+
+    fn workspace(&self, dim: usize) -> HmcWorkspace {
+        HmcWorkspace {
+            point: Point::new(dim),
+        }
+    }
+
     fn validate(&self) -> Result<()> {
+        check_target_accept(self.target_accept)?;
         check_divergence_threshold(self.divergence_threshold)?;
         if let Some(length) = self.trajectory_length
             && !(length > 0.0 && length.is_finite())

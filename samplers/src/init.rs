@@ -3,7 +3,7 @@
 use rand::{Rng, RngExt};
 use tilde_core::{Error, Model, Result};
 
-use crate::hmc::{HmcState, Kernel};
+use crate::kernel::Kernel;
 
 /// How a chain picks its starting point. Every strategy retries up to 100 candidates
 /// until the log-density and its gradient are finite.
@@ -196,7 +196,7 @@ impl Init {
         kernel: &K,
         model: &M,
         rng: &mut R,
-    ) -> Result<HmcState> {
+    ) -> Result<K::State> {
         let tries = if self.is_fixed(model) { 1 } else { 100 };
         let mut last = Vec::new();
         for _ in 0..tries {

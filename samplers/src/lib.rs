@@ -1,10 +1,12 @@
 //! MCMC for tilde models: HMC and NUTS kernels, Stan's window adaptation, the
 //! multi-chain [`Mcmc`] driver, [`Posterior`] draws and convergence diagnostics.
 //!
-//! Kernels follow BlackJAX's shape: `init(&target, &position)` gives an [`HmcState`],
-//! and `step(&target, rng, &state, &params)` returns the next state and an [`HmcInfo`],
-//! with the step size and inverse mass matrix passed on every step. A log-density that
-//! is not finite inside a trajectory ends it as a divergence; nothing panics.
+//! Kernels follow BlackJAX's shape ([`Kernel`]): `init(&target, &position)` gives the
+//! kernel's state, and `step(&target, rng, &state, &params)` returns the next state and
+//! the kernel's information on the transition, with the parameters (for the HMC family
+//! the step size and inverse mass matrix) passed on every step; each kernel brings its
+//! warm-up [`Adaptation`]. A log-density that is not finite at a proposal is a
+//! rejection (inside a trajectory, a divergence); nothing panics.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -15,6 +17,7 @@ mod fft;
 mod hmc;
 mod init;
 mod io;
+mod kernel;
 pub mod loo;
 mod mcmc;
 mod metric;
@@ -26,9 +29,11 @@ pub mod sbc;
 mod unconstrained;
 mod warm_start;
 
-pub use hmc::{Hmc, HmcInfo, HmcParams, HmcState, HmcWorkspace, Kernel};
+pub use adaptation::WindowAdaptation;
+pub use hmc::{Hmc, HmcInfo, HmcParams, HmcState, HmcWorkspace, WindowAdapted};
 pub use init::{Init, explain};
 pub use io::CsvWriter;
+pub use kernel::{Adaptation, Kernel, KernelInfo, KernelParams, KernelState, NoAdaptation};
 pub use mcmc::{Mcmc, WARM_START_WARMUP, chain_rng};
 pub use metric::{DenseMetric, Metric};
 pub use nuts::{Nuts, NutsWorkspace};

@@ -8,17 +8,18 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use tilde_core::{Error, Model, Result, try_buffer};
 
-use crate::adaptation::{DualAveraging, Stage, Welford, build_schedule, find_reasonable_step_size};
-use crate::hmc::{HmcParams, HmcState, Kernel};
+use crate::adaptation::Stage;
+use crate::hmc::HmcParams;
 use crate::init::Init;
 use crate::io::CsvWriter;
+use crate::kernel::{Adaptation, Kernel, KernelInfo, KernelParams, KernelState};
 use crate::metric::Metric;
 use crate::posterior::{ChainDraws, Posterior, SampleStats};
 use crate::progress::{Bars, ChainBar};
 use crate::warm_start::{Initializer, WarmStart};
 
-/// Runs a kernel on a model in several chains, with Stan's window adaptation during
-/// warm-up.
+/// Runs a kernel on a model in several chains, with the kernel's own adaptation
+/// during warm-up (Stan's window adaptation for the HMC family).
 ///
 /// ```
 /// use tilde_core::LogDensity;
@@ -40,8 +41,7 @@ use crate::warm_start::{Initializer, WarmStart};
 /// assert_eq!(more.num_draws(), 200);
 /// # Ok::<(), tilde_core::Error>(())
 /// ```
-#[derive(Clone)]
-pub struct Mcmc<K> {
+pub struct Mcmc<K: Kernel> {
     kernel: K,
     num_warmup: usize,
     num_samples: usize,
@@ -50,14 +50,35 @@ pub struct Mcmc<K> {
     seed: u64,
     progress: Option<bool>,
     init: Init,
-    warm_start: Option<Vec<HmcParams>>,
+    warm_start: Option<Vec<K::Params>>,
     /// Last positions and adapted parameters of an earlier driver's chains.
-    warm_chains: Option<Vec<(Vec<f64>, HmcParams)>>,
+    warm_chains: Option<Vec<(Vec<f64>, K::Params)>>,
     /// `num_warmup` was set by the caller (else a warm start uses its shorter default).
     warmup_set: bool,
     initializer: Option<Arc<dyn Initializer>>,
     save: Option<(PathBuf, String)>,
-    chains: Option<Vec<ChainState>>,
+    chains: Option<Vec<ChainState<K>>>,
+}
+
+impl<K: Kernel + Clone> Clone for Mcmc<K> {
+    fn clone(&self) -> Self {
+        Mcmc {
+            kernel: self.kernel.clone(),
+            num_warmup: self.num_warmup,
+            num_samples: self.num_samples,
+            num_chains: self.num_chains,
+            thinning: self.thinning,
+            seed: self.seed,
+            progress: self.progress,
+            init: self.init.clone(),
+            warm_start: self.warm_start.clone(),
+            warm_chains: self.warm_chains.clone(),
+            warmup_set: self.warmup_set,
+            initializer: self.initializer.clone(),
+            save: self.save.clone(),
+            chains: self.chains.clone(),
+        }
+    }
 }
 
 /// The default number of warm-up iterations after [`Mcmc::warm_start`]: enough for
@@ -65,16 +86,29 @@ pub struct Mcmc<K> {
 pub const WARM_START_WARMUP: usize = 150;
 
 /// Where a chain stands between calls.
-#[derive(Clone, Debug)]
-struct ChainState {
-    state: HmcState,
-    params: HmcParams,
+#[derive(Debug)]
+struct ChainState<K: Kernel> {
+    state: K::State,
+    params: K::Params,
     rng: Xoshiro256PlusPlus,
     adapted: bool,
     /// Warm-up adapts the metric (false when a warm start gave one).
     adapt_metric: bool,
     /// Gradient evaluations spent in warm-up by the last call.
     warmup_gradients: usize,
+}
+
+impl<K: Kernel> Clone for ChainState<K> {
+    fn clone(&self) -> Self {
+        ChainState {
+            state: self.state.clone(),
+            params: self.params.clone(),
+            rng: self.rng.clone(),
+            adapted: self.adapted,
+            adapt_metric: self.adapt_metric,
+            warmup_gradients: self.warmup_gradients,
+        }
+    }
 }
 
 /// The random stream `chain` of `seed`: chains, paths and particles seeded with it give
@@ -163,7 +197,7 @@ impl<K: Kernel> Mcmc<K> {
     /// still start from [`init`](Self::init), so this suits a rerun on the same
     /// posterior; to refit on new data, [`warm_start`](Self::warm_start) from the
     /// earlier driver, which also keeps its chains' positions.
-    pub fn with_adapted(mut self, params: Vec<HmcParams>) -> Self {
+    pub fn with_adapted(mut self, params: Vec<K::Params>) -> Self {
         self.warm_start = Some(params);
         self
     }
@@ -205,13 +239,13 @@ impl<K: Kernel> Mcmc<K> {
     /// assert_eq!(posterior.num_draws(), 1000);
     /// # Ok::<(), tilde_core::Error>(())
     /// ```
-    pub fn warm_start<K2>(mut self, previous: &Mcmc<K2>) -> Self {
+    pub fn warm_start<K2: Kernel<Params = K::Params>>(mut self, previous: &Mcmc<K2>) -> Self {
         let chains = previous.chains.as_deref().unwrap_or_default();
         self.warm_chains = Some(
             chains
                 .iter()
                 .filter(|c| c.adapted)
-                .map(|c| (c.state.position.clone(), c.params.clone()))
+                .map(|c| (c.state.position().to_vec(), c.params.clone()))
                 .collect(),
         );
         self
@@ -243,8 +277,9 @@ impl<K: Kernel> Mcmc<K> {
         self
     }
 
-    /// The step size and inverse mass matrix of each chain, once warmed up.
-    pub fn adapted(&self) -> Option<Vec<HmcParams>> {
+    /// The adapted parameters of each chain (for the HMC family, the step size and
+    /// inverse mass matrix), once warmed up.
+    pub fn adapted(&self) -> Option<Vec<K::Params>> {
         let chains = self.chains.as_ref()?;
         chains
             .iter()
@@ -253,7 +288,7 @@ impl<K: Kernel> Mcmc<K> {
     }
 
     /// The last state of each chain.
-    pub fn last_state(&self) -> Option<Vec<HmcState>> {
+    pub fn last_state(&self) -> Option<Vec<K::State>> {
         self.chains
             .as_ref()
             .map(|c| c.iter().map(|c| c.state.clone()).collect())
@@ -288,24 +323,9 @@ impl<K: Kernel> Mcmc<K> {
                     w.len()
                 )));
             }
-            if let Some(p) = w
-                .iter()
-                .find(|p| p.inverse_mass_matrix.dim() != model.dim())
-            {
-                return Err(Error::DimensionMismatch {
-                    expected: model.dim(),
-                    found: p.inverse_mass_matrix.dim(),
-                });
-            }
             for p in w {
-                p.validate()?;
+                p.validate(model.dim())?;
             }
-        }
-        let target = self.kernel.target_accept();
-        if !(target > 0.0 && target < 1.0) {
-            return Err(Error::InvalidConfig(format!(
-                "target_accept must be in (0, 1), got {target}"
-            )));
         }
         self.kernel.validate()?;
         if self.num_samples.checked_mul(self.thinning).is_none() {
@@ -343,7 +363,6 @@ impl<K: Kernel> Mcmc<K> {
             "num_chains",
         )?);
         let (kernel, init, seed) = (&self.kernel, &self.init, self.seed);
-        let dense = kernel.dense_mass();
         if let Some(warm) = &self.warm_chains {
             let chains = (0..self.num_chains)
                 .into_par_iter()
@@ -351,10 +370,7 @@ impl<K: Kernel> Mcmc<K> {
                     let (position, params) = &warm[chain % warm.len()];
                     Ok(ChainState {
                         state: start_at(kernel, model, position)?,
-                        params: HmcParams {
-                            step_size: params.step_size,
-                            inverse_mass_matrix: params.inverse_mass_matrix.for_kernel(dense),
-                        },
+                        params: kernel.fit_params(params.clone()),
                         rng: chain_rng(seed, chain),
                         adapted: false,
                         adapt_metric: false,
@@ -386,20 +402,7 @@ impl<K: Kernel> Mcmc<K> {
                 let given = start.as_ref().and_then(|s| s.inverse_mass_matrix.as_ref());
                 let (params, adapted) = match &warm {
                     Some(w) => (w[chain.min(w.len() - 1)].clone(), true),
-                    None => {
-                        let metric = match given {
-                            Some(m) => m.for_kernel(dense),
-                            None if dense => Metric::dense_unit(model.dim()),
-                            None => Metric::unit(model.dim()),
-                        };
-                        (
-                            HmcParams {
-                                step_size: 1.0,
-                                inverse_mass_matrix: metric,
-                            },
-                            false,
-                        )
-                    }
+                    None => (kernel.initial_params(model.dim(), given), false),
                 };
                 Ok(ChainState {
                     state,
@@ -427,7 +430,7 @@ impl<K: Kernel> Mcmc<K> {
             .par_iter_mut()
             .enumerate()
             .try_for_each(|(index, chain)| {
-                let position = &chain.state.position;
+                let position = chain.state.position();
                 let state = kernel.init(model, position).map_err(|_| Error::InitFailed {
                     tries: 1,
                     reason: format!(
@@ -468,10 +471,10 @@ impl<K: Kernel> Mcmc<K> {
 
     fn execute<M: Model + Sync + ?Sized>(&mut self, model: &M, sample: bool) -> Result<Posterior> {
         if let Some(chain) = self.chains.as_ref().and_then(|c| c.first())
-            && chain.state.position.len() != model.dim()
+            && chain.state.position().len() != model.dim()
         {
             return Err(Error::DimensionMismatch {
-                expected: chain.state.position.len(),
+                expected: chain.state.position().len(),
                 found: model.dim(),
             });
         }
@@ -523,7 +526,8 @@ impl<K: Kernel> Mcmc<K> {
                 let mut writer = match save {
                     Some((dir, prefix)) => {
                         let path = dir.join(format!("{prefix}_{}.csv", index + 1));
-                        let mut writer = CsvWriter::create(path, names, index, &chain.params)?;
+                        let params = chain.params.hmc_params().unwrap_or_else(HmcParams::none);
+                        let mut writer = CsvWriter::create(path, names, index, &params)?;
                         writer.write_warmup_gradients(chain.warmup_gradients)?;
                         Some(writer)
                     }
@@ -605,57 +609,32 @@ impl<M: Model + ?Sized> tilde_core::LogDensity for Watched<'_, M> {
 fn warm_up<K: Kernel, M: Model + ?Sized>(
     kernel: &K,
     model: &M,
-    chain: &mut ChainState,
+    chain: &mut ChainState<K>,
     num_warmup: usize,
     bar: &ChainBar,
 ) -> Result<()> {
     let watched = Watched::new(model);
-    drop(try_buffer::<crate::adaptation::Stage>(
-        num_warmup,
-        1,
-        "num_warmup",
-    )?);
+    drop(try_buffer::<Stage>(num_warmup, 1, "num_warmup")?);
     let dim = model.dim();
     let mut workspace = kernel.workspace(dim);
-    let schedule = build_schedule(num_warmup);
-    let target = kernel.target_accept();
-    let adapt_metric = chain.adapt_metric;
+    let mut adaptation = kernel.adaptation(dim, num_warmup, chain.adapt_metric);
     let ChainState {
         state, params, rng, ..
     } = chain;
-    // even without warm-up iterations, start from a step size that suits the target
-    params.step_size = find_reasonable_step_size(&watched, rng, state, params);
+    adaptation.init(kernel, &watched, rng, state, params);
     watched.check()?;
-    let mut dual = DualAveraging::new(params.step_size, target);
-    let mut welford = Welford::new(dim, kernel.dense_mass());
     let mut divergences = 0;
     let mut gradients = 0;
-    for (i, stage) in schedule.iter().enumerate() {
+    for i in 0..num_warmup {
         let info = kernel.transition(&watched, rng, state, params, &mut workspace);
         watched.check()?;
-        divergences += usize::from(info.is_divergent);
-        gradients += info.num_integration_steps;
-        params.step_size = dual.update(info.acceptance_rate);
-        if let (Stage::Slow { window_end }, true) = (*stage, adapt_metric) {
-            welford.add(&state.position);
-            if window_end {
-                params.inverse_mass_matrix = welford.metric();
-                welford = Welford::new(dim, kernel.dense_mass());
-                params.step_size = find_reasonable_step_size(&watched, rng, state, params);
-                watched.check()?;
-                dual = DualAveraging::new(params.step_size, target);
-            }
-        }
-        bar.update(i + 1, "warmup", divergences, params.step_size);
+        divergences += usize::from(info.is_divergent());
+        gradients += info.num_evaluations();
+        adaptation.update(kernel, &watched, rng, state, &info, params);
+        watched.check()?;
+        bar.update(i + 1, "warmup", divergences, params.step_size());
     }
-    if num_warmup > 0 {
-        let adapted = dual.final_step_size();
-        params.step_size = if adapted.is_finite() && adapted > 0.0 {
-            adapted
-        } else {
-            params.step_size
-        };
-    }
+    adaptation.finalize(params);
     chain.adapted = true;
     chain.warmup_gradients = gradients;
     Ok(())
@@ -665,7 +644,7 @@ fn warm_up<K: Kernel, M: Model + ?Sized>(
 fn draw<K: Kernel, M: Model + ?Sized>(
     kernel: &K,
     model: &M,
-    chain: &mut ChainState,
+    chain: &mut ChainState<K>,
     num_samples: usize,
     thinning: usize,
     offset: usize,
@@ -685,9 +664,9 @@ fn draw<K: Kernel, M: Model + ?Sized>(
     for i in 0..num_samples * thinning {
         let info = kernel.transition(&watched, rng, state, params, &mut workspace);
         watched.check()?;
-        divergences += usize::from(info.is_divergent);
+        divergences += usize::from(info.is_divergent());
         if (i + 1) % thinning == 0 {
-            model.constrain_into(&state.position, &mut row);
+            model.constrain_into(state.position(), &mut row);
             if row.len() != columns {
                 return Err(Error::LayoutChanged {
                     expected: columns,
@@ -697,25 +676,25 @@ fn draw<K: Kernel, M: Model + ?Sized>(
             }
             values.extend_from_slice(&row);
             let stat = SampleStats {
-                log_density: state.log_density,
-                acceptance_rate: info.acceptance_rate,
-                step_size: params.step_size,
-                tree_depth: info.tree_depth,
-                num_integration_steps: info.num_integration_steps,
-                is_divergent: info.is_divergent,
-                energy: info.energy,
+                log_density: state.log_density(),
+                acceptance_rate: info.acceptance_rate(),
+                step_size: params.step_size(),
+                tree_depth: info.tree_depth(),
+                num_integration_steps: info.num_evaluations(),
+                is_divergent: info.is_divergent(),
+                energy: info.energy(),
             };
             if let Some(w) = writer.as_deref_mut() {
                 w.write_draw(&row, &stat)?;
             }
             stats.push(stat);
         }
-        bar.update(offset + i + 1, "sampling", divergences, params.step_size);
+        bar.update(offset + i + 1, "sampling", divergences, params.step_size());
     }
     Ok(ChainDraws {
         values,
         stats,
-        params: params.clone(),
+        params: params.hmc_params().unwrap_or_else(HmcParams::none),
         warmup_gradients: chain.warmup_gradients,
     })
 }
@@ -757,7 +736,7 @@ fn start_at<K: Kernel, M: Model + Sync + ?Sized>(
     kernel: &K,
     model: &M,
     x: &[f64],
-) -> Result<HmcState> {
+) -> Result<K::State> {
     kernel.init(model, x).map_err(|_| Error::InitFailed {
         tries: 1,
         reason: crate::init::explain(model, x),

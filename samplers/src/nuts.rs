@@ -5,11 +5,14 @@
 //! subtrees.
 
 use rand::{Rng, RngExt};
-use tilde_core::LogDensity;
+use tilde_core::{LogDensity, Result};
 
-use tilde_core::Result;
-
-use crate::hmc::{HmcInfo, HmcParams, HmcState, Kernel, Point, check_divergence_threshold};
+use crate::adaptation::find_reasonable_step_size;
+use crate::hmc::{
+    HmcInfo, HmcParams, HmcState, Point, WindowAdapted, check_divergence_threshold,
+    check_target_accept, hmc_family_items,
+};
+use crate::kernel::Kernel;
 
 /// The No-U-Turn Sampler.
 ///
@@ -320,8 +323,30 @@ impl<L: LogDensity + ?Sized, R: Rng + ?Sized> Trajectory<'_, L, R> {
     }
 }
 
+impl WindowAdapted for Nuts {
+    fn target_accept(&self) -> f64 {
+        self.target_accept
+    }
+
+    fn dense_mass(&self) -> bool {
+        self.dense_mass
+    }
+
+    fn reasonable_step_size<L: LogDensity + ?Sized, R: Rng + ?Sized>(
+        &self,
+        target: &L,
+        rng: &mut R,
+        state: &HmcState,
+        params: &HmcParams,
+    ) -> f64 {
+        find_reasonable_step_size(target, rng, state, params)
+    }
+}
+
 impl Kernel for Nuts {
+    type Info = HmcInfo;
     type Workspace = NutsWorkspace;
+    hmc_family_items!();
 
     fn workspace(&self, dim: usize) -> NutsWorkspace {
         let v = || vec![0.0; dim];
@@ -347,15 +372,8 @@ impl Kernel for Nuts {
         }
     }
 
-    fn target_accept(&self) -> f64 {
-        self.target_accept
-    }
-
-    fn dense_mass(&self) -> bool {
-        self.dense_mass
-    }
-
     fn validate(&self) -> Result<()> {
+        check_target_accept(self.target_accept)?;
         check_divergence_threshold(self.divergence_threshold)
     }
 

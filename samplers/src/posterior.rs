@@ -207,10 +207,7 @@ impl Posterior {
             .map(|values| ChainDraws {
                 values,
                 stats: vec![stats; rows],
-                params: HmcParams {
-                    step_size: f64::NAN,
-                    inverse_mass_matrix: crate::Metric::unit(0),
-                },
+                params: HmcParams::none(),
                 warmup_gradients: 0,
             })
             .collect();

@@ -5,7 +5,6 @@ use tilde_core::{Error, Model, Result};
 
 use crate::hmc::HmcParams;
 use crate::mcmc::chain_rng;
-use crate::metric::Metric;
 use crate::posterior::{ChainDraws, Posterior, SampleStats};
 
 /// Simulations from a model: every latent, deterministic and observed site, by name,
@@ -136,10 +135,7 @@ impl Predictive {
         let mut row = tilde_core::try_buffer(num_draws, 1, "num_draws")?;
         row.resize(num_draws, None);
         let rows = vec![row];
-        let params = HmcParams {
-            step_size: f64::NAN,
-            inverse_mass_matrix: Metric::unit(0),
-        };
+        let params = HmcParams::none();
         let prior = gather(model, seed, &rows, vec![params])?;
         check_proper(model, &prior)?;
         Ok(prior)

@@ -6,7 +6,8 @@ use rand::rngs::Xoshiro256PlusPlus;
 use tilde_core::LogDensity;
 use tilde_samplers::diagnostics::{ess_mean, mcse_mean, mcse_sd, mean, sd};
 use tilde_samplers::{
-    Hmc, HmcParams, Kernel, Mcmc, Metric, Nuts, Posterior, Unconstrained, chain_rng,
+    Hmc, HmcParams, Kernel, KernelInfo, KernelState, Mcmc, Metric, Nuts, Posterior, Unconstrained,
+    chain_rng,
 };
 
 /// A zero-mean Gaussian with precision matrix `precision` (row-major).
@@ -203,7 +204,7 @@ fn hmc_recovers_a_correlated_gaussian_with_a_dense_metric() {
 
 /// `num_chains × draws` transitions of `kernel` at a fixed step size and unit metric,
 /// started at the mean after `burn_in` transitions; returns each coordinate's chains.
-fn fixed_step_chains<K: Kernel>(
+fn fixed_step_chains<K: Kernel<Params = HmcParams>>(
     kernel: &K,
     target: &Gaussian,
     step_size: f64,
@@ -226,10 +227,10 @@ fn fixed_step_chains<K: Kernel>(
             (0..target.dim).map(|_| Vec::with_capacity(draws)).collect();
         for t in 0..burn_in + draws {
             let info = kernel.transition(target, &mut rng, &mut state, &params, &mut ws);
-            assert!(!info.is_divergent);
+            assert!(!info.is_divergent());
             if t >= burn_in {
-                depth_sum += info.tree_depth;
-                for (column, x) in draws_of_chain.iter_mut().zip(&state.position) {
+                depth_sum += info.tree_depth();
+                for (column, x) in draws_of_chain.iter_mut().zip(state.position()) {
                     column.push(*x);
                 }
             }
