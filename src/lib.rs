@@ -107,8 +107,9 @@ pub use tilde_core::{glm, linalg, math, special, vector};
 pub use tilde_macros::{deterministic, factor, model, sample};
 
 pub use tilde_samplers::{
-    DrawMatrix, Hmc, HmcInfo, HmcParams, HmcState, Init, Kernel, Mcmc, Metric, Nuts, Posterior,
-    Predictive, SampleStats, Summary, SummaryRow, Unconstrained,
+    BarkerMh, DrawMatrix, Hmc, HmcInfo, HmcParams, HmcState, Init, Kernel, Mala, Mcmc, Metric,
+    Nuts, Posterior, Predictive, RandomWalkMetropolis, SampleStats, SliceSampler, Summary,
+    SummaryRow, Unconstrained,
 };
 
 #[cfg(feature = "vi")]
@@ -144,13 +145,15 @@ pub mod prelude {
         AutoNormal, ClippedAdam, Pathfinder, Schedule, Sgd, Svi,
     };
     pub use crate::{
+        BarkerMh, Hmc, Init, Mala, Mcmc, Nuts, Predictive, RandomWalkMetropolis, SliceSampler,
+    };
+    pub use crate::{
         Bernoulli, Beta, BetaBinomial, Binomial, Cauchy, Cdf, Delta, Distribution, Exponential,
         Flat, Gamma, Geometric, Gumbel, HalfCauchy, HalfNormal, HalfStudentT, InverseGamma,
         Laplace, LkjCholesky, LogDensity, LogNormal, Logistic, Mixture, Model, NegativeBinomial,
         Normal, Pareto, Poisson, Real, SkewNormal, StudentT, Truncated, TruncatedNormal, Uniform,
         VonMises, Weibull, ZeroInflatedPoisson, deterministic, factor, model, sample,
     };
-    pub use crate::{Hmc, Init, Mcmc, Nuts, Predictive};
 }
 
 /// What `#[model]` expands to. Not a public API.

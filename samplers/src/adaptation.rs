@@ -134,6 +134,16 @@ impl Welford {
         }
     }
 
+    /// The dimension of the positions it takes.
+    pub fn dim(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// The number of positions seen.
+    pub fn count(&self) -> usize {
+        self.count as usize
+    }
+
     /// Forgets every position seen (the start of a new window).
     pub fn reset(&mut self) {
         self.count = 0.0;

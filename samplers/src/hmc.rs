@@ -170,11 +170,13 @@ pub(crate) fn check_target_accept(rate: f64) -> Result<()> {
     }
 }
 
-/// The implementation of [`Kernel`]'s items shared by the HMC family with an
-/// [`HmcState`] (`init`, `initial_params`, `fit_params`, `adaptation`).
+/// The implementation of [`Kernel`]'s items shared by the kernels with [`HmcParams`]
+/// and window adaptation (`State`, `Params`, `Adaptation`, `init`, `initial_params`,
+/// `fit_params`, `adaptation`), for a kernel struct with `target_accept` and
+/// `dense_mass` fields; the state type and its `init` function are given.
 macro_rules! hmc_family_items {
-    () => {
-        type State = $crate::hmc::HmcState;
+    ($state:ty, $init:path) => {
+        type State = $state;
         type Params = $crate::hmc::HmcParams;
         type Adaptation = $crate::adaptation::WindowAdaptation;
 
@@ -182,8 +184,8 @@ macro_rules! hmc_family_items {
             &self,
             target: &L,
             position: &[f64],
-        ) -> tilde_core::Result<$crate::hmc::HmcState> {
-            $crate::hmc::init_state(target, position)
+        ) -> tilde_core::Result<$state> {
+            $init(target, position)
         }
 
         fn initial_params(
@@ -434,7 +436,7 @@ impl WindowAdapted for Hmc {
 impl Kernel for Hmc {
     type Info = HmcInfo;
     type Workspace = HmcWorkspace;
-    hmc_family_items!();
+    hmc_family_items!(HmcState, init_state);
 
     fn workspace(&self, dim: usize) -> HmcWorkspace {
         HmcWorkspace {

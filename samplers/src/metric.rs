@@ -202,6 +202,51 @@ impl Metric {
         }
     }
 
+    /// `out = L u` with `L Lᵀ = M⁻¹` (for a diagonal `M⁻¹`, `√M⁻¹ᵢᵢ uᵢ`): maps a
+    /// standard normal `u` to a draw of `N(0, M⁻¹)`, the proposal scale of
+    /// random-walk and Barker kernels.
+    pub fn scale(&self, u: &[f64], out: &mut [f64]) {
+        match self {
+            Metric::Diagonal(d) => {
+                for ((o, ui), di) in out.iter_mut().zip(u).zip(d) {
+                    *o = di.sqrt() * ui;
+                }
+            }
+            Metric::Dense(m) => {
+                let n = m.dim;
+                for (i, o) in out.iter_mut().enumerate() {
+                    let row = &m.factor[i * n..i * n + i + 1];
+                    *o = row.iter().zip(u).map(|(a, b)| a * b).sum();
+                }
+            }
+        }
+    }
+
+    /// `out = Lᵀ g`, the gradient `g` in the coordinates of [`scale`](Self::scale).
+    pub fn scale_transpose(&self, g: &[f64], out: &mut [f64]) {
+        match self {
+            Metric::Diagonal(d) => {
+                for ((o, gi), di) in out.iter_mut().zip(g).zip(d) {
+                    *o = di.sqrt() * gi;
+                }
+            }
+            Metric::Dense(m) => {
+                let n = m.dim;
+                for (j, o) in out.iter_mut().enumerate() {
+                    *o = (j..n).map(|i| m.factor[i * n + j] * g[i]).sum();
+                }
+            }
+        }
+    }
+
+    /// The diagonal of `M⁻¹`: the variances it stands for.
+    pub fn variance(&self, i: usize) -> f64 {
+        match self {
+            Metric::Diagonal(d) => d[i],
+            Metric::Dense(m) => m.inverse[i * m.dim + i],
+        }
+    }
+
     /// Draws `p ~ N(0, M)` into `p`.
     #[allow(clippy::needless_range_loop)]
     pub fn sample_momentum<R: Rng + ?Sized>(&self, rng: &mut R, p: &mut [f64]) {
@@ -264,6 +309,12 @@ mod tests {
         let mut v = [0.0; 2];
         metric.velocity(&[1.0, 2.0], &mut v);
         assert_eq!(v, [3.2, 1.6]);
+        // L = [[√2, 0], [0.6/√2, √(0.5 - 0.18)]]: L u and Lᵀ g by hand
+        let (l00, l10, l11) = (2f64.sqrt(), 0.6 / 2f64.sqrt(), 0.32f64.sqrt());
+        metric.scale(&[1.0, 2.0], &mut v);
+        assert!((v[0] - l00).abs() < 1e-15 && (v[1] - (l10 + 2.0 * l11)).abs() < 1e-15);
+        metric.scale_transpose(&[1.0, 2.0], &mut v);
+        assert!((v[0] - (l00 + 2.0 * l10)).abs() < 1e-15 && (v[1] - 2.0 * l11).abs() < 1e-15);
     }
 
     #[test]
