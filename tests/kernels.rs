@@ -2,10 +2,10 @@
 //! with a positive-constrained site (within 4 MCSE), and simulation-based calibration
 //! on a small hierarchical model.
 
-use tilde::Kernel;
 use tilde::prelude::*;
 use tilde::samplers::diagnostics::{mcse_mean, mcse_sd, mean, sd};
 use tilde::samplers::sbc::sbc;
+use tilde::{Kernel, Posterior};
 
 /// `s ~ LogNormal(0, 0.5)`, `a ~ N(0, 1)`, `b | a ~ N(0.8 a, 0.6)`: `(a, b)` standard
 /// normal with correlation 0.8, `s` positive.
@@ -140,4 +140,89 @@ fn random_walk_metropolis_is_calibrated() {
 #[test]
 fn slice_sampling_is_calibrated() {
     calibrated(SliceSampler::default(), 2, 14);
+}
+
+/// An equal mixture of `N(-3, 0.5²)` and `N(3, 0.5²)`: the density between the modes is
+/// `e⁻¹⁸` of theirs, so a chain of plain NUTS stays in the mode it starts in.
+#[model]
+fn bimodal() {
+    let weights = [T::from(0.5), T::from(0.5)];
+    let components = [
+        Normal::new(T::from(-3.0), T::from(0.5)),
+        Normal::new(T::from(3.0), T::from(0.5)),
+    ];
+    sample!("x", Mixture::new(&weights, &components));
+}
+
+/// Each chain's fraction of draws in the positive mode.
+fn positive_fraction(posterior: &Posterior) -> Vec<f64> {
+    posterior
+        .draws_by_chain("x")
+        .unwrap()
+        .iter()
+        .map(|c| c.iter().filter(|x| **x > 0.0).count() as f64 / c.len() as f64)
+        .collect()
+}
+
+#[test]
+fn replica_exchange_mixes_across_modes_plain_nuts_does_not() {
+    let run = |kernel| {
+        Mcmc::new(kernel)
+            .num_warmup(1000)
+            .num_samples(4000)
+            .num_chains(4)
+            .seed(21)
+            .progress(false)
+            .run(&bimodal())
+            .unwrap()
+    };
+    let plain = positive_fraction(&run(ReplicaExchange::new(Nuts::default(), &[1.0])));
+    eprintln!("plain NUTS: fraction in the positive mode per chain {plain:.3?}");
+    assert!(plain.iter().all(|f| *f == 0.0 || *f == 1.0), "{plain:?}");
+
+    let tempered = ReplicaExchange::new(Nuts::default(), &[1.0, 0.5, 0.25, 0.12, 0.05]);
+    let posterior = run(tempered);
+    let fractions = positive_fraction(&posterior);
+    eprintln!("replica exchange: fraction in the positive mode per chain {fractions:.3?}");
+    assert!(
+        fractions.iter().all(|f| (0.2..0.8).contains(f)),
+        "{fractions:?}"
+    );
+    let chains = posterior.draws_by_chain("x").unwrap();
+    let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+    let want_sd = (9.0f64 + 0.25).sqrt();
+    let z_mean = mean(&refs) / mcse_mean(&refs);
+    let z_sd = (sd(&refs) - want_sd) / mcse_sd(&refs);
+    eprintln!(
+        "mean {:.3} (z {z_mean:.2}), sd {:.3} for {want_sd:.3} (z {z_sd:.2})",
+        mean(&refs),
+        sd(&refs)
+    );
+    assert!(z_mean.abs() < 4.0 && z_sd.abs() < 4.0);
+}
+
+#[test]
+fn bad_temperatures_are_errors() {
+    for betas in [
+        &[0.5, 0.2][..],
+        &[1.0, 1.5],
+        &[1.0, 0.0],
+        &[1.0, 0.3, 0.5],
+        &[],
+        &[1.0, f64::NAN],
+    ] {
+        let err = Mcmc::new(ReplicaExchange::new(Nuts::default(), betas))
+            .progress(false)
+            .run(&correlated())
+            .unwrap_err();
+        assert!(
+            matches!(err, tilde::Error::InvalidConfig(_)),
+            "{betas:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn replica_exchange_is_calibrated() {
+    calibrated(ReplicaExchange::new(Nuts::default(), &[1.0, 0.4]), 2, 15);
 }

@@ -171,11 +171,12 @@ pub(crate) fn check_target_accept(rate: f64) -> Result<()> {
 }
 
 /// The implementation of [`Kernel`]'s items shared by the kernels with [`HmcParams`]
-/// and window adaptation (`State`, `Params`, `Adaptation`, `init`, `initial_params`,
-/// `fit_params`, `adaptation`), for a kernel struct with `target_accept` and
-/// `dense_mass` fields; the state type and its `init` function are given.
+/// and window adaptation (`State`, `Params`, `Adaptation`, `init`, `refresh`,
+/// `initial_params`, `fit_params`, `adaptation`), for a kernel struct with
+/// `target_accept` and `dense_mass` fields; the state type and its `init` and
+/// `refresh` functions are given.
 macro_rules! hmc_family_items {
-    ($state:ty, $init:path) => {
+    ($state:ty, $init:path, $refresh:path) => {
         type State = $state;
         type Params = $crate::hmc::HmcParams;
         type Adaptation = $crate::adaptation::WindowAdaptation;
@@ -186,6 +187,14 @@ macro_rules! hmc_family_items {
             position: &[f64],
         ) -> tilde_core::Result<$state> {
             $init(target, position)
+        }
+
+        fn refresh<L: tilde_core::LogDensity + ?Sized>(
+            &self,
+            target: &L,
+            state: &mut $state,
+        ) -> tilde_core::Result<()> {
+            $refresh(target, state)
         }
 
         fn initial_params(
@@ -244,6 +253,25 @@ pub(crate) fn init_state<L: LogDensity + ?Sized>(target: &L, position: &[f64]) -
         log_density,
         log_density_grad: grad,
     })
+}
+
+/// Re-evaluates an [`HmcState`]'s log-density and gradient in place.
+pub(crate) fn refresh_state<L: LogDensity + ?Sized>(
+    target: &L,
+    state: &mut HmcState,
+) -> Result<()> {
+    state.log_density = target.logp_and_grad(&state.position, &mut state.log_density_grad);
+    if state.log_density.is_finite() && state.log_density_grad.iter().all(|g| g.is_finite()) {
+        Ok(())
+    } else {
+        Err(Error::InitFailed {
+            tries: 1,
+            reason: format!(
+                "the log-density ({}) or its gradient is not finite",
+                state.log_density
+            ),
+        })
+    }
 }
 
 /// A point in phase space, with its cached log-density, gradient and velocity `M⁻¹p`.
@@ -436,7 +464,7 @@ impl WindowAdapted for Hmc {
 impl Kernel for Hmc {
     type Info = HmcInfo;
     type Workspace = HmcWorkspace;
-    hmc_family_items!(HmcState, init_state);
+    hmc_family_items!(HmcState, init_state, refresh_state);
 
     fn workspace(&self, dim: usize) -> HmcWorkspace {
         HmcWorkspace {

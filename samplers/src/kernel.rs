@@ -55,6 +55,18 @@ pub trait Kernel: Sync {
     /// the log-density (or a gradient the kernel needs) is not finite there.
     fn init<L: LogDensity + ?Sized>(&self, target: &L, position: &[f64]) -> Result<Self::State>;
 
+    /// Re-evaluates the values `state` caches (log-density, gradient) on `target` at
+    /// its position, in place: after the target changed (new data, another
+    /// temperature). The default calls [`init`](Self::init), which allocates.
+    ///
+    /// # Errors
+    /// As [`init`](Self::init); the values `state` caches are then not usable until a
+    /// refresh on a target where they are finite.
+    fn refresh<L: LogDensity + ?Sized>(&self, target: &L, state: &mut Self::State) -> Result<()> {
+        *state = self.init(target, state.position())?;
+        Ok(())
+    }
+
     /// Buffers for a target of dimension `dim`.
     fn workspace(&self, dim: usize) -> Self::Workspace;
 

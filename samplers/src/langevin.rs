@@ -8,6 +8,7 @@ use tilde_core::{LogDensity, Result};
 use crate::adaptation::{find_reasonable_step_size, trial_step_size};
 use crate::hmc::{
     HmcParams, HmcState, Point, WindowAdapted, check_target_accept, hmc_family_items, init_state,
+    refresh_state,
 };
 use crate::kernel::Kernel;
 use crate::metropolis::{MhInfo, acceptance, proposal_log_density};
@@ -84,7 +85,7 @@ impl WindowAdapted for Mala {
 impl Kernel for Mala {
     type Info = MhInfo;
     type Workspace = MalaWorkspace;
-    hmc_family_items!(HmcState, init_state);
+    hmc_family_items!(HmcState, init_state, refresh_state);
 
     fn workspace(&self, dim: usize) -> MalaWorkspace {
         MalaWorkspace {
@@ -213,7 +214,7 @@ impl WindowAdapted for BarkerMh {
 impl Kernel for BarkerMh {
     type Info = MhInfo;
     type Workspace = BarkerWorkspace;
-    hmc_family_items!(HmcState, init_state);
+    hmc_family_items!(HmcState, init_state, refresh_state);
 
     fn workspace(&self, dim: usize) -> BarkerWorkspace {
         let v = || vec![0.0; dim];

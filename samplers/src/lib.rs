@@ -27,6 +27,7 @@ mod nuts;
 mod posterior;
 mod predictive;
 mod progress;
+mod replica_exchange;
 pub mod sbc;
 mod slice;
 mod unconstrained;
@@ -45,6 +46,9 @@ pub use nuts::{Nuts, NutsWorkspace};
 pub use posterior::{ChainDraws, DrawMatrix, Posterior, SampleStats, Summary, SummaryRow};
 pub use predictive::{LogLikelihood, Predictive, log_likelihood};
 pub use progress::progress_enabled;
+pub use replica_exchange::{
+    ReplicaAdaptation, ReplicaExchange, ReplicaInfo, ReplicaParams, ReplicaState, Tempered,
+};
 pub use slice::{ScaleAdaptation, SliceSampler, SliceWorkspace};
 pub use unconstrained::Unconstrained;
 pub use warm_start::{Initializer, WarmStart};

@@ -52,6 +52,22 @@ pub(crate) fn init_density_state<L: LogDensity + ?Sized>(
     })
 }
 
+/// Re-evaluates a [`DensityState`]'s log-density in place.
+pub(crate) fn refresh_density_state<L: LogDensity + ?Sized>(
+    target: &L,
+    state: &mut DensityState,
+) -> Result<()> {
+    state.log_density = target.logp(&state.position);
+    if state.log_density.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::InitFailed {
+            tries: 1,
+            reason: format!("the log-density ({}) is not finite", state.log_density),
+        })
+    }
+}
+
 /// A log-density as a proposal sees it: NaN and `+∞` are faults of the target, which
 /// reject the proposal like `-∞` (an accepted `+∞` would freeze the chain).
 pub(crate) fn proposal_log_density(log_density: f64) -> f64 {
@@ -174,7 +190,7 @@ impl WindowAdapted for RandomWalkMetropolis {
 impl Kernel for RandomWalkMetropolis {
     type Info = MhInfo;
     type Workspace = ProposalWorkspace;
-    hmc_family_items!(DensityState, init_density_state);
+    hmc_family_items!(DensityState, init_density_state, refresh_density_state);
 
     fn workspace(&self, dim: usize) -> ProposalWorkspace {
         ProposalWorkspace::new(dim)

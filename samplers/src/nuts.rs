@@ -346,7 +346,7 @@ impl WindowAdapted for Nuts {
 impl Kernel for Nuts {
     type Info = HmcInfo;
     type Workspace = NutsWorkspace;
-    hmc_family_items!(HmcState, crate::hmc::init_state);
+    hmc_family_items!(HmcState, crate::hmc::init_state, crate::hmc::refresh_state);
 
     fn workspace(&self, dim: usize) -> NutsWorkspace {
         let v = || vec![0.0; dim];

@@ -8,7 +8,9 @@ use crate::adaptation::Welford;
 use crate::hmc::{HmcParams, initial_hmc_params};
 use crate::kernel::{Adaptation, Kernel};
 use crate::metric::Metric;
-use crate::metropolis::{DensityState, MhInfo, init_density_state, proposal_log_density};
+use crate::metropolis::{
+    DensityState, MhInfo, init_density_state, proposal_log_density, refresh_density_state,
+};
 
 /// Slice sampling (Neal 2003, "Slice sampling", §4: stepping out and shrinkage), one
 /// coordinate after the other. The initial interval around coordinate `i` has width
@@ -73,6 +75,10 @@ impl Kernel for SliceSampler {
 
     fn init<L: LogDensity + ?Sized>(&self, target: &L, position: &[f64]) -> Result<DensityState> {
         init_density_state(target, position)
+    }
+
+    fn refresh<L: LogDensity + ?Sized>(&self, target: &L, state: &mut DensityState) -> Result<()> {
+        refresh_density_state(target, state)
     }
 
     fn workspace(&self, dim: usize) -> SliceWorkspace {
