@@ -161,6 +161,9 @@ pub trait KernelParams: Clone + Debug + Send + Sync {
     }
 }
 
+/// No parameters: for kernels whose settings are all in the kernel itself.
+impl KernelParams for () {}
+
 /// What one transition did, as the driver reports it per draw (Stan's column names).
 pub trait KernelInfo: Copy + Debug + Send + Sync {
     /// The acceptance probability of the transition (`accept_stat__`; for NUTS the

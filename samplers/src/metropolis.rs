@@ -18,6 +18,17 @@ pub struct DensityState {
     pub log_density: f64,
 }
 
+impl DensityState {
+    /// The state at `position`: its log-density on `target` evaluated once.
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`] for a position of another dimension,
+    /// [`Error::InitFailed`] when the log-density is not finite there.
+    pub fn new<L: LogDensity + ?Sized>(target: &L, position: &[f64]) -> Result<Self> {
+        init_density_state(target, position)
+    }
+}
+
 impl KernelState for DensityState {
     fn position(&self) -> &[f64] {
         &self.position
