@@ -226,3 +226,83 @@ fn bad_temperatures_are_errors() {
 fn replica_exchange_is_calibrated() {
     calibrated(ReplicaExchange::new(Nuts::default(), &[1.0, 0.4]), 2, 15);
 }
+
+#[test]
+fn numpyro_tuning_options_are_kept() {
+    let model = correlated();
+    let given = tilde::Metric::Diagonal(vec![0.3, 1.0, 1.0]);
+    let posterior = Mcmc::new(
+        Nuts::default()
+            .step_size(0.2)
+            .adapt_step_size(false)
+            .adapt_mass_matrix(false)
+            .inverse_mass_matrix(given.clone()),
+    )
+    .num_warmup(100)
+    .num_samples(200)
+    .seed(7)
+    .progress(false)
+    .run(&model)
+    .unwrap();
+    let params = &posterior.adapted()[0];
+    assert_eq!(
+        (params.step_size, &params.inverse_mass_matrix),
+        (0.2, &given)
+    );
+    assert!(posterior.sample_stats(0).iter().all(|s| s.step_size == 0.2));
+
+    // a given matrix is where adaptation starts: with adaptation on, it changes
+    let adapted = Mcmc::new(Mala::default().inverse_mass_matrix(given.clone()))
+        .num_warmup(300)
+        .num_samples(10)
+        .seed(7)
+        .progress(false)
+        .run(&model)
+        .unwrap();
+    assert_ne!(adapted.adapted()[0].inverse_mass_matrix, given);
+
+    // a single chain has a split R-hat
+    let summary = posterior.summary();
+    assert!(
+        summary.rows.iter().all(|r| r.r_hat.is_finite()),
+        "{summary:?}"
+    );
+}
+
+#[test]
+fn bad_tuning_settings_are_errors_before_any_work() {
+    let model = correlated();
+    let run = |kernel: Nuts| {
+        Mcmc::new(kernel)
+            .num_warmup(10)
+            .num_samples(10)
+            .progress(false)
+            .run(&model)
+            .unwrap_err()
+    };
+    for step in [-0.1, 0.0, f64::NAN, f64::INFINITY] {
+        let err = run(Nuts::default().step_size(step));
+        assert!(err.to_string().contains("step_size"), "{step}: {err}");
+    }
+    for bad in [
+        vec![1.0, 0.0, 1.0],
+        vec![1.0, -2.0, 1.0],
+        vec![f64::NAN, 1.0, 1.0],
+    ] {
+        let err = run(Nuts::default().inverse_mass_matrix(tilde::Metric::Diagonal(bad.clone())));
+        assert!(
+            matches!(err, tilde::Error::InvalidConfig(_)),
+            "{bad:?}: {err}"
+        );
+    }
+    let err = run(Nuts::default().inverse_mass_matrix(tilde::Metric::unit(5)));
+    assert!(
+        matches!(err, tilde::Error::DimensionMismatch { .. }),
+        "{err}"
+    );
+    let err = Mcmc::new(Mala::default().target_accept(1.5))
+        .progress(false)
+        .run(&model)
+        .unwrap_err();
+    assert!(err.to_string().contains("target_accept"), "{err}");
+}

@@ -4,7 +4,7 @@
 use rand::Rng;
 use tilde_core::LogDensity;
 
-use crate::hmc::{HmcParams, HmcState, Point, WindowAdapted};
+use crate::hmc::{HmcParams, HmcState, Point, Tuning, WindowAdapted};
 use crate::kernel::{Adaptation, Kernel, KernelInfo, KernelState};
 use crate::metric::Metric;
 
@@ -261,27 +261,26 @@ pub struct WindowAdaptation {
     schedule: Vec<Stage>,
     iteration: usize,
     target_accept: f64,
+    adapt_step_size: bool,
     adapt_metric: bool,
     dual: DualAveraging,
     welford: Welford,
 }
 
 impl WindowAdaptation {
-    /// The adaptation of `num_warmup` iterations on a target of dimension `dim`.
-    pub fn new(
-        dim: usize,
-        num_warmup: usize,
-        target_accept: f64,
-        dense_mass: bool,
-        adapt_metric: bool,
-    ) -> Self {
+    /// The adaptation of `num_warmup` iterations on a target of dimension `dim` with
+    /// the kernel's settings; `adapt_metric` false keeps the inverse mass matrix whatever
+    /// the settings say (a warm start that gave one).
+    pub fn new(dim: usize, num_warmup: usize, tuning: &Tuning, adapt_metric: bool) -> Self {
+        let adapt_metric = adapt_metric && tuning.adapt_mass_matrix;
         WindowAdaptation {
             schedule: build_schedule(num_warmup),
             iteration: 0,
-            target_accept,
+            target_accept: tuning.target_accept,
+            adapt_step_size: tuning.adapt_step_size,
             adapt_metric,
-            dual: DualAveraging::new(1.0, target_accept),
-            welford: Welford::new(if adapt_metric { dim } else { 0 }, dense_mass),
+            dual: DualAveraging::new(tuning.step_size, tuning.target_accept),
+            welford: Welford::new(if adapt_metric { dim } else { 0 }, tuning.dense_mass),
         }
     }
 }
@@ -295,9 +294,11 @@ impl<K: WindowAdapted> Adaptation<K> for WindowAdaptation {
         state: &K::State,
         params: &mut HmcParams,
     ) {
-        // even without warm-up iterations, start from a step size that suits the target
-        params.step_size = kernel.reasonable_step_size(target, rng, state, params);
-        self.dual = DualAveraging::new(params.step_size, self.target_accept);
+        if self.adapt_step_size {
+            // even without warm-up iterations, start from a step size that suits the target
+            params.step_size = kernel.reasonable_step_size(target, rng, state, params);
+            self.dual = DualAveraging::new(params.step_size, self.target_accept);
+        }
     }
 
     fn update<L: LogDensity + ?Sized, R: Rng + ?Sized>(
@@ -311,20 +312,24 @@ impl<K: WindowAdapted> Adaptation<K> for WindowAdaptation {
     ) {
         let stage = self.schedule.get(self.iteration).copied();
         self.iteration += 1;
-        params.step_size = self.dual.update(info.acceptance_rate());
+        if self.adapt_step_size {
+            params.step_size = self.dual.update(info.acceptance_rate());
+        }
         if let (Some(Stage::Slow { window_end }), true) = (stage, self.adapt_metric) {
             self.welford.add(state.position());
             if window_end {
                 params.inverse_mass_matrix = self.welford.metric();
                 self.welford.reset();
-                params.step_size = kernel.reasonable_step_size(target, rng, state, params);
-                self.dual = DualAveraging::new(params.step_size, self.target_accept);
+                if self.adapt_step_size {
+                    params.step_size = kernel.reasonable_step_size(target, rng, state, params);
+                    self.dual = DualAveraging::new(params.step_size, self.target_accept);
+                }
             }
         }
     }
 
     fn finalize(&mut self, params: &mut HmcParams) {
-        if self.iteration > 0 {
+        if self.iteration > 0 && self.adapt_step_size {
             let adapted = self.dual.final_step_size();
             if adapted.is_finite() && adapted > 0.0 {
                 params.step_size = adapted;

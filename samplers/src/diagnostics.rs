@@ -39,12 +39,12 @@
 //! |---------------------------------|-------|----------|-------------|-----------|
 //! | any NaN draw                    | NaN   | NaN      | NaN         | NaN       |
 //! | no chains, or fewer than 4 draws| NaN   | NaN      | NaN         | NaN       |
-//! | a single chain                  | NaN   | computed | computed    | computed  |
+//! | a single chain                  | split | computed | computed    | computed  |
 //! | all draws equal                 | NaN   | `S`      | `0`         | NaN       |
 //!
-//! These are ArviZ's answers. R-hat compares variances that are zero for a constant
-//! sequence, so it is undefined (NaN). ArviZ needs two chains for R-hat even though the
-//! split would give two halves, and so does this module. A sequence whose range is below
+//! These are ArviZ's answers but one: R-hat compares variances that are zero for a
+//! constant sequence, so it is undefined (NaN); for a single chain it compares the
+//! chain's two halves (as NumPyro's `split_gelman_rubin`), where ArviZ gives NaN. A sequence whose range is below
 //! `1e-15` (NumPy's `finfo(float).resolution`, an absolute threshold) has no
 //! autocorrelation to estimate, and ArviZ reports its ESS as the number of split draws
 //! `S`; this module does the same, which keeps `mcse_mean = sd / √ESS = 0` for a constant,
@@ -235,7 +235,7 @@ pub fn quantiles(chains: &[&[f64]], probs: &[f64]) -> Vec<f64> {
 /// Vehtari, Gelman, Simpson, Carpenter & Bürkner (2021), "Rank-normalization, folding,
 /// and localization: an improved R-hat for assessing convergence of MCMC", section 4.
 pub fn rhat(chains: &[&[f64]]) -> f64 {
-    if !is_valid(chains, 2) {
+    if !is_valid(chains, 1) {
         return f64::NAN;
     }
     let split = Split::new(chains, |x| x);
@@ -259,9 +259,6 @@ pub(crate) fn ess_bulk_and_rhat(chains: &[&[f64]]) -> (f64, f64) {
     let split = Split::new(chains, |x| x);
     let bulk = split.map(z_scale);
     let ess = ess_of_split(&bulk);
-    if chains.len() < 2 {
-        return (ess, f64::NAN);
-    }
     (ess, rhat_of_split(&split, &bulk))
 }
 
@@ -1017,9 +1014,17 @@ mod tests {
     }
 
     #[test]
-    fn single_chain_has_no_rhat_but_has_ess() {
+    fn single_chain_has_split_rhat_and_ess() {
         let chain: Vec<f64> = (0..40).map(|i| f64::from(i * 7 % 13)).collect();
-        assert!(rhat(&[&chain]).is_nan());
+        let r = rhat(&[&chain]);
+        assert!(r.is_finite() && r < 1.1, "{r}");
+        // a chain whose halves disagree
+        let drifting: Vec<f64> = chain
+            .iter()
+            .enumerate()
+            .map(|(i, x)| x + if i < 20 { 0.0 } else { 10.0 })
+            .collect();
+        assert!(rhat(&[&drifting]) > 1.5);
         assert!(ess_bulk(&[&chain]).is_finite());
         assert!(ess_tail(&[&chain]).is_finite());
         assert!(mcse_sd(&[&chain]).is_finite());

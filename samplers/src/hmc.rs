@@ -124,16 +124,133 @@ impl KernelInfo for HmcInfo {
     }
 }
 
-/// A kernel of the HMC family (its parameters a step size and an inverse mass matrix),
-/// tuned by Stan's window adaptation ([`WindowAdaptation`]): dual averaging of the
-/// step size towards [`target_accept`](Self::target_accept) and windowed estimates of
-/// the inverse mass matrix.
-pub trait WindowAdapted: Kernel<Params = HmcParams> {
-    /// The acceptance rate step-size adaptation aims for.
-    fn target_accept(&self) -> f64;
+/// The adaptation settings shared by the kernels tuned by window adaptation, after
+/// NumPyro's `NUTS`/`HMC` arguments: the target acceptance rate, a dense or diagonal
+/// inverse mass matrix, the initial step size, whether the step size and the mass
+/// matrix adapt, and a user's inverse mass matrix to start from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tuning {
+    /// The acceptance rate dual averaging aims for.
+    pub target_accept: f64,
+    /// Estimate a dense inverse mass matrix instead of a diagonal one.
+    pub dense_mass: bool,
+    /// The step size warm-up starts from (default 1; the kernel's heuristic refines it
+    /// when the step size adapts).
+    pub step_size: f64,
+    /// Adapt the step size (dual averaging); without it the step size stays as given.
+    pub adapt_step_size: bool,
+    /// Adapt the inverse mass matrix in the slow windows; without it the matrix stays
+    /// as given (or the unit one).
+    pub adapt_mass_matrix: bool,
+    /// The inverse mass matrix warm-up starts from (kept when the mass matrix does not
+    /// adapt); the unit matrix when `None`.
+    pub inverse_mass_matrix: Option<Metric>,
+}
 
-    /// Whether adaptation estimates a dense inverse mass matrix.
-    fn dense_mass(&self) -> bool;
+impl Tuning {
+    /// The defaults with a target acceptance rate of `target_accept`.
+    pub fn new(target_accept: f64) -> Self {
+        Tuning {
+            target_accept,
+            dense_mass: false,
+            step_size: 1.0,
+            adapt_step_size: true,
+            adapt_mass_matrix: true,
+            inverse_mass_matrix: None,
+        }
+    }
+
+    /// Checks the settings: a target in (0, 1), a positive finite step size, a usable
+    /// inverse mass matrix.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the setting and its value.
+    pub fn validate(&self) -> Result<()> {
+        check_target_accept(self.target_accept)?;
+        if !(self.step_size > 0.0 && self.step_size.is_finite()) {
+            return Err(Error::InvalidConfig(format!(
+                "step_size must be positive and finite, got {}",
+                self.step_size
+            )));
+        }
+        match &self.inverse_mass_matrix {
+            Some(metric) => metric.validate(),
+            None => Ok(()),
+        }
+    }
+
+    /// The parameters before adaptation for a target of dimension `dim`: the step size,
+    /// and the user's inverse mass matrix, else the one `given` (a warm start), else the
+    /// unit one.
+    pub fn initial_params(&self, dim: usize, given: Option<&Metric>) -> HmcParams {
+        HmcParams {
+            step_size: self.step_size,
+            ..initial_hmc_params(
+                dim,
+                self.inverse_mass_matrix.as_ref().or(given),
+                self.dense_mass,
+            )
+        }
+    }
+}
+
+/// The builder methods of [`Tuning`]'s settings, for a kernel struct with a `tuning`
+/// field.
+macro_rules! tuning_builders {
+    () => {
+        /// The acceptance rate step-size adaptation aims for (the kernel's own default:
+        /// 0.8 for HMC and NUTS — raise it, e.g. to 0.95, when divergences appear —,
+        /// 0.574 for MALA, 0.4 for Barker, 0.234 for random-walk Metropolis).
+        pub fn target_accept(mut self, rate: f64) -> Self {
+            self.tuning.target_accept = rate;
+            self
+        }
+
+        /// Adapt a dense inverse mass matrix instead of a diagonal one.
+        pub fn dense_mass(mut self, dense: bool) -> Self {
+            self.tuning.dense_mass = dense;
+            self
+        }
+
+        /// The step size warm-up starts from (default 1); positive and finite.
+        pub fn step_size(mut self, step_size: f64) -> Self {
+            self.tuning.step_size = step_size;
+            self
+        }
+
+        /// Adapt the step size during warm-up (default true).
+        pub fn adapt_step_size(mut self, adapt: bool) -> Self {
+            self.tuning.adapt_step_size = adapt;
+            self
+        }
+
+        /// Adapt the inverse mass matrix during warm-up (default true).
+        pub fn adapt_mass_matrix(mut self, adapt: bool) -> Self {
+            self.tuning.adapt_mass_matrix = adapt;
+            self
+        }
+
+        /// The inverse mass matrix warm-up starts from, or keeps with
+        /// `adapt_mass_matrix(false)`; its dimension must be the model's.
+        pub fn inverse_mass_matrix(mut self, metric: $crate::metric::Metric) -> Self {
+            self.tuning.inverse_mass_matrix = Some(metric);
+            self
+        }
+
+        /// The adaptation settings.
+        pub fn tuning(&self) -> &$crate::hmc::Tuning {
+            &self.tuning
+        }
+    };
+}
+pub(crate) use tuning_builders;
+
+/// A kernel tuned by Stan's window adaptation ([`WindowAdaptation`]), its parameters a
+/// step size and an inverse mass matrix: dual averaging of the step size towards
+/// [`Tuning::target_accept`] and windowed estimates of the inverse mass matrix.
+pub trait WindowAdapted: Kernel<Params = HmcParams> {
+    /// The adaptation settings.
+    fn tuning(&self) -> &Tuning;
 
     /// A step size to start dual averaging from, near `params.step_size`.
     fn reasonable_step_size<L: LogDensity + ?Sized, R: Rng + ?Sized>(
@@ -173,7 +290,7 @@ pub(crate) fn check_target_accept(rate: f64) -> Result<()> {
 /// The implementation of [`Kernel`]'s items shared by the kernels with [`HmcParams`]
 /// and window adaptation (`State`, `Params`, `Adaptation`, `init`, `refresh`,
 /// `initial_params`, `fit_params`, `adaptation`), for a kernel struct with
-/// `target_accept` and `dense_mass` fields; the state type and its `init` and
+/// a `tuning` field ([`Tuning`]); the state type and its `init` and
 /// `refresh` functions are given.
 macro_rules! hmc_family_items {
     ($state:ty, $init:path, $refresh:path) => {
@@ -202,13 +319,15 @@ macro_rules! hmc_family_items {
             dim: usize,
             inverse_mass_matrix: Option<&$crate::metric::Metric>,
         ) -> $crate::hmc::HmcParams {
-            $crate::hmc::initial_hmc_params(dim, inverse_mass_matrix, self.dense_mass)
+            self.tuning.initial_params(dim, inverse_mass_matrix)
         }
 
         fn fit_params(&self, params: $crate::hmc::HmcParams) -> $crate::hmc::HmcParams {
             $crate::hmc::HmcParams {
                 step_size: params.step_size,
-                inverse_mass_matrix: params.inverse_mass_matrix.for_kernel(self.dense_mass),
+                inverse_mass_matrix: params
+                    .inverse_mass_matrix
+                    .for_kernel(self.tuning.dense_mass),
             }
         }
 
@@ -218,13 +337,7 @@ macro_rules! hmc_family_items {
             num_warmup: usize,
             adapt_metric: bool,
         ) -> $crate::adaptation::WindowAdaptation {
-            $crate::adaptation::WindowAdaptation::new(
-                dim,
-                num_warmup,
-                self.target_accept,
-                self.dense_mass,
-                adapt_metric,
-            )
+            $crate::adaptation::WindowAdaptation::new(dim, num_warmup, &self.tuning, adapt_metric)
         }
     };
 }
@@ -372,8 +485,7 @@ pub(crate) fn check_divergence_threshold(threshold: f64) -> Result<()> {
 pub struct Hmc {
     num_steps: usize,
     trajectory_length: Option<f64>,
-    target_accept: f64,
-    dense_mass: bool,
+    tuning: Tuning,
     divergence_threshold: f64,
     jitter: f64,
 }
@@ -383,8 +495,7 @@ impl Default for Hmc {
         Hmc {
             num_steps: 10,
             trajectory_length: None,
-            target_accept: 0.8,
-            dense_mass: false,
+            tuning: Tuning::new(0.8),
             divergence_threshold: 1000.0,
             jitter: 0.0,
         }
@@ -407,17 +518,7 @@ impl Hmc {
         self
     }
 
-    /// The acceptance rate step-size adaptation aims for (default 0.8).
-    pub fn target_accept(mut self, rate: f64) -> Self {
-        self.target_accept = rate;
-        self
-    }
-
-    /// Adapt a dense inverse mass matrix instead of a diagonal one.
-    pub fn dense_mass(mut self, dense: bool) -> Self {
-        self.dense_mass = dense;
-        self
-    }
+    tuning_builders!();
 
     /// The energy error beyond which a trajectory is divergent (default 1000); must be
     /// positive (checked when a run starts).
@@ -442,12 +543,8 @@ pub struct HmcWorkspace {
 }
 
 impl WindowAdapted for Hmc {
-    fn target_accept(&self) -> f64 {
-        self.target_accept
-    }
-
-    fn dense_mass(&self) -> bool {
-        self.dense_mass
+    fn tuning(&self) -> &Tuning {
+        &self.tuning
     }
 
     fn reasonable_step_size<L: LogDensity + ?Sized, R: Rng + ?Sized>(
@@ -473,7 +570,7 @@ impl Kernel for Hmc {
     }
 
     fn validate(&self) -> Result<()> {
-        check_target_accept(self.target_accept)?;
+        self.tuning.validate()?;
         check_divergence_threshold(self.divergence_threshold)?;
         if let Some(length) = self.trajectory_length
             && !(length > 0.0 && length.is_finite())

@@ -7,8 +7,8 @@ use tilde_core::{LogDensity, Result};
 
 use crate::adaptation::{find_reasonable_step_size, trial_step_size};
 use crate::hmc::{
-    HmcParams, HmcState, Point, WindowAdapted, check_target_accept, hmc_family_items, init_state,
-    refresh_state,
+    HmcParams, HmcState, Point, Tuning, WindowAdapted, hmc_family_items, init_state, refresh_state,
+    tuning_builders,
 };
 use crate::kernel::Kernel;
 use crate::metropolis::{MhInfo, acceptance, proposal_log_density};
@@ -28,31 +28,19 @@ use crate::metropolis::{MhInfo, acceptance, proposal_log_density};
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mala {
-    target_accept: f64,
-    dense_mass: bool,
+    tuning: Tuning,
 }
 
 impl Default for Mala {
     fn default() -> Self {
         Mala {
-            target_accept: 0.574,
-            dense_mass: false,
+            tuning: Tuning::new(0.574),
         }
     }
 }
 
 impl Mala {
-    /// The acceptance rate step-size adaptation aims for (default 0.574).
-    pub fn target_accept(mut self, rate: f64) -> Self {
-        self.target_accept = rate;
-        self
-    }
-
-    /// Adapt a dense inverse mass matrix instead of a diagonal one.
-    pub fn dense_mass(mut self, dense: bool) -> Self {
-        self.dense_mass = dense;
-        self
-    }
+    tuning_builders!();
 }
 
 /// Buffers of [`Mala`].
@@ -62,12 +50,8 @@ pub struct MalaWorkspace {
 }
 
 impl WindowAdapted for Mala {
-    fn target_accept(&self) -> f64 {
-        self.target_accept
-    }
-
-    fn dense_mass(&self) -> bool {
-        self.dense_mass
+    fn tuning(&self) -> &Tuning {
+        &self.tuning
     }
 
     fn reasonable_step_size<L: LogDensity + ?Sized, R: Rng + ?Sized>(
@@ -94,7 +78,7 @@ impl Kernel for Mala {
     }
 
     fn validate(&self) -> Result<()> {
-        check_target_accept(self.target_accept)
+        self.tuning.validate()
     }
 
     fn transition<L: LogDensity + ?Sized, R: Rng + ?Sized>(
@@ -142,31 +126,19 @@ impl Kernel for Mala {
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct BarkerMh {
-    target_accept: f64,
-    dense_mass: bool,
+    tuning: Tuning,
 }
 
 impl Default for BarkerMh {
     fn default() -> Self {
         BarkerMh {
-            target_accept: 0.4,
-            dense_mass: false,
+            tuning: Tuning::new(0.4),
         }
     }
 }
 
 impl BarkerMh {
-    /// The acceptance rate step-size adaptation aims for (default 0.4).
-    pub fn target_accept(mut self, rate: f64) -> Self {
-        self.target_accept = rate;
-        self
-    }
-
-    /// Adapt a dense inverse mass matrix instead of a diagonal one.
-    pub fn dense_mass(mut self, dense: bool) -> Self {
-        self.dense_mass = dense;
-        self
-    }
+    tuning_builders!();
 }
 
 /// Buffers of [`BarkerMh`].
@@ -192,12 +164,8 @@ fn softplus(a: f64) -> f64 {
 }
 
 impl WindowAdapted for BarkerMh {
-    fn target_accept(&self) -> f64 {
-        self.target_accept
-    }
-
-    fn dense_mass(&self) -> bool {
-        self.dense_mass
+    fn tuning(&self) -> &Tuning {
+        &self.tuning
     }
 
     fn reasonable_step_size<L: LogDensity + ?Sized, R: Rng + ?Sized>(
@@ -207,7 +175,7 @@ impl WindowAdapted for BarkerMh {
         state: &HmcState,
         params: &HmcParams,
     ) -> f64 {
-        trial_step_size(self, target, rng, state, params, self.target_accept)
+        trial_step_size(self, target, rng, state, params, self.tuning.target_accept)
     }
 }
 
@@ -229,7 +197,7 @@ impl Kernel for BarkerMh {
     }
 
     fn validate(&self) -> Result<()> {
-        check_target_accept(self.target_accept)
+        self.tuning.validate()
     }
 
     fn transition<L: LogDensity + ?Sized, R: Rng + ?Sized>(

@@ -34,7 +34,7 @@ mod unconstrained;
 mod warm_start;
 
 pub use adaptation::WindowAdaptation;
-pub use hmc::{Hmc, HmcInfo, HmcParams, HmcState, HmcWorkspace, WindowAdapted};
+pub use hmc::{Hmc, HmcInfo, HmcParams, HmcState, HmcWorkspace, Tuning, WindowAdapted};
 pub use init::{Init, explain};
 pub use io::CsvWriter;
 pub use kernel::{Adaptation, Kernel, KernelInfo, KernelParams, KernelState, NoAdaptation};

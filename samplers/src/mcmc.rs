@@ -404,6 +404,8 @@ impl<K: Kernel> Mcmc<K> {
                     Some(w) => (w[chain.min(w.len() - 1)].clone(), true),
                     None => (kernel.initial_params(model.dim(), given), false),
                 };
+                // a user's inverse mass matrix of another dimension is an error here
+                params.validate(model.dim())?;
                 Ok(ChainState {
                     state,
                     params,

@@ -6,7 +6,7 @@ use rand_distr::{Distribution, StandardNormal};
 use tilde_core::{Error, LogDensity, Result};
 
 use crate::adaptation::trial_step_size;
-use crate::hmc::{HmcParams, WindowAdapted, check_target_accept, hmc_family_items};
+use crate::hmc::{HmcParams, Tuning, WindowAdapted, hmc_family_items, tuning_builders};
 use crate::kernel::{Kernel, KernelInfo, KernelState};
 
 /// The state of a gradient-free chain: a position and its cached log-density.
@@ -133,31 +133,19 @@ impl KernelInfo for MhInfo {
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct RandomWalkMetropolis {
-    target_accept: f64,
-    dense_mass: bool,
+    tuning: Tuning,
 }
 
 impl Default for RandomWalkMetropolis {
     fn default() -> Self {
         RandomWalkMetropolis {
-            target_accept: 0.234,
-            dense_mass: false,
+            tuning: Tuning::new(0.234),
         }
     }
 }
 
 impl RandomWalkMetropolis {
-    /// The acceptance rate the scale's adaptation aims for (default 0.234).
-    pub fn target_accept(mut self, rate: f64) -> Self {
-        self.target_accept = rate;
-        self
-    }
-
-    /// Adapt a dense proposal covariance instead of a diagonal one.
-    pub fn dense_mass(mut self, dense: bool) -> Self {
-        self.dense_mass = dense;
-        self
-    }
+    tuning_builders!();
 }
 
 /// Buffers of [`RandomWalkMetropolis`].
@@ -179,12 +167,8 @@ impl ProposalWorkspace {
 }
 
 impl WindowAdapted for RandomWalkMetropolis {
-    fn target_accept(&self) -> f64 {
-        self.target_accept
-    }
-
-    fn dense_mass(&self) -> bool {
-        self.dense_mass
+    fn tuning(&self) -> &Tuning {
+        &self.tuning
     }
 
     fn reasonable_step_size<L: LogDensity + ?Sized, R: Rng + ?Sized>(
@@ -194,7 +178,7 @@ impl WindowAdapted for RandomWalkMetropolis {
         state: &DensityState,
         params: &HmcParams,
     ) -> f64 {
-        trial_step_size(self, target, rng, state, params, self.target_accept)
+        trial_step_size(self, target, rng, state, params, self.tuning.target_accept)
     }
 }
 
@@ -208,7 +192,7 @@ impl Kernel for RandomWalkMetropolis {
     }
 
     fn validate(&self) -> Result<()> {
-        check_target_accept(self.target_accept)
+        self.tuning.validate()
     }
 
     fn transition<L: LogDensity + ?Sized, R: Rng + ?Sized>(

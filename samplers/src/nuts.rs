@@ -9,8 +9,8 @@ use tilde_core::{LogDensity, Result};
 
 use crate::adaptation::find_reasonable_step_size;
 use crate::hmc::{
-    HmcInfo, HmcParams, HmcState, Point, WindowAdapted, check_divergence_threshold,
-    check_target_accept, hmc_family_items,
+    HmcInfo, HmcParams, HmcState, Point, Tuning, WindowAdapted, check_divergence_threshold,
+    hmc_family_items, tuning_builders,
 };
 use crate::kernel::Kernel;
 
@@ -26,8 +26,7 @@ use crate::kernel::Kernel;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Nuts {
     max_tree_depth: usize,
-    target_accept: f64,
-    dense_mass: bool,
+    tuning: Tuning,
     divergence_threshold: f64,
 }
 
@@ -35,8 +34,7 @@ impl Default for Nuts {
     fn default() -> Self {
         Nuts {
             max_tree_depth: 10,
-            target_accept: 0.8,
-            dense_mass: false,
+            tuning: Tuning::new(0.8),
             divergence_threshold: 1000.0,
         }
     }
@@ -54,18 +52,7 @@ impl Nuts {
         self.max_tree_depth
     }
 
-    /// The acceptance rate step-size adaptation aims for (default 0.8; raise it, e.g. to
-    /// 0.95, when divergences appear).
-    pub fn target_accept(mut self, rate: f64) -> Self {
-        self.target_accept = rate;
-        self
-    }
-
-    /// Adapt a dense inverse mass matrix instead of a diagonal one.
-    pub fn dense_mass(mut self, dense: bool) -> Self {
-        self.dense_mass = dense;
-        self
-    }
+    tuning_builders!();
 
     /// The energy error beyond which a trajectory is divergent (default 1000); must be
     /// positive (checked when a run starts).
@@ -324,12 +311,8 @@ impl<L: LogDensity + ?Sized, R: Rng + ?Sized> Trajectory<'_, L, R> {
 }
 
 impl WindowAdapted for Nuts {
-    fn target_accept(&self) -> f64 {
-        self.target_accept
-    }
-
-    fn dense_mass(&self) -> bool {
-        self.dense_mass
+    fn tuning(&self) -> &Tuning {
+        &self.tuning
     }
 
     fn reasonable_step_size<L: LogDensity + ?Sized, R: Rng + ?Sized>(
@@ -373,7 +356,7 @@ impl Kernel for Nuts {
     }
 
     fn validate(&self) -> Result<()> {
-        check_target_accept(self.target_accept)?;
+        self.tuning.validate()?;
         check_divergence_threshold(self.divergence_threshold)
     }
 
