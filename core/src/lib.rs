@@ -39,7 +39,7 @@ pub use distributions::{
 };
 pub use error::{Error, ParamError, Result, try_buffer};
 pub use layout::{Layout, Shape, SiteInfo, SiteKind};
-pub use model::{Draw, Engine, LogDensity, Model, ModelBody, ModelState, SiteLogp};
+pub use model::{Draw, Engine, LogDensity, Model, ModelBody, ModelState, SiteLogp, Watched};
 pub use rand;
 pub use real::{F64Ops, Real};
 pub use support::Support;
