@@ -1,7 +1,7 @@
 //! Where chains start.
 
 use rand::{Rng, RngExt};
-use tilde_core::{Error, Model, Result};
+use tilde_core::{Error, LogDensity, Model, Result, Watched};
 
 use crate::hmc::{HmcState, Kernel};
 
@@ -160,11 +160,13 @@ impl Init {
     ///
     /// # Errors
     /// [`Error::InitFailed`] naming the site whose log-density is not finite at the last
-    /// candidate, or the strategy's own errors.
+    /// candidate, the model's structural fault (e.g. [`Error::LayoutChanged`]) behind a
+    /// candidate's non-finite log-density, or the strategy's own errors.
     pub fn position<M: Model + ?Sized, R: Rng>(&self, model: &M, rng: &mut R) -> Result<Vec<f64>> {
         let tries = if self.is_fixed(model) { 1 } else { 100 };
         let mut grad = vec![0.0; model.dim()];
         let mut last = Vec::new();
+        let watched = Watched::new(model);
         for _ in 0..tries {
             let x = match self.candidate(model, rng) {
                 Err(Error::InvalidConfig(_))
@@ -174,7 +176,8 @@ impl Init {
                 }
                 other => other?,
             };
-            let lp = model.logp_and_grad(&x, &mut grad);
+            let lp = watched.logp_and_grad(&x, &mut grad);
+            watched.check()?;
             if lp.is_finite() && grad.iter().all(|g| g.is_finite()) {
                 return Ok(x);
             }
@@ -190,7 +193,8 @@ impl Init {
     /// finite at the last candidate.
     ///
     /// # Errors
-    /// [`Error::InitFailed`] after 100 failed candidates, or the strategy's own errors.
+    /// [`Error::InitFailed`] after 100 failed candidates, the model's structural fault
+    /// behind a candidate's non-finite log-density, or the strategy's own errors.
     pub fn start<M: Model + ?Sized, K: Kernel, R: Rng>(
         &self,
         kernel: &K,
@@ -199,9 +203,12 @@ impl Init {
     ) -> Result<HmcState> {
         let tries = if self.is_fixed(model) { 1 } else { 100 };
         let mut last = Vec::new();
+        let watched = Watched::new(model);
         for _ in 0..tries {
             let x = self.candidate(model, rng)?;
-            if let Ok(state) = kernel.init(model, &x) {
+            let state = kernel.init(&watched, &x);
+            watched.check()?;
+            if let Ok(state) = state {
                 return Ok(state);
             }
             last = x;
