@@ -409,12 +409,6 @@ fn layout_changed<T>(what: &str, result: tilde::Result<T>) -> Option<String> {
     }
 }
 
-fn is_layout_changed<T>(what: &str, result: tilde::Result<T>) {
-    if let Some(wrong) = layout_changed(what, result) {
-        panic!("expected LayoutChanged, got {wrong}");
-    }
-}
-
 #[test]
 fn every_variational_entry_point_reports_a_layout_that_changes() {
     let model = drifting_layout(&[1.5; 10]);
@@ -528,4 +522,52 @@ fn initialisation_reports_a_layout_that_changes() {
             .run(&model),
     ));
     assert!(wrong.is_empty(), "not LayoutChanged:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn variational_counts_too_large_for_memory_are_errors() {
+    let model = normal_mean(&[0.3, -0.1]);
+    let fit = Svi::new(AutoNormal::new(), Adam::new(0.05))
+        .num_steps(5)
+        .seed(2)
+        .progress(false)
+        .run(&model)
+        .unwrap();
+    is_invalid_config(fit.sample_unconstrained(usize::MAX / 16, 1), "memory");
+    assert_eq!(fit.sample_unconstrained(3, 1).unwrap().len(), 3);
+    is_invalid_config(
+        Svi::new(AutoNormal::new(), Adam::new(0.05))
+            .num_steps(usize::MAX / 16)
+            .progress(false)
+            .run(&model)
+            .map(|_| ()),
+        "memory",
+    );
+    for (flows, hidden) in [(usize::MAX / 16, 4), (2, usize::MAX / 4)] {
+        let result = Svi::new(
+            AutoIafNormal::new().num_flows(flows).hidden_dim(hidden),
+            Adam::new(0.05),
+        )
+        .num_steps(5)
+        .progress(false)
+        .run(&model);
+        assert!(
+            matches!(&result, Err(Error::InvalidConfig(m)) if m.contains("memory") || m.contains("overflows")),
+            "num_flows {flows}, hidden_dim {hidden}: {:?}",
+            result.map(|_| ())
+        );
+    }
+    use tilde::samplers::Initializer;
+    let huge = usize::MAX / 16;
+    is_invalid_config(
+        tilde::LaplaceInitializer::new().initialize(&model, huge, 1),
+        "memory",
+    );
+    is_invalid_config(
+        Pathfinder::new()
+            .num_draws(50)
+            .draws_per_path(50)
+            .initialize(&model, huge, 1),
+        "memory",
+    );
 }

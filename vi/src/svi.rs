@@ -93,10 +93,12 @@ impl<G: Guide + Clone, O: Optimizer> Svi<G, O> {
     /// Fits the guide to `model`.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for zero steps or particles or a bad optimiser setting,
-    /// a data fault of the model, [`Error::InitFailed`] when no finite starting point
-    /// exists, and [`Error::NonFiniteElbo`] naming the step and the site when the ELBO
-    /// or its gradient stops being finite.
+    /// [`Error::InvalidConfig`] for zero steps or particles, more steps than fit in
+    /// memory or a bad optimiser setting, a data fault of the model,
+    /// [`Error::InitFailed`] when no finite starting point exists,
+    /// [`Error::NonFiniteElbo`] naming the step and the site when the ELBO or its
+    /// gradient stops being finite, and the model's structural fault (e.g.
+    /// [`Error::LayoutChanged`]) when that is why the log-density is not finite.
     pub fn run<'m, M: Model + Sync>(&self, model: &'m M) -> Result<SviResult<'m, G, M>> {
         if self.num_steps == 0 || self.num_particles == 0 {
             return Err(Error::InvalidConfig(format!(
@@ -118,7 +120,7 @@ impl<G: Guide + Clone, O: Optimizer> Svi<G, O> {
         let mut noise = vec![0.0; guide.noise_dim()];
         let (mut z, mut grad_z) = (vec![0.0; dim], vec![0.0; dim]);
         let (mut grad, mut step_grad) = (vec![0.0; num_params], vec![0.0; num_params]);
-        let mut trace = Vec::with_capacity(self.num_steps);
+        let mut trace = try_buffer(self.num_steps, 1, "num_steps")?;
         let bar = SviBar::new(self.progress, self.num_steps);
         let scale = 1.0 / self.num_particles as f64;
         let jacobian = guide.jacobian();
