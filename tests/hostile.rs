@@ -571,3 +571,32 @@ fn variational_counts_too_large_for_memory_are_errors() {
         "memory",
     );
 }
+
+#[model]
+fn many_sites() {
+    let a = sample!("a", Normal::new(0.0, 1.0));
+    for i in 0..30 {
+        sample!("x[{i}]", Normal::new(a, 1.0));
+    }
+}
+
+#[test]
+fn long_lists_of_names_are_shortened() {
+    let model = many_sites();
+    let guide = AutoGuideList::new().add(&["a"], AutoNormal::new());
+    let result = Svi::new(guide, Adam::new(0.05))
+        .num_steps(2)
+        .progress(false)
+        .run(&model)
+        .map(|_| ());
+    is_invalid_config(result, "x[19], … and 10 more");
+    let unknown = Posterior::from_draws(
+        (0..30).map(|i| format!("x[{i}]")).collect(),
+        vec![vec![0.0; 30]],
+    )
+    .unwrap()
+    .draws("y")
+    .unwrap_err()
+    .to_string();
+    assert!(unknown.ends_with("x[19], … and 10 more"), "{unknown}");
+}

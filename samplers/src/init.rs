@@ -106,8 +106,9 @@ impl Init {
                         let y = vector.inverse(value);
                         if y.len() != site.num_unconstrained || y.iter().any(|v| !v.is_finite()) {
                             return Err(Error::InvalidConfig(format!(
-                                "initial value of `{name}` {value:?} is outside the site's \
+                                "initial value of `{name}` [{}] is outside the site's \
                                  support {}",
+                                tilde_core::short_list(value),
                                 support
                             )));
                         }
@@ -225,7 +226,10 @@ impl Init {
 /// and variational inference put it in their errors.
 pub fn explain<M: Model + ?Sized>(model: &M, x: &[f64]) -> String {
     if x.iter().any(|v| !v.is_finite()) {
-        return format!("the candidate point itself is not finite ({x:?})");
+        return format!(
+            "the candidate point itself is not finite ([{}])",
+            tilde_core::short_list(x)
+        );
     }
     let parts = model.logp_breakdown(x);
     if let Some(bad) = parts.iter().find(|p| !p.is_finite()) {

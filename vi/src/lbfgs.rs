@@ -87,7 +87,10 @@ pub(crate) fn maximize<M: Model + ?Sized>(
     let Some(mut value) = evaluate(density, x0, &mut grad)? else {
         return Err(Error::InitFailed {
             tries: 1,
-            reason: format!("the log-density or its gradient is not finite at the start {x0:?}"),
+            reason: format!(
+                "the log-density or its gradient is not finite at the start [{}]",
+                tilde_core::short_list(x0)
+            ),
         });
     };
     let mut path = Path {

@@ -194,7 +194,10 @@ fn non_finite<M: Model>(
     let reason = if lp.is_finite() {
         format!("{guide}'s log-density at its draw is {log_q}")
     } else if z.iter().any(|v| !v.is_finite()) {
-        format!("{guide} drew a non-finite point {z:?}")
+        format!(
+            "{guide} drew a non-finite point [{}]",
+            tilde_core::short_list(z)
+        )
     } else {
         explain(model, z)
     };
