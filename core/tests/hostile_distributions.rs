@@ -291,3 +291,75 @@ fn sums_at_a_huge_scale_agree_with_the_elements() {
     let want = -1.0 - 2.0 * (f64::MAX.ln() + 0.5 * (2.0 * std::f64::consts::PI).ln());
     assert!((lp - want).abs() <= 1e-12 * want.abs(), "{lp} vs {want}");
 }
+
+mod bijectors {
+    use super::*;
+    use tilde_core::{Bijector, VectorBijector};
+
+    const VECTOR: [VectorBijector; 7] = [
+        VectorBijector::Identity,
+        VectorBijector::Ordered,
+        VectorBijector::PositiveOrdered,
+        VectorBijector::Simplex,
+        VectorBijector::CholeskyCorr,
+        VectorBijector::CholeskyFactor,
+        VectorBijector::CovMatrix,
+    ];
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Scalar bijectors with any bounds at any point: no panic; at a finite point
+        /// with valid bounds, a value that is not NaN.
+        #[test]
+        fn scalar_bijectors(a in hostile(), b in hostile(), y in hostile()) {
+            for bijector in [
+                Bijector::Identity,
+                Bijector::Exp,
+                Bijector::LowerBound(a),
+                Bijector::UpperBound(a),
+                Bijector::Logistic,
+                Bijector::Interval(a, b),
+                Bijector::Affine(a, b),
+            ] {
+                let (x, ln_jac) = bijector.forward_and_ln_jac(y);
+                let _ = (bijector.inverse(y), bijector.ln_abs_det_jacobian(y));
+                let valid = a.is_finite() && b.is_finite() && a < b;
+                if y.is_finite() && valid {
+                    prop_assert!(!x.is_nan(), "{bijector:?}.forward({y}) is NaN");
+                    prop_assert!(!ln_jac.is_nan(), "{bijector:?} ln_jac({y}) is NaN");
+                }
+            }
+        }
+
+        /// Vector bijectors: `inverse` of a vector (a square number of values for the
+        /// matrices) and `forward` at matching lengths never panic; `forward` at a point
+        /// whose exponentials do not overflow is not NaN.
+        #[test]
+        fn vector_bijectors(values in proptest::collection::vec(hostile(), 0..12), k in 0usize..4) {
+            for bijector in VECTOR {
+                let n = match bijector {
+                    VectorBijector::CholeskyCorr
+                    | VectorBijector::CholeskyFactor
+                    | VectorBijector::CovMatrix => k * k,
+                    _ => values.len(),
+                };
+                // a matrix of another length is a documented shape panic
+                if n <= values.len() {
+                    let _ = bijector.inverse(&values[..n]);
+                }
+                let m = bijector.unconstrained_len(n);
+                if m <= values.len() {
+                    let y = &values[..m];
+                    let mut x = vec![0.0; n];
+                    let ln_jac = bijector.forward(y, &mut x);
+                    // beyond |y| = 300, exp(2y) overflows and ∞ · 0 may follow
+                    if y.iter().all(|v| v.abs() < 300.0) {
+                        prop_assert!(!ln_jac.is_nan(), "{bijector:?} ln_jac at {y:?} is NaN");
+                        prop_assert!(x.iter().all(|v| !v.is_nan()), "{bijector:?} at {y:?}: {x:?}");
+                    }
+                }
+            }
+        }
+    }
+}
