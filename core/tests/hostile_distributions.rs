@@ -363,3 +363,36 @@ mod bijectors {
         }
     }
 }
+
+mod math {
+    use super::*;
+    use tilde_core::math::{
+        digamma, erf, erfc, lbeta, lgamma, log_diff_exp, log_mix, log_sum_exp, log1p_exp,
+        std_normal_cdf, std_normal_quantile,
+    };
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// `tilde::math` at any input: no panic, and NaN exactly where the docs say.
+        #[test]
+        fn math_functions(x in hostile(), y in hostile(), t in hostile()) {
+            let _ = (lgamma(x), erf(x), erfc(x), std_normal_cdf(x), log1p_exp(x));
+            let _ = (lbeta(x, y), log_sum_exp(&[x, y]), digamma(x));
+            prop_assert!(!lgamma(x).is_nan() || x.is_nan(), "lgamma({x})");
+            prop_assert!(!log1p_exp(x).is_nan() || x.is_nan(), "log1p_exp({x})");
+            if x <= 0.0 && x == x.floor() || x.is_nan() || x == f64::NEG_INFINITY {
+                prop_assert!(digamma(x).is_nan(), "digamma({x})");
+            }
+            let q = std_normal_quantile(t);
+            prop_assert_eq!(q.is_nan(), !(0.0..=1.0).contains(&t), "std_normal_quantile({})", t);
+            let d = log_diff_exp(x, y);
+            if y > x || x.is_nan() || y.is_nan() {
+                prop_assert!(d.is_nan(), "log_diff_exp({x}, {y})");
+            }
+            if !(0.0..=1.0).contains(&t) {
+                prop_assert!(log_mix(t, x, y).is_nan(), "log_mix({t}, {x}, {y})");
+            }
+        }
+    }
+}
