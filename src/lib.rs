@@ -97,7 +97,7 @@ pub use tilde_core::{
     HalfNormal, HalfStudentT, Iid, InverseGamma, Laplace, Layout, LogDensity, LogNormal, Logistic,
     Mixture, Model, NegativeBinomial, Normal, NormalEach, Ordered, ParamError, Pareto, Poisson,
     Real, Result, Shape, SiteInfo, SiteKind, SiteLogp, SkewNormal, StudentT, Support, Truncated,
-    TruncatedNormal, Uniform, VectorBijector, VonMises, Weibull, ZeroInflatedPoisson,
+    TruncatedNormal, Uniform, VectorBijector, VonMises, Watched, Weibull, ZeroInflatedPoisson,
 };
 pub use tilde_core::{
     Categorical, GaussianRandomWalk, InverseWishart, LkjCholesky, LowRankMultivariateNormal,

@@ -387,3 +387,216 @@ fn variational_sizes_too_large_for_memory_are_errors() {
         "memory",
     );
 }
+
+/// A model whose layout grows when the likelihood has pulled `mu` above 0.5: it is
+/// found at `mu = 0` (one `z`), and every optimiser drifts to `mu ≈ 1.4`, where the
+/// body reads two.
+#[model]
+fn drifting_layout(y: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    sample!("y", Normal::new(mu, 0.5).iid(y.len()), obs = y);
+    let n = if mu > 0.5 { 2 } else { 1 };
+    sample!("z", Normal::new(0.0, 1.0).iid(n));
+}
+
+/// `what` failed with `Error::LayoutChanged`; otherwise what it gave, for the list of
+/// entry points that did not.
+fn layout_changed<T>(what: &str, result: tilde::Result<T>) -> Option<String> {
+    match result {
+        Err(Error::LayoutChanged { .. }) => None,
+        Err(other) => Some(format!("{what}: the error {other}")),
+        Ok(_) => Some(format!("{what}: Ok")),
+    }
+}
+
+#[test]
+fn every_variational_entry_point_reports_a_layout_that_changes() {
+    let model = drifting_layout(&[1.5; 10]);
+    assert_eq!(model.dim(), 2);
+    let origin = || Init::Unconstrained(vec![0.0; 2]);
+    let mut wrong = Vec::new();
+    let svi = |guide| {
+        Svi::new(guide, Adam::new(0.05))
+            .num_steps(400)
+            .seed(1)
+            .progress(false)
+            .init(origin())
+    };
+    wrong.extend(layout_changed(
+        "AutoNormal",
+        svi(AutoNormal::new()).run(&model),
+    ));
+    wrong.extend(layout_changed(
+        "AutoMultivariateNormal",
+        Svi::new(AutoMultivariateNormal::new(), Adam::new(0.05))
+            .num_steps(400)
+            .progress(false)
+            .init(origin())
+            .run(&model),
+    ));
+    wrong.extend(layout_changed(
+        "AutoDelta",
+        Svi::new(AutoDelta::new(), Adam::new(0.05))
+            .num_steps(400)
+            .progress(false)
+            .init(origin())
+            .run(&model),
+    ));
+    wrong.extend(layout_changed(
+        "AutoLaplaceApproximation",
+        Svi::new(AutoLaplaceApproximation::new(), Adam::new(0.05))
+            .num_steps(400)
+            .progress(false)
+            .init(origin())
+            .run(&model),
+    ));
+    // L-BFGS climbs into the region: Pathfinder and Laplace must not step around it
+    wrong.extend(layout_changed(
+        "Pathfinder",
+        Pathfinder::new().seed(2).init(origin()).run(&model),
+    ));
+    let laplace = tilde::LaplaceInitializer::new().init(origin());
+    wrong.extend(layout_changed(
+        "LaplaceInitializer::fit",
+        laplace.fit(&model, 3),
+    ));
+    wrong.extend(layout_changed(
+        "Mcmc with a Laplace initializer",
+        quiet(Nuts::default()).initializer(laplace).run(&model),
+    ));
+    wrong.extend(layout_changed(
+        "Mcmc with a Pathfinder initializer",
+        quiet(Nuts::default())
+            .initializer(Pathfinder::new().init(origin()))
+            .run(&model),
+    ));
+    assert!(wrong.is_empty(), "not LayoutChanged:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn a_fitted_guide_reports_a_layout_that_changes_at_its_draws() {
+    // one tiny step from the origin with a wide guide: the fit starts where the layout
+    // holds, and about a third of the guide's draws fall where it does not
+    let model = drifting_layout(&[0.0; 2]);
+    let fit = Svi::new(AutoNormal::new().init_scale(0.5), Adam::new(1e-6))
+        .num_steps(1)
+        .progress(false)
+        .init(Init::Unconstrained(vec![0.0; 2]));
+    let fit = (0..50)
+        .find_map(|seed| fit.clone().seed(seed).run(&model).ok())
+        .expect("a one-step fit whose draw stays below 0.5");
+    let wrong: Vec<String> = [
+        layout_changed("SviResult::elbo", fit.elbo(200, 1)),
+        layout_changed("SviResult::sample_posterior", fit.sample_posterior(200, 1)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    assert!(wrong.is_empty(), "not LayoutChanged:\n{}", wrong.join("\n"));
+}
+
+/// A model whose layout holds only at `|mu| ≤ 1e-9`: almost every initial candidate
+/// hits the fault.
+#[model]
+fn fragile_layout() {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    let n = if mu > 1e-9 || mu < -1e-9 { 2 } else { 1 };
+    sample!("z", Normal::new(0.0, 1.0).iid(n));
+}
+
+#[test]
+fn initialisation_reports_a_layout_that_changes() {
+    // the first candidate that hits the fault is the error, not one of 100 failed tries
+    let model = fragile_layout();
+    let mut wrong = Vec::new();
+    wrong.extend(layout_changed(
+        "Init::start (Mcmc)",
+        quiet(Nuts::default()).init(Init::Uniform(2.0)).run(&model),
+    ));
+    wrong.extend(layout_changed(
+        "Init::position (Svi)",
+        Svi::new(AutoNormal::new(), Adam::new(0.05))
+            .num_steps(5)
+            .progress(false)
+            .init(Init::Uniform(2.0))
+            .run(&model),
+    ));
+    assert!(wrong.is_empty(), "not LayoutChanged:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn variational_counts_too_large_for_memory_are_errors() {
+    let model = normal_mean(&[0.3, -0.1]);
+    let fit = Svi::new(AutoNormal::new(), Adam::new(0.05))
+        .num_steps(5)
+        .seed(2)
+        .progress(false)
+        .run(&model)
+        .unwrap();
+    is_invalid_config(fit.sample_unconstrained(usize::MAX / 16, 1), "memory");
+    assert_eq!(fit.sample_unconstrained(3, 1).unwrap().len(), 3);
+    is_invalid_config(
+        Svi::new(AutoNormal::new(), Adam::new(0.05))
+            .num_steps(usize::MAX / 16)
+            .progress(false)
+            .run(&model)
+            .map(|_| ()),
+        "memory",
+    );
+    for (flows, hidden) in [(usize::MAX / 16, 4), (2, usize::MAX / 4)] {
+        let result = Svi::new(
+            AutoIafNormal::new().num_flows(flows).hidden_dim(hidden),
+            Adam::new(0.05),
+        )
+        .num_steps(5)
+        .progress(false)
+        .run(&model);
+        assert!(
+            matches!(&result, Err(Error::InvalidConfig(m)) if m.contains("memory") || m.contains("overflows")),
+            "num_flows {flows}, hidden_dim {hidden}: {:?}",
+            result.map(|_| ())
+        );
+    }
+    use tilde::samplers::Initializer;
+    let huge = usize::MAX / 16;
+    is_invalid_config(
+        tilde::LaplaceInitializer::new().initialize(&model, huge, 1),
+        "memory",
+    );
+    is_invalid_config(
+        Pathfinder::new()
+            .num_draws(50)
+            .draws_per_path(50)
+            .initialize(&model, huge, 1),
+        "memory",
+    );
+}
+
+#[model]
+fn many_sites() {
+    let a = sample!("a", Normal::new(0.0, 1.0));
+    for i in 0..30 {
+        sample!("x[{i}]", Normal::new(a, 1.0));
+    }
+}
+
+#[test]
+fn long_lists_of_names_are_shortened() {
+    let model = many_sites();
+    let guide = AutoGuideList::new().add(&["a"], AutoNormal::new());
+    let result = Svi::new(guide, Adam::new(0.05))
+        .num_steps(2)
+        .progress(false)
+        .run(&model)
+        .map(|_| ());
+    is_invalid_config(result, "x[19], … and 10 more");
+    let unknown = Posterior::from_draws(
+        (0..30).map(|i| format!("x[{i}]")).collect(),
+        vec![vec![0.0; 30]],
+    )
+    .unwrap()
+    .draws("y")
+    .unwrap_err()
+    .to_string();
+    assert!(unknown.ends_with("x[19], … and 10 more"), "{unknown}");
+}

@@ -78,6 +78,19 @@ impl<T: Real> Bijector<T> {
             Bijector::Logistic => (logistic(y), ln_logistic_jacobian(y)),
             Bijector::Interval(a, b) => {
                 let width = b - a;
+                if width.value() == f64::INFINITY && a.is_finite() && b.is_finite() {
+                    // `b − a` overflows (bounds near ±f64::MAX): work with half of it
+                    let half = b * 0.5 - a * 0.5;
+                    let x = if y > 0.0 {
+                        b - half * logistic(-y) * 2.0
+                    } else {
+                        a + half * logistic(y) * 2.0
+                    };
+                    return (
+                        x,
+                        half.ln() + std::f64::consts::LN_2 + ln_logistic_jacobian(y),
+                    );
+                }
                 let x = if y > 0.0 {
                     b - width * logistic(-y)
                 } else {
@@ -367,8 +380,25 @@ impl VectorBijector {
         }
     }
 
-    /// The unconstrained `y = f⁻¹(x)`.
+    /// The unconstrained `y = f⁻¹(x)`. Values outside the support give NaN or ±∞.
+    ///
+    /// # Panics
+    /// For the matrix bijectors, when the length of `x` is not a square (a
+    /// caller-contract mismatch of shapes).
     pub fn inverse(&self, x: &[f64]) -> Vec<f64> {
+        if matches!(
+            self,
+            VectorBijector::CholeskyCorr
+                | VectorBijector::CholeskyFactor
+                | VectorBijector::CovMatrix
+        ) {
+            assert_eq!(
+                order(x.len()).pow(2),
+                x.len(),
+                "matrix bijector: {} values do not make a square matrix",
+                x.len()
+            );
+        }
         match self {
             VectorBijector::Identity => x.to_vec(),
             VectorBijector::Ordered | VectorBijector::PositiveOrdered => x

@@ -135,17 +135,38 @@ pub enum Error {
     Param(#[from] ParamError),
 }
 
-/// At most [`NAMES_SHOWN`] names, then how many more there are.
 fn name_list(known: &[String]) -> String {
-    let shown = known[..known.len().min(NAMES_SHOWN)].join(", ");
-    match known.len().saturating_sub(NAMES_SHOWN) {
+    short_list(known)
+}
+
+/// How many items [`short_list`] shows (and an [`Error::UnknownName`] message lists).
+pub const ITEMS_SHOWN: usize = 20;
+
+/// A list as messages print it: the first [`ITEMS_SHOWN`] items, comma-separated, then
+/// how many more there are, so that a model of 10⁵ sites or a point of 10⁵ values
+/// gives a readable error.
+///
+/// # Example
+/// ```
+/// use tilde_core::short_list;
+///
+/// assert_eq!(short_list(&["mu", "tau"]), "mu, tau");
+/// let names: Vec<String> = (0..25).map(|i| format!("x[{i}]")).collect();
+/// let shown = short_list(&names);
+/// assert!(shown.starts_with("x[0], x[1], ") && shown.ends_with("x[19], … and 5 more"));
+/// ```
+pub fn short_list<T: std::fmt::Display>(items: &[T]) -> String {
+    let shown: Vec<String> = items
+        .iter()
+        .take(ITEMS_SHOWN)
+        .map(ToString::to_string)
+        .collect();
+    let shown = shown.join(", ");
+    match items.len().saturating_sub(ITEMS_SHOWN) {
         0 => shown,
         rest => format!("{shown}, … and {rest} more"),
     }
 }
-
-/// How many names an [`Error::UnknownName`] message lists.
-const NAMES_SHOWN: usize = 20;
 
 fn index_note(index: Option<usize>) -> String {
     index.map(|i| format!(" at index {i}")).unwrap_or_default()

@@ -37,9 +37,9 @@ pub use distributions::{
     Categorical, GaussianRandomWalk, InverseWishart, LkjCholesky, LowRankMultivariateNormal,
     Multinomial, MultivariateNormal, VectorDistribution, Wishart,
 };
-pub use error::{Error, ParamError, Result, try_buffer};
+pub use error::{Error, ITEMS_SHOWN, ParamError, Result, short_list, try_buffer};
 pub use layout::{Layout, Shape, SiteInfo, SiteKind};
-pub use model::{Draw, Engine, LogDensity, Model, ModelBody, ModelState, SiteLogp};
+pub use model::{Draw, Engine, LogDensity, Model, ModelBody, ModelState, SiteLogp, Watched};
 pub use rand;
 pub use real::{F64Ops, Real};
 pub use support::Support;

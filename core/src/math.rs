@@ -83,7 +83,8 @@ pub fn log_softmax<T: Real>(xs: &[T], out: &mut [T]) {
     }
 }
 
-/// `ln |Γ(x)|`.
+/// `ln |Γ(x)|`: finite for negative non-integers (the absolute value), `+∞` at the
+/// poles `0, -1, -2, …` and at `±∞`, NaN at NaN.
 ///
 /// ```
 /// use tilde_core::math::lgamma;
@@ -95,6 +96,7 @@ pub fn lgamma<T: Real>(x: T) -> T {
 }
 
 /// The digamma function `ψ(x) = d/dx ln Γ(x)`; its derivative is the trigamma function.
+/// NaN at the poles `0, -1, -2, …`, at `-∞` and at NaN; `+∞` at `+∞`.
 ///
 /// ```
 /// use tilde_core::math::digamma;
@@ -106,7 +108,10 @@ pub fn digamma<T: Real>(x: T) -> T {
     x.digamma()
 }
 
-/// `ln B(a, b) = ln Γ(a) + ln Γ(b) - ln Γ(a + b)`, the log of the beta function.
+/// `ln B(a, b) = ln Γ(a) + ln Γ(b) - ln Γ(a + b)`, the log of the beta function, with
+/// [`lgamma`]'s `ln |Γ|`: for `a` or `b` not positive it is `ln |B|` of the analytic
+/// continuation (or `±∞`, NaN, where the `ln Γ` terms are infinite), not a
+/// normalising constant; NaN at NaN.
 ///
 /// One node with partials `ψ(a) - ψ(a + b)` and `ψ(b) - ψ(a + b)`.
 ///
@@ -289,7 +294,7 @@ pub fn log_diff_exp<T: Real>(a: T, b: T) -> T {
 
 /// `ln(θ e^{λ₁} + (1 - θ) e^{λ₂})`: the log-density of a two-component mixture with
 /// weight `θ` on the component of log-density `λ₁`. Stan's `log_mix(theta, lambda1,
-/// lambda2)`.
+/// lambda2)`. `θ` outside `[0, 1]` or NaN gives NaN.
 ///
 /// ```
 /// use tilde_core::math::log_mix;

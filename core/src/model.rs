@@ -351,3 +351,159 @@ pub enum Engine {
     /// The reverse-mode tape.
     Reverse,
 }
+
+/// A model that notes a structural fault behind a non-finite log-density.
+///
+/// Samplers and optimisers take a point whose log-density is not finite as a
+/// rejection (a divergence, a failed line search, a zero importance weight). When the
+/// cause is a fault of the model's structure — a layout that changes with the
+/// parameter values, an observation of the wrong length — rejecting the point would
+/// silently cut the region where the fault occurs out of the result. `Watched`
+/// forwards every evaluation to the model and, whenever the log-density is not finite,
+/// asks [`Model::try_logp`] for a structural error and keeps the first one;
+/// [`check`](Self::check) hands it back. Finite evaluations cost nothing extra.
+///
+/// `Watched` is itself a [`Model`], so an algorithm runs on it unchanged and calls
+/// `check` after each step (the cell makes it `!Sync`: one per thread or chain).
+///
+/// # Example
+/// ```
+/// use tilde_core::{Error, Layout, LogDensity, Model, Draw, SiteLogp, Watched};
+///
+/// /// A density whose structure breaks for `x > 1`.
+/// struct Breaks;
+/// impl LogDensity for Breaks {
+///     fn dim(&self) -> usize { 1 }
+///     fn logp(&self, x: &[f64]) -> f64 {
+///         if x[0] > 1.0 { f64::NEG_INFINITY } else { -0.5 * x[0] * x[0] }
+///     }
+///     fn logp_and_grad(&self, x: &[f64], g: &mut [f64]) -> f64 { g[0] = -x[0]; self.logp(x) }
+/// }
+/// impl Model for Breaks {
+///     fn layout(&self) -> &Layout { unimplemented!() }
+///     fn constrain(&self, x: &[f64]) -> Draw { Draw::new(vec!["x".into()], x.to_vec()) }
+///     fn logp_breakdown(&self, _: &[f64]) -> Vec<SiteLogp> { Vec::new() }
+///     fn check(&self) -> tilde_core::Result<()> { Ok(()) }
+///     fn try_logp(&self, x: &[f64]) -> tilde_core::Result<f64> {
+///         if x[0] > 1.0 {
+///             Err(Error::LayoutChanged { expected: 1, found: 2, site: None })
+///         } else {
+///             Ok(self.logp(x))
+///         }
+///     }
+/// }
+///
+/// let watched = Watched::new(&Breaks);
+/// assert_eq!(watched.logp(&[0.5]), -0.125);
+/// assert!(watched.check().is_ok());
+/// assert_eq!(watched.logp(&[2.0]), f64::NEG_INFINITY);
+/// assert!(matches!(watched.check(), Err(Error::LayoutChanged { .. })));
+/// assert!(watched.check().is_ok(), "check hands a fault back once");
+/// ```
+pub struct Watched<'m, M: ?Sized> {
+    model: &'m M,
+    fault: std::cell::Cell<Option<Error>>,
+}
+
+impl<'m, M: Model + ?Sized> Watched<'m, M> {
+    /// Watches `model`, with no fault noted.
+    pub fn new(model: &'m M) -> Self {
+        Watched {
+            model,
+            fault: std::cell::Cell::new(None),
+        }
+    }
+
+    /// The model watched.
+    pub fn model(&self) -> &'m M {
+        self.model
+    }
+
+    /// Notes the structural fault at `x`, if any, when `log_density` (the model's value
+    /// there) is not finite. The first fault is kept until [`check`](Self::check).
+    pub fn note(&self, x: &[f64], log_density: f64) {
+        if log_density.is_finite() {
+            return;
+        }
+        let earlier = self.fault.take();
+        let fault = earlier.or_else(|| self.model.try_logp(x).err());
+        self.fault.set(fault);
+    }
+
+    /// The first fault noted since the last call, as an error.
+    ///
+    /// # Errors
+    /// The structural fault ([`Error::LayoutChanged`], [`Error::ObsLength`], …) behind a
+    /// non-finite log-density seen since the last call.
+    pub fn check(&self) -> Result<()> {
+        match self.fault.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<M: ?Sized> fmt::Debug for Watched<'_, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let fault = self.fault.take();
+        let out = f
+            .debug_struct("Watched")
+            .field("fault", &fault)
+            .finish_non_exhaustive();
+        self.fault.set(fault);
+        out
+    }
+}
+
+impl<M: Model + ?Sized> LogDensity for Watched<'_, M> {
+    fn dim(&self) -> usize {
+        self.model.dim()
+    }
+
+    fn logp(&self, x: &[f64]) -> f64 {
+        let log_density = self.model.logp(x);
+        self.note(x, log_density);
+        log_density
+    }
+
+    fn logp_and_grad(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+        let log_density = self.model.logp_and_grad(x, grad);
+        self.note(x, log_density);
+        log_density
+    }
+}
+
+impl<M: Model + ?Sized> Model for Watched<'_, M> {
+    fn layout(&self) -> &Layout {
+        self.model.layout()
+    }
+    fn constrain(&self, x: &[f64]) -> Draw {
+        self.model.constrain(x)
+    }
+    fn log_joint_and_grad(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+        let log_density = self.model.log_joint_and_grad(x, grad);
+        self.note(x, log_density);
+        log_density
+    }
+    fn logp_breakdown(&self, x: &[f64]) -> Vec<SiteLogp> {
+        self.model.logp_breakdown(x)
+    }
+    fn check(&self) -> Result<()> {
+        self.model.check()
+    }
+    fn try_logp(&self, x: &[f64]) -> Result<f64> {
+        self.model.try_logp(x)
+    }
+    fn draw_prior(&self, rng: &mut dyn rand::Rng) -> Result<Vec<f64>> {
+        self.model.draw_prior(rng)
+    }
+    fn simulate(&self, rng: &mut dyn rand::Rng, fixed: Option<&[f64]>) -> Result<Draw> {
+        self.model.simulate(rng, fixed)
+    }
+    fn pointwise_log_likelihood(&self, row: &[f64]) -> Result<Vec<(String, f64)>> {
+        self.model.pointwise_log_likelihood(row)
+    }
+    fn constrain_into(&self, x: &[f64], out: &mut Vec<f64>) {
+        self.model.constrain_into(x, out)
+    }
+}

@@ -1,7 +1,7 @@
 //! Where chains start.
 
 use rand::{Rng, RngExt};
-use tilde_core::{Error, Model, Result};
+use tilde_core::{Error, LogDensity, Model, Result, Watched};
 
 use crate::kernel::Kernel;
 
@@ -106,8 +106,9 @@ impl Init {
                         let y = vector.inverse(value);
                         if y.len() != site.num_unconstrained || y.iter().any(|v| !v.is_finite()) {
                             return Err(Error::InvalidConfig(format!(
-                                "initial value of `{name}` {value:?} is outside the site's \
+                                "initial value of `{name}` [{}] is outside the site's \
                                  support {}",
+                                tilde_core::short_list(value),
                                 support
                             )));
                         }
@@ -160,11 +161,13 @@ impl Init {
     ///
     /// # Errors
     /// [`Error::InitFailed`] naming the site whose log-density is not finite at the last
-    /// candidate, or the strategy's own errors.
+    /// candidate, the model's structural fault (e.g. [`Error::LayoutChanged`]) behind a
+    /// candidate's non-finite log-density, or the strategy's own errors.
     pub fn position<M: Model + ?Sized, R: Rng>(&self, model: &M, rng: &mut R) -> Result<Vec<f64>> {
         let tries = if self.is_fixed(model) { 1 } else { 100 };
         let mut grad = vec![0.0; model.dim()];
         let mut last = Vec::new();
+        let watched = Watched::new(model);
         for _ in 0..tries {
             let x = match self.candidate(model, rng) {
                 Err(Error::InvalidConfig(_))
@@ -174,7 +177,8 @@ impl Init {
                 }
                 other => other?,
             };
-            let lp = model.logp_and_grad(&x, &mut grad);
+            let lp = watched.logp_and_grad(&x, &mut grad);
+            watched.check()?;
             if lp.is_finite() && grad.iter().all(|g| g.is_finite()) {
                 return Ok(x);
             }
@@ -190,7 +194,8 @@ impl Init {
     /// finite at the last candidate.
     ///
     /// # Errors
-    /// [`Error::InitFailed`] after 100 failed candidates, or the strategy's own errors.
+    /// [`Error::InitFailed`] after 100 failed candidates, the model's structural fault
+    /// behind a candidate's non-finite log-density, or the strategy's own errors.
     pub fn start<M: Model + ?Sized, K: Kernel, R: Rng>(
         &self,
         kernel: &K,
@@ -199,9 +204,12 @@ impl Init {
     ) -> Result<K::State> {
         let tries = if self.is_fixed(model) { 1 } else { 100 };
         let mut last = Vec::new();
+        let watched = Watched::new(model);
         for _ in 0..tries {
             let x = self.candidate(model, rng)?;
-            if let Ok(state) = kernel.init(model, &x) {
+            let state = kernel.init(&watched, &x);
+            watched.check()?;
+            if let Ok(state) = state {
                 return Ok(state);
             }
             last = x;
@@ -218,7 +226,10 @@ impl Init {
 /// and variational inference put it in their errors.
 pub fn explain<M: Model + ?Sized>(model: &M, x: &[f64]) -> String {
     if x.iter().any(|v| !v.is_finite()) {
-        return format!("the candidate point itself is not finite ({x:?})");
+        return format!(
+            "the candidate point itself is not finite ([{}])",
+            tilde_core::short_list(x)
+        );
     }
     let parts = model.logp_breakdown(x);
     if let Some(bad) = parts.iter().find(|p| !p.is_finite()) {

@@ -556,57 +556,7 @@ impl<K: Kernel> Mcmc<K> {
     }
 }
 
-/// A model seen by the kernels, which notes a structural fault (a layout that changes
-/// with the parameters, an observation of the wrong length) behind a non-finite
-/// log-density: the kernels take such a point as a rejection, which would silently cut
-/// the region where the fault occurs out of the posterior.
-struct Watched<'m, M: ?Sized> {
-    model: &'m M,
-    fault: std::cell::Cell<Option<Error>>,
-}
-
-impl<'m, M: Model + ?Sized> Watched<'m, M> {
-    fn new(model: &'m M) -> Self {
-        Watched {
-            model,
-            fault: std::cell::Cell::new(None),
-        }
-    }
-
-    fn note(&self, x: &[f64], log_density: f64) {
-        if !log_density.is_finite()
-            && let Err(e) = self.model.try_logp(x)
-        {
-            self.fault.set(Some(e));
-        }
-    }
-
-    /// The first fault noted since the last call.
-    fn check(&self) -> Result<()> {
-        match self.fault.take() {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
-    }
-}
-
-impl<M: Model + ?Sized> tilde_core::LogDensity for Watched<'_, M> {
-    fn dim(&self) -> usize {
-        self.model.dim()
-    }
-
-    fn logp(&self, x: &[f64]) -> f64 {
-        let log_density = self.model.logp(x);
-        self.note(x, log_density);
-        log_density
-    }
-
-    fn logp_and_grad(&self, x: &[f64], grad: &mut [f64]) -> f64 {
-        let log_density = self.model.logp_and_grad(x, grad);
-        self.note(x, log_density);
-        log_density
-    }
-}
+use tilde_core::Watched;
 
 fn warm_up<K: Kernel, M: Model + ?Sized>(
     kernel: &K,

@@ -2,7 +2,7 @@
 
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
-use tilde_core::{Model, Result};
+use tilde_core::{Model, Result, Watched, try_buffer};
 use tilde_samplers::{Init, Initializer, Metric, WarmStart};
 
 use crate::guide::standard_normal;
@@ -58,9 +58,11 @@ impl LaplaceInitializer {
     /// log-density.
     ///
     /// # Errors
-    /// [`tilde_core::Error::InitFailed`] when no finite starting point exists, and
+    /// [`tilde_core::Error::InitFailed`] when no finite starting point exists,
     /// [`tilde_core::Error::InvalidConfig`] when the Hessian at the optimum is not
-    /// negative-definite.
+    /// negative-definite, and the model's structural fault (e.g.
+    /// [`tilde_core::Error::LayoutChanged`]) wherever its log-density is not finite
+    /// because of one.
     pub fn fit<M: Model + ?Sized>(&self, model: &M, seed: u64) -> Result<(Vec<f64>, Vec<f64>)> {
         self.fit_factored(model, seed)
             .map(|(mode, cov, _)| (mode, cov))
@@ -75,9 +77,11 @@ impl LaplaceInitializer {
             history: 6,
             max_iters: self.max_iters,
         };
-        let path = lbfgs::maximize(model, &start, settings)?;
+        let watched = Watched::new(model);
+        let path = lbfgs::maximize(&watched, &start, settings)?;
         let mode = path.xs.last().cloned().unwrap_or(start);
-        let h = tilde_autodiff::hessian(model, &mode);
+        let h = tilde_autodiff::hessian(&watched, &mode);
+        watched.check()?;
         let (cov, factor) = covariance_from_hessian(&h, mode.len())?;
         Ok((mode, cov, factor))
     }
@@ -94,14 +98,17 @@ impl Initializer for LaplaceInitializer {
         let n = mode.len();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x1a91_ace0);
         let mut u = vec![0.0; n];
-        let positions = (0..num_chains)
-            .map(|_| {
-                standard_normal(&mut rng, &mut u);
+        // one point per chain must fit in memory: an error, not an abort
+        drop(try_buffer::<f64>(num_chains, n.max(1), "num_chains")?);
+        let mut positions = try_buffer(num_chains, 1, "num_chains")?;
+        for _ in 0..num_chains {
+            standard_normal(&mut rng, &mut u);
+            positions.push(
                 (0..n)
                     .map(|i| mode[i] + (0..=i).map(|k| factor[i * n + k] * u[k]).sum::<f64>())
-                    .collect()
-            })
-            .collect();
+                    .collect(),
+            );
+        }
         Ok(WarmStart {
             positions,
             inverse_mass_matrix: Some(Metric::dense(cov, n)?),

@@ -2,7 +2,7 @@
 //! Pathfinder builds its normal approximations from and what the Laplace initialiser
 //! climbs to the mode with.
 
-use tilde_core::{Error, LogDensity, Result};
+use tilde_core::{Error, LogDensity, Model, Result, Watched};
 
 /// The iterates of one L-BFGS run on `log p`: positions, log-densities and gradients,
 /// the starting point first.
@@ -29,9 +29,19 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// `log p` and its gradient, or `None` when either is not finite.
-fn evaluate<L: LogDensity + ?Sized>(density: &L, x: &[f64], grad: &mut [f64]) -> Option<f64> {
+///
+/// # Errors
+/// The model's structural fault behind a non-finite log-density (a layout that changes
+/// with the parameters), which a line search would otherwise take as a bad point and
+/// silently step around.
+fn evaluate<M: Model + ?Sized>(
+    density: &Watched<'_, M>,
+    x: &[f64],
+    grad: &mut [f64],
+) -> Result<Option<f64>> {
     let lp = density.logp_and_grad(x, grad);
-    (lp.is_finite() && grad.iter().all(|g| g.is_finite())).then_some(lp)
+    density.check()?;
+    Ok((lp.is_finite() && grad.iter().all(|g| g.is_finite())).then_some(lp))
 }
 
 /// The two-loop recursion: `direction = H ∇log p` for the inverse-Hessian estimate `H`
@@ -64,18 +74,23 @@ fn two_loop(grad: &[f64], pairs: &[(Vec<f64>, Vec<f64>)], direction: &mut [f64])
 /// finds no better point, or after `max_iters` iterations.
 ///
 /// # Errors
-/// [`Error::InitFailed`] when the log-density or its gradient is not finite at `x0`.
-pub(crate) fn maximize<L: LogDensity + ?Sized>(
-    density: &L,
+/// [`Error::InitFailed`] when the log-density or its gradient is not finite at `x0`,
+/// and the model's structural fault (e.g. [`Error::LayoutChanged`]) at any point where
+/// the log-density is not finite.
+pub(crate) fn maximize<M: Model + ?Sized>(
+    density: &Watched<'_, M>,
     x0: &[f64],
     settings: Settings,
 ) -> Result<Path> {
     let n = x0.len();
     let mut grad = vec![0.0; n];
-    let Some(mut value) = evaluate(density, x0, &mut grad) else {
+    let Some(mut value) = evaluate(density, x0, &mut grad)? else {
         return Err(Error::InitFailed {
             tries: 1,
-            reason: format!("the log-density or its gradient is not finite at the start {x0:?}"),
+            reason: format!(
+                "the log-density or its gradient is not finite at the start [{}]",
+                tilde_core::short_list(x0)
+            ),
         });
     };
     let mut path = Path {
@@ -115,7 +130,7 @@ pub(crate) fn maximize<L: LogDensity + ?Sized>(
                 .zip(&direction)
                 .for_each(|((xn, x), d)| *xn = x + t * d);
             path.num_evals += 1;
-            match evaluate(density, &x_new, &mut grad_new) {
+            match evaluate(density, &x_new, &mut grad_new)? {
                 Some(v) if v >= value + c1 * t * slope => {
                     if dot(&grad_new, &direction) <= c2 * slope {
                         found = Some(v);
@@ -180,7 +195,8 @@ mod tests {
             history: 6,
             max_iters: 1000,
         };
-        let path = maximize(&Rosenbrock, &[-1.2, 1.0], settings).unwrap();
+        let model = tilde_samplers::Unconstrained::new(Rosenbrock);
+        let path = maximize(&Watched::new(&model), &[-1.2, 1.0], settings).unwrap();
         let last = path.xs.last().unwrap();
         assert!(
             (last[0] - 1.0).abs() < 1e-5 && (last[1] - 1.0).abs() < 1e-5,

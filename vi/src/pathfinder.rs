@@ -6,7 +6,7 @@ use nalgebra::{DMatrix, DVector};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{Rng, RngExt};
 use rayon::prelude::*;
-use tilde_core::{Error, Model, Result};
+use tilde_core::{Error, LogDensity, Model, Result, Watched};
 use tilde_samplers::{Init, Initializer, Metric, Posterior, WarmStart, chain_rng, loo::psis};
 
 use crate::guide::standard_normal;
@@ -124,9 +124,11 @@ impl Pathfinder {
     /// Runs Pathfinder on `model`.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for zero paths, draws or history, a data fault of the
-    /// model, [`Error::InitFailed`] when a path finds no finite starting point, and
-    /// [`Error::NonFiniteElbo`] when no approximation along any path has a finite ELBO.
+    /// [`Error::InvalidConfig`] for zero paths, draws or history or sizes that do not
+    /// fit in memory, a data fault of the model, [`Error::InitFailed`] when a path finds
+    /// no finite starting point, [`Error::NonFiniteElbo`] when no approximation along
+    /// any path has a finite ELBO, and the model's structural fault (e.g.
+    /// [`Error::LayoutChanged`]) wherever its log-density is not finite because of one.
     pub fn run<M: Model + Sync + ?Sized>(&self, model: &M) -> Result<PathfinderResult> {
         if self.num_paths == 0
             || self.num_draws == 0
@@ -169,6 +171,17 @@ impl Pathfinder {
         let mut row = Vec::new();
         for d in &draws {
             model.constrain_into(d, &mut row);
+            if row.iter().any(|v| v.is_nan()) {
+                // NaN fills what a faulty evaluation did not reach
+                model.try_logp(d)?;
+            }
+            if row.len() != names.len() {
+                return Err(Error::LayoutChanged {
+                    expected: names.len(),
+                    found: row.len(),
+                    site: None,
+                });
+            }
             constrained.extend_from_slice(&row);
         }
         Ok(PathfinderResult {
@@ -191,7 +204,8 @@ impl Pathfinder {
             history: self.history,
             max_iters: self.max_iters,
         };
-        let path = lbfgs::maximize(model, &start, settings)?;
+        let watched = Watched::new(model);
+        let path = lbfgs::maximize(&watched, &start, settings)?;
         let mut num_evals = path.num_evals;
         let n = start.len();
         let mut u = vec![0.0; n];
@@ -202,7 +216,8 @@ impl Pathfinder {
             for _ in 0..self.num_elbo_draws {
                 standard_normal(&mut rng, &mut u);
                 let log_q = approx.draw(&u, &mut phi);
-                total += checked_logp(model, &phi)? - log_q;
+                total += watched.logp(&phi) - log_q;
+                watched.check()?;
             }
             num_evals += self.num_elbo_draws;
             let elbo = total / self.num_elbo_draws as f64;
@@ -221,7 +236,8 @@ impl Pathfinder {
         for _ in 0..self.draws_per_path {
             standard_normal(&mut rng, &mut u);
             let log_q = approx.draw(&u, &mut phi);
-            let lp = checked_logp(model, &phi)?;
+            let lp = watched.logp(&phi);
+            watched.check()?;
             log_ratios.push(if lp.is_finite() {
                 lp - log_q
             } else {
@@ -373,17 +389,6 @@ fn approximation(
     })
 }
 
-/// The log-density at `x`; when it is not finite, the structural fault behind it (a
-/// layout that changes with the parameters), if any, as an error: such draws would
-/// otherwise get zero weight and silently cut that region out of the approximation.
-fn checked_logp<M: Model + ?Sized>(model: &M, x: &[f64]) -> Result<f64> {
-    let lp = model.logp(x);
-    if !lp.is_finite() {
-        model.try_logp(x)?;
-    }
-    Ok(lp)
-}
-
 /// `count` indices drawn with replacement with probabilities `exp(log_weights)`, or an
 /// error when the weights do not sum to a positive, finite number.
 fn resample<R: Rng>(log_weights: &[f64], count: usize, rng: &mut R) -> Result<Vec<usize>> {
@@ -486,9 +491,18 @@ impl Initializer for Pathfinder {
     ) -> Result<WarmStart> {
         let fit = self.clone().seed(seed).run(model)?;
         let draws = fit.draws_unconstrained();
-        let positions = (0..num_chains)
-            .map(|c| draws[c * draws.len() / num_chains.max(1)].clone())
-            .collect();
+        // one point per chain must fit in memory: an error, not an abort
+        drop(tilde_core::try_buffer::<f64>(
+            num_chains,
+            model.dim().max(1),
+            "num_chains",
+        )?);
+        let mut positions = tilde_core::try_buffer(num_chains, 1, "num_chains")?;
+        for c in 0..num_chains {
+            // `c · len` would overflow for a huge `num_chains`; `u128` does not
+            let at = (c as u128 * draws.len() as u128 / num_chains as u128) as usize;
+            positions.push(draws[at].clone());
+        }
         Ok(WarmStart {
             positions,
             inverse_mass_matrix: Some(fit.inverse_mass_matrix()?),

@@ -2,7 +2,7 @@
 
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
-use tilde_core::{Draw, Error, Model, Result, try_buffer};
+use tilde_core::{Draw, Error, Model, Result, Watched, try_buffer};
 use tilde_samplers::{Init, Posterior, explain};
 
 use crate::guide::{Guide, standard_normal};
@@ -93,10 +93,12 @@ impl<G: Guide + Clone, O: Optimizer> Svi<G, O> {
     /// Fits the guide to `model`.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for zero steps or particles or a bad optimiser setting,
-    /// a data fault of the model, [`Error::InitFailed`] when no finite starting point
-    /// exists, and [`Error::NonFiniteElbo`] naming the step and the site when the ELBO
-    /// or its gradient stops being finite.
+    /// [`Error::InvalidConfig`] for zero steps or particles, more steps than fit in
+    /// memory or a bad optimiser setting, a data fault of the model,
+    /// [`Error::InitFailed`] when no finite starting point exists,
+    /// [`Error::NonFiniteElbo`] naming the step and the site when the ELBO or its
+    /// gradient stops being finite, and the model's structural fault (e.g.
+    /// [`Error::LayoutChanged`]) when that is why the log-density is not finite.
     pub fn run<'m, M: Model + Sync>(&self, model: &'m M) -> Result<SviResult<'m, G, M>> {
         if self.num_steps == 0 || self.num_particles == 0 {
             return Err(Error::InvalidConfig(format!(
@@ -118,17 +120,19 @@ impl<G: Guide + Clone, O: Optimizer> Svi<G, O> {
         let mut noise = vec![0.0; guide.noise_dim()];
         let (mut z, mut grad_z) = (vec![0.0; dim], vec![0.0; dim]);
         let (mut grad, mut step_grad) = (vec![0.0; num_params], vec![0.0; num_params]);
-        let mut trace = Vec::with_capacity(self.num_steps);
+        let mut trace = try_buffer(self.num_steps, 1, "num_steps")?;
         let bar = SviBar::new(self.progress, self.num_steps);
         let scale = 1.0 / self.num_particles as f64;
         let jacobian = guide.jacobian();
+        let watched = Watched::new(model);
         for step in 0..self.num_steps {
             step_grad.iter_mut().for_each(|g| *g = 0.0);
             let mut elbo = 0.0;
             for _ in 0..self.num_particles {
                 standard_normal(&mut rng, &mut noise);
                 let log_q = guide.sample(&noise, &mut z);
-                let lp = objective(model, jacobian, &z, &mut grad_z);
+                let lp = objective(&watched, jacobian, &z, &mut grad_z);
+                watched.check()?;
                 if !(lp.is_finite() && log_q.is_finite()) {
                     return Err(non_finite(model, guide.name(), step, &z, lp, log_q));
                 }
@@ -163,13 +167,14 @@ impl<G: Guide + Clone, O: Optimizer> Svi<G, O> {
             model,
         };
         let at = result.median_unconstrained();
-        result.guide.finish(model, &at)?;
+        result.guide.finish(&watched, &at)?;
+        watched.check()?;
         Ok(result)
     }
 }
 
 /// The model's log-density at `z`, with or without the bijectors' log-Jacobians.
-fn objective<M: Model>(model: &M, jacobian: bool, z: &[f64], grad: &mut [f64]) -> f64 {
+fn objective<M: Model + ?Sized>(model: &M, jacobian: bool, z: &[f64], grad: &mut [f64]) -> f64 {
     if jacobian {
         model.logp_and_grad(z, grad)
     } else {
@@ -189,7 +194,10 @@ fn non_finite<M: Model>(
     let reason = if lp.is_finite() {
         format!("{guide}'s log-density at its draw is {log_q}")
     } else if z.iter().any(|v| !v.is_finite()) {
-        format!("{guide} drew a non-finite point {z:?}")
+        format!(
+            "{guide} drew a non-finite point [{}]",
+            tilde_core::short_list(z)
+        )
     } else {
         explain(model, z)
     };
@@ -220,7 +228,9 @@ impl<G: Guide + Clone, M: Model + Sync> SviResult<'_, G, M> {
     /// omits (none, for `#[model]` models, which keep all normalising constants).
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] when `num_draws` is 0 (there is nothing to average).
+    /// [`Error::InvalidConfig`] when `num_draws` is 0 (there is nothing to average),
+    /// and the model's structural fault (e.g. [`Error::LayoutChanged`]) at a draw
+    /// where its log-density is not finite because of one.
     pub fn elbo(&self, num_draws: usize, seed: u64) -> Result<f64> {
         if num_draws == 0 {
             return Err(Error::InvalidConfig(
@@ -233,11 +243,13 @@ impl<G: Guide + Clone, M: Model + Sync> SviResult<'_, G, M> {
         let mut z = vec![0.0; self.model.dim()];
         let mut grad = vec![0.0; self.model.dim()];
         let jacobian = guide.jacobian();
+        let watched = Watched::new(self.model);
         let mut total = 0.0;
         for _ in 0..num_draws {
             standard_normal(&mut rng, &mut noise);
             let log_q = guide.sample(&noise, &mut z);
-            total += objective(self.model, jacobian, &z, &mut grad) - log_q;
+            total += objective(&watched, jacobian, &z, &mut grad) - log_q;
+            watched.check()?;
         }
         Ok(total / num_draws as f64)
     }
@@ -260,24 +272,41 @@ impl<G: Guide + Clone, M: Model + Sync> SviResult<'_, G, M> {
             standard_normal(&mut rng, &mut noise);
             guide.sample(&noise, &mut z);
             self.model.constrain_into(&z, &mut row);
+            if row.iter().any(|v| v.is_nan()) {
+                // NaN fills what a faulty evaluation did not reach
+                self.model.try_logp(&z)?;
+            }
+            if row.len() != names.len() {
+                return Err(Error::LayoutChanged {
+                    expected: names.len(),
+                    found: row.len(),
+                    site: None,
+                });
+            }
             values.extend_from_slice(&row);
         }
         Posterior::from_draws(names, vec![values])
     }
 
     /// Draws from the guide in unconstrained space, one `Vec` per draw.
-    pub fn sample_unconstrained(&self, num_draws: usize, seed: u64) -> Vec<Vec<f64>> {
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when `num_draws` draws do not fit in memory.
+    pub fn sample_unconstrained(&self, num_draws: usize, seed: u64) -> Result<Vec<Vec<f64>>> {
+        let dim = self.model.dim();
+        // the draws' values, and one `Vec` header per draw, must fit
+        drop(try_buffer::<f64>(num_draws, dim, "num_draws")?);
+        let mut draws = try_buffer::<Vec<f64>>(num_draws, 1, "num_draws")?;
         let mut guide = self.guide.clone();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let mut noise = vec![0.0; self.guide.noise_dim()];
-        (0..num_draws)
-            .map(|_| {
-                let mut z = vec![0.0; self.model.dim()];
-                standard_normal(&mut rng, &mut noise);
-                guide.sample(&noise, &mut z);
-                z
-            })
-            .collect()
+        for _ in 0..num_draws {
+            let mut z = vec![0.0; dim];
+            standard_normal(&mut rng, &mut noise);
+            guide.sample(&noise, &mut z);
+            draws.push(z);
+        }
+        Ok(draws)
     }
 
     fn median_unconstrained(&self) -> Vec<f64> {

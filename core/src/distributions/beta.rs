@@ -99,6 +99,10 @@ impl<T: Real> Distribution for Beta<T> {
             return neg_inf();
         }
         let (value, d_x, d_alpha, d_beta) = self.value_and_partials(x.value());
+        if value.is_nan() {
+            // overflowing terms (`∞ − ∞`) at extreme parameters: the density underflows
+            return neg_inf();
+        }
         T::fused(
             value,
             [(x, d_x), (self.alpha, d_alpha), (self.beta, d_beta)],
@@ -112,6 +116,9 @@ impl<T: Real> Distribution for Beta<T> {
             return neg_inf();
         }
         let (value, _, d_alpha, d_beta) = self.value_and_partials(x);
+        if value.is_nan() {
+            return neg_inf();
+        }
         T::fused(value, [(self.alpha, d_alpha), (self.beta, d_beta)])
     }
 

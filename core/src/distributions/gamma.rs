@@ -94,6 +94,10 @@ impl<T: Real> Distribution for Gamma<T> {
         let (a, b, x_value) = (self.shape.value(), self.rate.value(), x.value());
         let ln_x = x_value.ln();
         let value = a * b.ln() - lgamma(a) + (a - 1.0) * ln_x - b * x_value;
+        if value.is_nan() {
+            // overflowing terms (`∞ − ∞`) at extreme parameters: the density underflows
+            return neg_inf();
+        }
         let terms = [
             (x, (a - 1.0) / x_value - b),
             (self.shape, b.ln() - digamma(a) + ln_x),
@@ -111,6 +115,9 @@ impl<T: Real> Distribution for Gamma<T> {
         let (a, b) = (self.shape.value(), self.rate.value());
         let ln_x = x.ln();
         let value = a * b.ln() - lgamma(a) + (a - 1.0) * ln_x - b * x;
+        if value.is_nan() {
+            return neg_inf();
+        }
         let terms = [
             (self.shape, b.ln() - digamma(a) + ln_x),
             (self.rate, a / b - x),

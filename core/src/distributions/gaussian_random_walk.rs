@@ -67,12 +67,25 @@ impl<T: Real> GaussianRandomWalk<T> {
         }
         let var = sigma * sigma;
         let nf = n as f64;
-        let value = -0.5 * sum_sq / var - nf * (sigma.ln() + LN_SQRT_2PI);
+        let mut z_sum = sum_sq / var;
+        let overflowed = z_sum.is_nan();
+        if overflowed {
+            // `Σ dᵢ²` overflowed while `σ²` did too: scale the steps by `σ` first
+            z_sum = (0..n).map(|i| (step(i) / sigma).powi(2)).sum();
+        }
+        let value = -0.5 * z_sum - nf * (sigma.ln() + LN_SQRT_2PI);
+        if value.is_nan() {
+            return neg_inf();
+        }
         if !T::TRACKS_DERIVATIVES {
             return T::from(value);
         }
         // ∂/∂σ = Σ dᵢ²/σ³ - n/σ; ∂/∂xᵢ = (dᵢ₊₁ - dᵢ)/σ² (with dₙ = 0)
-        let d_scale = sum_sq / (var * sigma) - nf / sigma;
+        let d_scale = if overflowed {
+            z_sum / sigma - nf / sigma
+        } else {
+            sum_sq / (var * sigma) - nf / sigma
+        };
         let x_part = x_terms.into_iter().flat_map(move |xs| {
             xs.iter().enumerate().map(move |(i, &xi)| {
                 let next = if i + 1 < n { step(i + 1) } else { 0.0 };

@@ -91,6 +91,10 @@ impl<T: Real> Distribution for InverseGamma<T> {
             return neg_inf();
         }
         let (value, d_x, d_shape, d_scale) = self.value_and_partials(x.value());
+        if value.is_nan() {
+            // overflowing terms (`∞ − ∞`) at extreme parameters: the density underflows
+            return neg_inf();
+        }
         T::fused(
             value,
             [(x, d_x), (self.shape, d_shape), (self.scale, d_scale)],
@@ -104,6 +108,9 @@ impl<T: Real> Distribution for InverseGamma<T> {
             return neg_inf();
         }
         let (value, _, d_shape, d_scale) = self.value_and_partials(x);
+        if value.is_nan() {
+            return neg_inf();
+        }
         T::fused(value, [(self.shape, d_shape), (self.scale, d_scale)])
     }
 

@@ -119,6 +119,11 @@ impl<T: Real> Distribution for Normal<T> {
             (s1 + d, s2 + d * d)
         });
         let (value, d_loc, d_scale) = sums_to_ln_pdf(s1, s2, xs.len() as f64, sigma);
+        if value.is_nan() {
+            // `(xᵢ − μ)²` overflowed while `σ²` did too: the elements' own terms scale
+            // by `σ` first
+            return xs.iter().map(|&x| self.ln_pdf(x)).sum();
+        }
         let inv_var = 1.0 / (sigma * sigma);
         let terms = [(self.loc, d_loc), (self.scale, d_scale)].into_iter();
         T::fused(
@@ -140,7 +145,8 @@ impl<T: Real> Distribution for Normal<T> {
             s2 += d * d;
         }
         if !s2.is_finite() {
-            return neg_inf();
+            // `(yᵢ − μ)²` overflowed: the elements' own terms scale by `σ` first
+            return (0..ys.len()).map(|i| self.ln_pdf_obs(ys.get_f64(i))).sum();
         }
         let (value, d_loc, d_scale) = sums_to_ln_pdf(s1, s2, ys.len() as f64, sigma);
         T::fused(value, [(self.loc, d_loc), (self.scale, d_scale)])

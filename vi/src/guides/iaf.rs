@@ -4,7 +4,7 @@
 use nalgebra::{DMatrixView, DMatrixViewMut, DVectorView, DVectorViewMut};
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
-use tilde_core::{Error, Layout, Result};
+use tilde_core::{Error, Layout, Result, try_buffer};
 
 use crate::guide::{Guide, check_scale, inverse_softplus, sigmoid, softplus, standard_normal};
 
@@ -136,6 +136,19 @@ impl Guide for AutoIafNormal {
             ));
         }
         let k = self.num_flows;
+        // parameters and masks, `5hn + h + 2n` numbers a flow, must fit in memory: an
+        // error, not an overflow or an abort, for a huge `num_flows` or `hidden_dim`
+        let per_flow = h
+            .checked_mul(n)
+            .and_then(|hn| hn.checked_mul(5))
+            .and_then(|v| v.checked_add(h))
+            .and_then(|v| v.checked_add(2 * n))
+            .ok_or_else(|| {
+                Error::InvalidConfig(format!(
+                    "AutoIAFNormal: hidden_dim = {h} overflows the size of a flow over {n} coordinates"
+                ))
+            })?;
+        drop(try_buffer::<f64>(k, per_flow, "AutoIAFNormal num_flows")?);
         self.coords = coords.to_vec();
         self.dh = vec![0.0; h];
         self.dy = vec![0.0; n];

@@ -139,7 +139,7 @@ impl Guide for AutoGuideList {
                     .collect();
                 return Err(Error::InvalidConfig(format!(
                     "AutoGuideList: no guide covers {}; add them or end the list with `.rest(guide)`",
-                    names.join(", ")
+                    tilde_core::short_list(&names)
                 )));
             }
             None => {}
