@@ -79,6 +79,10 @@ pub struct Trace {
     detailed: bool,
     /// Layout discovery: the buffers grow on demand and names must be unique.
     discovering: bool,
+    /// Record observed sites and factors as sites (off while discovering the layout,
+    /// which keeps only latent and deterministic sites: a record per observation would
+    /// cost a formatted name and ~200 bytes each).
+    observed: bool,
     sites: Vec<TracedSite>,
     values: Vec<f64>,
     faults: Vec<Error>,
@@ -102,7 +106,27 @@ impl Trace {
         Trace {
             detailed,
             discovering,
+            observed: !discovering,
             ..Trace::default()
+        }
+    }
+
+    /// Whether observed sites are recorded (or only their values checked).
+    fn records_observed(&self) -> bool {
+        self.observed
+    }
+
+    /// Checks the values of a vector observation without recording the site (layout
+    /// discovery).
+    fn check_each(
+        &mut self,
+        name: &dyn Fn() -> String,
+        support: Support<f64>,
+        n: usize,
+        value: impl Fn(usize) -> f64,
+    ) {
+        for i in 0..n {
+            self.check_obs(name, support, value(i), Some(i));
         }
     }
 
@@ -118,10 +142,11 @@ impl Trace {
         log_density: f64,
         ln_jacobian: f64,
     ) {
-        if matches!(kind, SiteKind::Latent | SiteKind::Deterministic) {
+        let is_column = matches!(kind, SiteKind::Latent | SiteKind::Deterministic);
+        if is_column {
             self.values.extend_from_slice(values);
         }
-        if !self.detailed {
+        if !self.detailed || !(is_column || self.observed) {
             return;
         }
         let name = name();
@@ -140,7 +165,12 @@ impl Trace {
             },
             log_density,
             ln_jacobian,
-            values: values.to_vec(),
+            // discovery keeps only the layout
+            values: if self.discovering {
+                Vec::new()
+            } else {
+                values.to_vec()
+            },
             pointwise: Vec::new(),
         });
     }
@@ -148,6 +178,7 @@ impl Trace {
     /// Records an observed site: checks its values (while discovering), records them
     /// with the site's log-density, and, in a detailed trace, the per-observation
     /// log-densities from `pointwise`.
+    #[inline]
     #[allow(clippy::too_many_arguments)]
     fn observed(
         &mut self,
@@ -161,6 +192,9 @@ impl Trace {
         for (i, &x) in xs.iter().enumerate() {
             let index = (shape != Shape::Scalar).then_some(i);
             self.check_obs(name, support, x, index);
+        }
+        if !self.observed {
+            return;
         }
         self.record(
             name,
@@ -177,9 +211,10 @@ impl Trace {
         }
     }
 
-    /// Whether per-observation log-densities are wanted (a detailed trace).
+    /// Whether per-observation log-densities are wanted (a detailed trace that records
+    /// observed sites).
     fn wants_pointwise(&self) -> bool {
-        self.detailed
+        self.detailed && self.observed
     }
 
     /// Attaches per-observation log-densities to the site recorded last.
@@ -189,6 +224,9 @@ impl Trace {
         }
     }
 
+    /// While discovering the layout, records a fault for an observation that is not
+    /// finite or outside a discrete support.
+    #[inline]
     fn check_obs(
         &mut self,
         name: &dyn Fn() -> String,
@@ -196,9 +234,20 @@ impl Trace {
         x: f64,
         index: Option<usize>,
     ) {
-        if !self.discovering {
-            return;
+        if self.discovering && (!x.is_finite() || support.is_discrete() && !support.contains(x))
+        {
+            self.obs_fault(name, support, x, index);
         }
+    }
+
+    #[cold]
+    fn obs_fault(
+        &mut self,
+        name: &dyn Fn() -> String,
+        support: Support<f64>,
+        x: f64,
+        index: Option<usize>,
+    ) {
         if !x.is_finite() {
             self.faults.push(Error::NonFiniteData {
                 site: name(),
@@ -839,6 +888,10 @@ impl<D: Distribution, V: ObsVector> Observe<V> for Iid<D> {
         ctx.add(lp);
         if let Some(trace) = ctx.trace.as_deref_mut() {
             let support = dist.support().to_f64();
+            if !trace.records_observed() {
+                trace.check_each(name, support, n, |i| value.get_f64(i));
+                return Ok(());
+            }
             let xs: Vec<f64> = (0..n).map(|i| value.get_f64(i)).collect();
             trace.observed(name, Shape::Vector(n), support, &xs, lp.value(), || {
                 xs.iter().map(|&x| dist.ln_pdf_obs(x).value()).collect()
@@ -874,6 +927,10 @@ impl<T: Real, V: ObsVector> Observe<V> for Glm<'_, T> {
         let lp = self.ln_pdf_obs(&value);
         ctx.add(lp);
         if let Some(trace) = ctx.trace.as_deref_mut() {
+            if !trace.records_observed() {
+                trace.check_each(name, self.support(), value.len(), |i| value.get_f64(i));
+                return Ok(());
+            }
             let xs: Vec<f64> = (0..value.len()).map(|i| value.get_f64(i)).collect();
             trace.observed(
                 name,
@@ -925,6 +982,10 @@ impl<T: Real, L: VectorExpr<T>, S: VectorExpr<T>, V: ObsVector> Observe<V> for N
         let lp = self.ln_pdf_obs(&value);
         ctx.add(lp);
         if let Some(trace) = ctx.trace.as_deref_mut() {
+            if !trace.records_observed() {
+                trace.check_each(name, Support::Real, n, |i| value.get_f64(i));
+                return Ok(());
+            }
             let xs: Vec<f64> = (0..n).map(|i| value.get_f64(i)).collect();
             trace.observed(
                 name,
@@ -1232,7 +1293,8 @@ pub fn simulate<M: ModelBody + ?Sized>(
 /// observation counts as one, named as its site.
 ///
 /// # Errors
-/// A structural fault of the model.
+/// A structural fault of the model, or [`Error::DuplicateSite`] for two observed sites
+/// of the same name.
 pub fn pointwise_log_likelihood<M: ModelBody + ?Sized>(
     model: &M,
     row: &[f64],
@@ -1250,11 +1312,19 @@ pub fn pointwise_log_likelihood<M: ModelBody + ?Sized>(
         return Err(*e);
     }
     let mut out = Vec::new();
+    // observed names are formatted here, not when the model is built, so this is where
+    // a repeated one shows
+    let mut seen = HashSet::new();
     for site in trace
         .sites
         .iter()
         .filter(|s| s.info.kind == SiteKind::Observed)
     {
+        if !seen.insert(site.info.name.as_str()) {
+            return Err(Error::DuplicateSite {
+                name: site.info.name.clone(),
+            });
+        }
         if site.pointwise.len() == site.info.shape.len() {
             out.extend(
                 site.info
