@@ -160,7 +160,7 @@ pub mod __private {
     pub use tilde_autodiff::{Fwd, describe_engine, log_joint_and_grad, logp_and_grad};
     pub use tilde_core::context::{
         Ctx, Stop, check, constrain, constrain_into, discover, draw_prior, logp, logp_breakdown,
-        pointwise_log_likelihood, simulate, try_logp,
+        pointwise_log_likelihood, simulate, try_build, try_logp,
     };
     pub use tilde_core::ops;
     pub use tilde_core::rand::Rng;

@@ -119,3 +119,118 @@ fn repeated_observed_names_show_in_the_pointwise_log_likelihood() {
         })
     );
 }
+
+#[model]
+fn indexed(y: &[f64], k: usize) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    sample!("y", Normal::new(mu, 1.0), obs = y[k]);
+}
+
+#[test]
+fn try_constructor_turns_a_panic_of_the_body_into_an_error() {
+    let y = [1.0, 2.0];
+    let model = try_indexed(&y, 1).unwrap();
+    assert_eq!(model.dim(), 1);
+    match try_indexed(&y, 5) {
+        Err(Error::ModelPanicked { model, message }) => {
+            assert_eq!(model, "indexed");
+            assert!(message.contains("index out of bounds"), "{message}");
+        }
+        other => panic!("expected ModelPanicked, got {other:?}"),
+    }
+    let err = try_indexed(&y, 5).unwrap_err().to_string();
+    assert!(err.contains("building model `indexed` panicked"), "{err}");
+    // the infallible constructor keeps panicking
+    assert!(std::panic::catch_unwind(|| indexed(&y, 5)).is_err());
+}
+
+#[test]
+fn try_constructor_returns_the_first_data_fault() {
+    let mut y = data(4);
+    y[2] = f64::INFINITY;
+    assert!(matches!(
+        try_loop_form(&y),
+        Err(Error::NonFiniteData { ref site, index: None, .. }) if site == "y[2]"
+    ));
+    #[model]
+    fn lengths(y: &[f64]) {
+        let mu = sample!("mu", Normal::new(0.0, 1.0));
+        sample!("y", Normal::new(mu, 1.0).iid(3), obs = y);
+    }
+    assert!(matches!(
+        try_lengths(&[1.0, 2.0]),
+        Err(Error::ObsLength {
+            expected: 3,
+            found: 2,
+            ..
+        })
+    ));
+    // the infallible constructor stores it for `check()`
+    assert!(lengths(&[1.0, 2.0]).check().is_err());
+}
+
+/// Owned data: the clone owns a copy.
+#[model]
+fn owned(y: Vec<f64>, scale: f64) {
+    let mu = sample!("mu", Normal::new(0.0, scale));
+    for i in 0..y.len() {
+        sample!("y[{i}]", Normal::new(mu, 1.0), obs = y[i]);
+    }
+}
+
+#[test]
+fn the_model_struct_is_clone_and_debug() {
+    let model = owned(vec![0.5, 1.5], 3.0);
+    let copy = model.clone().with_engine(tilde::Engine::Reverse);
+    let (mut g1, mut g2) = ([0.0], [0.0]);
+    let want = model.logp_and_grad(&[0.2], &mut g1);
+    drop(model);
+    assert_eq!(copy.logp_and_grad(&[0.2], &mut g2), want);
+    assert!((g1[0] - g2[0]).abs() < 1e-12);
+    assert_eq!(copy.layout().column_names(), ["mu"]);
+    let shown = format!("{copy:?}");
+    assert!(
+        shown.starts_with("Owned { y: [0.5, 1.5], scale: 3.0, layout: "),
+        "{shown}"
+    );
+
+    let y = data(3);
+    let borrowed = loop_form(&y);
+    let again = borrowed.clone();
+    assert_eq!(again.logp(&[0.1, 0.2]), borrowed.logp(&[0.1, 0.2]));
+    assert!(format!("{again:?}").starts_with("LoopForm { y: ["));
+}
+
+fn is_clone<M: Clone>(_: &M) {}
+fn is_debug<M: std::fmt::Debug>(_: &M) {}
+
+/// Data that is neither `Clone` nor `Debug`: the struct is not either, and still compiles.
+struct Blob(Vec<f64>);
+
+#[model]
+fn opaque(data: &Blob, extra: Blob) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    sample!("y", Normal::new(mu, 1.0).iid(data.0.len()), obs = &data.0);
+    sample!("z", Normal::new(mu, 1.0).iid(extra.0.len()), obs = &extra.0);
+}
+
+#[test]
+fn user_derives_reach_the_struct() {
+    /// A model whose struct derives what its user asks.
+    #[model]
+    #[derive(Clone, Debug, PartialEq)]
+    #[must_use]
+    fn derived(y: Vec<f64>) {
+        let mu = sample!("mu", Normal::new(0.0, 1.0));
+        sample!("y", Normal::new(mu, 1.0).iid(y.len()), obs = &y);
+    }
+    let model = derived(vec![1.0]);
+    is_clone(&model);
+    is_debug(&model);
+    assert_eq!(model.clone(), model);
+    assert_ne!(derived(vec![2.0]), model);
+    // a model over data that is not Clone still builds; `&Blob` is Clone, `Blob` not
+    let blob = Blob(vec![1.0]);
+    let o = opaque(&blob, Blob(vec![2.0]));
+    assert_eq!(o.dim(), 1);
+}

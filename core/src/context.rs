@@ -234,8 +234,7 @@ impl Trace {
         x: f64,
         index: Option<usize>,
     ) {
-        if self.discovering && (!x.is_finite() || support.is_discrete() && !support.contains(x))
-        {
+        if self.discovering && (!x.is_finite() || support.is_discrete() && !support.contains(x)) {
             self.obs_fault(name, support, x, index);
         }
     }
@@ -1225,6 +1224,33 @@ pub fn discover<M: ModelBody + ?Sized>(model: &M) -> ModelState {
             engine: Default::default(),
         };
     }
+}
+
+/// Builds a model with `build` (a `#[model]` constructor), turning a panic of the body
+/// into [`Error::ModelPanicked`] naming `model_name`, and a construction-time fault of
+/// the data (what [`check`] reports) into that fault. What the `try_` constructors
+/// `#[model]` generates call.
+///
+/// The panic still goes through the panic hook, which prints it by default; with
+/// `panic = "abort"` it aborts as any panic does.
+///
+/// # Errors
+/// [`Error::ModelPanicked`], or the first fault [`check`] would report.
+pub fn try_build<M: ModelBody>(model_name: &str, build: impl FnOnce() -> M) -> Result<M> {
+    let model =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(build)).map_err(|payload| {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic without a message".to_string());
+            Error::ModelPanicked {
+                model: model_name.to_string(),
+                message,
+            }
+        })?;
+    check(&model)?;
+    Ok(model)
 }
 
 /// An unconstrained point drawn from the prior: every latent site drawn from its

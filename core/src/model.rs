@@ -320,7 +320,9 @@ pub trait ModelBody {
 }
 
 /// What a model learns about itself when it is built: its layout and any data fault.
-#[derive(Clone, Debug, Default)]
+/// It holds plain values (no handle to a shared buffer), so a clone of a model is an
+/// independent model.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelState {
     /// The sites in declaration order.
     pub layout: Layout,
