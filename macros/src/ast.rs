@@ -23,6 +23,22 @@ pub struct Model {
     pub sites: Vec<Site>,
     /// Errors found while parsing (reported with check's).
     pub errors: Vec<syn::Error>,
+    /// The data-only `let`s computed once, at construction (see `hoist`).
+    pub hoisted: Vec<Hoisted>,
+}
+
+/// A data-only `let name: Type = expr;` of the body, computed at construction.
+pub struct Hoisted {
+    /// The name it binds.
+    pub ident: Ident,
+    /// Its type as written.
+    pub ty: Type,
+    /// The expression, as written.
+    pub expr: Expr,
+    /// The struct's hidden field that holds the value.
+    pub field: Ident,
+    /// A primitive scalar, which the body copies (others it borrows).
+    pub by_value: bool,
 }
 
 /// The attributes of the function, by where they go.

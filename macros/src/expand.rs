@@ -218,6 +218,16 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
         "The model built by [`{ident}`]: its data, layout and log-density.\n\n\
          It is `Clone` and `Debug` when its data are (a clone is an independent model)."
     );
+    // data computed once, at construction (none after an error: the body is not emitted)
+    let hoisted: &[crate::ast::Hoisted] = if checked.errors.is_empty() {
+        &model.hoisted
+    } else {
+        &[]
+    };
+    let data_fields: Vec<&Ident> = hoisted.iter().map(|h| &h.field).collect();
+    let data_types: Vec<&syn::Type> = hoisted.iter().map(|h| &h.ty).collect();
+    let data_names = hoisted.iter().map(|h| h.ident.to_string());
+    let compute = crate::hoist::compute(hoisted, args);
     let try_ident = format_ident!("try_{}", ident);
     let model_name = ident.to_string();
     let every = &attrs.every;
@@ -270,10 +280,12 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
             impl #generics ::core::clone::Clone for #struct_ident #generics
             where
                 #(for<'__tilde_x> #arg_types: ::core::clone::Clone,)*
+                #(for<'__tilde_x> #data_types: ::core::clone::Clone,)*
             {
                 fn clone(&self) -> Self {
                     #struct_ident {
                         #(#arg_idents: ::core::clone::Clone::clone(&self.#arg_idents),)*
+                        #(#data_fields: ::core::clone::Clone::clone(&self.#data_fields),)*
                         __tilde_state: ::core::clone::Clone::clone(&self.__tilde_state),
                     }
                 }
@@ -288,10 +300,12 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
             impl #generics ::core::fmt::Debug for #struct_ident #generics
             where
                 #(for<'__tilde_x> #arg_types: ::core::fmt::Debug,)*
+                #(for<'__tilde_x> #data_types: ::core::fmt::Debug,)*
             {
                 fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                     f.debug_struct(#struct_name)
                         #(.field(#arg_names, &self.#arg_idents))*
+                        #(.field(#data_names, &self.#data_fields))*
                         .field("layout", &self.__tilde_state.layout)
                         .finish_non_exhaustive()
                 }
@@ -306,6 +320,7 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
         #derive_attr
         #vis struct #struct_ident #generics {
             #(#arg_idents: #arg_types,)*
+            #(#data_fields: #data_types,)*
             __tilde_state: ::tilde::__private::ModelState,
         }
 
@@ -318,8 +333,10 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
         #[doc = #panics_doc]
         #(#constructor_attrs)*
         #vis fn #ident #generics (#(#arg_idents: #arg_types),*) -> #struct_ident #generics {
+            #compute
             let mut model = #struct_ident {
                 #(#arg_idents,)*
+                #(#data_fields,)*
                 __tilde_state: ::core::default::Default::default(),
             };
             model.__tilde_state = ::tilde::__private::discover(&model);

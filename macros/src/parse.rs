@@ -66,6 +66,7 @@ pub fn parse(args: TokenStream, input: TokenStream) -> syn::Result<Model> {
     let mut body = (*func.block).clone();
     rewriter.visit_block_mut(&mut body);
     errors.extend(rewriter.errors);
+    let hoisted = crate::hoist::hoist(&mut body);
 
     let attrs = attributes(&func, &mut errors);
 
@@ -78,6 +79,7 @@ pub fn parse(args: TokenStream, input: TokenStream) -> syn::Result<Model> {
         body,
         sites: rewriter.sites,
         errors,
+        hoisted,
         original: func,
     })
 }
