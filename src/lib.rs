@@ -110,6 +110,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub use tilde_autodiff::release_scratch;
+#[doc(hidden)]
+pub use tilde_autodiff::scratch_bytes;
 pub use tilde_core::distributions;
 pub use tilde_core::{
     Bernoulli, Beta, BetaBinomial, Bijector, Binomial, Cauchy, Cdf, Continuous, Delta, Dirichlet,

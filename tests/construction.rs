@@ -234,3 +234,40 @@ fn user_derives_reach_the_struct() {
     let o = opaque(&blob, Blob(vec![2.0]));
     assert_eq!(o.dim(), 1);
 }
+
+#[model]
+fn wide(y: &[f64]) {
+    let theta = sample!("theta", Normal::new(0.0, 1.0).iid(y.len()));
+    let sigma = sample!("sigma", HalfNormal::new(1.0));
+    for i in 0..y.len() {
+        sample!("y[{i}]", Normal::new(theta[i], sigma), obs = y[i]);
+    }
+}
+
+#[test]
+fn scratch_buffers_can_be_released() {
+    let y = data(20_000);
+    let model = wide(&y);
+    let x = vec![0.1; model.dim()];
+    let mut want = vec![0.0; model.dim()];
+    let lp = model.logp_and_grad(&x, &mut want);
+    for engine in [tilde::Engine::Reverse, tilde::Engine::Forward] {
+        let m = model.clone().with_engine(engine);
+        let mut g = vec![0.0; m.dim()];
+        // forward duals on 20 001 dimensions take many passes: one evaluation is enough
+        m.logp_and_grad(&x, &mut g);
+    }
+    let _ = model.logp(&x);
+    let held = tilde::scratch_bytes();
+    // the tape alone holds a node and an edge per observation
+    assert!(held > 20_000 * 8, "held {held} bytes");
+    let freed = tilde::release_scratch();
+    assert_eq!(freed, held);
+    assert_eq!(tilde::scratch_bytes(), 0);
+    // the model still works, and allocates its buffers again
+    let mut grad = vec![0.0; model.dim()];
+    assert_eq!(model.logp_and_grad(&x, &mut grad), lp);
+    assert_eq!(grad, want);
+    assert!(tilde::scratch_bytes() > 0);
+    tilde::release_scratch();
+}

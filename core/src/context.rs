@@ -1101,6 +1101,48 @@ thread_local! {
     static WORK_F64: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Frees a thread-local scratch buffer (unless it is in use) and returns the bytes its
+/// capacity held.
+#[doc(hidden)]
+pub fn release_buffer<T: 'static>(key: &'static LocalKey<RefCell<Vec<T>>>) -> usize {
+    key.try_with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            let bytes = buf.capacity() * std::mem::size_of::<T>();
+            *buf = Vec::new();
+            bytes
+        }
+        Err(_) => 0,
+    })
+    .unwrap_or(0)
+}
+
+/// The bytes a thread-local scratch buffer holds (its capacity).
+#[doc(hidden)]
+pub fn buffer_bytes<T: 'static>(key: &'static LocalKey<RefCell<Vec<T>>>) -> usize {
+    key.try_with(|cell| {
+        cell.try_borrow()
+            .map_or(0, |buf| buf.capacity() * std::mem::size_of::<T>())
+    })
+    .unwrap_or(0)
+}
+
+/// Frees this thread's scratch buffers of `tilde_core` (the evaluators' work space, the
+/// distributions' partials, the multivariate normal's cached factor) and returns the
+/// bytes they held. They grow to the largest model evaluated on the thread and are
+/// otherwise kept for reuse; the next evaluation allocates them again. Buffers in use
+/// (a call from inside a model evaluation) are left alone.
+pub fn release_scratch() -> usize {
+    release_buffer(&WORK_F64)
+        + crate::distributions::release_scratch()
+        + crate::glm::release_scratch()
+}
+
+/// The bytes this thread's scratch buffers of `tilde_core` hold.
+#[doc(hidden)]
+pub fn scratch_bytes() -> usize {
+    buffer_bytes(&WORK_F64) + crate::distributions::scratch_bytes() + crate::glm::scratch_bytes()
+}
+
 /// Evaluates a model's log-density at `x` in any scalar, with `work` of the layout's
 /// [`work_len`](Layout::work_len).
 ///
