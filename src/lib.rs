@@ -53,6 +53,26 @@
 //!   Names are only formatted for layouts, draws and messages, never in `logp`.
 //! - Site macros cannot sit inside closures (write a `for` loop), and the body returns
 //!   nothing.
+//! - Data-only `let` bindings with a type annotation are computed once, at
+//!   construction: a top-level `let log_earn: Vec<f64> = earn.iter().map(|e| e.ln()).collect();`
+//!   or `let n: usize = y.len();` that reads only the arguments and earlier such
+//!   bindings (no site's value, nothing computed from one) is stored in the struct,
+//!   and every evaluation reads the stored value (Stan's transformed data). The body
+//!   then sees a primitive scalar (`usize`, `f64`, …) as written and any other value
+//!   as a `&Type`, as it sees an owned argument (`&log_earn` still means a
+//!   `&Vec<f64>`). A `let mut`, a name bound twice, a type holding a reference or `T`,
+//!   or anything after a statement that may `return` is left in the body.
+//!
+//! ## The model struct and its constructors
+//! - `eight_schools(&y, &sigma)` builds the model: it runs the body once to lay out
+//!   its sites, and computes the transformed data. Faults in the data are kept for
+//!   `check()`; a panic of the body (an index out of range of the data) panics.
+//! - `try_eight_schools(&y, &sigma)` returns `tilde::Result<EightSchools>`: the panic
+//!   becomes [`Error::ModelPanicked`], and a data fault is returned.
+//! - The struct is `Clone` and `Debug` when its data are; a clone is an independent
+//!   model. Docs, lints, `cfg`, `deprecated`, `must_use` and `#[derive(Clone, Debug,
+//!   PartialEq)]` written after `#[model]` are kept; other attributes are a compile
+//!   error rather than dropped.
 //!
 //! ## Simulation
 //!
@@ -90,6 +110,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub use tilde_autodiff::release_scratch;
+#[doc(hidden)]
+pub use tilde_autodiff::scratch_bytes;
 pub use tilde_core::distributions;
 pub use tilde_core::{
     Bernoulli, Beta, BetaBinomial, Bijector, Binomial, Cauchy, Cdf, Continuous, Delta, Dirichlet,
@@ -164,7 +187,7 @@ pub mod __private {
     pub use tilde_autodiff::{Fwd, describe_engine, log_joint_and_grad, logp_and_grad};
     pub use tilde_core::context::{
         Ctx, Stop, check, constrain, constrain_into, discover, draw_prior, logp, logp_breakdown,
-        pointwise_log_likelihood, simulate, try_logp,
+        pointwise_log_likelihood, simulate, try_build, try_logp,
     };
     pub use tilde_core::ops;
     pub use tilde_core::rand::Rng;

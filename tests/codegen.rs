@@ -313,3 +313,101 @@ fn latent_sites_in_branches_and_carried_loops() {
         matches_tape(&model, &tape, 10, 1.5);
     }
 }
+
+/// How often [`log_positive`] ran: the transformed data of `earnings` computes it.
+static LOG_CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn log_positive(values: &[f64]) -> Vec<f64> {
+    LOG_CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    values.iter().map(|v| v.abs().ln_1p()).collect()
+}
+
+/// Data-only `let`s with a type annotation (transformed data), one reading another, one
+/// shadowing an argument, and one that reads a parameter (not data, so not hoisted).
+#[model]
+fn earnings(earn: &[f64], height: Vec<f64>) {
+    let log_earn: Vec<f64> = log_positive(earn);
+    let n: usize = log_earn.len();
+    let mean_height: f64 = height.iter().sum::<f64>() / n as f64;
+    let height: Vec<f64> = height.iter().map(|h| h - mean_height).collect();
+    let a = sample!("a", Normal::new(0.0, 10.0));
+    let b = sample!("b", Normal::new(0.0, 10.0));
+    let sigma = sample!("sigma", HalfNormal::new(5.0));
+    let scale: T = sigma * 1.0;
+    for i in 0..n {
+        sample!(
+            "log_earn[{i}]",
+            Normal::new(a + b * height[i], scale),
+            obs = log_earn[i]
+        );
+    }
+}
+
+/// The same density with nothing hoisted (no annotations).
+#[model]
+fn earnings_inline(earn: &[f64], height: Vec<f64>) {
+    let log_earn = earn.iter().map(|v| v.abs().ln_1p()).collect::<Vec<f64>>();
+    let n = log_earn.len();
+    let mut total = 0.0;
+    for i in 0..n {
+        total += height[i];
+    }
+    let mean_height = total / n as f64;
+    let a = sample!("a", Normal::new(0.0, 10.0));
+    let b = sample!("b", Normal::new(0.0, 10.0));
+    let sigma = sample!("sigma", HalfNormal::new(5.0));
+    for i in 0..n {
+        sample!(
+            "log_earn[{i}]",
+            Normal::new(a + b * (height[i] - mean_height), sigma),
+            obs = log_earn[i]
+        );
+    }
+}
+
+#[test]
+fn transformed_data_is_computed_once_at_construction() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let earn: Vec<f64> = data(30, 7).iter().map(|v| 1000.0 * (v + 2.0)).collect();
+    let height: Vec<f64> = data(30, 8).iter().map(|v| 170.0 + 10.0 * v).collect();
+    let before = LOG_CALLS.load(SeqCst);
+    let model = earnings(&earn, height.clone());
+    assert_eq!(
+        LOG_CALLS.load(SeqCst) - before,
+        1,
+        "computed at construction"
+    );
+    assert_generated(&model.gradient_engine());
+    let tape = earnings(&earn, height.clone()).with_engine(Engine::Reverse);
+    let inline = earnings_inline(&earn, height.clone()).with_engine(Engine::Reverse);
+    let calls = LOG_CALLS.load(SeqCst);
+    matches_tape(&model, &tape, 10, 2.0);
+    matches_tape(&model, &inline, 10, 2.0);
+    for seed in 0..5 {
+        let x = common::point(3, seed);
+        assert!((model.logp(&x) - inline.logp(&x)).abs() <= 1e-12 * inline.logp(&x).abs());
+        let _ = model.constrain(&x);
+        let _ = model.logp_breakdown(&x);
+    }
+    let copy = model.clone();
+    assert_eq!(copy.logp(&[0.1, 0.2, 0.3]), model.logp(&[0.1, 0.2, 0.3]));
+    assert_eq!(LOG_CALLS.load(SeqCst), calls, "never recomputed");
+}
+
+#[test]
+fn a_panic_computing_transformed_data_is_an_error_of_try() {
+    #[model]
+    fn first(y: &[f64]) {
+        let first: f64 = y[0];
+        let mu = sample!("mu", Normal::new(first, 1.0));
+        sample!("y", Normal::new(mu, 1.0).iid(y.len()), obs = y);
+    }
+    assert!(matches!(
+        try_first(&[]),
+        Err(tilde::Error::ModelPanicked { ref model, .. }) if model == "first"
+    ));
+    assert_eq!(
+        try_first(&[2.0]).unwrap().logp(&[2.0]),
+        first(&[2.0]).logp(&[2.0])
+    );
+}

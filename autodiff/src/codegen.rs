@@ -76,6 +76,30 @@ thread_local! {
     static POOL: RefCell<Pool> = RefCell::new(Pool::default());
 }
 
+impl Pool {
+    /// The bytes the stack and the vectors hold (their capacity).
+    fn bytes(&self) -> usize {
+        let vectors: usize = self.vectors.iter().map(Vec::capacity).sum();
+        (self.stack.capacity() + vectors) * std::mem::size_of::<f64>()
+            + self.vectors.capacity() * std::mem::size_of::<Vec<f64>>()
+    }
+}
+
+/// Frees this thread's pool; returns the bytes it held.
+pub(crate) fn release_scratch() -> usize {
+    POOL.try_with(|p| {
+        p.try_borrow_mut()
+            .map_or(0, |mut p| std::mem::take(&mut *p).bytes())
+    })
+    .unwrap_or(0)
+}
+
+/// The bytes this thread's pool holds.
+pub(crate) fn scratch_bytes() -> usize {
+    POOL.try_with(|p| p.try_borrow().map_or(0, |p| p.bytes()))
+        .unwrap_or(0)
+}
+
 /// Runs `f` with this thread's pool (a fresh one when a call is already using it).
 #[inline]
 pub fn with_pool<R>(f: impl FnOnce(&mut Pool) -> R) -> R {

@@ -290,6 +290,22 @@ trait Width: Real {
     fn buffer() -> &'static LocalKey<RefCell<Vec<Self>>>;
 }
 
+/// Frees this thread's buffers of forward duals; returns the bytes they held.
+pub(crate) fn release_scratch() -> usize {
+    use tilde_core::context::release_buffer;
+    release_buffer(Fwd::<4>::buffer())
+        + release_buffer(Fwd::<8>::buffer())
+        + release_buffer(Fwd::<16>::buffer())
+}
+
+/// The bytes this thread's buffers of forward duals hold.
+pub(crate) fn scratch_bytes() -> usize {
+    use tilde_core::context::buffer_bytes;
+    buffer_bytes(Fwd::<4>::buffer())
+        + buffer_bytes(Fwd::<8>::buffer())
+        + buffer_bytes(Fwd::<16>::buffer())
+}
+
 macro_rules! widths {
     ($($n:literal),*) => {$(
         const _: () = {

@@ -21,6 +21,30 @@ mod hessian;
 pub mod reverse;
 
 pub use forward::Fwd;
+
+/// Frees this thread's scratch buffers of the gradient engines (the reverse tape, the
+/// forward duals, the generated code's pool) and of `tilde_core` (see
+/// [`tilde_core::context::release_scratch`]); returns the bytes they held.
+///
+/// The buffers grow to the largest model differentiated on the thread and are kept so
+/// that later gradients do not allocate; a thread that is done with a large model (a
+/// worker of a long-lived service, say) can give the memory back. The next gradient
+/// allocates them again. Buffers in use are left alone.
+pub fn release_scratch() -> usize {
+    reverse::release_scratch()
+        + forward::release_scratch()
+        + codegen::release_scratch()
+        + tilde_core::context::release_scratch()
+}
+
+/// The bytes this thread's scratch buffers hold (those [`release_scratch`] frees).
+#[doc(hidden)]
+pub fn scratch_bytes() -> usize {
+    reverse::scratch_bytes()
+        + forward::scratch_bytes()
+        + codegen::scratch_bytes()
+        + tilde_core::context::scratch_bytes()
+}
 pub use hessian::{hessian, hessian_vector_product};
 pub use reverse::Rev;
 pub use tilde_core::Engine;

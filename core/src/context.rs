@@ -79,6 +79,10 @@ pub struct Trace {
     detailed: bool,
     /// Layout discovery: the buffers grow on demand and names must be unique.
     discovering: bool,
+    /// Record observed sites and factors as sites (off while discovering the layout,
+    /// which keeps only latent and deterministic sites: a record per observation would
+    /// cost a formatted name and ~200 bytes each).
+    observed: bool,
     sites: Vec<TracedSite>,
     values: Vec<f64>,
     faults: Vec<Error>,
@@ -102,7 +106,27 @@ impl Trace {
         Trace {
             detailed,
             discovering,
+            observed: !discovering,
             ..Trace::default()
+        }
+    }
+
+    /// Whether observed sites are recorded (or only their values checked).
+    fn records_observed(&self) -> bool {
+        self.observed
+    }
+
+    /// Checks the values of a vector observation without recording the site (layout
+    /// discovery).
+    fn check_each(
+        &mut self,
+        name: &dyn Fn() -> String,
+        support: Support<f64>,
+        n: usize,
+        value: impl Fn(usize) -> f64,
+    ) {
+        for i in 0..n {
+            self.check_obs(name, support, value(i), Some(i));
         }
     }
 
@@ -118,10 +142,11 @@ impl Trace {
         log_density: f64,
         ln_jacobian: f64,
     ) {
-        if matches!(kind, SiteKind::Latent | SiteKind::Deterministic) {
+        let is_column = matches!(kind, SiteKind::Latent | SiteKind::Deterministic);
+        if is_column {
             self.values.extend_from_slice(values);
         }
-        if !self.detailed {
+        if !self.detailed || !(is_column || self.observed) {
             return;
         }
         let name = name();
@@ -140,7 +165,12 @@ impl Trace {
             },
             log_density,
             ln_jacobian,
-            values: values.to_vec(),
+            // discovery keeps only the layout
+            values: if self.discovering {
+                Vec::new()
+            } else {
+                values.to_vec()
+            },
             pointwise: Vec::new(),
         });
     }
@@ -148,6 +178,7 @@ impl Trace {
     /// Records an observed site: checks its values (while discovering), records them
     /// with the site's log-density, and, in a detailed trace, the per-observation
     /// log-densities from `pointwise`.
+    #[inline]
     #[allow(clippy::too_many_arguments)]
     fn observed(
         &mut self,
@@ -161,6 +192,9 @@ impl Trace {
         for (i, &x) in xs.iter().enumerate() {
             let index = (shape != Shape::Scalar).then_some(i);
             self.check_obs(name, support, x, index);
+        }
+        if !self.observed {
+            return;
         }
         self.record(
             name,
@@ -177,9 +211,10 @@ impl Trace {
         }
     }
 
-    /// Whether per-observation log-densities are wanted (a detailed trace).
+    /// Whether per-observation log-densities are wanted (a detailed trace that records
+    /// observed sites).
     fn wants_pointwise(&self) -> bool {
-        self.detailed
+        self.detailed && self.observed
     }
 
     /// Attaches per-observation log-densities to the site recorded last.
@@ -189,6 +224,9 @@ impl Trace {
         }
     }
 
+    /// While discovering the layout, records a fault for an observation that is not
+    /// finite or outside a discrete support.
+    #[inline]
     fn check_obs(
         &mut self,
         name: &dyn Fn() -> String,
@@ -196,9 +234,19 @@ impl Trace {
         x: f64,
         index: Option<usize>,
     ) {
-        if !self.discovering {
-            return;
+        if self.discovering && (!x.is_finite() || support.is_discrete() && !support.contains(x)) {
+            self.obs_fault(name, support, x, index);
         }
+    }
+
+    #[cold]
+    fn obs_fault(
+        &mut self,
+        name: &dyn Fn() -> String,
+        support: Support<f64>,
+        x: f64,
+        index: Option<usize>,
+    ) {
         if !x.is_finite() {
             self.faults.push(Error::NonFiniteData {
                 site: name(),
@@ -839,6 +887,10 @@ impl<D: Distribution, V: ObsVector> Observe<V> for Iid<D> {
         ctx.add(lp);
         if let Some(trace) = ctx.trace.as_deref_mut() {
             let support = dist.support().to_f64();
+            if !trace.records_observed() {
+                trace.check_each(name, support, n, |i| value.get_f64(i));
+                return Ok(());
+            }
             let xs: Vec<f64> = (0..n).map(|i| value.get_f64(i)).collect();
             trace.observed(name, Shape::Vector(n), support, &xs, lp.value(), || {
                 xs.iter().map(|&x| dist.ln_pdf_obs(x).value()).collect()
@@ -874,6 +926,10 @@ impl<T: Real, V: ObsVector> Observe<V> for Glm<'_, T> {
         let lp = self.ln_pdf_obs(&value);
         ctx.add(lp);
         if let Some(trace) = ctx.trace.as_deref_mut() {
+            if !trace.records_observed() {
+                trace.check_each(name, self.support(), value.len(), |i| value.get_f64(i));
+                return Ok(());
+            }
             let xs: Vec<f64> = (0..value.len()).map(|i| value.get_f64(i)).collect();
             trace.observed(
                 name,
@@ -925,6 +981,10 @@ impl<T: Real, L: VectorExpr<T>, S: VectorExpr<T>, V: ObsVector> Observe<V> for N
         let lp = self.ln_pdf_obs(&value);
         ctx.add(lp);
         if let Some(trace) = ctx.trace.as_deref_mut() {
+            if !trace.records_observed() {
+                trace.check_each(name, Support::Real, n, |i| value.get_f64(i));
+                return Ok(());
+            }
             let xs: Vec<f64> = (0..n).map(|i| value.get_f64(i)).collect();
             trace.observed(
                 name,
@@ -1039,6 +1099,48 @@ pub fn with_scratch<T: Clone + 'static, R>(
 
 thread_local! {
     static WORK_F64: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Frees a thread-local scratch buffer (unless it is in use) and returns the bytes its
+/// capacity held.
+#[doc(hidden)]
+pub fn release_buffer<T: 'static>(key: &'static LocalKey<RefCell<Vec<T>>>) -> usize {
+    key.try_with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            let bytes = buf.capacity() * std::mem::size_of::<T>();
+            *buf = Vec::new();
+            bytes
+        }
+        Err(_) => 0,
+    })
+    .unwrap_or(0)
+}
+
+/// The bytes a thread-local scratch buffer holds (its capacity).
+#[doc(hidden)]
+pub fn buffer_bytes<T: 'static>(key: &'static LocalKey<RefCell<Vec<T>>>) -> usize {
+    key.try_with(|cell| {
+        cell.try_borrow()
+            .map_or(0, |buf| buf.capacity() * std::mem::size_of::<T>())
+    })
+    .unwrap_or(0)
+}
+
+/// Frees this thread's scratch buffers of `tilde_core` (the evaluators' work space, the
+/// distributions' partials, the multivariate normal's cached factor) and returns the
+/// bytes they held. They grow to the largest model evaluated on the thread and are
+/// otherwise kept for reuse; the next evaluation allocates them again. Buffers in use
+/// (a call from inside a model evaluation) are left alone.
+pub fn release_scratch() -> usize {
+    release_buffer(&WORK_F64)
+        + crate::distributions::release_scratch()
+        + crate::glm::release_scratch()
+}
+
+/// The bytes this thread's scratch buffers of `tilde_core` hold.
+#[doc(hidden)]
+pub fn scratch_bytes() -> usize {
+    buffer_bytes(&WORK_F64) + crate::distributions::scratch_bytes() + crate::glm::scratch_bytes()
 }
 
 /// Evaluates a model's log-density at `x` in any scalar, with `work` of the layout's
@@ -1166,6 +1268,33 @@ pub fn discover<M: ModelBody + ?Sized>(model: &M) -> ModelState {
     }
 }
 
+/// Builds a model with `build` (a `#[model]` constructor), turning a panic of the body
+/// into [`Error::ModelPanicked`] naming `model_name`, and a construction-time fault of
+/// the data (what [`check`] reports) into that fault. What the `try_` constructors
+/// `#[model]` generates call.
+///
+/// The panic still goes through the panic hook, which prints it by default; with
+/// `panic = "abort"` it aborts as any panic does.
+///
+/// # Errors
+/// [`Error::ModelPanicked`], or the first fault [`check`] would report.
+pub fn try_build<M: ModelBody>(model_name: &str, build: impl FnOnce() -> M) -> Result<M> {
+    let model =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(build)).map_err(|payload| {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic without a message".to_string());
+            Error::ModelPanicked {
+                model: model_name.to_string(),
+                message,
+            }
+        })?;
+    check(&model)?;
+    Ok(model)
+}
+
 /// An unconstrained point drawn from the prior: every latent site drawn from its
 /// distribution (given the sites before it) and mapped back through its bijector.
 ///
@@ -1232,7 +1361,8 @@ pub fn simulate<M: ModelBody + ?Sized>(
 /// observation counts as one, named as its site.
 ///
 /// # Errors
-/// A structural fault of the model.
+/// A structural fault of the model, or [`Error::DuplicateSite`] for two observed sites
+/// of the same name.
 pub fn pointwise_log_likelihood<M: ModelBody + ?Sized>(
     model: &M,
     row: &[f64],
@@ -1250,11 +1380,19 @@ pub fn pointwise_log_likelihood<M: ModelBody + ?Sized>(
         return Err(*e);
     }
     let mut out = Vec::new();
+    // observed names are formatted here, not when the model is built, so this is where
+    // a repeated one shows
+    let mut seen = HashSet::new();
     for site in trace
         .sites
         .iter()
         .filter(|s| s.info.kind == SiteKind::Observed)
     {
+        if !seen.insert(site.info.name.as_str()) {
+            return Err(Error::DuplicateSite {
+                name: site.info.name.clone(),
+            });
+        }
         if site.pointwise.len() == site.info.shape.len() {
             out.extend(
                 site.info

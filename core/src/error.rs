@@ -130,6 +130,17 @@ pub enum Error {
     /// that are all zero, no draws to rank. The message says what and why.
     #[error("degenerate result: {0}")]
     Degenerate(String),
+    /// A model's body panicked while the model was built (its layout discovery, or data
+    /// it computes once at construction): an index out of range of the data, say.
+    #[error(
+        "building model `{model}` panicked: {message}; check that the data have the lengths the body indexes"
+    )]
+    ModelPanicked {
+        /// The model's name (the function's).
+        model: String,
+        /// The panic's message.
+        message: String,
+    },
     /// An invalid distribution or algorithm parameter.
     #[error(transparent)]
     Param(#[from] ParamError),

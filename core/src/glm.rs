@@ -261,6 +261,14 @@ thread_local! {
     static GRAD_BETA: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
+pub(crate) fn release_scratch() -> usize {
+    crate::context::release_buffer(&GRAD_BETA)
+}
+
+pub(crate) fn scratch_bytes() -> usize {
+    crate::context::buffer_bytes(&GRAD_BETA)
+}
+
 /// `Σⱼ xⱼ βⱼ` of data `x` and parameters `β`, one node with partials `xⱼ`.
 ///
 /// # Panics

@@ -75,7 +75,14 @@ impl SiteInfo {
     }
 }
 
-/// The sites of a model in declaration order, and the size of its parameter space.
+/// The latent and deterministic sites of a model in declaration order, and the size of
+/// its parameter space.
+///
+/// Observed sites and factors are not part of the layout: a model whose body loops
+/// over `N` observations would otherwise keep `N` records (a formatted name each) and
+/// pay for them at construction. [`Model::logp_breakdown`](crate::Model::logp_breakdown)
+/// and [`Model::pointwise_log_likelihood`](crate::Model::pointwise_log_likelihood) list
+/// them, computed when asked.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Layout {
     sites: Vec<SiteInfo>,
@@ -107,7 +114,7 @@ impl Layout {
         self.dim
     }
 
-    /// Every site, in declaration order.
+    /// Every latent and deterministic site, in declaration order.
     pub fn sites(&self) -> &[SiteInfo] {
         &self.sites
     }
@@ -117,7 +124,7 @@ impl Layout {
         self.sites.iter().filter(|s| s.kind == SiteKind::Latent)
     }
 
-    /// The site with this name.
+    /// The latent or deterministic site with this name.
     pub fn site(&self, name: &str) -> Option<&SiteInfo> {
         self.sites.iter().find(|s| s.name == name)
     }

@@ -53,7 +53,9 @@ pub trait LogDensity {
 /// What `#[model]` adds to a [`LogDensity`]: the sites, constrained values and a
 /// per-site account of the log-density.
 pub trait Model: LogDensity {
-    /// The sites in declaration order: name, shape, support, offset.
+    /// The latent and deterministic sites in declaration order: name, shape, support,
+    /// offset (observed sites and factors are listed by
+    /// [`logp_breakdown`](Self::logp_breakdown)).
     fn layout(&self) -> &Layout;
 
     /// The constrained latent values and the deterministic quantities at `x`.
@@ -318,7 +320,9 @@ pub trait ModelBody {
 }
 
 /// What a model learns about itself when it is built: its layout and any data fault.
-#[derive(Clone, Debug, Default)]
+/// It holds plain values (no handle to a shared buffer), so a clone of a model is an
+/// independent model.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModelState {
     /// The sites in declaration order.
     pub layout: Layout,

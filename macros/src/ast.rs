@@ -7,8 +7,8 @@ use syn::{Attribute, Block, Expr, Ident, LitStr, Type, Visibility};
 pub struct Model {
     /// The function as written, for the fallback after a signature error.
     pub original: syn::ItemFn,
-    /// Attributes to carry to the constructor (docs and lints).
-    pub attrs: Vec<Attribute>,
+    /// The function's attributes, by the items they go to.
+    pub attrs: Attrs,
     /// The function's visibility, given to the struct and constructor.
     pub vis: Visibility,
     /// The function's name: the constructor's name.
@@ -23,6 +23,35 @@ pub struct Model {
     pub sites: Vec<Site>,
     /// Errors found while parsing (reported with check's).
     pub errors: Vec<syn::Error>,
+    /// The data-only `let`s computed once, at construction (see `hoist`).
+    pub hoisted: Vec<Hoisted>,
+}
+
+/// A data-only `let name: Type = expr;` of the body, computed at construction.
+pub struct Hoisted {
+    /// The name it binds.
+    pub ident: Ident,
+    /// Its type as written.
+    pub ty: Type,
+    /// The expression, as written.
+    pub expr: Expr,
+    /// The struct's hidden field that holds the value.
+    pub field: Ident,
+    /// A primitive scalar, which the body copies (others it borrows).
+    pub by_value: bool,
+}
+
+/// The attributes of the function, by where they go.
+#[derive(Default)]
+pub struct Attrs {
+    /// Doc comments: the constructor's.
+    pub docs: Vec<Attribute>,
+    /// Lints, `deprecated`, `must_use`, `inline`: both constructors'.
+    pub constructor: Vec<Attribute>,
+    /// `cfg` and `cfg_attr`: every generated item's.
+    pub every: Vec<Attribute>,
+    /// The traits of `#[derive(..)]`: the struct's.
+    pub derives: Vec<syn::Path>,
 }
 
 /// One data argument.

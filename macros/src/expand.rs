@@ -11,7 +11,7 @@ use crate::check::Checked;
 use crate::parse::{is_copied, placeholder_index};
 
 /// `eight_schools` → `EightSchools`.
-fn upper_camel(ident: &Ident) -> Ident {
+pub fn upper_camel(ident: &Ident) -> Ident {
     let mut out = String::new();
     for part in ident.to_string().split('_').filter(|p| !p.is_empty()) {
         let mut chars = part.chars();
@@ -124,6 +124,8 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
         .collect();
     if checked.bad_signature {
         let mut original = model.original.clone();
+        // a derive on a function is an error of its own
+        original.attrs.retain(|a| !a.path().is_ident("derive"));
         original.block = syn::parse_quote!({ ::core::panic!("this `#[model]` did not compile") });
         return quote!(#errors #[allow(unused_variables)] #original);
     }
@@ -212,26 +214,144 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
     };
     let engine_doc = format!("The gradient engine of `Engine::Auto` for this model: {status}.");
 
-    let doc = format!("The model built by [`{ident}`]: its data, layout and log-density.");
+    let doc = format!(
+        "The model built by [`{ident}`]: its data, layout and log-density.\n\n\
+         It is `Clone` and `Debug` when its data are (a clone is an independent model)."
+    );
+    // data computed once, at construction (none after an error: the body is not emitted)
+    let hoisted: &[crate::ast::Hoisted] = if checked.errors.is_empty() {
+        &model.hoisted
+    } else {
+        &[]
+    };
+    let data_fields: Vec<&Ident> = hoisted.iter().map(|h| &h.field).collect();
+    let data_types: Vec<&syn::Type> = hoisted.iter().map(|h| &h.ty).collect();
+    let data_names = hoisted.iter().map(|h| h.ident.to_string());
+    let compute = crate::hoist::compute(hoisted, args);
+    let try_ident = format_ident!("try_{}", ident);
+    let model_name = ident.to_string();
+    let every = &attrs.every;
+    let constructor_attrs = &attrs.constructor;
+    let deprecated = attrs
+        .constructor
+        .iter()
+        .filter(|a| a.path().is_ident("deprecated"));
+    let docs = if attrs.docs.is_empty() {
+        let line = format!("Builds the model [`{struct_ident}`] from its data.");
+        quote!(#[doc = #line])
+    } else {
+        let docs = &attrs.docs;
+        quote!(#(#docs)*)
+    };
+    let panics_doc = format!(
+        "# Panics\n\
+         When the body panics while the model is built: the constructor runs it once, at a \
+         point of zeros, to lay out its sites (an index out of range of the data panics \
+         here). Faults in the data (non-finite observations, `obs` lengths that differ from \
+         `.iid(n)`) do not panic: `check()` reports them. [`{try_ident}`] returns both as \
+         a `tilde::Error`."
+    );
+    let try_doc = format!(
+        "Builds the model like [`{ident}`], or says why it cannot be used.\n\n\
+         # Errors\n\
+         `tilde::Error::ModelPanicked` (naming `{ident}`) when the body panics while the \
+         model is built, an index out of range of the data say (the panic hook still \
+         prints the panic; with `panic = \"abort\"` it aborts); otherwise the first fault \
+         found in the data, what `check()` would report (`tilde::Error::NonFiniteData`, \
+         `tilde::Error::ObsLength`, …)."
+    );
+    let derived = |name: &str| {
+        attrs
+            .derives
+            .iter()
+            .any(|p| p.segments.last().is_some_and(|s| s.ident == name))
+    };
+    let derives = &attrs.derives;
+    let derive_attr = if derives.is_empty() {
+        quote!()
+    } else {
+        quote!(#[derive(#(#derives),*)])
+    };
+    // `for<'__x>` keeps a bound on a concrete type from being a (rejected) trivial bound
+    // when it does not hold: the impl then just does not apply
+    let clone_impl = (!derived("Clone")).then(|| {
+        quote! {
+            #(#every)*
+            impl #generics ::core::clone::Clone for #struct_ident #generics
+            where
+                #(for<'__tilde_x> #arg_types: ::core::clone::Clone,)*
+                #(for<'__tilde_x> #data_types: ::core::clone::Clone,)*
+            {
+                fn clone(&self) -> Self {
+                    #struct_ident {
+                        #(#arg_idents: ::core::clone::Clone::clone(&self.#arg_idents),)*
+                        #(#data_fields: ::core::clone::Clone::clone(&self.#data_fields),)*
+                        __tilde_state: ::core::clone::Clone::clone(&self.__tilde_state),
+                    }
+                }
+            }
+        }
+    });
+    let debug_impl = (!derived("Debug")).then(|| {
+        let struct_name = struct_ident.to_string();
+        let arg_names = arg_idents.iter().map(|i| i.to_string());
+        quote! {
+            #(#every)*
+            impl #generics ::core::fmt::Debug for #struct_ident #generics
+            where
+                #(for<'__tilde_x> #arg_types: ::core::fmt::Debug,)*
+                #(for<'__tilde_x> #data_types: ::core::fmt::Debug,)*
+            {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    f.debug_struct(#struct_name)
+                        #(.field(#arg_names, &self.#arg_idents))*
+                        #(.field(#data_names, &self.#data_fields))*
+                        .field("layout", &self.__tilde_state.layout)
+                        .finish_non_exhaustive()
+                }
+            }
+        }
+    });
     quote! {
         #errors
 
+        #(#every)*
         #[doc = #doc]
+        #derive_attr
         #vis struct #struct_ident #generics {
             #(#arg_idents: #arg_types,)*
+            #(#data_fields: #data_types,)*
             __tilde_state: ::tilde::__private::ModelState,
         }
 
-        #(#attrs)*
+        #clone_impl
+        #debug_impl
+
+        #(#every)*
+        #docs
+        #[doc = ""]
+        #[doc = #panics_doc]
+        #(#constructor_attrs)*
         #vis fn #ident #generics (#(#arg_idents: #arg_types),*) -> #struct_ident #generics {
+            #compute
             let mut model = #struct_ident {
                 #(#arg_idents,)*
+                #(#data_fields,)*
                 __tilde_state: ::core::default::Default::default(),
             };
             model.__tilde_state = ::tilde::__private::discover(&model);
             model
         }
 
+        #(#every)*
+        #[doc = #try_doc]
+        #(#deprecated)*
+        #[allow(dead_code)]
+        #vis fn #try_ident #generics (#(#arg_idents: #arg_types),*) -> ::tilde::Result<#struct_ident #generics> {
+            ::tilde::__private::try_build(#model_name, move || #ident(#(#arg_idents),*))
+        }
+
+        #(#every)*
         impl #generics #struct_ident #generics {
             /// Chooses the gradient engine of `logp_and_grad` (default: `Engine::Auto`).
             #[allow(dead_code)]
@@ -248,6 +368,7 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
             }
         }
 
+        #(#every)*
         impl #generics ::tilde::__private::ModelBody for #struct_ident #generics {
             #[allow(unused_variables, unused_mut, unused_braces, unused_parens, non_snake_case, clippy::all)]
             fn body<T: ::tilde::Real>(
@@ -269,6 +390,7 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
             #generated
         }
 
+        #(#every)*
         impl #generics ::tilde::LogDensity for #struct_ident #generics {
             fn dim(&self) -> usize {
                 self.__tilde_state.layout.dim()
@@ -281,6 +403,7 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
             }
         }
 
+        #(#every)*
         impl #generics ::tilde::Model for #struct_ident #generics {
             fn layout(&self) -> &::tilde::Layout {
                 &self.__tilde_state.layout

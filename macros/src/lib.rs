@@ -5,9 +5,12 @@
 //! `tilde::LogDensity` and `tilde::Model`. Its body is re-emitted generic over the
 //! scalar `T: tilde::Real`, with each `sample!`, `deterministic!` and `factor!` rewritten
 //! into a call on the evaluation context. See the `tilde` crate for the user guide.
+//! Data-only `let` bindings with a type annotation are computed once, at construction,
+//! and stored in the struct (see `hoist`).
 //!
-//! The pipeline is `parse` (syn → `ast::Model`, site macros replaced by placeholders),
-//! `check` (every validation, all errors collected), then `expand` (quote only).
+//! The pipeline is `parse` (syn → `ast::Model`, site macros replaced by placeholders,
+//! transformed data found by `hoist`), `check` (every validation, all errors collected),
+//! then `expand` (quote only).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -17,6 +20,7 @@ mod adjoint;
 mod ast;
 mod check;
 mod expand;
+mod hoist;
 mod parse;
 
 /// Turns a function into a probabilistic model. See the `tilde` crate's documentation.

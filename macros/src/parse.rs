@@ -7,7 +7,7 @@ use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, FnArg, Ident, Lifetime, Pat, Stmt, Token, Type};
 
-use crate::ast::{Arg, Model, Site, SiteMacro};
+use crate::ast::{Arg, Attrs, Model, Site, SiteMacro};
 
 /// The placeholder macro that stands for site `k` between parse and expand.
 pub const PLACEHOLDER: &str = "__tilde_site";
@@ -66,15 +66,9 @@ pub fn parse(args: TokenStream, input: TokenStream) -> syn::Result<Model> {
     let mut body = (*func.block).clone();
     rewriter.visit_block_mut(&mut body);
     errors.extend(rewriter.errors);
+    let hoisted = crate::hoist::hoist(&mut body);
 
-    let attrs = func
-        .attrs
-        .iter()
-        .filter(|a| {
-            a.path().is_ident("doc") || a.path().is_ident("allow") || a.path().is_ident("expect")
-        })
-        .cloned()
-        .collect();
+    let attrs = attributes(&func, &mut errors);
 
     Ok(Model {
         attrs,
@@ -85,8 +79,64 @@ pub fn parse(args: TokenStream, input: TokenStream) -> syn::Result<Model> {
         body,
         sites: rewriter.sites,
         errors,
+        hoisted,
         original: func,
     })
+}
+
+/// The derives the model struct takes: what its hidden fields (layout, faults, engine)
+/// implement.
+const DERIVES: &[&str] = &["Clone", "Debug", "PartialEq"];
+
+/// Sorts the function's attributes by the items they go to; an attribute with no place
+/// is an error rather than dropped.
+fn attributes(func: &syn::ItemFn, errors: &mut Vec<syn::Error>) -> Attrs {
+    let mut out = Attrs::default();
+    let struct_name = crate::expand::upper_camel(&func.sig.ident);
+    for attr in &func.attrs {
+        let path = attr.path();
+        let name = path.get_ident().map(|i| i.to_string()).unwrap_or_default();
+        match name.as_str() {
+            "doc" => out.docs.push(attr.clone()),
+            "allow" | "expect" | "warn" | "deny" | "forbid" | "deprecated" | "must_use"
+            | "inline" | "cold" => out.constructor.push(attr.clone()),
+            "cfg" | "cfg_attr" => out.every.push(attr.clone()),
+            "derive" => {
+                let parsed = attr.parse_args_with(
+                    Punctuated::<syn::Path, Token![,]>::parse_terminated,
+                );
+                match parsed {
+                    Ok(paths) => {
+                        for path in paths {
+                            let last = path
+                                .segments
+                                .last()
+                                .map(|s| s.ident.to_string())
+                                .unwrap_or_default();
+                            if DERIVES.contains(&last.as_str()) {
+                                out.derives.push(path);
+                            } else {
+                                errors.push(syn::Error::new_spanned(
+                                    &path,
+                                    format!(
+                                        "`#[model]` cannot derive `{last}` for `{struct_name}`, which holds the model's layout beside its data: derive `Clone`, `Debug` or `PartialEq` (the struct implements `Clone` and `Debug` already when its data do), or implement `{last}` by hand on `{struct_name}`"
+                                    ),
+                                ));
+                            }
+                        }
+                    }
+                    Err(e) => errors.push(e),
+                }
+            }
+            _ => errors.push(syn::Error::new_spanned(
+                attr,
+                format!(
+                    "`#[model]` does not know where this attribute goes: the function becomes the struct `{struct_name}` and its constructors; `#[model]` keeps docs, lint attributes, `deprecated`, `must_use`, `inline`, `cfg` and `derive`; move this one to a function that calls the constructor"
+                ),
+            )),
+        }
+    }
+    out
 }
 
 /// Names every elided lifetime of an argument type, so it can be a struct field.

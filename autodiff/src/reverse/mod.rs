@@ -11,7 +11,7 @@ mod var;
 
 use std::cell::RefCell;
 
-use tilde_core::context::{eval, with_scratch};
+use tilde_core::context::{buffer_bytes, eval, release_buffer, with_scratch};
 use tilde_core::{ModelBody, Real};
 
 pub use var::Rev;
@@ -20,6 +20,22 @@ use tape::TAPE;
 
 thread_local! {
     static BUFFER: RefCell<Vec<Rev>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Frees this thread's tape and buffers of reverse mode; returns the bytes they held.
+pub(crate) fn release_scratch() -> usize {
+    let tape = TAPE
+        .try_with(|t| t.try_borrow_mut().map_or(0, |mut t| t.release()))
+        .unwrap_or(0);
+    tape + release_buffer(&BUFFER) + release_buffer(&var::SUM_TERMS)
+}
+
+/// The bytes this thread's tape and buffers of reverse mode hold.
+pub(crate) fn scratch_bytes() -> usize {
+    let tape = TAPE
+        .try_with(|t| t.try_borrow().map_or(0, |t| t.bytes()))
+        .unwrap_or(0);
+    tape + buffer_bytes(&BUFFER) + buffer_bytes(&var::SUM_TERMS)
 }
 
 /// The log-density of a model at `x` and its gradient, by reverse mode. A faulty

@@ -45,6 +45,24 @@ impl Tape {
         self.generation = self.generation.wrapping_add(1);
     }
 
+    /// Frees the buffers (the next gradient clears the tape before use, which
+    /// allocates them again); returns the bytes they held.
+    pub fn release(&mut self) -> usize {
+        let bytes = self.bytes();
+        self.ends = Vec::new();
+        self.edges = Vec::new();
+        self.adjoints = Vec::new();
+        self.generation = self.generation.wrapping_add(1);
+        bytes
+    }
+
+    /// The bytes the buffers hold (their capacity).
+    pub fn bytes(&self) -> usize {
+        self.ends.capacity() * std::mem::size_of::<u32>()
+            + self.edges.capacity() * std::mem::size_of::<Edge>()
+            + self.adjoints.capacity() * std::mem::size_of::<f64>()
+    }
+
     /// `n` input nodes (no parents); returns the index of the first.
     pub fn leaves(&mut self, n: usize) -> u32 {
         let first = self.ends.len() as u32;

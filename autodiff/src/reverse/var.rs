@@ -356,7 +356,7 @@ macro_rules! assign_ops {
 assign_ops!(AddAssign add_assign add, SubAssign sub_assign sub, MulAssign mul_assign mul, DivAssign div_assign div);
 
 thread_local! {
-    static SUM_TERMS: std::cell::RefCell<Vec<Rev>> = const { std::cell::RefCell::new(Vec::new()) };
+    pub(super) static SUM_TERMS: std::cell::RefCell<Vec<Rev>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl Sum for Rev {

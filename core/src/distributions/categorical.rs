@@ -14,7 +14,7 @@ use crate::vector::VectorExpr;
 pub(crate) const SIMPLEX_TOLERANCE: f64 = 1e-8;
 
 thread_local! {
-    static CATEGORICAL_PARTIALS: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+    pub(crate) static CATEGORICAL_PARTIALS: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The categorical distribution: one of `K` outcomes `0, …, K - 1` (0-based, unlike

@@ -15,7 +15,7 @@ use crate::vector::VectorExpr;
 
 thread_local! {
     /// `f64` work space of the log-density.
-    static LOW_RANK_WORK: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+    pub(crate) static LOW_RANK_WORK: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The multivariate normal on `ℝⁿ` with mean `μ` and covariance `Σ = W Wᵀ + diag(d)`,

@@ -357,6 +357,30 @@ std::thread_local! {
     static VALUES: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Frees the scratch buffers of the distributions on this thread; returns their bytes.
+pub(crate) fn release_scratch() -> usize {
+    use crate::context::release_buffer;
+    release_buffer(&VALUES)
+        + release_buffer(&normal::EACH_PARTIALS)
+        + release_buffer(&categorical::CATEGORICAL_PARTIALS)
+        + release_buffer(&multinomial::MULTINOMIAL_PARTIALS)
+        + release_buffer(&low_rank_multivariate_normal::LOW_RANK_WORK)
+        + release_buffer(&wishart::WISHART_WORK)
+        + multivariate_normal::release_scratch()
+}
+
+/// The bytes the distributions' scratch buffers hold on this thread.
+pub(crate) fn scratch_bytes() -> usize {
+    use crate::context::buffer_bytes;
+    buffer_bytes(&VALUES)
+        + buffer_bytes(&normal::EACH_PARTIALS)
+        + buffer_bytes(&categorical::CATEGORICAL_PARTIALS)
+        + buffer_bytes(&multinomial::MULTINOMIAL_PARTIALS)
+        + buffer_bytes(&low_rank_multivariate_normal::LOW_RANK_WORK)
+        + buffer_bytes(&wishart::WISHART_WORK)
+        + multivariate_normal::scratch_bytes()
+}
+
 /// Runs `f` on the values of `x` as `f64`, in a reused thread-local buffer.
 pub(crate) fn with_values<T: Real, R>(x: &[T], f: impl FnOnce(&[f64]) -> R) -> R {
     crate::context::with_scratch(&VALUES, x.len(), 0.0, |values| {

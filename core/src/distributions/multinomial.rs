@@ -15,7 +15,7 @@ use crate::support::Support;
 use crate::vector::VectorExpr;
 
 thread_local! {
-    static MULTINOMIAL_PARTIALS: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+    pub(crate) static MULTINOMIAL_PARTIALS: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The multinomial distribution: the counts of `K` outcomes in `n` independent draws

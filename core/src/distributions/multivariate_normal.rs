@@ -57,6 +57,35 @@ struct FactorCache {
     positive_definite: bool,
 }
 
+/// Frees the cached factor and the work space on this thread; returns their bytes.
+pub(crate) fn release_scratch() -> usize {
+    let cache = MVN_FACTOR
+        .try_with(|cell| match cell.try_borrow_mut() {
+            Ok(mut cache) => {
+                let bytes = cache.bytes();
+                *cache = FactorCache::default();
+                bytes
+            }
+            Err(_) => 0,
+        })
+        .unwrap_or(0);
+    cache + crate::context::release_buffer(&MVN_WORK)
+}
+
+/// The bytes the cached factor and the work space hold on this thread.
+pub(crate) fn scratch_bytes() -> usize {
+    let cache = MVN_FACTOR
+        .try_with(|cell| cell.try_borrow().map_or(0, |c| c.bytes()))
+        .unwrap_or(0);
+    cache + crate::context::buffer_bytes(&MVN_WORK)
+}
+
+impl FactorCache {
+    fn bytes(&self) -> usize {
+        (self.source.capacity() + self.factor.capacity()) * std::mem::size_of::<f64>()
+    }
+}
+
 thread_local! {
     static MVN_FACTOR: RefCell<FactorCache> = RefCell::new(FactorCache::default());
     /// `f64` work space of the log-density: residuals, factor, partials.

@@ -192,7 +192,7 @@ pub struct NormalEach<T, L, S> {
 }
 
 thread_local! {
-    static EACH_PARTIALS: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+    pub(crate) static EACH_PARTIALS: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl<T: Real, L: VectorExpr<T>, S: VectorExpr<T>> NormalEach<T, L, S> {

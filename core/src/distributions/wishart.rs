@@ -18,7 +18,7 @@ use crate::vector::VectorExpr;
 
 thread_local! {
     /// `f64` work space of the log-densities: the variate, two products, partials.
-    static WISHART_WORK: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+    pub(crate) static WISHART_WORK: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The Wishart distribution over lower Cholesky factors `L_W` of `K × K`

@@ -1,0 +1,282 @@
+//! Transformed data: the data-only `let`s with a type annotation at the top level of the
+//! body, which the model computes once, at construction, and stores (Stan's
+//! `transformed data`, inferred).
+//!
+//! A top-level `let name: Type = expr;` is hoisted when
+//! - it binds a plain name (not `mut`, not a pattern) with no `else`;
+//! - `Type` names no reference, lifetime, `_`, `impl`/`dyn` or the body's scalar `T`
+//!   (the value becomes a field of the struct);
+//! - `expr` holds no site, no `return`/`?`, and reads no binding of the body other than
+//!   the data arguments and earlier hoisted bindings (a binding that depends on a
+//!   `sample!`, `factor!` or `deterministic!` value is such a binding);
+//! - no statement before it can return early.
+//!
+//! - the body binds `name` only there.
+//!
+//! The body then reads the stored value: `let name: Type = self.field;` for a primitive
+//! scalar type, `let name: &Type = &self.field;` otherwise (with each later `&name`
+//! written `name`, which has the type `&name` had), which the generic body and the
+//! generated gradient both see as data.
+
+use proc_macro2::{TokenStream, TokenTree};
+use quote::{ToTokens, format_ident, quote};
+use std::collections::HashSet;
+use syn::visit::{self, Visit};
+use syn::visit_mut::{self, VisitMut};
+use syn::{Block, Expr, Ident, Pat, Stmt, Type};
+
+use crate::ast::{Arg, Hoisted};
+use crate::parse::PLACEHOLDER;
+
+/// Primitive scalar types, copied out of the struct rather than borrowed.
+const COPIED: &[&str] = &[
+    "f64", "f32", "usize", "isize", "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "bool",
+    "char",
+];
+
+/// Finds the hoistable `let`s of `body`, replaces each with a read of its field, and
+/// returns them in order.
+pub fn hoist(body: &mut Block) -> Vec<Hoisted> {
+    let mut hoisted: Vec<Hoisted> = Vec::new();
+    // names of the body that a hoisted expression must not read
+    let mut locals: HashSet<String> = ["self", "Self", "T"].map(String::from).into();
+    let twice = bound_twice(body);
+    for k in 0..body.stmts.len() {
+        let stmt = &mut body.stmts[k];
+        if let Some((ident, ty, expr)) = candidate(stmt)
+            && !twice.contains(&ident.to_string())
+            && type_storable(&ty)
+            && expr_storable(&expr)
+        {
+            let read = tokens_of(&expr.to_token_stream());
+            if read.iter().all(|n| !locals.contains(n)) {
+                let field = format_ident!("__tilde_data{}", hoisted.len());
+                let by_value = is_copied(&ty);
+                let replacement: Stmt = if by_value {
+                    syn::parse_quote!(let #ident: #ty = self.#field;)
+                } else {
+                    syn::parse_quote!(let #ident: &#ty = &self.#field;)
+                };
+                *stmt = replacement;
+                if !by_value {
+                    // `&name` meant a `&Type`, which `name` now is
+                    let mut unref = Unref(&ident);
+                    for later in &mut body.stmts[k + 1..] {
+                        unref.visit_stmt_mut(later);
+                    }
+                }
+                // an argument it shadows is no longer what the name means
+                locals.remove(&ident.to_string());
+                hoisted.push(Hoisted {
+                    ident,
+                    ty,
+                    expr,
+                    field,
+                    by_value,
+                });
+                continue;
+            }
+        }
+        if returns(stmt) {
+            break;
+        }
+        // whatever this statement binds (or declares) is off limits from here
+        locals.extend(bound_names(stmt));
+    }
+    hoisted
+}
+
+/// The names the body binds more than once (a hoisted name must be bound once, so that
+/// every later use means it).
+fn bound_twice(body: &Block) -> HashSet<String> {
+    #[derive(Default)]
+    struct Names {
+        seen: HashSet<String>,
+        twice: HashSet<String>,
+    }
+    impl<'a> Visit<'a> for Names {
+        fn visit_pat_ident(&mut self, p: &'a syn::PatIdent) {
+            let name = p.ident.to_string();
+            if !self.seen.insert(name.clone()) {
+                self.twice.insert(name);
+            }
+            visit::visit_pat_ident(self, p);
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut names = Names::default();
+    names.visit_block(body);
+    names.twice
+}
+
+/// Rewrites `&name` to `name`, for a hoisted `name` the body now binds as `&Type`.
+struct Unref<'a>(&'a Ident);
+
+impl VisitMut for Unref<'_> {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        if let Expr::Reference(r) = expr
+            && r.mutability.is_none()
+            && matches!(&*r.expr, Expr::Path(p) if p.qself.is_none() && p.path.is_ident(self.0))
+        {
+            *expr = (*r.expr).clone();
+            return;
+        }
+        visit_mut::visit_expr_mut(self, expr);
+    }
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}
+
+/// `let name: Type = expr;` with a plain, immutable name.
+fn candidate(stmt: &Stmt) -> Option<(Ident, Type, Expr)> {
+    let Stmt::Local(local) = stmt else {
+        return None;
+    };
+    let Pat::Type(typed) = &local.pat else {
+        return None;
+    };
+    let Pat::Ident(p) = &*typed.pat else {
+        return None;
+    };
+    if p.by_ref.is_some() || p.mutability.is_some() || p.subpat.is_some() {
+        return None;
+    }
+    let init = local.init.as_ref()?;
+    if init.diverge.is_some() {
+        return None;
+    }
+    Some((p.ident.clone(), (*typed.ty).clone(), (*init.expr).clone()))
+}
+
+/// Whether a value of `ty` can be a field of the struct.
+fn type_storable(ty: &Type) -> bool {
+    fn ok(tokens: TokenStream) -> bool {
+        tokens.into_iter().all(|t| match t {
+            TokenTree::Punct(p) => p.as_char() != '&' && p.as_char() != '\'',
+            TokenTree::Ident(i) => !matches!(
+                i.to_string().as_str(),
+                "_" | "impl" | "dyn" | "T" | "Self" | "self"
+            ),
+            TokenTree::Group(g) => ok(g.stream()),
+            TokenTree::Literal(_) => true,
+        })
+    }
+    ok(ty.to_token_stream())
+}
+
+/// Whether `expr` can run at construction: no site, no early exit.
+fn expr_storable(expr: &Expr) -> bool {
+    struct Exits(bool);
+    impl<'a> Visit<'a> for Exits {
+        fn visit_expr(&mut self, e: &'a Expr) {
+            match e {
+                Expr::Return(_) | Expr::Try(_) | Expr::Await(_) | Expr::Yield(_) => self.0 = true,
+                _ => visit::visit_expr(self, e),
+            }
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut exits = Exits(false);
+    exits.visit_expr(expr);
+    let tokens = tokens_of(&expr.to_token_stream());
+    !exits.0 && !tokens.contains(PLACEHOLDER)
+}
+
+/// Whether a statement may return from the body (so later ones may not run).
+fn returns(stmt: &Stmt) -> bool {
+    struct Returns(bool);
+    impl<'a> Visit<'a> for Returns {
+        fn visit_expr(&mut self, e: &'a Expr) {
+            match e {
+                Expr::Return(_) | Expr::Try(_) => self.0 = true,
+                // a closure's `return` leaves the closure only
+                Expr::Closure(_) => {}
+                _ => visit::visit_expr(self, e),
+            }
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut r = Returns(false);
+    r.visit_stmt(stmt);
+    r.0
+}
+
+/// The names a top-level statement binds or declares (conservatively: every identifier
+/// of an item, and every name bound by a pattern anywhere in it).
+fn bound_names(stmt: &Stmt) -> HashSet<String> {
+    match stmt {
+        Stmt::Item(item) => tokens_of(&item.to_token_stream()),
+        Stmt::Macro(m) => tokens_of(&m.mac.tokens),
+        _ => {
+            struct Patterns(HashSet<String>);
+            impl<'a> Visit<'a> for Patterns {
+                fn visit_pat_ident(&mut self, p: &'a syn::PatIdent) {
+                    self.0.insert(p.ident.to_string());
+                    visit::visit_pat_ident(self, p);
+                }
+                fn visit_item(&mut self, item: &'a syn::Item) {
+                    self.0.extend(tokens_of(&item.to_token_stream()));
+                }
+            }
+            let mut p = Patterns(HashSet::new());
+            p.visit_stmt(stmt);
+            p.0
+        }
+    }
+}
+
+/// Every identifier in a token stream, macro arguments and closures included.
+fn tokens_of(tokens: &TokenStream) -> HashSet<String> {
+    fn walk(tokens: TokenStream, out: &mut HashSet<String>) {
+        for t in tokens {
+            match t {
+                TokenTree::Ident(i) => {
+                    out.insert(i.to_string());
+                }
+                TokenTree::Group(g) => walk(g.stream(), out),
+                _ => {}
+            }
+        }
+    }
+    let mut out = HashSet::new();
+    walk(tokens.clone(), &mut out);
+    out
+}
+
+fn is_copied(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.qself.is_none()
+        && p.path.get_ident().is_some_and(|i| COPIED.contains(&i.to_string().as_str())))
+}
+
+/// The statements that compute the hoisted values at construction, with the arguments
+/// bound as the body binds them, ending in a tuple of the values.
+pub fn compute(hoisted: &[Hoisted], args: &[Arg]) -> TokenStream {
+    if hoisted.is_empty() {
+        return TokenStream::new();
+    }
+    let bindings = args.iter().map(|a| {
+        let id = &a.ident;
+        if crate::parse::is_copied(&a.ty) {
+            quote!(let #id = #id;)
+        } else {
+            quote!(let #id = &#id;)
+        }
+    });
+    // later expressions read a hoisted name as the body does: copied or borrowed
+    let lets = hoisted.iter().map(|h| {
+        let (ident, ty, expr, field) = (&h.ident, &h.ty, &h.expr, &h.field);
+        if h.by_value {
+            quote!(let #field: #ty = #expr; let #ident: #ty = #field;)
+        } else {
+            quote!(let #field: #ty = #expr; let #ident: &#ty = &#field;)
+        }
+    });
+    let fields: Vec<&Ident> = hoisted.iter().map(|h| &h.field).collect();
+    quote! {
+        #[allow(unused_variables, clippy::all)]
+        let (#(#fields,)*) = {
+            #(#bindings)*
+            #(#lets)*
+            (#(#fields,)*)
+        };
+    }
+}
