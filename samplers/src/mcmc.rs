@@ -689,7 +689,11 @@ fn start_at<K: Kernel, M: Model + Sync + ?Sized>(
     model: &M,
     x: &[f64],
 ) -> Result<K::State> {
-    kernel.init(model, x).map_err(|_| Error::InitFailed {
+    let watched = Watched::new(model);
+    let state = kernel.init(&watched, x);
+    // a structural fault (a layout that changes there) is the model's error
+    watched.check()?;
+    state.map_err(|_| Error::InitFailed {
         tries: 1,
         reason: crate::init::explain(model, x),
     })
