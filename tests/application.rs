@@ -365,3 +365,50 @@ fn warm_start_survives_a_large_change_of_data() {
     assert!(warm.num_gradient_evals() < fresh.num_gradient_evals());
     same_posterior(&warm, &fresh);
 }
+
+/// `save_csv` with `keep_draws(false)` holds no draw in memory and writes the same
+/// draws a run keeping them gives; `deterministics(false)` leaves those columns out.
+#[test]
+fn save_csv_without_keeping_draws_or_deterministics() {
+    let model = groups(&[0.5, -0.3, 1.2]);
+    let dir = std::env::temp_dir().join(format!("tilde-keep-{}", std::process::id()));
+    let fit = |keep: bool, deterministics: bool| {
+        Mcmc::new(Nuts::default())
+            .num_warmup(200)
+            .num_samples(300)
+            .num_chains(2)
+            .seed(5)
+            .progress(false)
+            .save_csv(&dir, if keep { "kept" } else { "streamed" })
+            .keep_draws(keep)
+            .deterministics(deterministics)
+            .run(&model)
+            .unwrap()
+    };
+    let kept = fit(true, true);
+    let streamed = fit(false, false);
+    assert_eq!(streamed.num_draws(), 0);
+    assert!(streamed.names().iter().all(|n| !n.starts_with("theta[")));
+    let files: Vec<_> = (1..=2)
+        .map(|c| dir.join(format!("streamed_{c}.csv")))
+        .collect();
+    let read = Posterior::from_csv(&files).unwrap();
+    assert_eq!(read.names(), streamed.names());
+    assert_eq!((read.num_chains(), read.num_draws()), (2, 300));
+    for name in read.names() {
+        assert_eq!(
+            read.draws(name).unwrap(),
+            kept.draws(name).unwrap(),
+            "{name}"
+        );
+    }
+    assert!(kept.draws("theta[0]").is_ok() && read.draws("theta[0]").is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let err = Mcmc::new(Nuts::default())
+        .keep_draws(false)
+        .progress(false)
+        .run(&model)
+        .unwrap_err();
+    assert!(err.to_string().contains("save_csv"), "{err}");
+}

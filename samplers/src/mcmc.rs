@@ -57,6 +57,10 @@ pub struct Mcmc<K: Kernel> {
     warmup_set: bool,
     initializer: Option<Arc<dyn Initializer>>,
     save: Option<(PathBuf, String)>,
+    /// Kept draws stay in memory (false: only in the CSV files).
+    keep_draws: bool,
+    /// Deterministic columns are drawn (in memory and in the files).
+    deterministics: bool,
     chains: Option<Vec<ChainState<K>>>,
 }
 
@@ -76,6 +80,8 @@ impl<K: Kernel + Clone> Clone for Mcmc<K> {
             warmup_set: self.warmup_set,
             initializer: self.initializer.clone(),
             save: self.save.clone(),
+            keep_draws: self.keep_draws,
+            deterministics: self.deterministics,
             chains: self.chains.clone(),
         }
     }
@@ -142,6 +148,8 @@ impl<K: Kernel> Mcmc<K> {
             warmup_set: false,
             initializer: None,
             save: None,
+            keep_draws: true,
+            deterministics: true,
             chains: None,
         }
     }
@@ -277,6 +285,25 @@ impl<K: Kernel> Mcmc<K> {
         self
     }
 
+    /// With [`save_csv`](Self::save_csv), `false` keeps no draw in memory, so a long run
+    /// needs memory for one draw per chain only: the returned [`Posterior`] has the
+    /// names and adapted parameters but no draws (read the files back with
+    /// [`Posterior::from_csv`]), and its
+    /// [`num_gradient_evals`](Posterior::num_gradient_evals) counts the warm-up only
+    /// (the files hold every draw's `n_leapfrog__`). Default `true`; `false` without
+    /// `save_csv` is an error when the run starts.
+    pub fn keep_draws(mut self, keep: bool) -> Self {
+        self.keep_draws = keep;
+        self
+    }
+
+    /// Whether draws hold the deterministic sites' columns (default `true`): `false`
+    /// leaves them out of the returned [`Posterior`] and of the CSV files.
+    pub fn deterministics(mut self, include: bool) -> Self {
+        self.deterministics = include;
+        self
+    }
+
     /// The adapted parameters of each chain (for the HMC family, the step size and
     /// inverse mass matrix), once warmed up.
     pub fn adapted(&self) -> Option<Vec<K::Params>> {
@@ -297,6 +324,11 @@ impl<K: Kernel> Mcmc<K> {
     fn validate<M: Model + ?Sized>(&self, model: &M) -> Result<()> {
         if self.num_chains == 0 {
             return Err(Error::InvalidConfig("num_chains must be at least 1".into()));
+        }
+        if !self.keep_draws && self.save.is_none() {
+            return Err(Error::InvalidConfig(
+                "keep_draws(false) needs save_csv: the draws would be kept nowhere".into(),
+            ));
         }
         if self.thinning == 0 {
             return Err(Error::InvalidConfig("thinning must be at least 1".into()));
@@ -514,7 +546,9 @@ impl<K: Kernel> Mcmc<K> {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::Io(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let names = model.layout().column_names();
+        let (names, kept) = columns(model.layout(), self.deterministics);
+        let names = names.as_slice();
+        let keep_draws = self.keep_draws;
         let draws: Vec<ChainDraws> = chains
             .par_iter_mut()
             .zip(chain_bars.par_iter())
@@ -543,17 +577,59 @@ impl<K: Kernel> Mcmc<K> {
                     thinning,
                     offset,
                     bar,
-                    writer.as_mut(),
+                    Output {
+                        writer: writer.as_mut(),
+                        kept: kept.as_deref(),
+                        keep_draws,
+                    },
                 );
                 bar.finish();
                 out
             })
             .collect::<Result<_>>()?;
-        Ok(Posterior::new(
-            model.layout().column_names().to_vec(),
-            draws,
-        ))
+        Ok(Posterior::new(names.to_vec(), draws))
     }
+}
+
+/// The column names draws hold, and which of the layout's columns they are (`None`:
+/// all of them).
+fn columns(layout: &tilde_core::Layout, deterministics: bool) -> (Vec<String>, Option<Vec<bool>>) {
+    let all = layout.column_names();
+    if deterministics {
+        return (all.to_vec(), None);
+    }
+    let kept: Vec<bool> = layout
+        .sites()
+        .iter()
+        .filter(|site| {
+            matches!(
+                site.kind,
+                tilde_core::SiteKind::Latent | tilde_core::SiteKind::Deterministic
+            )
+        })
+        .flat_map(|site| {
+            std::iter::repeat_n(
+                site.kind != tilde_core::SiteKind::Deterministic,
+                site.shape.len(),
+            )
+        })
+        .collect();
+    let names = all
+        .iter()
+        .zip(&kept)
+        .filter(|(_, k)| **k)
+        .map(|(n, _)| n.clone())
+        .collect();
+    (names, Some(kept))
+}
+
+/// Where a chain's draws go.
+struct Output<'a> {
+    writer: Option<&'a mut CsvWriter>,
+    /// The layout's columns that are kept (`None`: all).
+    kept: Option<&'a [bool]>,
+    /// Draws stay in memory.
+    keep_draws: bool,
 }
 
 use tilde_core::Watched;
@@ -601,13 +677,20 @@ fn draw<K: Kernel, M: Model + ?Sized>(
     thinning: usize,
     offset: usize,
     bar: &ChainBar,
-    mut writer: Option<&mut CsvWriter>,
+    out: Output<'_>,
 ) -> Result<ChainDraws> {
+    let Output {
+        mut writer,
+        kept,
+        keep_draws,
+    } = out;
     let watched = Watched::new(model);
     let mut workspace = kernel.workspace(model.dim());
     let columns = model.layout().column_names().len();
-    let mut values = try_buffer(num_samples, columns, "num_samples")?;
-    let mut stats = try_buffer(num_samples, 1, "num_samples")?;
+    let width = kept.map_or(columns, |k| k.iter().filter(|k| **k).count());
+    let stored = if keep_draws { num_samples } else { 0 };
+    let mut values = try_buffer(stored, width, "num_samples")?;
+    let mut stats = try_buffer(stored, 1, "num_samples")?;
     let mut row = Vec::with_capacity(columns);
     let mut divergences = 0;
     let ChainState {
@@ -626,7 +709,10 @@ fn draw<K: Kernel, M: Model + ?Sized>(
                     site: None,
                 });
             }
-            values.extend_from_slice(&row);
+            if let Some(kept) = kept {
+                let mut k = kept.iter();
+                row.retain(|_| k.next().copied().unwrap_or(false));
+            }
             let stat = SampleStats {
                 log_density: state.log_density(),
                 acceptance_rate: info.acceptance_rate(),
@@ -639,7 +725,10 @@ fn draw<K: Kernel, M: Model + ?Sized>(
             if let Some(w) = writer.as_deref_mut() {
                 w.write_draw(&row, &stat)?;
             }
-            stats.push(stat);
+            if keep_draws {
+                values.extend_from_slice(&row);
+                stats.push(stat);
+            }
         }
         bar.update(offset + i + 1, "sampling", divergences, params.step_size());
     }
