@@ -6,11 +6,12 @@ use std::iter::Sum;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 use std::thread::LocalKey;
 
-use num_dual::{DualNum, DualSVec64};
 use tilde_core::context::{eval, with_scratch};
 use tilde_core::{ModelBody, Real, special};
 
-/// A forward-mode dual number: a value and its derivatives along `N` directions.
+/// A forward-mode dual number: a value and its derivatives along `N` directions, kept
+/// in a plain array so that the arithmetic compiles to straight-line (vectorisable)
+/// code. The derivative rules follow num-dual's `DualVec` operation by operation.
 ///
 /// # Example
 /// ```
@@ -24,13 +25,39 @@ use tilde_core::{ModelBody, Real, special};
 /// assert_eq!(f.gradient(), [12.0, 9.0 + 2f64.exp()]);
 /// ```
 #[derive(Clone, Copy)]
-pub struct Fwd<const N: usize>(DualSVec64<N>);
+pub struct Fwd<const N: usize> {
+    re: f64,
+    eps: [f64; N],
+}
+
+/// `a[i] = f(a[i], b[i])` for every direction.
+#[inline(always)]
+fn zip<const N: usize>(a: [f64; N], b: [f64; N], f: impl Fn(f64, f64) -> f64) -> [f64; N] {
+    let mut out = a;
+    for (o, b) in out.iter_mut().zip(b) {
+        *o = f(*o, b);
+    }
+    out
+}
+
+/// `f(a[i])` for every direction.
+#[inline(always)]
+fn map<const N: usize>(a: [f64; N], f: impl Fn(f64) -> f64) -> [f64; N] {
+    let mut out = a;
+    for o in out.iter_mut() {
+        *o = f(*o);
+    }
+    out
+}
 
 impl<const N: usize> Fwd<N> {
     /// A constant: derivative zero in every direction.
     #[inline]
     pub fn constant(value: f64) -> Self {
-        Fwd(DualSVec64::from_re(value))
+        Fwd {
+            re: value,
+            eps: [0.0; N],
+        }
     }
 
     /// The `index`-th input variable: derivative one along direction `index`.
@@ -40,38 +67,36 @@ impl<const N: usize> Fwd<N> {
     #[inline]
     pub fn variable(value: f64, index: usize) -> Self {
         assert!(index < N, "Fwd<{N}> has no direction {index}");
-        Fwd(DualSVec64::from_re(value).derivative(index))
+        let mut eps = [0.0; N];
+        eps[index] = 1.0;
+        Fwd { re: value, eps }
     }
 
     /// The derivatives along the `N` directions.
     #[inline]
     pub fn gradient(&self) -> [f64; N] {
-        let mut out = [0.0; N];
-        if let Some(eps) = &self.0.eps.0 {
-            out.copy_from_slice(eps.as_slice());
-        }
-        out
+        self.eps
     }
 
     /// Writes the first `out.len()` derivatives into `out`.
     #[inline]
     fn write_gradient(&self, out: &mut [f64]) {
-        match &self.0.eps.0 {
-            Some(eps) => out.copy_from_slice(&eps.as_slice()[..out.len()]),
-            None => out.iter_mut().for_each(|g| *g = 0.0),
-        }
+        out.copy_from_slice(&self.eps[..out.len()]);
     }
 
     /// Applies a function with known derivative: `f(x)` and `f'(x)` at the value.
     #[inline]
     fn chain(self, f: f64, df: f64) -> Self {
-        Fwd(DualSVec64::new(f, self.0.eps * df))
+        Fwd {
+            re: f,
+            eps: map(self.eps, |e| e * df),
+        }
     }
 }
 
 impl<const N: usize> fmt::Debug for Fwd<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Fwd({}, {:?})", self.0.re, self.gradient())
+        write!(f, "Fwd({}, {:?})", self.re, self.eps)
     }
 }
 
@@ -85,54 +110,170 @@ impl<const N: usize> From<f64> for Fwd<N> {
 impl<const N: usize> PartialEq for Fwd<N> {
     #[inline]
     fn eq(&self, other: &Self) -> bool {
-        self.0.re == other.0.re
+        self.re == other.re
     }
 }
 
 impl<const N: usize> PartialOrd for Fwd<N> {
     #[inline]
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        self.0.re.partial_cmp(&other.0.re)
+        self.re.partial_cmp(&other.re)
     }
 }
 
 impl<const N: usize> PartialEq<f64> for Fwd<N> {
     #[inline]
     fn eq(&self, other: &f64) -> bool {
-        self.0.re == *other
+        self.re == *other
     }
 }
 
 impl<const N: usize> PartialOrd<f64> for Fwd<N> {
     #[inline]
     fn partial_cmp(&self, other: &f64) -> Option<std::cmp::Ordering> {
-        self.0.re.partial_cmp(other)
+        self.re.partial_cmp(other)
     }
 }
 
-macro_rules! binary_ops {
+impl<const N: usize> Add for Fwd<N> {
+    type Output = Self;
+    #[inline]
+    fn add(self, rhs: Self) -> Self {
+        Fwd {
+            re: self.re + rhs.re,
+            eps: zip(self.eps, rhs.eps, |a, b| a + b),
+        }
+    }
+}
+
+impl<const N: usize> Sub for Fwd<N> {
+    type Output = Self;
+    #[inline]
+    fn sub(self, rhs: Self) -> Self {
+        Fwd {
+            re: self.re - rhs.re,
+            eps: zip(self.eps, rhs.eps, |a, b| a - b),
+        }
+    }
+}
+
+impl<const N: usize> Mul for Fwd<N> {
+    type Output = Self;
+    #[inline]
+    fn mul(self, rhs: Self) -> Self {
+        let (a, b) = (self.re, rhs.re);
+        Fwd {
+            re: a * b,
+            eps: zip(self.eps, rhs.eps, |da, db| da * b + db * a),
+        }
+    }
+}
+
+impl<const N: usize> Div for Fwd<N> {
+    type Output = Self;
+    #[inline]
+    fn div(self, rhs: Self) -> Self {
+        let (a, b) = (self.re, rhs.re);
+        let inv = b.recip();
+        Fwd {
+            re: a * inv,
+            eps: zip(self.eps, rhs.eps, |da, db| (da * b - db * a) * inv * inv),
+        }
+    }
+}
+
+impl<const N: usize> Add<f64> for Fwd<N> {
+    type Output = Self;
+    #[inline]
+    fn add(self, rhs: f64) -> Self {
+        Fwd {
+            re: self.re + rhs,
+            eps: self.eps,
+        }
+    }
+}
+
+impl<const N: usize> Sub<f64> for Fwd<N> {
+    type Output = Self;
+    #[inline]
+    fn sub(self, rhs: f64) -> Self {
+        Fwd {
+            re: self.re - rhs,
+            eps: self.eps,
+        }
+    }
+}
+
+impl<const N: usize> Mul<f64> for Fwd<N> {
+    type Output = Self;
+    #[inline]
+    fn mul(self, rhs: f64) -> Self {
+        Fwd {
+            re: self.re * rhs,
+            eps: map(self.eps, |e| e * rhs),
+        }
+    }
+}
+
+impl<const N: usize> Div<f64> for Fwd<N> {
+    type Output = Self;
+    #[inline]
+    fn div(self, rhs: f64) -> Self {
+        Fwd {
+            re: self.re / rhs,
+            eps: map(self.eps, |e| e / rhs),
+        }
+    }
+}
+
+impl<const N: usize> Add<Fwd<N>> for f64 {
+    type Output = Fwd<N>;
+    #[inline]
+    fn add(self, rhs: Fwd<N>) -> Fwd<N> {
+        Fwd {
+            re: self + rhs.re,
+            eps: rhs.eps,
+        }
+    }
+}
+
+impl<const N: usize> Sub<Fwd<N>> for f64 {
+    type Output = Fwd<N>;
+    #[inline]
+    fn sub(self, rhs: Fwd<N>) -> Fwd<N> {
+        Fwd {
+            re: self - rhs.re,
+            eps: map(rhs.eps, |e| -e),
+        }
+    }
+}
+
+impl<const N: usize> Mul<Fwd<N>> for f64 {
+    type Output = Fwd<N>;
+    #[inline]
+    fn mul(self, rhs: Fwd<N>) -> Fwd<N> {
+        Fwd {
+            re: self * rhs.re,
+            eps: map(rhs.eps, |e| e * self),
+        }
+    }
+}
+
+impl<const N: usize> Div<Fwd<N>> for f64 {
+    type Output = Fwd<N>;
+    #[inline]
+    fn div(self, rhs: Fwd<N>) -> Fwd<N> {
+        let b = rhs.re;
+        let inv = b.recip();
+        Fwd {
+            re: self * inv,
+            eps: map(rhs.eps, |db| -(db * self) * inv * inv),
+        }
+    }
+}
+
+macro_rules! assign_ops {
     ($($trait:ident $method:ident $assign_trait:ident $assign_method:ident),*) => {$(
-        impl<const N: usize> $trait for Fwd<N> {
-            type Output = Self;
-            #[inline]
-            fn $method(self, rhs: Self) -> Self {
-                Fwd(self.0.$method(rhs.0))
-            }
-        }
-        impl<const N: usize> $trait<f64> for Fwd<N> {
-            type Output = Self;
-            #[inline]
-            fn $method(self, rhs: f64) -> Self {
-                Fwd(self.0.$method(rhs))
-            }
-        }
-        impl<const N: usize> $trait<Fwd<N>> for f64 {
-            type Output = Fwd<N>;
-            #[inline]
-            fn $method(self, rhs: Fwd<N>) -> Fwd<N> {
-                Fwd(DualSVec64::from_re(self).$method(rhs.0))
-            }
-        }
         impl<const N: usize> $assign_trait for Fwd<N> {
             #[inline]
             fn $assign_method(&mut self, rhs: Self) {
@@ -148,7 +289,7 @@ macro_rules! binary_ops {
     )*};
 }
 
-binary_ops!(
+assign_ops!(
     Add add AddAssign add_assign,
     Sub sub SubAssign sub_assign,
     Mul mul MulAssign mul_assign,
@@ -159,7 +300,10 @@ impl<const N: usize> Neg for Fwd<N> {
     type Output = Self;
     #[inline]
     fn neg(self) -> Self {
-        Fwd(-self.0)
+        Fwd {
+            re: -self.re,
+            eps: map(self.eps, |e| -e),
+        }
     }
 }
 
@@ -173,61 +317,89 @@ impl<const N: usize> Sum for Fwd<N> {
 impl<const N: usize> Real for Fwd<N> {
     #[inline]
     fn value(self) -> f64 {
-        self.0.re
+        self.re
     }
     #[inline]
     fn exp(self) -> Self {
-        Fwd(self.0.exp())
+        let f = self.re.exp();
+        self.chain(f, f)
     }
     #[inline]
     fn ln(self) -> Self {
-        Fwd(self.0.ln())
+        let rec = self.re.recip();
+        self.chain(self.re.ln(), rec)
     }
     #[inline]
     fn ln_1p(self) -> Self {
-        Fwd(self.0.ln_1p())
+        let rec = (self.re + 1.0).recip();
+        self.chain(self.re.ln_1p(), rec)
     }
     #[inline]
     fn exp_m1(self) -> Self {
-        Fwd(self.0.exp_m1())
+        self.chain(self.re.exp_m1(), self.re.exp())
     }
     #[inline]
     fn sqrt(self) -> Self {
-        Fwd(self.0.sqrt())
+        let rec = self.re.recip();
+        let f0 = self.re.sqrt();
+        self.chain(f0, f0 * rec * 0.5)
     }
     #[inline]
     fn powi(self, n: i32) -> Self {
-        Fwd(self.0.powi(n))
+        match n {
+            0 => Fwd::constant(1.0),
+            1 => self,
+            2 => self * self,
+            _ => {
+                let x = self.re;
+                let pow3 = x.powi(n - 3);
+                self.chain(pow3 * x * x * x, pow3 * x * x * f64::from(n))
+            }
+        }
     }
     #[inline]
     fn powf(self, p: f64) -> Self {
-        Fwd(self.0.powf(p))
+        if p == 0.0 {
+            Fwd::constant(1.0)
+        } else if p == 1.0 {
+            self
+        } else if (p - 1.0 - 1.0).abs() < f64::EPSILON {
+            self * self
+        } else {
+            let x = self.re;
+            let pow3 = x.powf(p - 1.0 - 1.0 - 1.0);
+            self.chain(pow3 * x * x * x, pow3 * x * x * p)
+        }
     }
     #[inline]
     fn sin(self) -> Self {
-        Fwd(self.0.sin())
+        let (s, c) = self.re.sin_cos();
+        self.chain(s, c)
     }
     #[inline]
     fn cos(self) -> Self {
-        Fwd(self.0.cos())
+        let (s, c) = self.re.sin_cos();
+        self.chain(c, -s)
     }
     #[inline]
     fn tan(self) -> Self {
-        Fwd(self.0.tan())
+        Real::sin(self) / Real::cos(self)
     }
     #[inline]
     fn atan(self) -> Self {
-        Fwd(self.0.atan())
+        let rec = (1.0 + self.re * self.re).recip();
+        self.chain(self.re.atan(), rec)
     }
     #[inline]
     fn tanh(self) -> Self {
-        Fwd(self.0.tanh())
+        let (sinh, cosh) = (self.re.sinh(), self.re.cosh());
+        self.chain(sinh, cosh) / self.chain(cosh, sinh)
     }
     #[inline]
     fn abs(self) -> Self {
-        if self.0.re < 0.0 {
+        if self.re < 0.0 {
             -self
-        } else if self.0.re > 0.0 {
+        } else if self.re > 0.0 {
             self
         } else {
             self.chain(0.0, 0.0)
@@ -235,21 +407,22 @@ impl<const N: usize> Real for Fwd<N> {
     }
     #[inline]
     fn recip(self) -> Self {
-        Fwd(self.0.recip())
+        let rec = self.re.recip();
+        self.chain(rec, -rec * rec)
     }
     #[inline]
     fn lgamma(self) -> Self {
-        let x = self.0.re;
+        let x = self.re;
         self.chain(special::lgamma(x), special::digamma(x))
     }
     #[inline]
     fn digamma(self) -> Self {
-        let x = self.0.re;
+        let x = self.re;
         self.chain(special::digamma(x), special::trigamma(x))
     }
     #[inline]
     fn erf(self) -> Self {
-        let x = self.0.re;
+        let x = self.re;
         self.chain(
             Real::erf(x),
             std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp(),
@@ -257,7 +430,7 @@ impl<const N: usize> Real for Fwd<N> {
     }
     #[inline]
     fn erfc(self) -> Self {
-        let x = self.0.re;
+        let x = self.re;
         self.chain(
             Real::erfc(x),
             -std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp(),
@@ -265,23 +438,26 @@ impl<const N: usize> Real for Fwd<N> {
     }
     #[inline]
     fn log1p_exp(self) -> Self {
-        let x = self.0.re;
+        let x = self.re;
         self.chain(Real::log1p_exp(x), Real::inv_logit(x))
     }
     #[inline]
     fn inv_logit(self) -> Self {
-        let p = Real::inv_logit(self.0.re);
+        let p = Real::inv_logit(self.re);
         self.chain(p, p * (1.0 - p))
     }
     #[inline]
     fn fused<I: IntoIterator<Item = (Self, f64)>>(value: f64, terms: I) -> Self {
-        let mut eps = num_dual::Derivative::none();
+        let mut eps = [0.0; N];
         for (t, w) in terms {
-            if t.0.eps.0.is_some() {
-                eps += t.0.eps * w;
+            // an infinite weight of a constant term adds nothing (not 0 · ∞ = NaN)
+            if w.is_finite() || t.eps.iter().any(|d| *d != 0.0) {
+                for (e, d) in eps.iter_mut().zip(t.eps) {
+                    *e += d * w;
+                }
             }
         }
-        Fwd(DualSVec64::new(value, eps))
+        Fwd { re: value, eps }
     }
 }
 

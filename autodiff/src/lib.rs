@@ -2,9 +2,9 @@
 //!
 //! A `#[model]` body is generic over its scalar; this crate runs it on scalars that
 //! carry derivatives:
-//! - [`Fwd<N>`]: forward-mode dual numbers with `N` directional derivatives (a newtype
-//!   over num-dual's `DualSVec64<N>`, so that `f64 * Fwd` can be written and the type
-//!   is `Copy`); one pass gives the gradient up to 16 dimensions;
+//! - [`Fwd<N>`]: forward-mode dual numbers with `N` directional derivatives in a plain
+//!   array (`Copy`, `f64 * Fwd` written directly); one pass gives the gradient up to 16
+//!   dimensions;
 //! - [`Rev`]: reverse-mode variables on a per-thread tape, whose cost does not grow
 //!   with the dimension.
 //!

@@ -245,8 +245,8 @@ macro_rules! tuning_builders {
 }
 pub(crate) use tuning_builders;
 
-/// A kernel tuned by Stan's window adaptation ([`WindowAdaptation`]), its parameters a
-/// step size and an inverse mass matrix: dual averaging of the step size towards
+/// A kernel tuned by Stan's window adaptation
+/// ([`WindowAdaptation`](crate::WindowAdaptation)), its parameters a step size and an inverse mass matrix: dual averaging of the step size towards
 /// [`Tuning::target_accept`] and windowed estimates of the inverse mass matrix.
 pub trait WindowAdapted: Kernel<Params = HmcParams> {
     /// The adaptation settings.
