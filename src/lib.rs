@@ -108,7 +108,7 @@ pub use tilde_macros::{deterministic, factor, model, sample};
 
 pub use tilde_samplers::{
     BarkerMh, DrawMatrix, Hmc, HmcInfo, HmcParams, HmcState, Init, Kernel, Mala, Mcmc, Metric,
-    Nuts, Posterior, Predictive, RandomWalkMetropolis, SampleStats, SliceSampler, Summary,
+    Nuts, Posterior, Predictive, RandomWalkMetropolis, Sa, SampleStats, SliceSampler, Summary,
     SummaryRow, Unconstrained,
 };
 
@@ -145,7 +145,8 @@ pub mod prelude {
         AutoNormal, ClippedAdam, Pathfinder, Schedule, Sgd, Svi,
     };
     pub use crate::{
-        BarkerMh, Hmc, Init, Mala, Mcmc, Nuts, Predictive, RandomWalkMetropolis, SliceSampler,
+        BarkerMh, Hmc, Init, Mala, Mcmc, Nuts, Predictive, RandomWalkMetropolis, Sa,
+        SliceSampler,
     };
     pub use crate::{
         Bernoulli, Beta, BetaBinomial, Binomial, Cauchy, Cdf, Delta, Distribution, Exponential,
