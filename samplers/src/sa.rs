@@ -253,7 +253,10 @@ impl Sa {
                     }
                 }
             } else {
-                ws.cov.iter_mut().zip(&ws.u).for_each(|(c, u)| *c += w * u * u);
+                ws.cov
+                    .iter_mut()
+                    .zip(&ws.u)
+                    .for_each(|(c, u)| *c += w * u * u);
             }
         }
         if self.dense_mass {
@@ -449,7 +452,9 @@ impl Kernel for Sa {
         for i in 0..dim {
             ws.proposal[i] = ws.mean[i]
                 + if self.dense_mass {
-                    (0..=i).map(|k| ws.factor[i * dim + k] * ws.u[k]).sum::<f64>()
+                    (0..=i)
+                        .map(|k| ws.factor[i * dim + k] * ws.u[k])
+                        .sum::<f64>()
                 } else {
                     ws.cov[i].sqrt() * ws.u[i]
                 };
@@ -567,7 +572,10 @@ mod tests {
                 } else {
                     ln_normal_diagonal(&x_n, &direct.mean, &direct.cov)
                 };
-                assert!((got - want).abs() < 1e-10, "dense {dense}, n {n}: {got} vs {want}");
+                assert!(
+                    (got - want).abs() < 1e-10,
+                    "dense {dense}, n {n}: {got} vs {want}"
+                );
             }
         }
     }
