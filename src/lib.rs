@@ -108,8 +108,8 @@ pub use tilde_macros::{deterministic, factor, model, sample};
 
 pub use tilde_samplers::{
     BarkerMh, DrawMatrix, Hmc, HmcInfo, HmcParams, HmcState, Init, Kernel, Mala, Mcmc, Metric,
-    Nuts, Posterior, Predictive, RandomWalkMetropolis, Sa, SampleStats, SliceSampler, Summary,
-    SummaryRow, Unconstrained,
+    Nuts, Posterior, Predictive, PriorLikelihood, RandomWalkMetropolis, Sa, SampleStats,
+    SliceSampler, Smc, SmcResult, Summary, SummaryRow, Unconstrained,
 };
 
 #[cfg(feature = "vi")]
@@ -145,8 +145,8 @@ pub mod prelude {
         AutoNormal, ClippedAdam, Pathfinder, Schedule, Sgd, Svi,
     };
     pub use crate::{
-        BarkerMh, Hmc, Init, Mala, Mcmc, Nuts, Predictive, RandomWalkMetropolis, Sa,
-        SliceSampler,
+        BarkerMh, Hmc, Init, Mala, Mcmc, Nuts, Predictive, PriorLikelihood, RandomWalkMetropolis,
+        Sa, SliceSampler, Smc,
     };
     pub use crate::{
         Bernoulli, Beta, BetaBinomial, Binomial, Cauchy, Cdf, Delta, Distribution, Exponential,
