@@ -83,6 +83,26 @@ fn sample_adaptive_mcmc_recovers_the_moments() {
 }
 
 #[test]
+fn sample_adaptive_mcmc_settings_are_errors() {
+    let run = |sa: Sa| {
+        Mcmc::new(sa)
+            .num_warmup(10)
+            .num_samples(10)
+            .progress(false)
+            .run(&correlated())
+            .unwrap_err()
+            .to_string()
+    };
+    let m = run(Sa::default().adapt_state_size(1));
+    assert!(
+        m.contains("adapt_state_size must be at least 2, got 1"),
+        "{m}"
+    );
+    let m = run(Sa::default().adapt_state_size(3));
+    assert!(m.contains("needs adapt_state_size > dim (3), got 3"), "{m}");
+}
+
+#[test]
 fn nuts_and_hmc_recover_the_moments() {
     recovers_moments(Nuts::default(), 2000, 1, 5);
     recovers_moments(Hmc::new(8).jitter(0.5), 2000, 1, 6);

@@ -201,8 +201,11 @@ impl Init {
         let mut last = Vec::new();
         for _ in 0..tries {
             let x = self.candidate(model, rng)?;
-            if let Ok(state) = kernel.init(model, &x) {
-                return Ok(state);
+            match kernel.init(model, &x) {
+                Ok(state) => return Ok(state),
+                // a setting the kernel rejects is not a bad candidate point
+                Err(e @ Error::InvalidConfig(_)) => return Err(e),
+                Err(_) => {}
             }
             last = x;
         }

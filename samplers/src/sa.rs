@@ -442,7 +442,8 @@ impl Kernel for Sa {
             is_accepted: false,
             num_evaluations: 0,
         };
-        if !self.fit(&state.points, dim, ws) {
+        // a target without parameters has nothing to move
+        if dim == 0 || !self.fit(&state.points, dim, ws) {
             return rejected;
         }
         // the proposal x_{N+1} ~ N(m, C)
