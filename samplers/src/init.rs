@@ -207,10 +207,14 @@ impl Init {
         let watched = Watched::new(model);
         for _ in 0..tries {
             let x = self.candidate(model, rng)?;
-            let state = kernel.init(&watched, &x);
-            watched.check()?;
-            if let Ok(state) = state {
-                return Ok(state);
+            match kernel.init(&watched, &x) {
+                Ok(state) => {
+                    watched.check()?;
+                    return Ok(state);
+                }
+                // a setting the kernel rejects is not a bad candidate point
+                Err(e @ Error::InvalidConfig(_)) => return Err(e),
+                Err(_) => watched.check()?,
             }
             last = x;
         }

@@ -1,5 +1,6 @@
 //! MCMC for tilde models: HMC and NUTS kernels, Stan's window adaptation, the
-//! multi-chain [`Mcmc`] driver, [`Posterior`] draws and convergence diagnostics.
+//! multi-chain [`Mcmc`] driver, [`Posterior`] draws and convergence diagnostics, and
+//! tempered Sequential Monte Carlo ([`Smc`]) for Bayesian updating.
 //!
 //! Kernels follow BlackJAX's shape ([`Kernel`]): `init(&target, &position)` gives the
 //! kernel's state, and `step(&target, rng, &state, &params)` returns the next state and
@@ -28,8 +29,10 @@ mod posterior;
 mod predictive;
 mod progress;
 mod replica_exchange;
+mod sa;
 pub mod sbc;
 mod slice;
+mod smc;
 mod unconstrained;
 mod warm_start;
 
@@ -49,6 +52,8 @@ pub use progress::progress_enabled;
 pub use replica_exchange::{
     ReplicaAdaptation, ReplicaExchange, ReplicaInfo, ReplicaParams, ReplicaState, Tempered,
 };
+pub use sa::{Sa, SaInfo, SaParams, SaState, SaWorkspace};
 pub use slice::{ScaleAdaptation, SliceSampler, SliceWorkspace};
+pub use smc::{PriorLikelihood, Resampling, Smc, SmcResult, SmcStage, TemperedTarget};
 pub use unconstrained::Unconstrained;
 pub use warm_start::{Initializer, WarmStart};
