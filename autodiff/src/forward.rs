@@ -157,6 +157,8 @@ impl<const N: usize> Sub for Fwd<N> {
     }
 }
 
+// the product and quotient rules mix operators
+#[allow(clippy::suspicious_arithmetic_impl)]
 impl<const N: usize> Mul for Fwd<N> {
     type Output = Self;
     #[inline]
@@ -169,6 +171,8 @@ impl<const N: usize> Mul for Fwd<N> {
     }
 }
 
+// the product and quotient rules mix operators
+#[allow(clippy::suspicious_arithmetic_impl)]
 impl<const N: usize> Div for Fwd<N> {
     type Output = Self;
     #[inline]
@@ -204,6 +208,8 @@ impl<const N: usize> Sub<f64> for Fwd<N> {
     }
 }
 
+// the product and quotient rules mix operators
+#[allow(clippy::suspicious_arithmetic_impl)]
 impl<const N: usize> Mul<f64> for Fwd<N> {
     type Output = Self;
     #[inline]
@@ -215,6 +221,8 @@ impl<const N: usize> Mul<f64> for Fwd<N> {
     }
 }
 
+// the product and quotient rules mix operators
+#[allow(clippy::suspicious_arithmetic_impl)]
 impl<const N: usize> Div<f64> for Fwd<N> {
     type Output = Self;
     #[inline]
@@ -248,6 +256,8 @@ impl<const N: usize> Sub<Fwd<N>> for f64 {
     }
 }
 
+// the product and quotient rules mix operators
+#[allow(clippy::suspicious_arithmetic_impl)]
 impl<const N: usize> Mul<Fwd<N>> for f64 {
     type Output = Fwd<N>;
     #[inline]
@@ -259,6 +269,8 @@ impl<const N: usize> Mul<Fwd<N>> for f64 {
     }
 }
 
+// the product and quotient rules mix operators
+#[allow(clippy::suspicious_arithmetic_impl)]
 impl<const N: usize> Div<Fwd<N>> for f64 {
     type Output = Fwd<N>;
     #[inline]
