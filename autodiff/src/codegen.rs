@@ -47,11 +47,13 @@ impl Pool {
     /// Pops the `K` values of one [`push_all`](Self::push_all).
     #[inline]
     pub fn pop_all<const K: usize>(&mut self) -> [f64; K] {
-        let mut out = [f64::NAN; K];
-        let start = self.stack.len().saturating_sub(K);
-        if let Some(top) = self.stack.get(start..) {
-            out[..top.len()].copy_from_slice(top);
-        }
+        let len = self.stack.len();
+        let start = len.saturating_sub(K);
+        // a copy of fixed length (no call to memmove); NaN on a short stack, which the
+        // code never asks
+        let out = self.stack[start..]
+            .try_into()
+            .unwrap_or([f64::NAN; K]);
         self.stack.truncate(start);
         out
     }
