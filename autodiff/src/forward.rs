@@ -151,9 +151,60 @@ macro_rules! binary_ops {
 binary_ops!(
     Add add AddAssign add_assign,
     Sub sub SubAssign sub_assign,
-    Mul mul MulAssign mul_assign,
-    Div div DivAssign div_assign
+    Mul mul MulAssign mul_assign
 );
+
+impl<const N: usize> Fwd<N> {
+    /// `self / rhs` with the value `f64` division gives: num-dual multiplies by the
+    /// reciprocal, which overflows for a subnormal divisor whose quotient is finite.
+    #[inline]
+    fn quotient(self, rhs: Self) -> Self {
+        let (a, b) = (self.0.re, rhs.0.re);
+        let value = a / b;
+        Fwd(DualSVec64::new(
+            value,
+            self.0.eps * b.recip() + rhs.0.eps * (-value / b),
+        ))
+    }
+}
+
+impl<const N: usize> Div for Fwd<N> {
+    type Output = Self;
+    #[inline]
+    fn div(self, rhs: Self) -> Self {
+        self.quotient(rhs)
+    }
+}
+
+impl<const N: usize> Div<f64> for Fwd<N> {
+    type Output = Self;
+    #[inline]
+    fn div(self, rhs: f64) -> Self {
+        self.quotient(Fwd::constant(rhs))
+    }
+}
+
+impl<const N: usize> Div<Fwd<N>> for f64 {
+    type Output = Fwd<N>;
+    #[inline]
+    fn div(self, rhs: Fwd<N>) -> Fwd<N> {
+        Fwd::constant(self).quotient(rhs)
+    }
+}
+
+impl<const N: usize> DivAssign for Fwd<N> {
+    #[inline]
+    fn div_assign(&mut self, rhs: Self) {
+        *self = *self / rhs;
+    }
+}
+
+impl<const N: usize> DivAssign<f64> for Fwd<N> {
+    #[inline]
+    fn div_assign(&mut self, rhs: f64) {
+        *self = *self / rhs;
+    }
+}
 
 impl<const N: usize> Neg for Fwd<N> {
     type Output = Self;
@@ -195,13 +246,34 @@ impl<const N: usize> Real for Fwd<N> {
     fn sqrt(self) -> Self {
         Fwd(self.0.sqrt())
     }
+    /// The value of `f64::powi` (num-dual's gives NaN for a negative power of 0).
     #[inline]
     fn powi(self, n: i32) -> Self {
-        Fwd(self.0.powi(n))
+        let x = self.0.re;
+        let d = if n == 0 {
+            0.0
+        } else {
+            f64::from(n) * x.powi(n - 1)
+        };
+        self.chain(x.powi(n), d)
     }
+    /// The value of `f64::powf`, as [`powi`](Self::powi).
     #[inline]
     fn powf(self, p: f64) -> Self {
-        Fwd(self.0.powf(p))
+        let x = self.0.re;
+        let d = if p == 0.0 { 0.0 } else { p * x.powf(p - 1.0) };
+        self.chain(x.powf(p), d)
+    }
+    /// `x^y` with the value of `f64::powf` (a negative base with an integer exponent,
+    /// `0⁰ = 1`), as the `f64` and reverse-mode scalars compute it, rather than the
+    /// default `exp(y ln x)`, which is NaN there.
+    #[inline]
+    fn pow(self, y: Self) -> Self {
+        let (a, b) = (self.0.re, y.0.re);
+        let value = a.powf(b);
+        let da = if b == 0.0 { 0.0 } else { b * a.powf(b - 1.0) };
+        let db = if value == 0.0 { 0.0 } else { value * a.ln() };
+        Fwd(DualSVec64::new(value, self.0.eps * da + y.0.eps * db))
     }
     #[inline]
     fn sin(self) -> Self {
@@ -219,9 +291,11 @@ impl<const N: usize> Real for Fwd<N> {
     fn atan(self) -> Self {
         Fwd(self.0.atan())
     }
+    /// The value of `f64::tanh` (num-dual's, from `sinh / cosh`, is NaN at ±∞).
     #[inline]
     fn tanh(self) -> Self {
-        Fwd(self.0.tanh())
+        let t = self.0.re.tanh();
+        self.chain(t, 1.0 - t * t)
     }
     #[inline]
     fn abs(self) -> Self {
@@ -230,7 +304,8 @@ impl<const N: usize> Real for Fwd<N> {
         } else if self.0.re > 0.0 {
             self
         } else {
-            self.chain(0.0, 0.0)
+            // 0 or NaN: the value is |x| (NaN stays NaN), the derivative 0
+            self.chain(self.0.re.abs(), 0.0)
         }
     }
     #[inline]
