@@ -145,17 +145,14 @@ fn reverse_mode_never_panics_and_agrees_with_f64() {
         .run(&(hostile(), hostile()), |(a, b)| {
             let want_unary = unary(a);
             let want_binary = binary(a, b);
-            for k in 0..want_unary.len() {
+            for (k, &want) in want_unary.iter().enumerate() {
                 let (value, grad) = Rev::gradient(&[a], |x| unary(x[0])[k]);
-                prop_assert!(same(value, want_unary[k]), "unary {k} at {a}: {value}");
+                prop_assert!(same(value, want), "unary {k} at {a}: {value}");
                 prop_assert_eq!(grad.len(), 1);
             }
-            for k in 0..want_binary.len() {
+            for (k, &want) in want_binary.iter().enumerate() {
                 let (value, grad) = Rev::gradient(&[a, b], |x| binary(x[0], x[1])[k]);
-                prop_assert!(
-                    same(value, want_binary[k]),
-                    "binary {k} at {a}, {b}: {value}"
-                );
+                prop_assert!(same(value, want), "binary {k} at {a}, {b}: {value}");
                 prop_assert_eq!(grad.len(), 2);
             }
             Ok(())
