@@ -600,3 +600,39 @@ fn long_lists_of_names_are_shortened() {
     .to_string();
     assert!(unknown.ends_with("x[19], … and 10 more"), "{unknown}");
 }
+
+// ------------------------------------------- the audit of public functions (issue 16)
+
+/// One latent value and many observed ones: a draw is mostly its observation.
+#[model]
+fn wide_observation(y: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    sample!("y", Normal::new(mu, 1.0).iid(y.len()), obs = y);
+}
+
+#[test]
+fn predictive_counts_the_observed_values_of_every_draw() {
+    // 2³¹ draws of one latent value fit in 16 GiB, but each draw also holds 2¹⁷
+    // observed values: 2⁵¹ bytes, which must be an error before any draw is simulated
+    let y = vec![0.0; 1 << 17];
+    let model = wide_observation(&y);
+    is_invalid_config(Predictive::prior(&model, 1 << 31, 1), "memory");
+    // and the bound does not get in the way of an ordinary simulation
+    let prior = Predictive::prior(&model, 3, 1).unwrap();
+    assert_eq!(prior.names().len(), 1 + (1 << 17));
+    assert_eq!(prior.num_draws(), 3);
+}
+
+#[test]
+fn prior_initialisation_reports_a_layout_that_changes() {
+    // prior draws of `shape_shifting` read 2, 3 or 4 values of `z`: a shorter draw was
+    // taken as a position (and `PriorMedian` indexed past its end)
+    let model = shape_shifting();
+    for init in [Init::PriorMedian, Init::PriorDraw] {
+        let result = quiet(Nuts::default()).init(init.clone()).run(&model);
+        assert!(
+            matches!(result, Err(Error::LayoutChanged { .. })),
+            "{init:?}: {result:?}"
+        );
+    }
+}

@@ -51,9 +51,7 @@ impl Pool {
         let start = len.saturating_sub(K);
         // a copy of fixed length (no call to memmove); NaN on a short stack, which the
         // code never asks
-        let out = self.stack[start..]
-            .try_into()
-            .unwrap_or([f64::NAN; K]);
+        let out = self.stack[start..].try_into().unwrap_or([f64::NAN; K]);
         self.stack.truncate(start);
         out
     }

@@ -11,7 +11,8 @@ use tilde_core::{ModelBody, Real, special};
 
 /// A forward-mode dual number: a value and its derivatives along `N` directions, kept
 /// in a plain array so that the arithmetic compiles to straight-line (vectorisable)
-/// code. The derivative rules follow num-dual's `DualVec` operation by operation.
+/// code. The derivative rules are num-dual's `DualVec`'s, except where those differ
+/// from `f64` at hostile values (division, powers, `tanh`, `|NaN|`).
 ///
 /// # Example
 /// ```
@@ -175,13 +176,16 @@ impl<const N: usize> Mul for Fwd<N> {
 #[allow(clippy::suspicious_arithmetic_impl)]
 impl<const N: usize> Div for Fwd<N> {
     type Output = Self;
+    /// The value of `f64` division (multiplying by the reciprocal overflows for a
+    /// subnormal divisor whose quotient is finite).
     #[inline]
     fn div(self, rhs: Self) -> Self {
-        let (a, b) = (self.re, rhs.re);
-        let inv = b.recip();
+        let b = rhs.re;
+        let value = self.re / b;
+        let (inv, dq) = (b.recip(), -value / b);
         Fwd {
-            re: a * inv,
-            eps: zip(self.eps, rhs.eps, |da, db| (da * b - db * a) * inv * inv),
+            re: value,
+            eps: zip(self.eps, rhs.eps, |da, db| da * inv + db * dq),
         }
     }
 }
@@ -227,9 +231,10 @@ impl<const N: usize> Div<f64> for Fwd<N> {
     type Output = Self;
     #[inline]
     fn div(self, rhs: f64) -> Self {
+        let inv = rhs.recip();
         Fwd {
             re: self.re / rhs,
-            eps: map(self.eps, |e| e / rhs),
+            eps: map(self.eps, |e| e * inv),
         }
     }
 }
@@ -276,10 +281,11 @@ impl<const N: usize> Div<Fwd<N>> for f64 {
     #[inline]
     fn div(self, rhs: Fwd<N>) -> Fwd<N> {
         let b = rhs.re;
-        let inv = b.recip();
+        let value = self / b;
+        let dq = -value / b;
         Fwd {
-            re: self * inv,
-            eps: map(rhs.eps, |db| -(db * self) * inv * inv),
+            re: value,
+            eps: map(rhs.eps, |db| db * dq),
         }
     }
 }
@@ -356,31 +362,36 @@ impl<const N: usize> Real for Fwd<N> {
         let f0 = self.re.sqrt();
         self.chain(f0, f0 * rec * 0.5)
     }
+    /// The value of `f64::powi` (also for a negative power of 0).
     #[inline]
     fn powi(self, n: i32) -> Self {
-        match n {
-            0 => Fwd::constant(1.0),
-            1 => self,
-            2 => self * self,
-            _ => {
-                let x = self.re;
-                let pow3 = x.powi(n - 3);
-                self.chain(pow3 * x * x * x, pow3 * x * x * f64::from(n))
-            }
-        }
+        let x = self.re;
+        let d = if n == 0 {
+            0.0
+        } else {
+            f64::from(n) * x.powi(n - 1)
+        };
+        self.chain(x.powi(n), d)
     }
+    /// The value of `f64::powf`, as [`powi`](Self::powi).
     #[inline]
     fn powf(self, p: f64) -> Self {
-        if p == 0.0 {
-            Fwd::constant(1.0)
-        } else if p == 1.0 {
-            self
-        } else if (p - 1.0 - 1.0).abs() < f64::EPSILON {
-            self * self
-        } else {
-            let x = self.re;
-            let pow3 = x.powf(p - 1.0 - 1.0 - 1.0);
-            self.chain(pow3 * x * x * x, pow3 * x * x * p)
+        let x = self.re;
+        let d = if p == 0.0 { 0.0 } else { p * x.powf(p - 1.0) };
+        self.chain(x.powf(p), d)
+    }
+    /// `x^y` with the value of `f64::powf` (a negative base with an integer exponent,
+    /// `0⁰ = 1`), as the `f64` and reverse-mode scalars compute it, rather than the
+    /// default `exp(y ln x)`, which is NaN there.
+    #[inline]
+    fn pow(self, y: Self) -> Self {
+        let (a, b) = (self.re, y.re);
+        let value = a.powf(b);
+        let da = if b == 0.0 { 0.0 } else { b * a.powf(b - 1.0) };
+        let db = if value == 0.0 { 0.0 } else { value * a.ln() };
+        Fwd {
+            re: value,
+            eps: zip(self.eps, y.eps, |ea, eb| ea * da + eb * db),
         }
     }
     #[inline]
@@ -402,10 +413,11 @@ impl<const N: usize> Real for Fwd<N> {
         let rec = (1.0 + self.re * self.re).recip();
         self.chain(self.re.atan(), rec)
     }
+    /// The value of `f64::tanh` (also at ±∞, where `sinh / cosh` is NaN).
     #[inline]
     fn tanh(self) -> Self {
-        let (sinh, cosh) = (self.re.sinh(), self.re.cosh());
-        self.chain(sinh, cosh) / self.chain(cosh, sinh)
+        let t = self.re.tanh();
+        self.chain(t, 1.0 - t * t)
     }
     #[inline]
     fn abs(self) -> Self {
@@ -414,7 +426,8 @@ impl<const N: usize> Real for Fwd<N> {
         } else if self.re > 0.0 {
             self
         } else {
-            self.chain(0.0, 0.0)
+            // 0 or NaN: the value is |x| (NaN stays NaN), the derivative 0
+            self.chain(self.re.abs(), 0.0)
         }
     }
     #[inline]

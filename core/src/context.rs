@@ -1299,7 +1299,8 @@ pub fn try_build<M: ModelBody>(model_name: &str, build: impl FnOnce() -> M) -> R
 /// distribution (given the sites before it) and mapped back through its bijector.
 ///
 /// # Errors
-/// A structural fault of the model (see [`Error::LayoutChanged`]).
+/// A structural fault of the model (see [`Error::LayoutChanged`]), including a draw
+/// of fewer values than the model's dimension.
 pub fn draw_prior<M: ModelBody + ?Sized>(model: &M, rng: &mut dyn Rng) -> Result<Vec<f64>> {
     let layout = &model.state().layout;
     let x = vec![0.0; layout.dim()];
@@ -1311,6 +1312,12 @@ pub fn draw_prior<M: ModelBody + ?Sized>(model: &M, rng: &mut dyn Rng) -> Result
         model.body(&mut ctx)
     };
     match outcome {
+        // a body that skipped latent sites in the prior draw changed its layout
+        Ok(()) if trace.unconstrained.len() != layout.dim() => Err(Error::LayoutChanged {
+            expected: layout.dim(),
+            found: trace.unconstrained.len(),
+            site: None,
+        }),
         Ok(()) => Ok(trace.unconstrained),
         Err(Stop(StopReason::Fault(e))) => Err(*e),
         Err(Stop(StopReason::Grow)) => unreachable!("only layout discovery grows"),

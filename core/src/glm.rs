@@ -214,8 +214,18 @@ impl<'a, T: Real> Glm<'a, T> {
 
 impl<T: Real> Glm<'_, T> {
     /// The log-density of each row's observation, at the parameters' values.
+    ///
+    /// # Panics
+    /// When `y` does not have one value per row (a caller-contract mismatch, as
+    /// [`ln_pdf_obs`](Self::ln_pdf_obs)).
     pub fn ln_pdf_rows(&self, y: &[f64]) -> Vec<f64> {
-        let d = self.beta.len().max(1);
+        assert_eq!(
+            self.rows(),
+            Some(y.len()),
+            "Glm: the design matrix needs one row of {} values per observation",
+            self.beta.len()
+        );
+        let d = self.beta.len();
         y.iter()
             .enumerate()
             .map(|(i, &yi)| {
@@ -228,7 +238,10 @@ impl<T: Real> Glm<'_, T> {
             .collect()
     }
 
-    /// One simulated observation per row, at the parameters' values.
+    /// One simulated observation per row, at the parameters' values; NaN for a row
+    /// whose parameters are invalid (a negative or non-finite scale, a NaN linear
+    /// predictor, a rate too large to draw from), and no values when the design matrix's length is not a multiple of
+    /// `beta.len()` (see [`rows`](Self::rows)).
     pub fn draw(&self, rng: &mut dyn rand::Rng) -> Vec<f64> {
         use rand_distr::Distribution as _;
         let d = self.beta.len().max(1);
@@ -248,6 +261,8 @@ impl<T: Real> Glm<'_, T> {
                     Family::BernoulliLogit => {
                         f64::from(u8::from(rand::RngExt::random::<f64>(rng) < eta.inv_logit()))
                     }
+                    // a rate that underflows to 0 draws 0 (rand_distr refuses a zero rate)
+                    Family::PoissonLog if eta.exp() == 0.0 => 0.0,
                     Family::PoissonLog => {
                         rand_distr::Poisson::new(eta.exp()).map_or(f64::NAN, |p| p.sample(rng))
                     }

@@ -6,11 +6,18 @@ use crate::real::Real;
 
 /// Stan's `gp_exp_quad_cov`: `out[i, j] = α² exp(-(xᵢ - xⱼ)² / (2ρ²))` for 1-d inputs.
 ///
+/// Non-finite or zero parameters give non-finite entries (which [`cholesky`] then
+/// refuses), never a panic.
+///
 /// # Panics
 /// When `out` is not `n × n` for `n = x.len()`.
 pub fn gp_exp_quad_cov<T: Real>(x: &[f64], alpha: T, rho: T, out: &mut [T]) {
     let n = x.len();
-    assert_eq!(out.len(), n * n, "gp_exp_quad_cov: out must be {n} × {n}");
+    assert_eq!(
+        Some(out.len()),
+        n.checked_mul(n),
+        "gp_exp_quad_cov: out must be {n} × {n}"
+    );
     let alpha_sq = alpha * alpha;
     let inv_two_rho_sq = (rho * rho * 2.0).recip();
     for i in 0..n {
@@ -31,7 +38,11 @@ pub fn gp_exp_quad_cov<T: Real>(x: &[f64], alpha: T, rho: T, out: &mut [T]) {
 /// # Panics
 /// When `a` is not `n × n`.
 pub fn cholesky<T: Real>(a: &mut [T], n: usize) -> bool {
-    assert_eq!(a.len(), n * n, "cholesky: the matrix must be {n} × {n}");
+    assert_eq!(
+        Some(a.len()),
+        n.checked_mul(n),
+        "cholesky: the matrix must be {n} × {n}"
+    );
     for j in 0..n {
         let mut diag = a[j * n + j];
         for k in 0..j {
@@ -63,7 +74,7 @@ pub fn cholesky<T: Real>(a: &mut [T], n: usize) -> bool {
 pub fn lower_mul<T: Real>(l: &[T], v: &[T], out: &mut [T]) {
     let n = v.len();
     assert!(
-        l.len() == n * n && out.len() == n,
+        n.checked_mul(n) == Some(l.len()) && out.len() == n,
         "lower_mul: sizes do not match"
     );
     for i in 0..n {
@@ -85,7 +96,7 @@ pub fn lower_mul<T: Real>(l: &[T], v: &[T], out: &mut [T]) {
 pub fn solve_lower<T: Real>(l: &[T], b: &[T], x: &mut [T]) {
     let n = b.len();
     assert!(
-        l.len() == n * n && x.len() == n,
+        n.checked_mul(n) == Some(l.len()) && x.len() == n,
         "solve_lower: sizes do not match"
     );
     for i in 0..n {
@@ -105,7 +116,7 @@ pub fn solve_lower<T: Real>(l: &[T], b: &[T], x: &mut [T]) {
 pub fn solve_lower_transpose<T: Real>(l: &[T], b: &[T], x: &mut [T]) {
     let n = b.len();
     assert!(
-        l.len() == n * n && x.len() == n,
+        n.checked_mul(n) == Some(l.len()) && x.len() == n,
         "solve_lower_transpose: sizes do not match"
     );
     for i in (0..n).rev() {
@@ -125,7 +136,8 @@ pub fn solve_lower_transpose<T: Real>(l: &[T], b: &[T], x: &mut [T]) {
 /// When the sizes do not match.
 pub fn inverse_from_cholesky<T: Real>(l: &[T], n: usize, work: &mut [T], out: &mut [T]) {
     assert!(
-        l.len() == n * n && out.len() == n * n && work.len() >= 2 * n,
+        n.checked_mul(n)
+            .is_some_and(|nn| l.len() == nn && out.len() == nn && work.len() / 2 >= n),
         "inverse_from_cholesky: sizes do not match"
     );
     let (y, rest) = work.split_at_mut(n);

@@ -34,6 +34,10 @@ pub trait VectorExpr<T: Real>: Copy {
     }
 
     /// Element `i` as `f64`.
+    ///
+    /// # Panics
+    /// When `i` is not below [`len`](Self::len) (a caller-contract mismatch; a
+    /// broadcast scalar has every index).
     fn at(&self, i: usize) -> f64;
 
     /// The scalars this expression depends on, each with `factor · Σᵢ gᵢ ∂eᵢ/∂t`, where

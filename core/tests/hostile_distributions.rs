@@ -396,3 +396,51 @@ mod math {
         }
     }
 }
+
+#[test]
+fn special_functions_never_panic_and_stay_in_their_range() {
+    use tilde_core::special::{digamma, lgamma, trigamma};
+    let runner = || {
+        proptest::test_runner::TestRunner::new_with_rng(
+            proptest::test_runner::Config {
+                cases: 3000,
+                ..Default::default()
+            },
+            proptest::test_runner::TestRng::from_seed(
+                proptest::test_runner::RngAlgorithm::ChaCha,
+                &[16; 32],
+            ),
+        )
+    };
+    let x = proptest::prop_oneof![
+        proptest::strategy::Just(f64::NAN),
+        proptest::strategy::Just(f64::INFINITY),
+        proptest::strategy::Just(f64::NEG_INFINITY),
+        proptest::strategy::Just(-0.0),
+        proptest::strategy::Just(f64::MIN_POSITIVE / 8.0),
+        proptest::strategy::Just(-f64::MAX),
+        proptest::arbitrary::any::<f64>(),
+        -30.0..30.0f64,
+        -1e-3..1e-3f64,
+    ];
+    runner()
+        .run(&x, |x| {
+            let (l, d, t) = (lgamma(x), digamma(x), trigamma(x));
+            if x > 0.0 {
+                // ψ' is positive and decreasing on (0, ∞); ψ increasing; ln Γ not NaN
+                proptest::prop_assert!(t >= 0.0, "trigamma({x}) = {t}");
+                proptest::prop_assert!(!d.is_nan() && !l.is_nan(), "at {x}: {d}, {l}");
+            }
+            if x.is_nan() || x == f64::NEG_INFINITY {
+                proptest::prop_assert!(d.is_nan() && t.is_nan());
+            }
+            Ok(())
+        })
+        .unwrap();
+    // the poles
+    for pole in [0.0, -1.0, -7.0, -1e300] {
+        assert!(digamma(pole).is_nan() && trigamma(pole).is_nan(), "{pole}");
+    }
+    assert_eq!(trigamma(f64::INFINITY), 0.0);
+    assert_eq!(digamma(f64::INFINITY), f64::INFINITY);
+}

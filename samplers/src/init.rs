@@ -48,10 +48,10 @@ impl Init {
                 }
                 Ok(uniform(rng, *r))
             }
-            Init::PriorDraw => model.draw_prior(rng),
+            Init::PriorDraw => prior_draw(model, rng),
             Init::PriorMedian => {
                 let draws: Vec<Vec<f64>> = (0..15)
-                    .map(|_| model.draw_prior(rng))
+                    .map(|_| prior_draw(model, rng))
                     .collect::<Result<_>>()?;
                 Ok((0..dim)
                     .map(|i| {
@@ -225,10 +225,33 @@ impl Init {
     }
 }
 
+/// A prior draw in unconstrained space, checked to have the model's dimension (a model
+/// whose layout changes with its parameters may draw fewer values).
+fn prior_draw<M: Model + ?Sized, R: Rng>(model: &M, rng: &mut R) -> Result<Vec<f64>> {
+    let x = model.draw_prior(rng)?;
+    if x.len() != model.dim() {
+        return Err(Error::LayoutChanged {
+            expected: model.dim(),
+            found: x.len(),
+            site: None,
+        });
+    }
+    Ok(x)
+}
+
 /// Which term of a model's log-density (or its gradient) is not finite at the
 /// unconstrained point `x`, in words: the site, its value and support. Initialisation
 /// and variational inference put it in their errors.
+///
+/// A point whose length is not the model's dimension is explained as such.
 pub fn explain<M: Model + ?Sized>(model: &M, x: &[f64]) -> String {
+    if x.len() != model.dim() {
+        return format!(
+            "the candidate point has {} values where the model's dimension is {}",
+            x.len(),
+            model.dim()
+        );
+    }
     if x.iter().any(|v| !v.is_finite()) {
         return format!(
             "the candidate point itself is not finite ([{}])",

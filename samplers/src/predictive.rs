@@ -33,59 +33,95 @@ fn empty_stats() -> SampleStats {
     }
 }
 
-/// Runs `simulate` for every draw of every chain, in parallel, one RNG per
-/// `(seed, chain, draw)`, and gathers the results as a posterior.
-fn gather<M: Model + Sync + ?Sized>(
+/// The RNG of draw `draw` of chain `chain`.
+fn draw_rng(seed: u64, chain: usize, draw: usize) -> rand::rngs::Xoshiro256PlusPlus {
+    chain_rng(
+        seed ^ (draw as u64).wrapping_mul(0xD1B5_4A32_D192_ED03),
+        chain,
+    )
+}
+
+/// Runs `simulate` for every draw of every chain (`num_draws[chain]` of them, latent
+/// values from `fixed(chain, draw)`), in parallel, one RNG per `(seed, chain, draw)`,
+/// and gathers the results as a posterior.
+///
+/// A lower bound from the layout's columns comes first; then the first simulation gives
+/// the names and so the width of a draw (latent, deterministic and observed values),
+/// and the buffers for every draw's values and statistics are reserved at once, so that
+/// draws which do not fit in memory are an [`Error::InvalidConfig`] before any is
+/// simulated. A draw keeps only its values: the names are checked against the first
+/// draw's and dropped.
+fn gather<'p, M: Model + Sync + ?Sized>(
     model: &M,
     seed: u64,
-    rows: &[Vec<Option<&[f64]>>],
+    num_draws: &[usize],
+    fixed: impl Fn(usize, usize) -> Option<&'p [f64]> + Sync,
     params: Vec<HmcParams>,
 ) -> Result<Posterior> {
-    let simulated: Vec<Vec<tilde_core::Draw>> = rows
-        .par_iter()
-        .enumerate()
-        .map(|(chain, chain_rows)| {
-            chain_rows
-                .par_iter()
-                .enumerate()
-                .map(|(draw, fixed)| {
-                    let mut rng = chain_rng(
-                        seed ^ (draw as u64).wrapping_mul(0xD1B5_4A32_D192_ED03),
-                        chain,
-                    );
-                    model.simulate(&mut rng, *fixed)
-                })
-                .collect::<Result<Vec<_>>>()
-        })
-        .collect::<Result<_>>()?;
-    let names = simulated
-        .iter()
-        .flatten()
-        .next()
-        .map(|d| d.names().to_vec())
-        .unwrap_or_default();
-    let chains = simulated
-        .into_iter()
-        .zip(params)
-        .map(|(draws, params)| {
-            if let Some(bad) = draws.iter().find(|d| d.names() != names.as_slice()) {
-                return Err(Error::LayoutChanged {
-                    expected: names.len(),
-                    found: bad.names().len(),
-                    site: None,
-                });
-            }
-            Ok(ChainDraws {
-                stats: vec![empty_stats(); draws.len()],
-                values: draws
-                    .iter()
-                    .flat_map(|d| d.values().iter().copied())
-                    .collect(),
+    let Some(first) = num_draws.iter().position(|&n| n > 0) else {
+        let chains = num_draws
+            .iter()
+            .zip(params)
+            .map(|(_, params)| ChainDraws {
+                stats: Vec::new(),
+                values: Vec::new(),
                 params,
                 warmup_gradients: 0,
             })
+            .collect();
+        return Ok(Posterior::new(Vec::new(), chains));
+    };
+    // a lower bound first (the latent and deterministic columns), which holds for a
+    // model that cannot simulate and needs no simulation
+    let columns = model.layout().column_names().len().max(1);
+    for &n in num_draws {
+        drop(tilde_core::try_buffer::<f64>(n, columns, "num_draws")?);
+    }
+    let names = model
+        .simulate(&mut draw_rng(seed, first, 0), fixed(first, 0))?
+        .names()
+        .to_vec();
+    let width = names.len();
+    let mut buffers = Vec::with_capacity(num_draws.len());
+    for &n in num_draws {
+        let mut values = tilde_core::try_buffer::<f64>(n, width, "num_draws")?;
+        let mut stats = tilde_core::try_buffer::<SampleStats>(n, 1, "num_draws")?;
+        values.resize(n * width, f64::NAN);
+        stats.resize(n, empty_stats());
+        buffers.push((values, stats));
+    }
+    buffers
+        .par_iter_mut()
+        .enumerate()
+        .try_for_each(|(chain, (values, _))| {
+            values
+                .par_chunks_mut(width.max(1))
+                .take(num_draws[chain])
+                .enumerate()
+                .try_for_each(|(draw, row)| {
+                    let mut rng = draw_rng(seed, chain, draw);
+                    let simulated = model.simulate(&mut rng, fixed(chain, draw))?;
+                    if simulated.names() != names.as_slice() {
+                        return Err(Error::LayoutChanged {
+                            expected: width,
+                            found: simulated.names().len(),
+                            site: None,
+                        });
+                    }
+                    row.copy_from_slice(&simulated.values()[..row.len()]);
+                    Ok(())
+                })
+        })?;
+    let chains = buffers
+        .into_iter()
+        .zip(params)
+        .map(|((values, stats), params)| ChainDraws {
+            stats,
+            values,
+            params,
+            warmup_gradients: 0,
         })
-        .collect::<Result<_>>()?;
+        .collect();
     Ok(Posterior::new(names, chains))
 }
 
@@ -125,18 +161,8 @@ impl Predictive {
         seed: u64,
     ) -> Result<Posterior> {
         model.check()?;
-        // the draws' values must fit in memory: refuse, rather than abort, when not
-        let width = model.layout().column_names().len().max(1);
-        drop(tilde_core::try_buffer::<f64>(
-            num_draws,
-            width,
-            "num_draws",
-        )?);
-        let mut row = tilde_core::try_buffer(num_draws, 1, "num_draws")?;
-        row.resize(num_draws, None);
-        let rows = vec![row];
         let params = HmcParams::none();
-        let prior = gather(model, seed, &rows, vec![params])?;
+        let prior = gather(model, seed, &[num_draws], |_, _| None, vec![params])?;
         check_proper(model, &prior)?;
         Ok(prior)
     }
@@ -158,13 +184,18 @@ impl Predictive {
                 "the posterior's draws do not come from this model".into(),
             ));
         }
-        let columns = posterior.names().len();
-        let rows: Vec<Vec<Option<&[f64]>>> = posterior
+        let columns = posterior.names().len().max(1);
+        let num_draws: Vec<usize> = posterior
             .chains()
             .iter()
-            .map(|c| c.values.chunks(columns.max(1)).map(Some).collect())
+            .map(|c| c.values.len() / columns)
             .collect();
-        gather(model, seed, &rows, posterior.adapted())
+        let fixed = |chain: usize, draw: usize| {
+            posterior.chains()[chain]
+                .values
+                .get(draw * columns..(draw + 1) * columns)
+        };
+        gather(model, seed, &num_draws, fixed, posterior.adapted())
     }
 }
 

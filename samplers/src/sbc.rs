@@ -107,17 +107,27 @@ where
 
 /// Pearson's χ² test that ranks in `0..=num_draws` are uniform, over `bins` bins of
 /// equal width; the p-value is the upper tail of χ² with `bins - 1` degrees of freedom.
+///
+/// Ranks above `num_draws` count in the last bin. NaN when there are no ranks, no bins,
+/// or more bins than possible ranks (`bins > num_draws + 1`, which leaves bins that no
+/// rank can fall in).
 pub fn uniformity_p_value(ranks: &[usize], num_draws: usize, bins: usize) -> f64 {
+    // u128: `r * bins` and `num_draws + 1` cannot overflow
+    let (num_ranks, bins_wide) = (u128::from(num_draws as u64) + 1, bins as u128);
+    if ranks.is_empty() || bins == 0 || bins_wide > num_ranks {
+        return f64::NAN;
+    }
     let mut counts = vec![0.0; bins];
     for &r in ranks {
-        counts[(r * bins / (num_draws + 1)).min(bins - 1)] += 1.0;
+        let bin = (r as u128 * bins_wide / num_ranks).min(bins_wide - 1);
+        counts[bin as usize] += 1.0;
     }
-    let expected: Vec<f64> = (0..bins)
+    let expected: Vec<f64> = (0..bins_wide)
         .map(|b| {
             // the ranks that fall in bin b, out of num_draws + 1 equally likely ones
-            let lo = (b * (num_draws + 1)).div_ceil(bins);
-            let hi = ((b + 1) * (num_draws + 1)).div_ceil(bins);
-            ranks.len() as f64 * (hi - lo) as f64 / (num_draws + 1) as f64
+            let lo = (b * num_ranks).div_ceil(bins_wide);
+            let hi = ((b + 1) * num_ranks).div_ceil(bins_wide);
+            ranks.len() as f64 * (hi - lo) as f64 / num_ranks as f64
         })
         .collect();
     let chi2: f64 = counts

@@ -257,9 +257,10 @@ impl Div for Rev {
     type Output = Rev;
     #[inline]
     fn div(self, rhs: Rev) -> Rev {
-        let inv = 1.0 / rhs.value;
-        let value = self.value * inv;
-        Rev::binary(self, rhs, value, inv, -value * inv)
+        // the value divides, as `f64` does: `self · (1 / rhs)` overflows for a
+        // subnormal `rhs` whose quotient is finite
+        let value = self.value / rhs.value;
+        Rev::binary(self, rhs, value, rhs.value.recip(), -value / rhs.value)
     }
 }
 
