@@ -12,6 +12,7 @@
 #![deny(missing_docs)]
 
 pub mod adaptation;
+mod chees;
 pub mod diagnostics;
 mod fft;
 mod hmc;
@@ -34,6 +35,9 @@ mod unconstrained;
 mod warm_start;
 
 pub use adaptation::WindowAdaptation;
+pub use chees::{
+    CHEES_TARGET_ACCEPT, Chees, CheesAdaptation, CheesParams, CheesState, CheesWorkspace,
+};
 pub use hmc::{Hmc, HmcInfo, HmcParams, HmcState, HmcWorkspace, Tuning, WindowAdapted};
 pub use init::{Init, explain};
 pub use io::CsvWriter;

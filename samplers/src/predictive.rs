@@ -83,6 +83,7 @@ fn gather<M: Model + Sync + ?Sized>(
                     .collect(),
                 params,
                 warmup_gradients: 0,
+                warmup: Default::default(),
             })
         })
         .collect::<Result<_>>()?;

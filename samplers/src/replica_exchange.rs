@@ -265,6 +265,13 @@ impl<K: Kernel> Kernel for ReplicaExchange<K> {
         )
     }
 
+    fn warmup_kernel(&self) -> Option<Self> {
+        self.kernel.warmup_kernel().map(|kernel| ReplicaExchange {
+            kernel,
+            inverse_temperatures: self.inverse_temperatures.clone(),
+        })
+    }
+
     fn validate(&self) -> Result<()> {
         let betas = &self.inverse_temperatures;
         if betas.first() != Some(&1.0) {
