@@ -571,3 +571,75 @@ fn jittered_fixed_inits_start_each_chain_apart_inside_the_support() {
         assert!(err.contains("jitter radius"), "{bad}: {err}");
     }
 }
+
+#[test]
+fn nuts_with_dense_mass_blocks_recovers_the_moments() {
+    recovers_moments(
+        Nuts::default().dense_mass_blocks(&[&["a", "b"]]),
+        2000,
+        1,
+        51,
+    );
+}
+
+/// `dense_mass_blocks(&[&["a", "b"]])` on [`correlated`]: the adapted inverse mass
+/// matrix is dense over `(a, b)` and diagonal over `s`, its `(a, b)` entry the
+/// covariance 0.8. The last slow window holds 500 draws; the standard error of a
+/// sample covariance of unit normals with correlation ρ is `√((1 + ρ²)/n)` = 0.057
+/// for near-independent draws, so the check allows 4 of them (0.23).
+#[test]
+fn dense_mass_blocks_give_a_block_diagonal_metric() {
+    let model = correlated();
+    let dir = std::env::temp_dir().join(format!("tilde-mass-blocks-{}", std::process::id()));
+    let posterior = Mcmc::new(Nuts::default().dense_mass_blocks(&[&["b", "a"]]))
+        .num_warmup(1000)
+        .num_samples(10)
+        .seed(52)
+        .progress(false)
+        .save_csv(&dir, "run")
+        .run(&model)
+        .unwrap();
+    let metric = &posterior.adapted()[0].inverse_mass_matrix;
+    let tilde::Metric::Block(block) = metric else {
+        panic!("a block metric expected, got {metric:?}")
+    };
+    // the layout's coordinates: s, a, b
+    assert_eq!(block.blocks().len(), 1);
+    assert_eq!(block.blocks()[0].0, [1, 2]);
+    let full = metric.to_dense_matrix();
+    eprintln!("adapted inverse mass matrix {full:.3?}");
+    assert_eq!((full[1], full[2], full[3], full[6]), (0.0, 0.0, 0.0, 0.0));
+    assert!(
+        (full[5] - 0.8).abs() < 4.0 * (1.64f64 / 500.0).sqrt(),
+        "{}",
+        full[5]
+    );
+    assert!((full[5] - full[7]).abs() < 1e-15);
+    // CmdStan files have no blocks: the whole matrix is written and read back dense
+    let read = Posterior::from_csv(&[dir.join("run_1.csv")]).unwrap();
+    assert_eq!(
+        read.adapted()[0].inverse_mass_matrix.to_dense_matrix(),
+        full
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let run = |nuts: Nuts| {
+        Mcmc::new(nuts)
+            .num_warmup(10)
+            .num_samples(10)
+            .progress(false)
+            .run(&hierarchy(&[0.1, 0.2, 0.3]))
+            .unwrap_err()
+    };
+    let err = run(Nuts::default().dense_mass_blocks(&[&["mu", "sigma"]]));
+    assert!(matches!(err, tilde::Error::UnknownName { .. }), "{err}");
+    let err = run(Nuts::default().dense_mass_blocks(&[&["mu", "tau"], &["tau"]]));
+    assert!(
+        err.to_string().contains("`tau` is in more than one block"),
+        "{err}"
+    );
+    let err = run(Nuts::default()
+        .dense_mass(true)
+        .dense_mass_blocks(&[&["mu"]]));
+    assert!(err.to_string().contains("dense_mass(true)"), "{err}");
+}

@@ -173,13 +173,14 @@ impl CsvWriter {
                 let _ = writeln!(tail, "# {DIAGONAL_METRIC_LINE}");
                 let _ = writeln!(tail, "# {}", join_numbers(diagonal, ", "));
             }
-            Metric::Dense(dense) => {
+            // a block-diagonal metric is written whole, as CmdStan writes a dense one
+            metric @ (Metric::Dense(_) | Metric::Block(_)) => {
                 let _ = writeln!(tail, "# {DENSE_METRIC_LINE}");
-                let dim = params.inverse_mass_matrix.dim();
+                let dim = metric.dim();
                 if dim == 0 {
                     let _ = writeln!(tail, "# ");
                 }
-                for row in dense.inverse_mass_matrix().chunks(dim.max(1)) {
+                for row in metric.to_dense_matrix().chunks(dim.max(1)) {
                     let _ = writeln!(tail, "# {}", join_numbers(row, ", "));
                 }
             }
@@ -367,9 +368,9 @@ impl Posterior {
                     warmup_gradients: c.warmup_gradients,
                     inverse_mass_matrix: match &c.params.inverse_mass_matrix {
                         Metric::Diagonal(d) => JsonMetric::Diagonal { diagonal: reals(d) },
-                        Metric::Dense(m) => JsonMetric::Dense {
-                            dense: reals(m.inverse_mass_matrix()),
-                            dim: c.params.inverse_mass_matrix.dim(),
+                        metric @ (Metric::Dense(_) | Metric::Block(_)) => JsonMetric::Dense {
+                            dense: reals(&metric.to_dense_matrix()),
+                            dim: metric.dim(),
                         },
                     },
                     values: json_values(&c.values, c.stats.len(), width, self.names().is_empty()),

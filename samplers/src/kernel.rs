@@ -130,6 +130,24 @@ pub trait Kernel: Sync {
         None
     }
 
+    /// The kernel with settings that name sites resolved to the coordinates of a
+    /// model's `layout` (the dense mass blocks of
+    /// [`dense_mass_blocks`](crate::Nuts::dense_mass_blocks)); [`Mcmc`](crate::Mcmc)
+    /// calls it when a run starts and runs the kernel it returns. The default is
+    /// `Ok(None)`: nothing to resolve.
+    ///
+    /// # Errors
+    /// [`Error::UnknownName`](tilde_core::Error::UnknownName) or
+    /// [`Error::InvalidConfig`](tilde_core::Error::InvalidConfig) for a name the layout
+    /// does not fit.
+    fn bind_layout(&self, layout: &tilde_core::Layout) -> Result<Option<Self>>
+    where
+        Self: Sized,
+    {
+        let _ = layout;
+        Ok(None)
+    }
+
     /// Checks the kernel's settings; [`Mcmc`](crate::Mcmc) calls it before a run.
     ///
     /// # Errors

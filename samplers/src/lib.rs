@@ -44,7 +44,7 @@ pub use io::CsvWriter;
 pub use kernel::{Adaptation, Kernel, KernelInfo, KernelParams, KernelState, NoAdaptation};
 pub use langevin::{BarkerMh, BarkerWorkspace, Mala, MalaWorkspace};
 pub use mcmc::{Mcmc, WARM_START_WARMUP, chain_rng};
-pub use metric::{DenseMetric, Metric};
+pub use metric::{BlockMetric, DenseMetric, Metric};
 pub use metropolis::{DensityState, MhInfo, ProposalWorkspace, RandomWalkMetropolis};
 pub use nuts::{Nuts, NutsWorkspace};
 pub use posterior::{ChainDraws, DrawMatrix, Posterior, SampleStats, Summary, SummaryRow};

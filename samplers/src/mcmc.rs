@@ -433,7 +433,11 @@ impl<K: Kernel> Mcmc<K> {
     }
 
     /// Initialises the chains that are not yet; `false` when they already were.
-    fn ensure_chains<M: Model + Sync + ?Sized>(&mut self, model: &M) -> Result<bool> {
+    fn ensure_chains<M: Model + Sync + ?Sized>(
+        &mut self,
+        bound: Option<&K>,
+        model: &M,
+    ) -> Result<bool> {
         if self
             .chains
             .as_ref()
@@ -447,7 +451,8 @@ impl<K: Kernel> Mcmc<K> {
             model.dim().saturating_mul(8).max(1),
             "num_chains",
         )?);
-        let (kernel, init, seed) = (&self.kernel, &self.init, self.seed);
+        let kernel = bound.unwrap_or(&self.kernel);
+        let (init, seed) = (&self.init, self.seed);
         if let Some(warm) = &self.warm_chains {
             let chains = (0..self.num_chains)
                 .into_par_iter()
@@ -510,8 +515,12 @@ impl<K: Kernel> Mcmc<K> {
     /// Evaluates each chain's log-density and gradient afresh at its last position on
     /// `model`, which may hold other data than the model of the previous call: a chain
     /// never carries cached values from one model to the next.
-    fn reevaluate_chains<M: Model + Sync + ?Sized>(&mut self, model: &M) -> Result<()> {
-        let kernel = &self.kernel;
+    fn reevaluate_chains<M: Model + Sync + ?Sized>(
+        &mut self,
+        bound: Option<&K>,
+        model: &M,
+    ) -> Result<()> {
+        let kernel = bound.unwrap_or(&self.kernel);
         let Some(chains) = self.chains.as_mut() else {
             return Ok(());
         };
@@ -568,12 +577,14 @@ impl<K: Kernel> Mcmc<K> {
             });
         }
         self.validate(model)?;
-        if !self.ensure_chains(model)? {
-            self.reevaluate_chains(model)?;
+        // settings naming sites, resolved on this model
+        let bound = self.kernel.bind_layout(model.layout())?;
+        if !self.ensure_chains(bound.as_ref(), model)? {
+            self.reevaluate_chains(bound.as_ref(), model)?;
         }
         let bars = Bars::new(self.progress);
         let (kernel, num_warmup, num_samples, thinning) = (
-            &self.kernel,
+            bound.as_ref().unwrap_or(&self.kernel),
             self.warmup_len(),
             self.num_samples,
             self.thinning,
