@@ -698,10 +698,11 @@ mod tests {
 
     #[test]
     fn adam_first_step_is_the_learning_rate() {
-        // the bias-corrected first step is lr · g / |g|
-        let mut adam = Adam::new(0.025);
-        assert!((adam.step(3.0) - 0.025).abs() < 1e-9);
-        let mut adam = Adam::new(0.025);
-        assert!((adam.step(-0.2) + 0.025).abs() < 1e-9);
+        // the bias-corrected first step is lr · g / (|g| + ε)
+        for g in [3.0, -0.2] {
+            let mut adam = Adam::new(0.025);
+            let want = 0.025 * g / (f64::abs(g) + Adam::EPS);
+            assert!((adam.step(g) - want).abs() < 1e-15, "{g}");
+        }
     }
 }
