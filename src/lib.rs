@@ -130,9 +130,9 @@ pub use tilde_core::{glm, linalg, math, special, vector};
 pub use tilde_macros::{deterministic, factor, model, sample};
 
 pub use tilde_samplers::{
-    BarkerMh, DrawMatrix, Hmc, HmcInfo, HmcParams, HmcState, Init, Kernel, Mala, Mcmc, Metric,
-    Nuts, Posterior, Predictive, PriorLikelihood, RandomWalkMetropolis, ReplicaExchange, Sa,
-    SampleStats, SliceSampler, Smc, SmcResult, Summary, SummaryRow, Unconstrained,
+    BarkerMh, Chees, DrawMatrix, Hmc, HmcInfo, HmcParams, HmcState, Init, Kernel, Mala, Mcmc,
+    Metric, Nuts, Posterior, Predictive, PriorLikelihood, RandomWalkMetropolis, ReplicaExchange,
+    Sa, SampleStats, SliceSampler, Smc, SmcResult, Summary, SummaryRow, Unconstrained,
 };
 
 #[cfg(feature = "vi")]
@@ -168,8 +168,8 @@ pub mod prelude {
         AutoNormal, ClippedAdam, Pathfinder, Schedule, Sgd, Svi,
     };
     pub use crate::{
-        BarkerMh, Hmc, Init, Mala, Mcmc, Nuts, Predictive, PriorLikelihood, RandomWalkMetropolis,
-        ReplicaExchange, Sa, SliceSampler, Smc,
+        BarkerMh, Chees, Hmc, Init, Mala, Mcmc, Nuts, Predictive, PriorLikelihood,
+        RandomWalkMetropolis, ReplicaExchange, Sa, SliceSampler, Smc,
     };
     pub use crate::{
         Bernoulli, Beta, BetaBinomial, Binomial, Cauchy, Cdf, Delta, Distribution, Exponential,

@@ -123,11 +123,23 @@ fn hierarchy(y: &[f64]) {
 /// 400 warm-up iterations), ranks in 20 bins; a calibrated kernel fails with
 /// probability 0.001 per parameter, and the seeds fix the outcome.
 fn calibrated<K: Kernel + Clone>(kernel: K, thinning: usize, seed: u64) {
-    calibrated_after(kernel, 400, thinning, seed);
+    calibrated_with(kernel, 400, thinning, seed, 1);
 }
 
 /// [`calibrated`] after `num_warmup` warm-up iterations.
 fn calibrated_after<K: Kernel + Clone>(kernel: K, num_warmup: usize, thinning: usize, seed: u64) {
+    calibrated_with(kernel, num_warmup, thinning, seed, 1);
+}
+
+/// [`calibrated`] after `num_warmup` warm-up iterations, with the 100 draws of each fit
+/// from `num_chains` chains.
+fn calibrated_with<K: Kernel + Clone>(
+    kernel: K,
+    num_warmup: usize,
+    thinning: usize,
+    seed: u64,
+    num_chains: usize,
+) {
     let result = sbc(
         &hierarchy(&[0.0; 3]),
         &["mu", "tau"],
@@ -139,7 +151,8 @@ fn calibrated_after<K: Kernel + Clone>(kernel: K, num_warmup: usize, thinning: u
                 .collect();
             Mcmc::new(kernel.clone())
                 .num_warmup(num_warmup)
-                .num_samples(100)
+                .num_samples(100 / num_chains)
+                .num_chains(num_chains)
                 .thinning(thinning)
                 .seed(seed)
                 .progress(false)
@@ -346,4 +359,335 @@ fn bad_tuning_settings_are_errors_before_any_work() {
 fn sample_adaptive_mcmc_is_calibrated() {
     calibrated_after(Sa::default(), 2000, 10, 15);
     calibrated_after(Sa::default().dense_mass(false), 2000, 10, 16);
+}
+
+#[test]
+fn chees_recovers_the_moments() {
+    recovers_moments(Chees::default(), 2000, 1, 31);
+}
+
+#[test]
+fn chees_is_calibrated() {
+    calibrated_with(Chees::default(), 400, 2, 32, 4);
+}
+
+/// `x ~ N(0, scale²)` in 10 independent coordinates.
+#[model]
+fn iid_normal(scale: f64) {
+    sample!("x", Normal::new(0.0, scale).iid(10));
+}
+
+/// ChEES's trajectory length on an iid Gaussian of scale σ. For exact dynamics
+/// (unit metric) a coordinate moves as `x cos(t/σ) + σ p sin(t/σ)`, the correlation of
+/// its squares before and after is `cos²(t/σ)`, so ChEES at time `t` is proportional to
+/// `sin²(t/σ)` and, with the length jittered uniformly over `(0, T)`, to
+/// `½ − sin(2T/σ) / (4T/σ)`: maximal where `tan(2T/σ) = 2T/σ`, at `T* = 2.2467 σ`.
+/// The leapfrog follows those dynamics when its step is small against σ, so the run
+/// aims for a harmonic-mean acceptance of 0.95 (ε ≈ 0.44 σ; at the default 0.651,
+/// ε ≈ 0.9 σ and a trajectory is one or two steps, whose optimum is another).
+/// The check: the adapted `T` is within a factor 1.5 of `T*` at σ = 1 and σ = 3 (a
+/// wrong sign of the gradient drives `T` to one step, a runaway to 1000 steps), and it
+/// scales with σ (the ratio of the two within a factor 1.5 of 3).
+#[test]
+fn chees_adapts_the_trajectory_length_to_the_scale() {
+    let optimum = 2.2467;
+    let adapted = |scale: f64| {
+        let mut mcmc = Mcmc::new(Chees::default().target_accept(0.95))
+            .num_warmup(1000)
+            .num_samples(10)
+            .num_chains(8)
+            .seed(33)
+            .progress(false);
+        mcmc.run(&iid_normal(scale)).unwrap();
+        let params = mcmc.adapted().unwrap();
+        assert!(params.iter().all(|p| *p == params[0]), "shared parameters");
+        params[0].clone()
+    };
+    let (small, large) = (adapted(1.0), adapted(3.0));
+    eprintln!(
+        "σ = 1: T = {:.3} (ε = {:.3}); σ = 3: T = {:.3} (ε = {:.3}); T* = {optimum} σ",
+        small.trajectory_length, small.step_size, large.trajectory_length, large.step_size
+    );
+    for (p, scale) in [(&small, 1.0), (&large, 3.0)] {
+        let ratio = p.trajectory_length / (optimum * scale);
+        assert!(
+            (1.0 / 1.5..1.5).contains(&ratio),
+            "σ = {scale}: T / T* = {ratio}"
+        );
+    }
+    let scaling = large.trajectory_length / small.trajectory_length / 3.0;
+    assert!((1.0 / 1.5..1.5).contains(&scaling), "{scaling}");
+}
+
+#[test]
+fn chees_settings_are_checked_before_any_work() {
+    let model = correlated();
+    let run = |kernel: Chees, chains: usize| {
+        Mcmc::new(kernel)
+            .num_warmup(10)
+            .num_samples(10)
+            .num_chains(chains)
+            .progress(false)
+            .run(&model)
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(run(Chees::default(), 1).contains("num_chains"));
+    for (kernel, name) in [
+        (Chees::default().learning_rate(0.0), "learning_rate"),
+        (Chees::default().learning_rate(f64::NAN), "learning_rate"),
+        (Chees::default().jitter_amount(1.5), "jitter_amount"),
+        (Chees::default().max_leapfrog_steps(0), "max_leapfrog_steps"),
+        (
+            Chees::default().trajectory_length(-1.0),
+            "trajectory_length",
+        ),
+        (Chees::default().step_size(f64::INFINITY), "step_size"),
+        (Chees::default().target_accept(1.0), "target_accept"),
+    ] {
+        let err = run(kernel, 2);
+        assert!(err.contains(name), "{name}: {err}");
+    }
+}
+
+#[test]
+fn nuts_tree_depths_differ_between_warmup_and_sampling() {
+    let model = correlated();
+    let run = |nuts: Nuts| {
+        Mcmc::new(nuts)
+            .num_warmup(300)
+            .num_samples(300)
+            .seed(41)
+            .progress(false)
+            .collect_warmup(true)
+            .run(&model)
+            .unwrap()
+    };
+    let max_depth = |stats: &[tilde::SampleStats]| stats.iter().map(|s| s.tree_depth).max();
+    let shallow_warmup = run(Nuts::default().max_tree_depth(10).max_tree_depth_warmup(1));
+    assert_eq!(max_depth(shallow_warmup.warmup_sample_stats(0)), Some(1));
+    assert!(max_depth(shallow_warmup.sample_stats(0)) > Some(1));
+    let shallow_sampling = run(Nuts::default().max_tree_depth(1).max_tree_depth_warmup(10));
+    assert!(max_depth(shallow_sampling.warmup_sample_stats(0)) > Some(1));
+    assert_eq!(max_depth(shallow_sampling.sample_stats(0)), Some(1));
+    // `max_tree_depth` sets both phases
+    let both = run(Nuts::default().max_tree_depth_warmup(10).max_tree_depth(1));
+    assert_eq!(max_depth(both.warmup_sample_stats(0)), Some(1));
+
+    for (nuts, name) in [
+        (Nuts::default().max_tree_depth(0), "max_tree_depth must"),
+        (Nuts::default().max_tree_depth(31), "got 31"),
+        (
+            Nuts::default().max_tree_depth_warmup(0),
+            "max_tree_depth_warmup",
+        ),
+    ] {
+        let err = Mcmc::new(nuts)
+            .progress(false)
+            .run(&model)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(name), "{name}: {err}");
+    }
+}
+
+#[test]
+fn warmup_draws_are_collected_in_memory_and_in_csv() {
+    let model = correlated();
+    let dir = std::env::temp_dir().join(format!("tilde-collect-warmup-{}", std::process::id()));
+    let mut mcmc = Mcmc::new(Nuts::default())
+        .num_warmup(100)
+        .num_samples(60)
+        .thinning(2)
+        .num_chains(2)
+        .seed(42)
+        .progress(false)
+        .collect_warmup(true)
+        .save_csv(&dir, "run");
+    let posterior = mcmc.run(&model).unwrap();
+    assert_eq!(
+        (posterior.num_warmup_draws(), posterior.num_draws()),
+        (50, 60)
+    );
+    let warmup = posterior.warmup_draws_by_chain("s").unwrap();
+    assert!(
+        warmup
+            .iter()
+            .all(|c| c.len() == 50 && c.iter().all(|v| *v > 0.0))
+    );
+    // warm-up starts from the inits: its first draws differ between chains
+    assert_ne!(warmup[0][0], warmup[1][0]);
+    // the summaries use the draws only
+    assert_eq!(posterior.draws("s").unwrap().len(), 120);
+
+    // CmdStan's save_warmup layout: warm-up rows, `# Adaptation terminated`, draws
+    let text = std::fs::read_to_string(dir.join("run_1.csv")).unwrap();
+    let before = text.split("# Adaptation terminated").next().unwrap();
+    let rows = before.lines().filter(|l| !l.starts_with('#')).count();
+    assert_eq!(rows, 1 + 50, "the header and 50 warm-up rows");
+    let files = [dir.join("run_1.csv"), dir.join("run_2.csv")];
+    let read = Posterior::from_csv(&files).unwrap();
+    assert_eq!(
+        read.warmup_draws("s").unwrap(),
+        posterior.warmup_draws("s").unwrap()
+    );
+    assert_eq!(read.draws("s").unwrap(), posterior.draws("s").unwrap());
+    assert_eq!(
+        read.warmup_sample_stats(1),
+        posterior.warmup_sample_stats(1)
+    );
+    let json = Posterior::from_json(&posterior.to_json()).unwrap();
+    assert_eq!(json, posterior);
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // a continued run has no warm-up; warmup() keeps its draws for the next run
+    assert_eq!(mcmc.run(&model).unwrap().num_warmup_draws(), 0);
+    let mut split = Mcmc::new(Chees::default())
+        .num_warmup(40)
+        .num_samples(5)
+        .num_chains(3)
+        .seed(43)
+        .progress(false)
+        .collect_warmup(true);
+    split.warmup(&model).unwrap();
+    let after = split.run(&model).unwrap();
+    assert_eq!(after.num_warmup_draws(), 40);
+    assert!(
+        after
+            .warmup_sample_stats(2)
+            .iter()
+            .all(|s| s.step_size > 0.0)
+    );
+    // without collect_warmup nothing is kept
+    let plain = Mcmc::new(Nuts::default())
+        .num_warmup(50)
+        .num_samples(5)
+        .seed(44)
+        .progress(false)
+        .run(&model)
+        .unwrap();
+    assert_eq!(plain.num_warmup_draws(), 0);
+}
+
+#[test]
+fn jittered_fixed_inits_start_each_chain_apart_inside_the_support() {
+    let model = correlated();
+    let values = Init::Values(vec![
+        ("s".into(), vec![1.5]),
+        ("a".into(), vec![0.2]),
+        ("b".into(), vec![-0.3]),
+    ]);
+    let starts = |init: Init| {
+        let mut mcmc = Mcmc::new(Nuts::default())
+            .num_warmup(0)
+            .num_chains(4)
+            .seed(45)
+            .progress(false)
+            .init(init);
+        mcmc.warmup(&model).unwrap();
+        mcmc.last_state()
+            .unwrap()
+            .into_iter()
+            .map(|s| s.position)
+            .collect::<Vec<_>>()
+    };
+    let fixed = starts(values.clone());
+    let centre = [1.5f64.ln(), 0.2, -0.3];
+    for x in &fixed {
+        assert!(x.iter().zip(&centre).all(|(a, b)| (a - b).abs() < 1e-12));
+    }
+    let radius = 0.5;
+    let jittered = starts(values.clone().jitter(radius));
+    for (c, x) in jittered.iter().enumerate() {
+        assert!(
+            x.iter().zip(&centre).all(|(a, b)| (a - b).abs() < radius),
+            "chain {c}: {x:?}"
+        );
+        for other in &jittered[..c] {
+            assert!(x.iter().zip(other).all(|(a, b)| a != b), "{x:?} {other:?}");
+        }
+        // `s` = exp(x[0]) is inside its support
+        assert!(x[0].exp() > 0.0 && x[0].exp().is_finite());
+    }
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let err = Mcmc::new(Nuts::default())
+            .progress(false)
+            .init(values.clone().jitter(bad))
+            .run(&model)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("jitter radius"), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn nuts_with_dense_mass_blocks_recovers_the_moments() {
+    recovers_moments(
+        Nuts::default().dense_mass_blocks(&[&["a", "b"]]),
+        2000,
+        1,
+        51,
+    );
+}
+
+/// `dense_mass_blocks(&[&["a", "b"]])` on [`correlated`]: the adapted inverse mass
+/// matrix is dense over `(a, b)` and diagonal over `s`, its `(a, b)` entry the
+/// covariance 0.8. The last slow window holds 500 draws; the standard error of a
+/// sample covariance of unit normals with correlation ρ is `√((1 + ρ²)/n)` = 0.057
+/// for near-independent draws, so the check allows 4 of them (0.23).
+#[test]
+fn dense_mass_blocks_give_a_block_diagonal_metric() {
+    let model = correlated();
+    let dir = std::env::temp_dir().join(format!("tilde-mass-blocks-{}", std::process::id()));
+    let posterior = Mcmc::new(Nuts::default().dense_mass_blocks(&[&["b", "a"]]))
+        .num_warmup(1000)
+        .num_samples(10)
+        .seed(52)
+        .progress(false)
+        .save_csv(&dir, "run")
+        .run(&model)
+        .unwrap();
+    let metric = &posterior.adapted()[0].inverse_mass_matrix;
+    let tilde::Metric::Block(block) = metric else {
+        panic!("a block metric expected, got {metric:?}")
+    };
+    // the layout's coordinates: s, a, b
+    assert_eq!(block.blocks().len(), 1);
+    assert_eq!(block.blocks()[0].0, [1, 2]);
+    let full = metric.to_dense_matrix();
+    eprintln!("adapted inverse mass matrix {full:.3?}");
+    assert_eq!((full[1], full[2], full[3], full[6]), (0.0, 0.0, 0.0, 0.0));
+    assert!(
+        (full[5] - 0.8).abs() < 4.0 * (1.64f64 / 500.0).sqrt(),
+        "{}",
+        full[5]
+    );
+    assert!((full[5] - full[7]).abs() < 1e-15);
+    // CmdStan files have no blocks: the whole matrix is written and read back dense
+    let read = Posterior::from_csv(&[dir.join("run_1.csv")]).unwrap();
+    assert_eq!(
+        read.adapted()[0].inverse_mass_matrix.to_dense_matrix(),
+        full
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let run = |nuts: Nuts| {
+        Mcmc::new(nuts)
+            .num_warmup(10)
+            .num_samples(10)
+            .progress(false)
+            .run(&hierarchy(&[0.1, 0.2, 0.3]))
+            .unwrap_err()
+    };
+    let err = run(Nuts::default().dense_mass_blocks(&[&["mu", "sigma"]]));
+    assert!(matches!(err, tilde::Error::UnknownName { .. }), "{err}");
+    let err = run(Nuts::default().dense_mass_blocks(&[&["mu", "tau"], &["tau"]]));
+    assert!(
+        err.to_string().contains("`tau` is in more than one block"),
+        "{err}"
+    );
+    let err = run(Nuts::default()
+        .dense_mass(true)
+        .dense_mass_blocks(&[&["mu"]]));
+    assert!(err.to_string().contains("dense_mass(true)"), "{err}");
 }

@@ -120,6 +120,9 @@ pub struct Welford {
     mean: Vec<f64>,
     m2: Vec<f64>,
     delta: Vec<f64>,
+    /// Dense estimates over groups of coordinates (a block-diagonal metric).
+    blocks: Vec<(Vec<usize>, Welford)>,
+    gather: Vec<f64>,
 }
 
 impl Welford {
@@ -131,6 +134,22 @@ impl Welford {
             mean: vec![0.0; dim],
             m2: vec![0.0; if dense { dim * dim } else { dim }],
             delta: vec![0.0; dim],
+            blocks: Vec::new(),
+            gather: Vec::new(),
+        }
+    }
+
+    /// An empty estimator of a block-diagonal variance: dense over each group of
+    /// coordinates in `blocks` (disjoint, increasing), diagonal elsewhere; a diagonal
+    /// one when `blocks` is empty.
+    pub fn with_blocks(dim: usize, blocks: &[Vec<usize>]) -> Self {
+        Welford {
+            blocks: blocks
+                .iter()
+                .map(|indices| (indices.clone(), Welford::new(indices.len(), true)))
+                .collect(),
+            gather: Vec::with_capacity(blocks.iter().map(Vec::len).max().unwrap_or(0)),
+            ..Welford::new(dim, false)
         }
     }
 
@@ -149,6 +168,7 @@ impl Welford {
         self.count = 0.0;
         self.mean.fill(0.0);
         self.m2.fill(0.0);
+        self.blocks.iter_mut().for_each(|(_, w)| w.reset());
     }
 
     /// Adds one position.
@@ -171,6 +191,24 @@ impl Welford {
                 self.m2[i] += (x[i] - self.mean[i]) * self.delta[i];
             }
         }
+        for (indices, welford) in &mut self.blocks {
+            self.gather.clear();
+            self.gather.extend(indices.iter().map(|&i| x[i]));
+            welford.add(&self.gather);
+        }
+    }
+
+    /// The diagonal estimate alone.
+    fn without_blocks(&self) -> Welford {
+        Welford {
+            dense: false,
+            count: self.count,
+            mean: self.mean.clone(),
+            m2: self.m2.clone(),
+            delta: Vec::new(),
+            blocks: Vec::new(),
+            gather: Vec::new(),
+        }
     }
 
     /// The regularised estimate as a metric: `(n/(n+5))·Σ + 10⁻³·(5/(n+5))·I`, Stan's
@@ -178,6 +216,19 @@ impl Welford {
     /// when fewer than 3 draws were seen or the estimate is not usable.
     pub fn metric(&self) -> Metric {
         let n = self.mean.len();
+        if !self.blocks.is_empty() {
+            let indices: Vec<Vec<usize>> = self.blocks.iter().map(|(i, _)| i.clone()).collect();
+            let Metric::Diagonal(diagonal) = self.without_blocks().metric() else {
+                return Metric::unit(n).for_blocks(&indices);
+            };
+            let blocks = self
+                .blocks
+                .iter()
+                .map(|(indices, w)| (indices.clone(), w.metric().to_dense_matrix()))
+                .collect();
+            return Metric::block(diagonal, blocks)
+                .unwrap_or_else(|_| Metric::unit(n).for_blocks(&indices));
+        }
         if self.count < 3.0 {
             return if self.dense {
                 Metric::dense_unit(n)
@@ -280,7 +331,11 @@ impl WindowAdaptation {
             adapt_step_size: tuning.adapt_step_size,
             adapt_metric,
             dual: DualAveraging::new(tuning.step_size, tuning.target_accept),
-            welford: Welford::new(if adapt_metric { dim } else { 0 }, tuning.dense_mass),
+            welford: match (adapt_metric, tuning.block_indices()) {
+                (false, _) => Welford::new(0, false),
+                (true, []) => Welford::new(dim, tuning.dense_mass),
+                (true, blocks) => Welford::with_blocks(dim, blocks),
+            },
         }
     }
 }

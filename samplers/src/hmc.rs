@@ -2,7 +2,7 @@
 //! integrator and HMC with a fixed number of steps.
 
 use rand::{Rng, RngExt};
-use tilde_core::{Error, LogDensity, Result};
+use tilde_core::{Error, Layout, LogDensity, Result};
 
 use crate::adaptation::find_reasonable_step_size;
 use crate::kernel::{Kernel, KernelInfo, KernelParams, KernelState};
@@ -145,6 +145,11 @@ pub struct Tuning {
     /// The inverse mass matrix warm-up starts from (kept when the mass matrix does not
     /// adapt); the unit matrix when `None`.
     pub inverse_mass_matrix: Option<Metric>,
+    /// Groups of site names whose inverse mass matrix is dense, diagonal elsewhere
+    /// (NumPyro's `dense_mass=[("x", "y")]`; empty: no block).
+    pub dense_blocks: Vec<Vec<String>>,
+    /// `dense_blocks` as coordinates of the model a run binds to ([`Kernel::bind_layout`]).
+    pub(crate) block_indices: Vec<Vec<usize>>,
 }
 
 impl Tuning {
@@ -157,6 +162,77 @@ impl Tuning {
             adapt_step_size: true,
             adapt_mass_matrix: true,
             inverse_mass_matrix: None,
+            dense_blocks: Vec::new(),
+            block_indices: Vec::new(),
+        }
+    }
+
+    /// The coordinates of each dense block, once bound to a model's layout (empty
+    /// before, or without blocks).
+    pub fn block_indices(&self) -> &[Vec<usize>] {
+        &self.block_indices
+    }
+
+    /// These settings with [`dense_blocks`](Self::dense_blocks) resolved to the
+    /// coordinates of `layout`'s sites; `None` without blocks.
+    ///
+    /// # Errors
+    /// [`Error::UnknownName`] for a name that is no site, [`Error::InvalidConfig`]
+    /// for a site that is not latent or is in two blocks, or blocks together with
+    /// `dense_mass(true)`.
+    pub fn bind_layout(&self, layout: &Layout) -> Result<Option<Tuning>> {
+        if self.dense_blocks.is_empty() {
+            return Ok(None);
+        }
+        if self.dense_mass {
+            return Err(Error::InvalidConfig(
+                "dense_mass(true) makes the whole inverse mass matrix dense; it cannot be \
+                 combined with dense_mass_blocks"
+                    .into(),
+            ));
+        }
+        let mut used = vec![false; layout.dim()];
+        let mut blocks = Vec::with_capacity(self.dense_blocks.len());
+        for group in &self.dense_blocks {
+            let mut indices = Vec::new();
+            for name in group {
+                let site = layout.site(name).ok_or_else(|| Error::UnknownName {
+                    name: name.clone(),
+                    known: layout.latent().map(|s| s.name.clone()).collect(),
+                })?;
+                let Some(offset) = site.offset else {
+                    return Err(Error::InvalidConfig(format!(
+                        "dense_mass_blocks: `{name}` is not a latent site"
+                    )));
+                };
+                for i in offset..offset + site.num_unconstrained {
+                    if used.get(i).copied().unwrap_or(true) {
+                        return Err(Error::InvalidConfig(format!(
+                            "dense_mass_blocks: `{name}` is in more than one block"
+                        )));
+                    }
+                    used[i] = true;
+                    indices.push(i);
+                }
+            }
+            indices.sort_unstable();
+            if !indices.is_empty() {
+                blocks.push(indices);
+            }
+        }
+        Ok(Some(Tuning {
+            block_indices: blocks,
+            ..self.clone()
+        }))
+    }
+
+    /// `metric` in the structure these settings ask for: dense, diagonal, or the
+    /// blocks once bound.
+    pub(crate) fn fit_metric(&self, metric: &Metric) -> Metric {
+        if self.block_indices.is_empty() {
+            metric.for_kernel(self.dense_mass)
+        } else {
+            metric.for_blocks(&self.block_indices)
         }
     }
 
@@ -183,13 +259,20 @@ impl Tuning {
     /// and the user's inverse mass matrix, else the one `given` (a warm start), else the
     /// unit one.
     pub fn initial_params(&self, dim: usize, given: Option<&Metric>) -> HmcParams {
+        let params = initial_hmc_params(
+            dim,
+            self.inverse_mass_matrix.as_ref().or(given),
+            self.dense_mass,
+        );
         HmcParams {
             step_size: self.step_size,
-            ..initial_hmc_params(
-                dim,
-                self.inverse_mass_matrix.as_ref().or(given),
-                self.dense_mass,
-            )
+            inverse_mass_matrix: if self.block_indices.is_empty()
+                || params.inverse_mass_matrix.dim() != dim
+            {
+                params.inverse_mass_matrix
+            } else {
+                params.inverse_mass_matrix.for_blocks(&self.block_indices)
+            },
         }
     }
 }
@@ -215,6 +298,25 @@ macro_rules! tuning_builders {
         /// The step size warm-up starts from (default 1); positive and finite.
         pub fn step_size(mut self, step_size: f64) -> Self {
             self.tuning.step_size = step_size;
+            self
+        }
+
+        /// A dense inverse mass matrix within each group of sites and a diagonal one
+        /// elsewhere (NumPyro's `dense_mass=[("x", "y")]`): `&[&["x", "y"]]`.
+        /// Unknown names, sites that are not latent, a site in two groups, or groups
+        /// with `dense_mass(true)` are errors when a run starts.
+        ///
+        /// ```
+        /// use tilde_samplers::Nuts;
+        ///
+        /// let nuts = Nuts::default().dense_mass_blocks(&[&["mu", "tau"]]);
+        /// assert_eq!(nuts.tuning().dense_blocks, [vec!["mu".to_string(), "tau".into()]]);
+        /// ```
+        pub fn dense_mass_blocks(mut self, blocks: &[&[&str]]) -> Self {
+            self.tuning.dense_blocks = blocks
+                .iter()
+                .map(|group| group.iter().map(|name| name.to_string()).collect())
+                .collect();
             self
         }
 
@@ -246,7 +348,8 @@ macro_rules! tuning_builders {
 pub(crate) use tuning_builders;
 
 /// A kernel tuned by Stan's window adaptation
-/// ([`WindowAdaptation`](crate::WindowAdaptation)), its parameters a step size and an inverse mass matrix: dual averaging of the step size towards
+/// ([`WindowAdaptation`](crate::WindowAdaptation)), its parameters a step size and an
+/// inverse mass matrix: dual averaging of the step size towards
 /// [`Tuning::target_accept`] and windowed estimates of the inverse mass matrix.
 pub trait WindowAdapted: Kernel<Params = HmcParams> {
     /// The adaptation settings.
@@ -325,10 +428,16 @@ macro_rules! hmc_family_items {
         fn fit_params(&self, params: $crate::hmc::HmcParams) -> $crate::hmc::HmcParams {
             $crate::hmc::HmcParams {
                 step_size: params.step_size,
-                inverse_mass_matrix: params
-                    .inverse_mass_matrix
-                    .for_kernel(self.tuning.dense_mass),
+                inverse_mass_matrix: self.tuning.fit_metric(&params.inverse_mass_matrix),
             }
+        }
+
+        fn bind_layout(&self, layout: &tilde_core::Layout) -> tilde_core::Result<Option<Self>> {
+            Ok(self.tuning.bind_layout(layout)?.map(|tuning| {
+                let mut kernel = self.clone();
+                kernel.tuning = tuning;
+                kernel
+            }))
         }
 
         fn adaptation(

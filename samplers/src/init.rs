@@ -21,6 +21,13 @@ pub enum Init {
     Values(Vec<(String, Vec<f64>)>),
     /// An unconstrained position, given whole.
     Unconstrained(Vec<f64>),
+    /// Another strategy's point moved by a uniform jitter on `(-radius, radius)` in
+    /// each unconstrained coordinate, drawn per chain: fixed starts
+    /// ([`Values`](Init::Values), [`Unconstrained`](Init::Unconstrained)) then give
+    /// each chain its own point near the one given, as Stan's `init_radius` around a
+    /// user's inits. Spelled [`Init::jitter`]; the point stays inside every site's
+    /// support, as any unconstrained point does.
+    Jittered(Box<Init>, f64),
 }
 
 impl Default for Init {
@@ -31,6 +38,48 @@ impl Default for Init {
 }
 
 impl Init {
+    /// This strategy's point moved by a uniform jitter on `(-radius, radius)` per
+    /// unconstrained coordinate, independently in each chain ([`Init::Jittered`]);
+    /// `radius` must be positive and finite (checked when a run starts).
+    ///
+    /// # Example
+    /// ```
+    /// use tilde_samplers::Init;
+    ///
+    /// // every chain near tau = 2, each at its own point
+    /// let init = Init::Values(vec![("tau".into(), vec![2.0])]).jitter(0.5);
+    /// assert!(matches!(init, Init::Jittered(_, r) if r == 0.5));
+    /// ```
+    pub fn jitter(self, radius: f64) -> Init {
+        Init::Jittered(Box::new(self), radius)
+    }
+
+    /// Checks the strategy's settings (radii), before any work.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the radius.
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            // the width 2r of the interval must be finite too, so `f64::MAX` is out
+            Init::Uniform(r) if !(*r > 0.0 && (2.0 * r).is_finite()) => {
+                Err(Error::InvalidConfig(format!(
+                    "the uniform init radius must be positive and at most {:e}, got {r}",
+                    f64::MAX / 2.0
+                )))
+            }
+            Init::Jittered(base, r) => {
+                if !(*r > 0.0 && (2.0 * r).is_finite()) {
+                    return Err(Error::InvalidConfig(format!(
+                        "the init jitter radius must be positive and at most {:e}, got {r}",
+                        f64::MAX / 2.0
+                    )));
+                }
+                base.validate()
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// One candidate position.
     fn candidate<M: Model + ?Sized, R: Rng>(&self, model: &M, rng: &mut R) -> Result<Vec<f64>> {
         let dim = model.dim();
@@ -39,14 +88,21 @@ impl Init {
         };
         match self {
             Init::Uniform(r) => {
-                // the width 2r of the interval must be finite too, so `f64::MAX` is out
-                if !(*r > 0.0 && (2.0 * r).is_finite()) {
-                    return Err(Error::InvalidConfig(format!(
-                        "the uniform init radius must be positive and at most {:e}, got {r}",
-                        f64::MAX / 2.0
-                    )));
-                }
+                self.validate()?;
                 Ok(uniform(rng, *r))
+            }
+            Init::Jittered(base, r) => {
+                self.validate()?;
+                let mut x = match base.candidate(model, rng) {
+                    Err(Error::InvalidConfig(_))
+                        if matches!(**base, Init::PriorMedian | Init::PriorDraw) =>
+                    {
+                        Init::Uniform(2.0).candidate(model, rng)?
+                    }
+                    other => other?,
+                };
+                x.iter_mut().for_each(|v| *v += rng.random_range(-*r..*r));
+                Ok(x)
             }
             Init::PriorDraw => prior_draw(model, rng),
             Init::PriorMedian => {

@@ -59,7 +59,7 @@ use tilde_core::{Error, Result};
 
 use crate::hmc::HmcParams;
 use crate::metric::Metric;
-use crate::posterior::{ChainDraws, Posterior, SampleStats};
+use crate::posterior::{ChainDraws, Posterior, SampleStats, WarmupDraws};
 
 /// The sampler-statistic columns of Stan's CSV, in Stan's order.
 const STAT_COLUMNS: [&str; 7] = [
@@ -122,6 +122,23 @@ impl CsvWriter {
         chain: usize,
         params: &HmcParams,
     ) -> Result<Self> {
+        let mut writer = CsvWriter::create_for_warmup(path, names, chain)?;
+        writer.write_adaptation(params)?;
+        Ok(writer)
+    }
+
+    /// Creates (or truncates) `path` and writes the comments and the header only, for
+    /// CmdStan's `save_warmup` layout: the warm-up draws follow
+    /// ([`write_draw`](Self::write_draw)), then
+    /// [`write_adaptation`](Self::write_adaptation), then the draws.
+    ///
+    /// # Errors
+    /// As [`create`](Self::create).
+    pub fn create_for_warmup(
+        path: impl AsRef<Path>,
+        names: &[String],
+        chain: usize,
+    ) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let mut header: Vec<String> = STAT_COLUMNS.iter().map(|s| s.to_string()).collect();
         for name in names {
@@ -130,25 +147,6 @@ impl CsvWriter {
         let mut head = String::new();
         let _ = writeln!(head, "# tilde_version = {}", env!("CARGO_PKG_VERSION"));
         let _ = writeln!(head, "# id = {}", chain.saturating_add(1));
-        let mut tail = String::new();
-        let _ = writeln!(tail, "# {ADAPTATION_LINE}");
-        let _ = writeln!(tail, "# {STEP_SIZE_KEY} {:?}", params.step_size);
-        match &params.inverse_mass_matrix {
-            Metric::Diagonal(diagonal) => {
-                let _ = writeln!(tail, "# {DIAGONAL_METRIC_LINE}");
-                let _ = writeln!(tail, "# {}", join_numbers(diagonal, ", "));
-            }
-            Metric::Dense(dense) => {
-                let _ = writeln!(tail, "# {DENSE_METRIC_LINE}");
-                let dim = params.inverse_mass_matrix.dim();
-                if dim == 0 {
-                    let _ = writeln!(tail, "# ");
-                }
-                for row in dense.inverse_mass_matrix().chunks(dim.max(1)) {
-                    let _ = writeln!(tail, "# {}", join_numbers(row, ", "));
-                }
-            }
-        }
         let file = File::create(&path).map_err(|e| io_error("cannot create", &path, &e))?;
         let mut writer = CsvWriter {
             out: BufWriter::new(file),
@@ -158,8 +156,36 @@ impl CsvWriter {
         };
         writer.write_comment(&head)?;
         writer.write_record(&header)?;
-        writer.write_comment(&tail)?;
         Ok(writer)
+    }
+
+    /// Writes `# Adaptation terminated`, the step size and the inverse mass matrix:
+    /// the rows before are warm-up draws, the rows after the draws.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be written.
+    pub fn write_adaptation(&mut self, params: &HmcParams) -> Result<()> {
+        let mut tail = String::new();
+        let _ = writeln!(tail, "# {ADAPTATION_LINE}");
+        let _ = writeln!(tail, "# {STEP_SIZE_KEY} {:?}", params.step_size);
+        match &params.inverse_mass_matrix {
+            Metric::Diagonal(diagonal) => {
+                let _ = writeln!(tail, "# {DIAGONAL_METRIC_LINE}");
+                let _ = writeln!(tail, "# {}", join_numbers(diagonal, ", "));
+            }
+            // a block-diagonal metric is written whole, as CmdStan writes a dense one
+            metric @ (Metric::Dense(_) | Metric::Block(_)) => {
+                let _ = writeln!(tail, "# {DENSE_METRIC_LINE}");
+                let dim = metric.dim();
+                if dim == 0 {
+                    let _ = writeln!(tail, "# ");
+                }
+                for row in metric.to_dense_matrix().chunks(dim.max(1)) {
+                    let _ = writeln!(tail, "# {}", join_numbers(row, ", "));
+                }
+            }
+        }
+        self.write_comment(&tail)
     }
 
     /// Appends one draw and flushes it to the file.
@@ -190,6 +216,19 @@ impl CsvWriter {
         let result = self.write_record(&row);
         self.row = row;
         result
+    }
+
+    /// Appends draws stored row-major (one row of `num_columns` values per entry of
+    /// `stats`).
+    pub(crate) fn write_rows(&mut self, values: &[f64], stats: &[SampleStats]) -> Result<()> {
+        let width = self.num_columns;
+        if width == 0 {
+            return stats.iter().try_for_each(|s| self.write_draw(&[], s));
+        }
+        for (row, stats) in values.chunks(width).zip(stats) {
+            self.write_draw(row, stats)?;
+        }
+        Ok(())
     }
 
     /// Writes one CSV record with the `csv` crate and flushes it to the file.
@@ -243,20 +282,14 @@ impl Posterior {
     /// [`Error::Io`] when a file cannot be created or written.
     pub fn to_csv(&self, dir: impl AsRef<Path>, prefix: &str) -> Result<Vec<PathBuf>> {
         let params = self.adapted();
-        let width = self.names().len();
         let mut paths = Vec::with_capacity(self.chains.len());
         for (chain, (draws, params)) in self.chains.iter().zip(&params).enumerate() {
             let path = dir.as_ref().join(format!("{prefix}_{}.csv", chain + 1));
-            let mut writer = CsvWriter::create(&path, self.names(), chain, params)?;
+            let mut writer = CsvWriter::create_for_warmup(&path, self.names(), chain)?;
+            writer.write_rows(&draws.warmup.values, &draws.warmup.stats)?;
+            writer.write_adaptation(params)?;
             writer.write_warmup_gradients(draws.warmup_gradients)?;
-            for (row, stats) in draws.values.chunks(width.max(1)).zip(&draws.stats) {
-                writer.write_draw(&row[..width], stats)?;
-            }
-            if width == 0 {
-                for stats in &draws.stats {
-                    writer.write_draw(&[], stats)?;
-                }
-            }
+            writer.write_rows(&draws.values, &draws.stats)?;
             paths.push(path);
         }
         Ok(paths)
@@ -268,8 +301,10 @@ impl Posterior {
     /// Files of a run that stopped are read as far as they are whole: a last line
     /// without its newline (torn while being written) is dropped, never read as a
     /// draw, and when the chains hold different numbers of draws every chain is cut to
-    /// the shortest; both are reported on standard error. CmdStan files written with
-    /// `save_warmup` give only their draws (the rows after `# Adaptation terminated`).
+    /// the shortest; both are reported on standard error. The rows before
+    /// `# Adaptation terminated` (CmdStan's `save_warmup`, tilde's
+    /// [`collect_warmup`](crate::Mcmc::collect_warmup)) are read as warm-up draws
+    /// ([`Posterior::warmup_draws`]), apart from the draws.
     ///
     /// # Errors
     /// [`Error::Io`] naming the file and line when a file cannot be read, lacks the step
@@ -333,29 +368,22 @@ impl Posterior {
                     warmup_gradients: c.warmup_gradients,
                     inverse_mass_matrix: match &c.params.inverse_mass_matrix {
                         Metric::Diagonal(d) => JsonMetric::Diagonal { diagonal: reals(d) },
-                        Metric::Dense(m) => JsonMetric::Dense {
-                            dense: reals(m.inverse_mass_matrix()),
-                            dim: c.params.inverse_mass_matrix.dim(),
+                        metric @ (Metric::Dense(_) | Metric::Block(_)) => JsonMetric::Dense {
+                            dense: reals(&metric.to_dense_matrix()),
+                            dim: metric.dim(),
                         },
                     },
-                    values: if self.names().is_empty() {
-                        vec![Vec::new(); c.stats.len()]
-                    } else {
-                        c.values.chunks(width).map(reals).collect()
-                    },
-                    stats: JsonStats {
-                        log_density: c.stats.iter().map(|s| Real(s.log_density)).collect(),
-                        acceptance_rate: c.stats.iter().map(|s| Real(s.acceptance_rate)).collect(),
-                        step_size: c.stats.iter().map(|s| Real(s.step_size)).collect(),
-                        tree_depth: c.stats.iter().map(|s| s.tree_depth).collect(),
-                        num_integration_steps: c
-                            .stats
-                            .iter()
-                            .map(|s| s.num_integration_steps)
-                            .collect(),
-                        is_divergent: c.stats.iter().map(|s| s.is_divergent).collect(),
-                        energy: c.stats.iter().map(|s| Real(s.energy)).collect(),
-                    },
+                    values: json_values(&c.values, c.stats.len(), width, self.names().is_empty()),
+                    stats: JsonStats::new(&c.stats),
+                    warmup: (!c.warmup.stats.is_empty()).then(|| JsonWarmup {
+                        values: json_values(
+                            &c.warmup.values,
+                            c.warmup.stats.len(),
+                            width,
+                            self.names().is_empty(),
+                        ),
+                        stats: JsonStats::new(&c.warmup.stats),
+                    }),
                 })
                 .collect(),
         };
@@ -594,7 +622,8 @@ impl CsvChain<'_> {
 /// gradient count; the runs of data lines between them are parsed with the `csv`
 /// crate. A last line without its newline was torn by a writer that stopped: it is
 /// dropped (with a warning on standard error), never read as a draw. Rows before a
-/// `# Adaptation terminated` line are CmdStan's saved warm-up draws and are dropped.
+/// `# Adaptation terminated` line are saved warm-up draws (CmdStan's `save_warmup`,
+/// tilde's `collect_warmup`) and are read as warm-up draws.
 fn read_csv(path: &Path) -> Result<(Vec<String>, ChainDraws)> {
     let bytes = std::fs::read(path).map_err(|e| io_error("cannot read", path, &e))?;
     let text = String::from_utf8_lossy(&bytes);
@@ -606,6 +635,7 @@ fn read_csv(path: &Path) -> Result<(Vec<String>, ChainDraws)> {
     };
     let mut step_size: Option<f64> = None;
     let mut warmup_gradients = 0;
+    let mut warmup = WarmupDraws::default();
     let mut metric: Option<Metric> = None;
     // Some(rows so far) while reading the rows of a dense metric.
     let mut dense_rows: Option<Vec<Vec<f64>>> = None;
@@ -637,8 +667,8 @@ fn read_csv(path: &Path) -> Result<(Vec<String>, ChainDraws)> {
         let comment = comment.trim();
         if comment == ADAPTATION_LINE {
             // CmdStan's `save_warmup` writes the warm-up draws before this line
-            chain.values.clear();
-            chain.stats.clear();
+            warmup.values.append(&mut chain.values);
+            warmup.stats.append(&mut chain.stats);
         } else if expect_diagonal {
             expect_diagonal = false;
             let diagonal = parse_list(comment).map_err(|e| chain.fail(number, e))?;
@@ -676,6 +706,7 @@ fn read_csv(path: &Path) -> Result<(Vec<String>, ChainDraws)> {
             inverse_mass_matrix,
         },
         warmup_gradients,
+        warmup,
     };
     Ok((names, draws))
 }
@@ -781,6 +812,24 @@ struct JsonChain {
     inverse_mass_matrix: JsonMetric,
     values: Vec<Vec<Real>>,
     stats: JsonStats,
+    /// Kept warm-up draws, when there are any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    warmup: Option<JsonWarmup>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct JsonWarmup {
+    values: Vec<Vec<Real>>,
+    stats: JsonStats,
+}
+
+/// Row-major draws as JSON rows (empty rows when there are no names).
+fn json_values(values: &[f64], rows: usize, width: usize, no_names: bool) -> Vec<Vec<Real>> {
+    if no_names {
+        vec![Vec::new(); rows]
+    } else {
+        values.chunks(width).map(reals).collect()
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -801,6 +850,63 @@ struct JsonStats {
     energy: Vec<Real>,
 }
 
+impl JsonStats {
+    fn new(stats: &[SampleStats]) -> Self {
+        JsonStats {
+            log_density: stats.iter().map(|s| Real(s.log_density)).collect(),
+            acceptance_rate: stats.iter().map(|s| Real(s.acceptance_rate)).collect(),
+            step_size: stats.iter().map(|s| Real(s.step_size)).collect(),
+            tree_depth: stats.iter().map(|s| s.tree_depth).collect(),
+            num_integration_steps: stats.iter().map(|s| s.num_integration_steps).collect(),
+            is_divergent: stats.iter().map(|s| s.is_divergent).collect(),
+            energy: stats.iter().map(|s| Real(s.energy)).collect(),
+        }
+    }
+
+    /// The statistics of `n` draws, or `None` when an array has another length.
+    fn into_stats(self, n: usize) -> Option<Vec<SampleStats>> {
+        let s = self;
+        if [
+            s.log_density.len(),
+            s.acceptance_rate.len(),
+            s.step_size.len(),
+            s.tree_depth.len(),
+            s.num_integration_steps.len(),
+            s.is_divergent.len(),
+            s.energy.len(),
+        ]
+        .iter()
+        .any(|&len| len != n)
+        {
+            return None;
+        }
+        Some(
+            (0..n)
+                .map(|i| SampleStats {
+                    log_density: s.log_density[i].0,
+                    acceptance_rate: s.acceptance_rate[i].0,
+                    step_size: s.step_size[i].0,
+                    tree_depth: s.tree_depth[i],
+                    num_integration_steps: s.num_integration_steps[i],
+                    is_divergent: s.is_divergent[i],
+                    energy: s.energy[i].0,
+                })
+                .collect(),
+        )
+    }
+}
+
+/// Checks that JSON rows have `width` values each; `what` names them in the error.
+fn check_rows(rows: &[Vec<Real>], width: usize, what: &str) -> std::result::Result<(), String> {
+    match rows.iter().position(|row| row.len() != width) {
+        Some(bad) => Err(format!(
+            "{what} {bad} has {} values for {width} names",
+            rows[bad].len()
+        )),
+        None => Ok(()),
+    }
+}
+
 impl JsonChain {
     /// Chain `index` as draws of `width` names, once its lengths agree.
     fn into_draws(self, index: usize, width: usize) -> Result<ChainDraws> {
@@ -814,40 +920,26 @@ impl JsonChain {
             }
         };
         let n = self.values.len();
-        if let Some(bad) = self.values.iter().position(|row| row.len() != width) {
-            return Err(fail(format!(
-                "draw {bad} has {} values for {width} names",
-                self.values[bad].len()
-            )));
-        }
-        let s = self.stats;
-        if [
-            s.log_density.len(),
-            s.acceptance_rate.len(),
-            s.step_size.len(),
-            s.tree_depth.len(),
-            s.num_integration_steps.len(),
-            s.is_divergent.len(),
-            s.energy.len(),
-        ]
-        .iter()
-        .any(|&len| len != n)
-        {
-            return Err(fail(format!(
-                "the statistics do not all have its {n} draws"
-            )));
-        }
-        let stats = (0..n)
-            .map(|i| SampleStats {
-                log_density: s.log_density[i].0,
-                acceptance_rate: s.acceptance_rate[i].0,
-                step_size: s.step_size[i].0,
-                tree_depth: s.tree_depth[i],
-                num_integration_steps: s.num_integration_steps[i],
-                is_divergent: s.is_divergent[i],
-                energy: s.energy[i].0,
-            })
-            .collect();
+        check_rows(&self.values, width, "draw").map_err(fail)?;
+        let stats = self
+            .stats
+            .into_stats(n)
+            .ok_or_else(|| fail(format!("the statistics do not all have its {n} draws")))?;
+        let warmup = match self.warmup {
+            Some(w) => {
+                check_rows(&w.values, width, "warm-up draw").map_err(fail)?;
+                let n = w.values.len();
+                WarmupDraws {
+                    stats: w.stats.into_stats(n).ok_or_else(|| {
+                        fail(format!(
+                            "the warm-up statistics do not all have its {n} warm-up draws"
+                        ))
+                    })?,
+                    values: w.values.into_iter().flatten().map(|v| v.0).collect(),
+                }
+            }
+            None => WarmupDraws::default(),
+        };
         Ok(ChainDraws {
             values: self.values.into_iter().flatten().map(|v| v.0).collect(),
             stats,
@@ -856,6 +948,7 @@ impl JsonChain {
                 inverse_mass_matrix,
             },
             warmup_gradients: self.warmup_gradients,
+            warmup,
         })
     }
 }

@@ -118,6 +118,36 @@ pub trait Kernel: Sync {
     /// `dim`; `adapt_metric` is false when the run keeps a given inverse mass matrix.
     fn adaptation(&self, dim: usize, num_warmup: usize, adapt_metric: bool) -> Self::Adaptation;
 
+    /// The kernel warm-up runs, when it differs from this one (the kernel's settings
+    /// for the sampling phase): [`Nuts`](crate::Nuts) with
+    /// [`max_tree_depth_warmup`](crate::Nuts::max_tree_depth_warmup) gives a copy with
+    /// the warm-up depth, as NumPyro's `max_tree_depth=(warmup, sampling)`. The default
+    /// is `None`: the same kernel in both phases.
+    fn warmup_kernel(&self) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        None
+    }
+
+    /// The kernel with settings that name sites resolved to the coordinates of a
+    /// model's `layout` (the dense mass blocks of
+    /// [`dense_mass_blocks`](crate::Nuts::dense_mass_blocks)); [`Mcmc`](crate::Mcmc)
+    /// calls it when a run starts and runs the kernel it returns. The default is
+    /// `Ok(None)`: nothing to resolve.
+    ///
+    /// # Errors
+    /// [`Error::UnknownName`](tilde_core::Error::UnknownName) or
+    /// [`Error::InvalidConfig`](tilde_core::Error::InvalidConfig) for a name the layout
+    /// does not fit.
+    fn bind_layout(&self, layout: &tilde_core::Layout) -> Result<Option<Self>>
+    where
+        Self: Sized,
+    {
+        let _ = layout;
+        Ok(None)
+    }
+
     /// Checks the kernel's settings; [`Mcmc`](crate::Mcmc) calls it before a run.
     ///
     /// # Errors
@@ -219,6 +249,49 @@ pub trait Adaptation<K: Kernel + ?Sized>: Send {
     /// Sets the parameters sampling uses.
     fn finalize(&mut self, params: &mut K::Params) {
         let _ = params;
+    }
+
+    /// Whether this adaptation learns across chains, as ChEES does ([`Chees`](crate::Chees)).
+    /// [`Mcmc`](crate::Mcmc) then warms every chain up in lockstep: one iteration of
+    /// all chains at a time (in parallel), with one adaptation and one set of
+    /// parameters shared by the chains, calling
+    /// [`init_ensemble`](Self::init_ensemble) and
+    /// [`update_ensemble`](Self::update_ensemble) instead of `init` and `update`, and
+    /// it refuses fewer than 2 chains. Default `false`: each chain adapts on its own.
+    fn is_cross_chain(&self) -> bool {
+        false
+    }
+
+    /// Prepares the shared parameters from every chain's first state; the default
+    /// calls [`init`](Self::init) with the first chain's.
+    fn init_ensemble<L: LogDensity + ?Sized, R: Rng + ?Sized>(
+        &mut self,
+        kernel: &K,
+        target: &L,
+        rng: &mut R,
+        states: &[&K::State],
+        params: &mut K::Params,
+    ) {
+        if let Some(state) = states.first() {
+            self.init(kernel, target, rng, state, params);
+        }
+    }
+
+    /// Learns from one warm-up iteration of every chain (`states[c]` after chain `c`'s
+    /// transition, `infos[c]` what it did) and updates the shared parameters; the
+    /// default feeds the chains to [`update`](Self::update) in turn.
+    fn update_ensemble<L: LogDensity + ?Sized, R: Rng + ?Sized>(
+        &mut self,
+        kernel: &K,
+        target: &L,
+        rng: &mut R,
+        states: &[&K::State],
+        infos: &[K::Info],
+        params: &mut K::Params,
+    ) {
+        for (state, info) in states.iter().zip(infos) {
+            self.update(kernel, target, rng, state, info, params);
+        }
     }
 }
 

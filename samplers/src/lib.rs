@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 
 pub mod adaptation;
+mod chees;
 pub mod diagnostics;
 mod fft;
 mod hmc;
@@ -37,13 +38,16 @@ mod unconstrained;
 mod warm_start;
 
 pub use adaptation::WindowAdaptation;
+pub use chees::{
+    CHEES_TARGET_ACCEPT, Chees, CheesAdaptation, CheesParams, CheesState, CheesWorkspace,
+};
 pub use hmc::{Hmc, HmcInfo, HmcParams, HmcState, HmcWorkspace, Tuning, WindowAdapted};
 pub use init::{Init, explain};
 pub use io::CsvWriter;
 pub use kernel::{Adaptation, Kernel, KernelInfo, KernelParams, KernelState, NoAdaptation};
 pub use langevin::{BarkerMh, BarkerWorkspace, Mala, MalaWorkspace};
 pub use mcmc::{Mcmc, WARM_START_WARMUP, chain_rng};
-pub use metric::{DenseMetric, Metric};
+pub use metric::{BlockMetric, DenseMetric, Metric};
 pub use metropolis::{DensityState, MhInfo, ProposalWorkspace, RandomWalkMetropolis};
 pub use nuts::{Nuts, NutsWorkspace};
 pub use posterior::{ChainDraws, DrawMatrix, Posterior, SampleStats, Summary, SummaryRow};

@@ -14,7 +14,7 @@ use crate::init::Init;
 use crate::io::CsvWriter;
 use crate::kernel::{Adaptation, Kernel, KernelInfo, KernelParams, KernelState};
 use crate::metric::Metric;
-use crate::posterior::{ChainDraws, Posterior, SampleStats};
+use crate::posterior::{ChainDraws, Posterior, SampleStats, WarmupDraws};
 use crate::progress::{Bars, ChainBar};
 use crate::warm_start::{Initializer, WarmStart};
 
@@ -61,6 +61,8 @@ pub struct Mcmc<K: Kernel> {
     keep_draws: bool,
     /// Deterministic columns are drawn (in memory and in the files).
     deterministics: bool,
+    /// Warm-up draws are kept too.
+    collect_warmup: bool,
     chains: Option<Vec<ChainState<K>>>,
 }
 
@@ -82,6 +84,7 @@ impl<K: Kernel + Clone> Clone for Mcmc<K> {
             save: self.save.clone(),
             keep_draws: self.keep_draws,
             deterministics: self.deterministics,
+            collect_warmup: self.collect_warmup,
             chains: self.chains.clone(),
         }
     }
@@ -102,6 +105,8 @@ struct ChainState<K: Kernel> {
     adapt_metric: bool,
     /// Gradient evaluations spent in warm-up by the last call.
     warmup_gradients: usize,
+    /// Warm-up draws kept for the next posterior (`collect_warmup`).
+    warmup_draws: WarmupDraws,
 }
 
 impl<K: Kernel> Clone for ChainState<K> {
@@ -113,6 +118,7 @@ impl<K: Kernel> Clone for ChainState<K> {
             adapted: self.adapted,
             adapt_metric: self.adapt_metric,
             warmup_gradients: self.warmup_gradients,
+            warmup_draws: self.warmup_draws.clone(),
         }
     }
 }
@@ -150,6 +156,7 @@ impl<K: Kernel> Mcmc<K> {
             save: None,
             keep_draws: true,
             deterministics: true,
+            collect_warmup: false,
             chains: None,
         }
     }
@@ -304,6 +311,41 @@ impl<K: Kernel> Mcmc<K> {
         self
     }
 
+    /// Keep the warm-up draws too (NumPyro's `collect_warmup`, CmdStan's
+    /// `save_warmup`; default `false`): every `thinning`-th warm-up iteration of each
+    /// chain, apart from the draws, in [`Posterior::warmup_draws`] (summaries and
+    /// diagnostics use the draws only) and, with [`save_csv`](Self::save_csv), in the
+    /// files before `# Adaptation terminated`, as CmdStan writes them. The warm-up
+    /// draws are held in memory until the draws' files are written, also with
+    /// [`keep_draws(false)`](Self::keep_draws). A [`warmup`](Self::warmup) call keeps
+    /// them for the next [`run`](Self::run); a run that continues without warm-up has
+    /// none.
+    ///
+    /// ```
+    /// use tilde_core::LogDensity;
+    /// use tilde_samplers::{Mcmc, Nuts, Unconstrained};
+    ///
+    /// struct StdNormal;
+    /// impl LogDensity for StdNormal {
+    ///     fn dim(&self) -> usize { 1 }
+    ///     fn logp(&self, x: &[f64]) -> f64 { -0.5 * x[0] * x[0] }
+    ///     fn logp_and_grad(&self, x: &[f64], g: &mut [f64]) -> f64 {
+    ///         g[0] = -x[0];
+    ///         self.logp(x)
+    ///     }
+    /// }
+    /// let posterior = Mcmc::new(Nuts::default())
+    ///     .num_warmup(200).num_samples(100).thinning(2).seed(1).progress(false)
+    ///     .collect_warmup(true)
+    ///     .run(&Unconstrained::new(StdNormal))?;
+    /// assert_eq!((posterior.num_warmup_draws(), posterior.num_draws()), (100, 100));
+    /// # Ok::<(), tilde_core::Error>(())
+    /// ```
+    pub fn collect_warmup(mut self, collect: bool) -> Self {
+        self.collect_warmup = collect;
+        self
+    }
+
     /// The adapted parameters of each chain (for the HMC family, the step size and
     /// inverse mass matrix), once warmed up.
     pub fn adapted(&self) -> Option<Vec<K::Params>> {
@@ -360,6 +402,17 @@ impl<K: Kernel> Mcmc<K> {
             }
         }
         self.kernel.validate()?;
+        self.init.validate()?;
+        let cross_chain = self
+            .kernel
+            .adaptation(model.dim(), 0, true)
+            .is_cross_chain();
+        if cross_chain && self.num_chains < 2 {
+            return Err(Error::InvalidConfig(format!(
+                "this kernel adapts across chains and needs num_chains of at least 2, got {}",
+                self.num_chains
+            )));
+        }
         if self.num_samples.checked_mul(self.thinning).is_none() {
             return Err(Error::InvalidConfig(format!(
                 "num_samples × thinning ({} × {}) overflows",
@@ -380,7 +433,11 @@ impl<K: Kernel> Mcmc<K> {
     }
 
     /// Initialises the chains that are not yet; `false` when they already were.
-    fn ensure_chains<M: Model + Sync + ?Sized>(&mut self, model: &M) -> Result<bool> {
+    fn ensure_chains<M: Model + Sync + ?Sized>(
+        &mut self,
+        bound: Option<&K>,
+        model: &M,
+    ) -> Result<bool> {
         if self
             .chains
             .as_ref()
@@ -394,7 +451,8 @@ impl<K: Kernel> Mcmc<K> {
             model.dim().saturating_mul(8).max(1),
             "num_chains",
         )?);
-        let (kernel, init, seed) = (&self.kernel, &self.init, self.seed);
+        let kernel = bound.unwrap_or(&self.kernel);
+        let (init, seed) = (&self.init, self.seed);
         if let Some(warm) = &self.warm_chains {
             let chains = (0..self.num_chains)
                 .into_par_iter()
@@ -407,6 +465,7 @@ impl<K: Kernel> Mcmc<K> {
                         adapted: false,
                         adapt_metric: false,
                         warmup_gradients: 0,
+                        warmup_draws: WarmupDraws::default(),
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -445,6 +504,7 @@ impl<K: Kernel> Mcmc<K> {
                     adapted,
                     adapt_metric: given.is_none(),
                     warmup_gradients: 0,
+                    warmup_draws: WarmupDraws::default(),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -455,8 +515,12 @@ impl<K: Kernel> Mcmc<K> {
     /// Evaluates each chain's log-density and gradient afresh at its last position on
     /// `model`, which may hold other data than the model of the previous call: a chain
     /// never carries cached values from one model to the next.
-    fn reevaluate_chains<M: Model + Sync + ?Sized>(&mut self, model: &M) -> Result<()> {
-        let kernel = &self.kernel;
+    fn reevaluate_chains<M: Model + Sync + ?Sized>(
+        &mut self,
+        bound: Option<&K>,
+        model: &M,
+    ) -> Result<()> {
+        let kernel = bound.unwrap_or(&self.kernel);
         let Some(chains) = self.chains.as_mut() else {
             return Ok(());
         };
@@ -513,12 +577,14 @@ impl<K: Kernel> Mcmc<K> {
             });
         }
         self.validate(model)?;
-        if !self.ensure_chains(model)? {
-            self.reevaluate_chains(model)?;
+        // settings naming sites, resolved on this model
+        let bound = self.kernel.bind_layout(model.layout())?;
+        if !self.ensure_chains(bound.as_ref(), model)? {
+            self.reevaluate_chains(bound.as_ref(), model)?;
         }
         let bars = Bars::new(self.progress);
         let (kernel, num_warmup, num_samples, thinning) = (
-            &self.kernel,
+            bound.as_ref().unwrap_or(&self.kernel),
             self.warmup_len(),
             self.num_samples,
             self.thinning,
@@ -549,21 +615,65 @@ impl<K: Kernel> Mcmc<K> {
         let (names, kept) = columns(model.layout(), self.deterministics);
         let names = names.as_slice();
         let keep_draws = self.keep_draws;
+        let recorder = Recorder {
+            columns: model.layout().column_names().len(),
+            kept: kept.as_deref(),
+        };
+        let collect = self.collect_warmup.then_some(&recorder);
+        let warmup_kernel = kernel.warmup_kernel();
+        let warmup_kernel = warmup_kernel.as_ref().unwrap_or(kernel);
+        let offsets: Vec<usize> = chains
+            .iter()
+            .map(|c| if c.adapted { 0 } else { num_warmup })
+            .collect();
+        let cross_chain = kernel
+            .adaptation(model.dim(), num_warmup, true)
+            .is_cross_chain();
+        if cross_chain && chains.iter().any(|c| !c.adapted) {
+            let seed = self.seed;
+            warm_up_together(
+                warmup_kernel,
+                model,
+                chains,
+                Phase {
+                    num_warmup,
+                    thinning,
+                    collect,
+                },
+                seed,
+                &chain_bars,
+            )?;
+        }
         let draws: Vec<ChainDraws> = chains
             .par_iter_mut()
             .zip(chain_bars.par_iter())
+            .zip(offsets.par_iter())
             .enumerate()
-            .map(|(index, (chain, bar))| {
-                let offset = if chain.adapted { 0 } else { num_warmup };
-                chain.warmup_gradients = 0;
+            .map(|(index, ((chain, bar), &offset))| {
                 if !chain.adapted {
-                    warm_up(kernel, model, chain, num_warmup, bar)?;
+                    chain.warmup_gradients = 0;
+                    warm_up(
+                        warmup_kernel,
+                        model,
+                        chain,
+                        Phase {
+                            num_warmup,
+                            thinning,
+                            collect,
+                        },
+                        bar,
+                    )?;
+                } else if offset == 0 {
+                    chain.warmup_gradients = 0;
                 }
                 let mut writer = match save {
                     Some((dir, prefix)) => {
                         let path = dir.join(format!("{prefix}_{}.csv", index + 1));
                         let params = chain.params.hmc_params().unwrap_or_else(HmcParams::none);
-                        let mut writer = CsvWriter::create(path, names, index, &params)?;
+                        let mut writer = CsvWriter::create_for_warmup(path, names, index)?;
+                        let warmup = &chain.warmup_draws;
+                        writer.write_rows(&warmup.values, &warmup.stats)?;
+                        writer.write_adaptation(&params)?;
                         writer.write_warmup_gradients(chain.warmup_gradients)?;
                         Some(writer)
                     }
@@ -579,8 +689,9 @@ impl<K: Kernel> Mcmc<K> {
                     bar,
                     Output {
                         writer: writer.as_mut(),
-                        kept: kept.as_deref(),
+                        recorder: &recorder,
                         keep_draws,
+                        take_warmup: sample,
                     },
                 );
                 bar.finish();
@@ -623,13 +734,110 @@ fn columns(layout: &tilde_core::Layout, deterministics: bool) -> (Vec<String>, O
     (names, Some(kept))
 }
 
+/// Turns positions into the kept columns of a draw.
+struct Recorder<'a> {
+    /// The layout's number of columns.
+    columns: usize,
+    /// The layout's columns that are kept (`None`: all).
+    kept: Option<&'a [bool]>,
+}
+
+impl Recorder<'_> {
+    /// The number of kept columns.
+    fn width(&self) -> usize {
+        self.kept
+            .map_or(self.columns, |k| k.iter().filter(|k| **k).count())
+    }
+
+    /// The kept columns of the draw at the unconstrained `position`, into `row`.
+    fn constrain<M: Model + ?Sized>(
+        &self,
+        model: &M,
+        position: &[f64],
+        row: &mut Vec<f64>,
+    ) -> Result<()> {
+        model.constrain_into(position, row);
+        if row.len() != self.columns {
+            return Err(Error::LayoutChanged {
+                expected: self.columns,
+                found: row.len(),
+                site: None,
+            });
+        }
+        if let Some(kept) = self.kept {
+            let mut k = kept.iter();
+            row.retain(|_| k.next().copied().unwrap_or(false));
+        }
+        Ok(())
+    }
+}
+
+/// The statistics of a draw.
+fn sample_stats<K: Kernel>(state: &K::State, params: &K::Params, info: &K::Info) -> SampleStats {
+    SampleStats {
+        log_density: state.log_density(),
+        acceptance_rate: info.acceptance_rate(),
+        step_size: params.step_size(),
+        tree_depth: info.tree_depth(),
+        num_integration_steps: info.num_evaluations(),
+        is_divergent: info.is_divergent(),
+        energy: info.energy(),
+    }
+}
+
 /// Where a chain's draws go.
 struct Output<'a> {
     writer: Option<&'a mut CsvWriter>,
-    /// The layout's columns that are kept (`None`: all).
-    kept: Option<&'a [bool]>,
+    recorder: &'a Recorder<'a>,
     /// Draws stay in memory.
     keep_draws: bool,
+    /// The posterior takes the kept warm-up draws (false for `warmup()`, which leaves
+    /// them to the next run).
+    take_warmup: bool,
+}
+
+/// The warm-up's length and what it keeps.
+#[derive(Clone, Copy)]
+struct Phase<'a> {
+    num_warmup: usize,
+    thinning: usize,
+    /// Keep every `thinning`-th warm-up draw (`collect_warmup`).
+    collect: Option<&'a Recorder<'a>>,
+}
+
+impl Phase<'_> {
+    /// Keeps warm-up iteration `i` (0-based) when asked to.
+    fn keep<K: Kernel, M: Model + ?Sized>(
+        &self,
+        model: &M,
+        i: usize,
+        chain: &mut ChainState<K>,
+        info: &K::Info,
+        row: &mut Vec<f64>,
+    ) -> Result<()> {
+        let Some(recorder) = self.collect else {
+            return Ok(());
+        };
+        if !(i + 1).is_multiple_of(self.thinning) {
+            return Ok(());
+        }
+        recorder.constrain(model, chain.state.position(), row)?;
+        chain.warmup_draws.values.extend_from_slice(row);
+        let stats = sample_stats::<K>(&chain.state, &chain.params, info);
+        chain.warmup_draws.stats.push(stats);
+        Ok(())
+    }
+
+    /// Makes room for the kept warm-up draws of `width` columns.
+    fn reserve<K: Kernel>(&self, chain: &mut ChainState<K>) -> Result<()> {
+        chain.warmup_draws = WarmupDraws::default();
+        if let Some(recorder) = self.collect {
+            let rows = self.num_warmup / self.thinning;
+            chain.warmup_draws.values = try_buffer(rows, recorder.width(), "num_warmup")?;
+            chain.warmup_draws.stats = try_buffer(rows, 1, "num_warmup")?;
+        }
+        Ok(())
+    }
 }
 
 use tilde_core::Watched;
@@ -638,34 +846,149 @@ fn warm_up<K: Kernel, M: Model + ?Sized>(
     kernel: &K,
     model: &M,
     chain: &mut ChainState<K>,
-    num_warmup: usize,
+    phase: Phase<'_>,
     bar: &ChainBar,
 ) -> Result<()> {
+    let num_warmup = phase.num_warmup;
     let watched = Watched::new(model);
     drop(try_buffer::<Stage>(num_warmup, 1, "num_warmup")?);
+    phase.reserve(chain)?;
     let dim = model.dim();
     let mut workspace = kernel.workspace(dim);
     let mut adaptation = kernel.adaptation(dim, num_warmup, chain.adapt_metric);
-    let ChainState {
-        state, params, rng, ..
-    } = chain;
-    adaptation.init(kernel, &watched, rng, state, params);
+    let mut row = Vec::new();
+    {
+        let ChainState {
+            state, params, rng, ..
+        } = &mut *chain;
+        adaptation.init(kernel, &watched, rng, state, params);
+    }
     watched.check()?;
     let mut divergences = 0;
     let mut gradients = 0;
     for i in 0..num_warmup {
-        let info = kernel.transition(&watched, rng, state, params, &mut workspace);
+        let info = {
+            let ChainState {
+                state, params, rng, ..
+            } = &mut *chain;
+            kernel.transition(&watched, rng, state, params, &mut workspace)
+        };
         watched.check()?;
         divergences += usize::from(info.is_divergent());
         gradients += info.num_evaluations();
+        phase.keep(model, i, chain, &info, &mut row)?;
+        let ChainState {
+            state, params, rng, ..
+        } = &mut *chain;
         adaptation.update(kernel, &watched, rng, state, &info, params);
         watched.check()?;
         bar.update(i + 1, "warmup", divergences, params.step_size());
     }
-    adaptation.finalize(params);
+    adaptation.finalize(&mut chain.params);
     chain.adapted = true;
     chain.warmup_gradients = gradients;
     Ok(())
+}
+
+/// Warm-up for an adaptation that learns across chains
+/// ([`Adaptation::is_cross_chain`]): all chains step one iteration at a time, in
+/// parallel, with one set of parameters; after each iteration one adaptation sees
+/// every chain's state and information and updates the shared parameters. Each chain
+/// keeps its own random stream for its transitions; the adaptation draws from a stream
+/// of its own, so the result does not depend on the thread count.
+fn warm_up_together<K: Kernel, M: Model + Sync + ?Sized>(
+    kernel: &K,
+    model: &M,
+    chains: &mut [ChainState<K>],
+    phase: Phase<'_>,
+    seed: u64,
+    bars: &[ChainBar],
+) -> Result<()> {
+    let num_warmup = phase.num_warmup;
+    drop(try_buffer::<Stage>(num_warmup, 1, "num_warmup")?);
+    let dim = model.dim();
+    let Some(first) = chains.first() else {
+        return Ok(());
+    };
+    let adapt_metric = chains.iter().all(|c| c.adapt_metric);
+    let mut params = first.params.clone();
+    let mut adaptation = kernel.adaptation(dim, num_warmup, adapt_metric);
+    // the adaptation's own stream: index `usize::MAX` is no chain's
+    let mut rng = chain_rng(seed, usize::MAX);
+    let mut workspaces = chains
+        .iter()
+        .map(|_| kernel.workspace(dim))
+        .collect::<Vec<_>>();
+    for chain in chains.iter_mut() {
+        phase.reserve(chain)?;
+        chain.warmup_gradients = 0;
+    }
+    let watched = Watched::new(model);
+    {
+        let states: Vec<&K::State> = chains.iter().map(|c| &c.state).collect();
+        adaptation.init_ensemble(kernel, &watched, &mut rng, &states, &mut params);
+    }
+    watched.check()?;
+    let mut divergences = vec![0; chains.len()];
+    let mut infos = Vec::with_capacity(chains.len());
+    let mut row = Vec::new();
+    for i in 0..num_warmup {
+        let shared = &params;
+        chains
+            .par_iter_mut()
+            .zip(workspaces.par_iter_mut())
+            .map(|(chain, workspace)| {
+                let watched = Watched::new(model);
+                let info = kernel.transition(
+                    &watched,
+                    &mut chain.rng,
+                    &mut chain.state,
+                    shared,
+                    workspace,
+                );
+                watched.check()?;
+                chain.warmup_gradients += info.num_evaluations();
+                Ok(info)
+            })
+            .collect_into_vec_result(&mut infos)?;
+        for (c, (chain, info)) in chains.iter_mut().zip(&infos).enumerate() {
+            divergences[c] += usize::from(info.is_divergent());
+            if phase.collect.is_some() {
+                // the statistics of the draw name the parameters it was made with
+                chain.params.clone_from(&params);
+                phase.keep(model, i, chain, info, &mut row)?;
+            }
+        }
+        let states: Vec<&K::State> = chains.iter().map(|c| &c.state).collect();
+        adaptation.update_ensemble(kernel, &watched, &mut rng, &states, &infos, &mut params);
+        watched.check()?;
+        for (c, bar) in bars.iter().enumerate().take(chains.len()) {
+            bar.update(i + 1, "warmup", divergences[c], params.step_size());
+        }
+    }
+    adaptation.finalize(&mut params);
+    for chain in chains.iter_mut() {
+        chain.params.clone_from(&params);
+        chain.adapted = true;
+    }
+    Ok(())
+}
+
+/// Collects a parallel iterator of results into a reused vector, stopping at the
+/// first error.
+trait CollectResults<T> {
+    fn collect_into_vec_result(self, out: &mut Vec<T>) -> Result<()>;
+}
+
+impl<T: Send, I: IndexedParallelIterator<Item = Result<T>>> CollectResults<T> for I {
+    fn collect_into_vec_result(self, out: &mut Vec<T>) -> Result<()> {
+        let results: Vec<Result<T>> = self.collect();
+        out.clear();
+        for r in results {
+            out.push(r?);
+        }
+        Ok(())
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -681,18 +1004,23 @@ fn draw<K: Kernel, M: Model + ?Sized>(
 ) -> Result<ChainDraws> {
     let Output {
         mut writer,
-        kept,
+        recorder,
         keep_draws,
+        take_warmup,
     } = out;
     let watched = Watched::new(model);
     let mut workspace = kernel.workspace(model.dim());
-    let columns = model.layout().column_names().len();
-    let width = kept.map_or(columns, |k| k.iter().filter(|k| **k).count());
+    let width = recorder.width();
     let stored = if keep_draws { num_samples } else { 0 };
     let mut values = try_buffer(stored, width, "num_samples")?;
     let mut stats = try_buffer(stored, 1, "num_samples")?;
-    let mut row = Vec::with_capacity(columns);
+    let mut row = Vec::with_capacity(recorder.columns);
     let mut divergences = 0;
+    let warmup = if take_warmup {
+        std::mem::take(&mut chain.warmup_draws)
+    } else {
+        WarmupDraws::default()
+    };
     let ChainState {
         state, params, rng, ..
     } = &mut *chain;
@@ -701,27 +1029,8 @@ fn draw<K: Kernel, M: Model + ?Sized>(
         watched.check()?;
         divergences += usize::from(info.is_divergent());
         if (i + 1) % thinning == 0 {
-            model.constrain_into(state.position(), &mut row);
-            if row.len() != columns {
-                return Err(Error::LayoutChanged {
-                    expected: columns,
-                    found: row.len(),
-                    site: None,
-                });
-            }
-            if let Some(kept) = kept {
-                let mut k = kept.iter();
-                row.retain(|_| k.next().copied().unwrap_or(false));
-            }
-            let stat = SampleStats {
-                log_density: state.log_density(),
-                acceptance_rate: info.acceptance_rate(),
-                step_size: params.step_size(),
-                tree_depth: info.tree_depth(),
-                num_integration_steps: info.num_evaluations(),
-                is_divergent: info.is_divergent(),
-                energy: info.energy(),
-            };
+            recorder.constrain(model, state.position(), &mut row)?;
+            let stat = sample_stats::<K>(state, params, &info);
             if let Some(w) = writer.as_deref_mut() {
                 w.write_draw(&row, &stat)?;
             }
@@ -737,6 +1046,11 @@ fn draw<K: Kernel, M: Model + ?Sized>(
         stats,
         params: params.hmc_params().unwrap_or_else(HmcParams::none),
         warmup_gradients: chain.warmup_gradients,
+        warmup: if keep_draws {
+            warmup
+        } else {
+            WarmupDraws::default()
+        },
     })
 }
 

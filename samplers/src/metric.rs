@@ -13,6 +13,41 @@ pub enum Metric {
     Diagonal(Vec<f64>),
     /// A dense `M⁻¹`.
     Dense(DenseMetric),
+    /// A block-diagonal `M⁻¹`: dense within groups of coordinates, diagonal elsewhere
+    /// (NumPyro's `dense_mass=[("x", "y")]`).
+    Block(BlockMetric),
+}
+
+/// A block-diagonal inverse mass matrix: a dense block over each group of coordinates
+/// (the groups disjoint, each in increasing order), a diagonal over the others.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BlockMetric {
+    /// The diagonal of `M⁻¹` over every coordinate (inside a block, the block's own
+    /// diagonal).
+    diagonal: Vec<f64>,
+    /// Each dense block: its coordinates and its matrix over them.
+    blocks: Vec<(Vec<usize>, DenseMetric)>,
+}
+
+impl BlockMetric {
+    /// The diagonal of `M⁻¹`.
+    pub fn diagonal(&self) -> &[f64] {
+        &self.diagonal
+    }
+
+    /// The dense blocks: the coordinates of each and its `M⁻¹` over them.
+    pub fn blocks(&self) -> &[(Vec<usize>, DenseMetric)] {
+        &self.blocks
+    }
+
+    /// Whether each coordinate is in a block.
+    fn in_block(&self) -> Vec<bool> {
+        let mut inside = vec![false; self.diagonal.len()];
+        for (indices, _) in &self.blocks {
+            indices.iter().for_each(|&i| inside[i] = true);
+        }
+        inside
+    }
 }
 
 /// A dense inverse mass matrix with its Cholesky factor.
@@ -55,6 +90,134 @@ fn cholesky(a: &[f64], n: usize) -> Option<Vec<f64>> {
 }
 
 impl Metric {
+    /// A block-diagonal metric: `diagonal` holds `M⁻¹ᵢᵢ` of the coordinates in no
+    /// block (its entries inside blocks are replaced by the blocks' diagonals), and
+    /// each block gives its coordinates (distinct, increasing, disjoint from the
+    /// other blocks') and its dense `M⁻¹` over them, row-major.
+    ///
+    /// ```
+    /// use tilde_samplers::Metric;
+    ///
+    /// // coordinates 0 and 2 correlated, 1 on its own
+    /// let metric = Metric::block(vec![1.0, 0.5, 1.0], vec![(vec![0, 2], vec![2.0, 0.6, 0.6, 0.5])])?;
+    /// let mut v = [0.0; 3];
+    /// metric.velocity(&[1.0, 1.0, 2.0], &mut v);
+    /// assert_eq!(v, [3.2, 0.5, 1.6]);
+    /// # Ok::<(), tilde_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when a coordinate is out of range or in two blocks, a
+    /// block's matrix has the wrong size or is not positive-definite, or a diagonal
+    /// entry outside the blocks is not positive and finite.
+    pub fn block(mut diagonal: Vec<f64>, blocks: Vec<(Vec<usize>, Vec<f64>)>) -> Result<Self> {
+        let dim = diagonal.len();
+        let mut seen = vec![false; dim];
+        let mut dense_blocks = Vec::with_capacity(blocks.len());
+        for (indices, matrix) in blocks {
+            for (k, &i) in indices.iter().enumerate() {
+                if i >= dim || seen[i] || (k > 0 && indices[k - 1] >= i) {
+                    return Err(Error::InvalidConfig(format!(
+                        "block coordinate {i} is out of range, repeated or out of order \
+                         (dimension {dim})"
+                    )));
+                }
+                seen[i] = true;
+            }
+            let n = indices.len();
+            if n.checked_mul(n) != Some(matrix.len()) {
+                return Err(Error::InvalidConfig(format!(
+                    "a block of {n} coordinates needs {n}² entries, got {}",
+                    matrix.len()
+                )));
+            }
+            let factor = cholesky(&matrix, n).ok_or_else(|| {
+                Error::InvalidConfig(format!(
+                    "the inverse mass matrix block over coordinates {indices:?} is not \
+                     positive-definite"
+                ))
+            })?;
+            let dense = DenseMetric {
+                dim: n,
+                inverse: matrix,
+                factor,
+            };
+            for (k, &i) in indices.iter().enumerate() {
+                diagonal[i] = dense.inverse[k * dense.dim + k];
+            }
+            dense_blocks.push((indices, dense));
+        }
+        if let Some((i, v)) = diagonal
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !seen[*i])
+            .find(|(_, v)| !(**v > 0.0 && v.is_finite()))
+        {
+            return Err(Error::InvalidConfig(format!(
+                "inverse mass matrix entry {i} must be positive and finite, got {v}"
+            )));
+        }
+        Ok(Metric::Block(BlockMetric {
+            diagonal,
+            blocks: dense_blocks,
+        }))
+    }
+
+    /// The same covariance restricted to dense `blocks` of coordinates and a diagonal
+    /// elsewhere ([`Metric::Block`]); a diagonal metric when `blocks` is empty.
+    ///
+    /// # Panics
+    /// When a block's coordinate is not below [`dim`](Self::dim).
+    pub fn for_blocks(&self, blocks: &[Vec<usize>]) -> Metric {
+        if blocks.is_empty() {
+            return self.for_kernel(false);
+        }
+        let dim = self.dim();
+        let diagonal: Vec<f64> = (0..dim).map(|i| self.variance(i)).collect();
+        let full = self.to_dense_matrix();
+        let blocks = blocks
+            .iter()
+            .map(|indices| {
+                let m = indices
+                    .iter()
+                    .flat_map(|&i| indices.iter().map(move |&j| (i, j)))
+                    .map(|(i, j)| full[i * dim + j])
+                    .collect();
+                (indices.clone(), m)
+            })
+            .collect();
+        // a principal block of a positive-definite matrix is positive-definite
+        Metric::block(diagonal, blocks).unwrap_or_else(|_| Metric::unit(dim))
+    }
+
+    /// `M⁻¹` as a full row-major matrix.
+    pub fn to_dense_matrix(&self) -> Vec<f64> {
+        let n = self.dim();
+        match self {
+            Metric::Dense(m) => m.inverse.clone(),
+            Metric::Diagonal(d) => {
+                let mut full = vec![0.0; n * n];
+                d.iter().enumerate().for_each(|(i, v)| full[i * n + i] = *v);
+                full
+            }
+            Metric::Block(b) => {
+                let mut full = vec![0.0; n * n];
+                b.diagonal
+                    .iter()
+                    .enumerate()
+                    .for_each(|(i, v)| full[i * n + i] = *v);
+                for (indices, m) in &b.blocks {
+                    for (k, &i) in indices.iter().enumerate() {
+                        for (l, &j) in indices.iter().enumerate() {
+                            full[i * n + j] = m.inverse[k * m.dim + l];
+                        }
+                    }
+                }
+                full
+            }
+        }
+    }
+
     /// The identity: unit masses.
     pub fn unit(dim: usize) -> Self {
         Metric::Diagonal(vec![1.0; dim])
@@ -122,6 +285,24 @@ impl Metric {
     pub fn validate(&self) -> Result<()> {
         match self {
             Metric::Diagonal(d) => Metric::diagonal(d.clone()).map(|_| ()),
+            Metric::Block(b) => {
+                let blocks = b
+                    .blocks
+                    .iter()
+                    .map(|(indices, m)| {
+                        Metric::Dense(m.clone()).validate()?;
+                        if m.dim != indices.len() {
+                            return Err(Error::InvalidConfig(format!(
+                                "a block of {} coordinates has a matrix of dimension {}",
+                                indices.len(),
+                                m.dim
+                            )));
+                        }
+                        Ok((indices.clone(), m.inverse.clone()))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Metric::block(b.diagonal.clone(), blocks).map(|_| ())
+            }
             Metric::Dense(m) => {
                 let n = m.dim;
                 let good_size = n
@@ -156,6 +337,7 @@ impl Metric {
         match self {
             Metric::Diagonal(d) => d.len(),
             Metric::Dense(m) => m.dim,
+            Metric::Block(b) => b.diagonal.len(),
         }
     }
 
@@ -179,6 +361,11 @@ impl Metric {
             (Metric::Dense(m), false) => {
                 Metric::Diagonal((0..m.dim).map(|i| m.inverse[i * m.dim + i]).collect())
             }
+            (Metric::Block(b), false) => Metric::Diagonal(b.diagonal.clone()),
+            (Metric::Block(_), true) => {
+                let n = self.dim();
+                Metric::dense(self.to_dense_matrix(), n).unwrap_or_else(|_| Metric::dense_unit(n))
+            }
             _ => self.clone(),
         }
     }
@@ -197,6 +384,18 @@ impl Metric {
                 for (i, vi) in v.iter_mut().enumerate() {
                     let row = &m.inverse[i * n..(i + 1) * n];
                     *vi = row.iter().zip(p).map(|(a, b)| a * b).sum();
+                }
+            }
+            Metric::Block(b) => {
+                for ((vi, pi), di) in v.iter_mut().zip(p).zip(&b.diagonal) {
+                    *vi = pi * di;
+                }
+                for (indices, m) in &b.blocks {
+                    let n = m.dim;
+                    for (k, &i) in indices.iter().enumerate() {
+                        let row = &m.inverse[k * n..(k + 1) * n];
+                        v[i] = row.iter().zip(indices).map(|(a, &j)| a * p[j]).sum();
+                    }
                 }
             }
         }
@@ -219,6 +418,18 @@ impl Metric {
                     *o = row.iter().zip(u).map(|(a, b)| a * b).sum();
                 }
             }
+            Metric::Block(b) => {
+                for ((o, ui), di) in out.iter_mut().zip(u).zip(&b.diagonal) {
+                    *o = di.sqrt() * ui;
+                }
+                for (indices, m) in &b.blocks {
+                    let n = m.dim;
+                    for (k, &i) in indices.iter().enumerate() {
+                        let row = &m.factor[k * n..k * n + k + 1];
+                        out[i] = row.iter().zip(indices).map(|(a, &j)| a * u[j]).sum();
+                    }
+                }
+            }
         }
     }
 
@@ -236,6 +447,17 @@ impl Metric {
                     *o = (j..n).map(|i| m.factor[i * n + j] * g[i]).sum();
                 }
             }
+            Metric::Block(b) => {
+                for ((o, gi), di) in out.iter_mut().zip(g).zip(&b.diagonal) {
+                    *o = di.sqrt() * gi;
+                }
+                for (indices, m) in &b.blocks {
+                    let n = m.dim;
+                    for (l, &j) in indices.iter().enumerate() {
+                        out[j] = (l..n).map(|k| m.factor[k * n + l] * g[indices[k]]).sum();
+                    }
+                }
+            }
         }
     }
 
@@ -244,6 +466,7 @@ impl Metric {
         match self {
             Metric::Diagonal(d) => d[i],
             Metric::Dense(m) => m.inverse[i * m.dim + i],
+            Metric::Block(b) => b.diagonal[i],
         }
     }
 
@@ -268,6 +491,25 @@ impl Metric {
                         s -= m.factor[k * n + i] * p[k];
                     }
                     p[i] = s / m.factor[i * n + i];
+                }
+            }
+            Metric::Block(b) => {
+                let inside = b.in_block();
+                for ((pi, di), inside) in p.iter_mut().zip(&b.diagonal).zip(inside) {
+                    if !inside {
+                        *pi /= di.sqrt();
+                    }
+                }
+                // each block as the dense case, on its own coordinates
+                for (indices, m) in &b.blocks {
+                    let n = m.dim;
+                    for k in (0..n).rev() {
+                        let mut s = p[indices[k]];
+                        for l in k + 1..n {
+                            s -= m.factor[l * n + k] * p[indices[l]];
+                        }
+                        p[indices[k]] = s / m.factor[k * n + k];
+                    }
                 }
             }
         }
@@ -315,6 +557,43 @@ mod tests {
         assert!((v[0] - l00).abs() < 1e-15 && (v[1] - (l10 + 2.0 * l11)).abs() < 1e-15);
         metric.scale_transpose(&[1.0, 2.0], &mut v);
         assert!((v[0] - (l00 + 2.0 * l10)).abs() < 1e-15 && (v[1] - 2.0 * l11).abs() < 1e-15);
+    }
+
+    #[test]
+    fn a_block_metric_acts_as_its_full_matrix() {
+        // coordinates 0 and 2 in a block, 1 and 3 diagonal
+        let block = Metric::block(
+            vec![9.0, 0.5, 9.0, 3.0],
+            vec![(vec![0, 2], vec![2.0, 0.6, 0.6, 0.5])],
+        )
+        .unwrap();
+        let full = block.to_dense_matrix();
+        let dense = Metric::dense(full.clone(), 4).unwrap();
+        assert_eq!(full[2], 0.6);
+        assert_eq!(block.variance(0), 2.0);
+        let x = [1.0, -2.0, 0.5, 4.0];
+        let (mut a, mut b) = ([0.0; 4], [0.0; 4]);
+        for op in [Metric::velocity, Metric::scale, Metric::scale_transpose] {
+            op(&block, &x, &mut a);
+            op(&dense, &x, &mut b);
+            assert!(
+                a.iter().zip(&b).all(|(a, b)| (a - b).abs() < 1e-14),
+                "{a:?} {b:?}"
+            );
+        }
+        // momenta: same draws from the same stream
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+        block.sample_momentum(&mut rng, &mut a);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+        dense.sample_momentum(&mut rng, &mut b);
+        assert!(
+            a.iter().zip(&b).all(|(a, b)| (a - b).abs() < 1e-14),
+            "{a:?} {b:?}"
+        );
+        assert!(block.validate().is_ok());
+        assert_eq!(dense.for_blocks(&[vec![0, 2]]), block);
+        assert!(Metric::block(vec![1.0; 2], vec![(vec![1, 1], vec![1.0; 4])]).is_err());
+        assert!(Metric::block(vec![1.0; 2], vec![(vec![0, 2], vec![1.0, 0.0, 0.0, 1.0])]).is_err());
     }
 
     #[test]

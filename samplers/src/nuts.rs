@@ -5,7 +5,7 @@
 //! subtrees.
 
 use rand::{Rng, RngExt};
-use tilde_core::{LogDensity, Result};
+use tilde_core::{Error, LogDensity, Result};
 
 use crate::adaptation::find_reasonable_step_size;
 use crate::hmc::{
@@ -22,10 +22,15 @@ use crate::kernel::Kernel;
 ///
 /// let nuts = Nuts::default().target_accept(0.9).max_tree_depth(12);
 /// assert_eq!(nuts.get_max_tree_depth(), 12);
+/// // NumPyro's `max_tree_depth=(8, 12)`: shallower trees while warm-up tunes
+/// let nuts = Nuts::default().max_tree_depth(12).max_tree_depth_warmup(8);
+/// assert_eq!((nuts.get_max_tree_depth_warmup(), nuts.get_max_tree_depth()), (8, 12));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Nuts {
     max_tree_depth: usize,
+    /// The warm-up's depth, when it differs from `max_tree_depth`.
+    max_tree_depth_warmup: Option<usize>,
     tuning: Tuning,
     divergence_threshold: f64,
 }
@@ -34,22 +39,42 @@ impl Default for Nuts {
     fn default() -> Self {
         Nuts {
             max_tree_depth: 10,
+            max_tree_depth_warmup: None,
             tuning: Tuning::new(0.8),
             divergence_threshold: 1000.0,
         }
     }
 }
 
+/// The largest tree depth a setting may ask for (2³⁰ − 1 leapfrog steps).
+const MAX_TREE_DEPTH_LIMIT: usize = 30;
+
 impl Nuts {
-    /// The largest number of trajectory doublings (default 10: at most 1023 steps).
+    /// The largest number of trajectory doublings in warm-up and sampling (default 10:
+    /// at most 1023 steps); from 1 to 30, checked when a run starts. It replaces a
+    /// [`max_tree_depth_warmup`](Self::max_tree_depth_warmup) set before it.
     pub fn max_tree_depth(mut self, depth: usize) -> Self {
-        self.max_tree_depth = depth.clamp(1, 30);
+        self.max_tree_depth = depth;
+        self.max_tree_depth_warmup = None;
         self
     }
 
-    /// The current maximum tree depth.
+    /// The largest number of doublings during warm-up only (NumPyro's first entry of
+    /// `max_tree_depth=(warmup, sampling)`); from 1 to 30, checked when a run starts.
+    /// Call it after [`max_tree_depth`](Self::max_tree_depth), which sets both.
+    pub fn max_tree_depth_warmup(mut self, depth: usize) -> Self {
+        self.max_tree_depth_warmup = Some(depth);
+        self
+    }
+
+    /// The maximum tree depth of sampling.
     pub fn get_max_tree_depth(&self) -> usize {
         self.max_tree_depth
+    }
+
+    /// The maximum tree depth of warm-up.
+    pub fn get_max_tree_depth_warmup(&self) -> usize {
+        self.max_tree_depth_warmup.unwrap_or(self.max_tree_depth)
     }
 
     tuning_builders!();
@@ -355,8 +380,29 @@ impl Kernel for Nuts {
         }
     }
 
+    fn warmup_kernel(&self) -> Option<Nuts> {
+        let depth = self.max_tree_depth_warmup?;
+        (depth != self.max_tree_depth).then(|| Nuts {
+            max_tree_depth: depth,
+            max_tree_depth_warmup: None,
+            ..self.clone()
+        })
+    }
+
     fn validate(&self) -> Result<()> {
         self.tuning.validate()?;
+        for (name, depth) in [
+            ("max_tree_depth", Some(self.max_tree_depth)),
+            ("max_tree_depth_warmup", self.max_tree_depth_warmup),
+        ] {
+            if let Some(depth) = depth
+                && !(1..=MAX_TREE_DEPTH_LIMIT).contains(&depth)
+            {
+                return Err(Error::InvalidConfig(format!(
+                    "{name} must be from 1 to {MAX_TREE_DEPTH_LIMIT}, got {depth}"
+                )));
+            }
+        }
         check_divergence_threshold(self.divergence_threshold)
     }
 

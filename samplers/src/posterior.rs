@@ -34,6 +34,15 @@ pub struct ChainDraws {
     pub(crate) stats: Vec<SampleStats>,
     pub(crate) params: HmcParams,
     pub(crate) warmup_gradients: usize,
+    /// The warm-up draws kept by [`Mcmc::collect_warmup`](crate::Mcmc::collect_warmup).
+    pub(crate) warmup: WarmupDraws,
+}
+
+/// A chain's kept warm-up draws, in the layout of [`ChainDraws`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct WarmupDraws {
+    pub(crate) values: Vec<f64>,
+    pub(crate) stats: Vec<SampleStats>,
 }
 
 /// The draws of an MCMC run: constrained latent values and deterministic quantities,
@@ -209,6 +218,7 @@ impl Posterior {
                 stats: vec![stats; rows],
                 params: HmcParams::none(),
                 warmup_gradients: 0,
+                warmup: WarmupDraws::default(),
             })
             .collect();
         Ok(Posterior { names, chains })
@@ -467,6 +477,76 @@ impl Posterior {
     /// When `chain >= num_chains()`.
     pub fn sample_stats(&self, chain: usize) -> &[SampleStats] {
         &self.chains[chain].stats
+    }
+
+    /// The number of warm-up draws kept per chain: `num_warmup / thinning` with
+    /// [`Mcmc::collect_warmup`](crate::Mcmc::collect_warmup), else 0. Warm-up draws
+    /// are apart from the draws: summaries, diagnostics and every other accessor use
+    /// the draws only.
+    pub fn num_warmup_draws(&self) -> usize {
+        self.chains.first().map_or(0, |c| c.warmup.stats.len())
+    }
+
+    /// The kept warm-up draws of one scalar component, one `Vec` per chain (empty
+    /// without [`Mcmc::collect_warmup`](crate::Mcmc::collect_warmup)).
+    ///
+    /// ```
+    /// use tilde_core::LogDensity;
+    /// use tilde_samplers::{Mcmc, Nuts, Unconstrained};
+    ///
+    /// struct StdNormal;
+    /// impl LogDensity for StdNormal {
+    ///     fn dim(&self) -> usize { 1 }
+    ///     fn logp(&self, x: &[f64]) -> f64 { -0.5 * x[0] * x[0] }
+    ///     fn logp_and_grad(&self, x: &[f64], g: &mut [f64]) -> f64 {
+    ///         g[0] = -x[0];
+    ///         self.logp(x)
+    ///     }
+    /// }
+    /// let posterior = Mcmc::new(Nuts::default())
+    ///     .num_warmup(100).num_samples(50).num_chains(2).seed(3).progress(false)
+    ///     .collect_warmup(true)
+    ///     .run(&Unconstrained::new(StdNormal))?;
+    /// assert_eq!(posterior.num_warmup_draws(), 100);
+    /// assert_eq!(posterior.warmup_draws_by_chain("x[0]")?[1].len(), 100);
+    /// assert_eq!(posterior.draws("x[0]")?.len(), 100); // 2 chains × 50 draws
+    /// # Ok::<(), tilde_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::UnknownName`] listing the names that exist.
+    pub fn warmup_draws_by_chain(&self, name: &str) -> Result<Vec<Vec<f64>>> {
+        let col = self.column(name)?;
+        let width = self.names.len();
+        Ok(self
+            .chains
+            .iter()
+            .map(|c| {
+                c.warmup
+                    .values
+                    .iter()
+                    .skip(col)
+                    .step_by(width)
+                    .copied()
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// The kept warm-up draws of one scalar component, all chains in order.
+    ///
+    /// # Errors
+    /// [`Error::UnknownName`] listing the names that exist.
+    pub fn warmup_draws(&self, name: &str) -> Result<Vec<f64>> {
+        Ok(self.warmup_draws_by_chain(name)?.concat())
+    }
+
+    /// Sampler statistics of one chain's kept warm-up draws.
+    ///
+    /// # Panics
+    /// When `chain` is not below [`num_chains`](Self::num_chains).
+    pub fn warmup_sample_stats(&self, chain: usize) -> &[SampleStats] {
+        &self.chains[chain].warmup.stats
     }
 
     /// The step size and inverse mass matrix each chain sampled with.

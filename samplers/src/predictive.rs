@@ -67,6 +67,7 @@ fn gather<'p, M: Model + Sync + ?Sized>(
                 values: Vec::new(),
                 params,
                 warmup_gradients: 0,
+                warmup: Default::default(),
             })
             .collect();
         return Ok(Posterior::new(Vec::new(), chains));
@@ -120,6 +121,7 @@ fn gather<'p, M: Model + Sync + ?Sized>(
             values,
             params,
             warmup_gradients: 0,
+            warmup: Default::default(),
         })
         .collect();
     Ok(Posterior::new(names, chains))

@@ -265,6 +265,23 @@ impl<K: Kernel> Kernel for ReplicaExchange<K> {
         )
     }
 
+    fn bind_layout(&self, layout: &tilde_core::Layout) -> Result<Option<Self>> {
+        Ok(self
+            .kernel
+            .bind_layout(layout)?
+            .map(|kernel| ReplicaExchange {
+                kernel,
+                inverse_temperatures: self.inverse_temperatures.clone(),
+            }))
+    }
+
+    fn warmup_kernel(&self) -> Option<Self> {
+        self.kernel.warmup_kernel().map(|kernel| ReplicaExchange {
+            kernel,
+            inverse_temperatures: self.inverse_temperatures.clone(),
+        })
+    }
+
     fn validate(&self) -> Result<()> {
         let betas = &self.inverse_temperatures;
         if betas.first() != Some(&1.0) {

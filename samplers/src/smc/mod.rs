@@ -544,6 +544,7 @@ fn particle_posterior<T: TemperedTarget + ?Sized>(
             stats,
             params: params.clone(),
             warmup_gradients: 0,
+            warmup: Default::default(),
         }],
     ))
 }
