@@ -4,7 +4,7 @@
 //! `cargo run --release --example custom_kernel`
 
 use rand::{Rng, RngExt};
-use rand_distr::{Distribution as _, StandardNormal};
+use rand_distr::{Distribution as RandDistribution, StandardNormal};
 use tilde::prelude::*;
 use tilde::samplers::{DensityState, Kernel, MhInfo, NoAdaptation};
 use tilde::{LogDensity, Metric};
@@ -21,7 +21,6 @@ impl Kernel for MyRwm {
     type Info = MhInfo;
     type Workspace = Vec<f64>;
     type Adaptation = NoAdaptation;
-
     fn init<L: LogDensity + ?Sized>(&self, target: &L, x: &[f64]) -> tilde::Result<DensityState> {
         DensityState::new(target, x)
     }
@@ -41,25 +40,16 @@ impl Kernel for MyRwm {
         proposal: &mut Vec<f64>,
     ) -> MhInfo {
         for (y, x) in proposal.iter_mut().zip(&state.position) {
-            let z: f64 = StandardNormal.sample(rng);
-            *y = x + self.step_size * z;
+            *y = x + self.step_size * RandDistribution::<f64>::sample(&StandardNormal, rng);
         }
         let log_density = target.logp(proposal);
-        // NaN (a fault of the target) rejects
-        let acceptance_rate = match (log_density - state.log_density).exp() {
-            a if a.is_nan() => 0.0,
-            a => a.min(1.0),
-        };
-        let accept = rng.random::<f64>() < acceptance_rate;
+        let log_ratio = log_density - state.log_density;
+        let accept = log_ratio > rng.random::<f64>().ln();
         if accept {
             state.position.copy_from_slice(proposal);
             state.log_density = log_density;
         }
-        MhInfo {
-            acceptance_rate,
-            is_accepted: accept,
-            num_evaluations: 1,
-        }
+        MhInfo::from_log_ratio(log_ratio, accept) // a NaN log_ratio rejected above
     }
 }
 

@@ -109,6 +109,18 @@ pub struct MhInfo {
     pub num_evaluations: usize,
 }
 
+impl MhInfo {
+    /// The information of one proposal with one log-density evaluation, from its log
+    /// acceptance ratio: the acceptance probability `min(1, exp(log_ratio))`, 0 for NaN.
+    pub fn from_log_ratio(log_ratio: f64, is_accepted: bool) -> Self {
+        MhInfo {
+            acceptance_rate: acceptance(log_ratio),
+            is_accepted,
+            num_evaluations: 1,
+        }
+    }
+}
+
 impl KernelInfo for MhInfo {
     fn acceptance_rate(&self) -> f64 {
         self.acceptance_rate
