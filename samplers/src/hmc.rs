@@ -4,7 +4,6 @@
 use rand::{Rng, RngExt};
 use tilde_core::{Error, Layout, LogDensity, Result};
 
-use crate::adaptation::find_reasonable_step_size;
 use crate::kernel::{Kernel, KernelInfo, KernelParams, KernelState};
 use crate::metric::Metric;
 
@@ -347,6 +346,48 @@ macro_rules! tuning_builders {
 }
 pub(crate) use tuning_builders;
 
+/// `impl WindowAdapted` for a kernel struct with a `tuning` field: its step-size
+/// heuristic is Stan's one leapfrog step (`leapfrog`, for kernels with an [`HmcState`])
+/// or trial transitions towards the target acceptance rate (`trial`).
+macro_rules! window_adapted {
+    ($kernel:ty, $state:ty, leapfrog) => {
+        $crate::hmc::window_adapted!(@impl $kernel, $state, |_kernel, target, rng, state, params| {
+            $crate::adaptation::find_reasonable_step_size(target, rng, state, params)
+        });
+    };
+    ($kernel:ty, $state:ty, trial) => {
+        $crate::hmc::window_adapted!(@impl $kernel, $state, |kernel, target, rng, state, params| {
+            $crate::adaptation::trial_step_size(
+                kernel,
+                target,
+                rng,
+                state,
+                params,
+                kernel.tuning.target_accept,
+            )
+        });
+    };
+    (@impl $kernel:ty, $state:ty, |$k:ident, $t:ident, $r:ident, $s:ident, $p:ident| $body:block) => {
+        impl $crate::hmc::WindowAdapted for $kernel {
+            fn tuning(&self) -> &$crate::hmc::Tuning {
+                &self.tuning
+            }
+
+            fn reasonable_step_size<L: tilde_core::LogDensity + ?Sized, R: rand::Rng + ?Sized>(
+                &self,
+                $t: &L,
+                $r: &mut R,
+                $s: &$state,
+                $p: &$crate::hmc::HmcParams,
+            ) -> f64 {
+                let $k = self;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use window_adapted;
+
 /// A kernel tuned by Stan's window adaptation
 /// ([`WindowAdaptation`](crate::WindowAdaptation)), its parameters a step size and an
 /// inverse mass matrix: dual averaging of the step size towards
@@ -651,21 +692,7 @@ pub struct HmcWorkspace {
     point: Point,
 }
 
-impl WindowAdapted for Hmc {
-    fn tuning(&self) -> &Tuning {
-        &self.tuning
-    }
-
-    fn reasonable_step_size<L: LogDensity + ?Sized, R: Rng + ?Sized>(
-        &self,
-        target: &L,
-        rng: &mut R,
-        state: &HmcState,
-        params: &HmcParams,
-    ) -> f64 {
-        find_reasonable_step_size(target, rng, state, params)
-    }
-}
+window_adapted!(Hmc, HmcState, leapfrog);
 
 impl Kernel for Hmc {
     type Info = HmcInfo;

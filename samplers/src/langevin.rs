@@ -5,9 +5,9 @@ use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
 use tilde_core::{LogDensity, Result};
 
-use crate::adaptation::{find_reasonable_step_size, trial_step_size};
+use crate::hmc::window_adapted;
 use crate::hmc::{
-    HmcParams, HmcState, Point, Tuning, WindowAdapted, hmc_family_items, init_state, refresh_state,
+    HmcParams, HmcState, Point, Tuning, hmc_family_items, init_state, refresh_state,
     tuning_builders,
 };
 use crate::kernel::Kernel;
@@ -49,22 +49,7 @@ pub struct MalaWorkspace {
     point: Point,
 }
 
-impl WindowAdapted for Mala {
-    fn tuning(&self) -> &Tuning {
-        &self.tuning
-    }
-
-    fn reasonable_step_size<L: LogDensity + ?Sized, R: Rng + ?Sized>(
-        &self,
-        target: &L,
-        rng: &mut R,
-        state: &HmcState,
-        params: &HmcParams,
-    ) -> f64 {
-        // Stan's heuristic is one leapfrog step: exactly a MALA proposal
-        find_reasonable_step_size(target, rng, state, params)
-    }
-}
+window_adapted!(Mala, HmcState, leapfrog);
 
 impl Kernel for Mala {
     type Info = MhInfo;
@@ -163,21 +148,7 @@ fn softplus(a: f64) -> f64 {
     }
 }
 
-impl WindowAdapted for BarkerMh {
-    fn tuning(&self) -> &Tuning {
-        &self.tuning
-    }
-
-    fn reasonable_step_size<L: LogDensity + ?Sized, R: Rng + ?Sized>(
-        &self,
-        target: &L,
-        rng: &mut R,
-        state: &HmcState,
-        params: &HmcParams,
-    ) -> f64 {
-        trial_step_size(self, target, rng, state, params, self.tuning.target_accept)
-    }
-}
+window_adapted!(BarkerMh, HmcState, trial);
 
 impl Kernel for BarkerMh {
     type Info = MhInfo;

@@ -5,8 +5,8 @@ use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
 use tilde_core::{Error, LogDensity, Result};
 
-use crate::adaptation::trial_step_size;
-use crate::hmc::{HmcParams, Tuning, WindowAdapted, hmc_family_items, tuning_builders};
+use crate::hmc::window_adapted;
+use crate::hmc::{HmcParams, Tuning, hmc_family_items, tuning_builders};
 use crate::kernel::{Kernel, KernelInfo, KernelState};
 
 /// The state of a gradient-free chain: a position and its cached log-density.
@@ -178,21 +178,7 @@ impl ProposalWorkspace {
     }
 }
 
-impl WindowAdapted for RandomWalkMetropolis {
-    fn tuning(&self) -> &Tuning {
-        &self.tuning
-    }
-
-    fn reasonable_step_size<L: LogDensity + ?Sized, R: Rng + ?Sized>(
-        &self,
-        target: &L,
-        rng: &mut R,
-        state: &DensityState,
-        params: &HmcParams,
-    ) -> f64 {
-        trial_step_size(self, target, rng, state, params, self.tuning.target_accept)
-    }
-}
+window_adapted!(RandomWalkMetropolis, DensityState, trial);
 
 impl Kernel for RandomWalkMetropolis {
     type Info = MhInfo;

@@ -7,10 +7,10 @@
 use rand::{Rng, RngExt};
 use tilde_core::{Error, LogDensity, Result};
 
-use crate::adaptation::find_reasonable_step_size;
+use crate::hmc::window_adapted;
 use crate::hmc::{
-    HmcInfo, HmcParams, HmcState, Point, Tuning, WindowAdapted, check_divergence_threshold,
-    hmc_family_items, tuning_builders,
+    HmcInfo, HmcParams, HmcState, Point, Tuning, check_divergence_threshold, hmc_family_items,
+    tuning_builders,
 };
 use crate::kernel::Kernel;
 
@@ -335,21 +335,7 @@ impl<L: LogDensity + ?Sized, R: Rng + ?Sized> Trajectory<'_, L, R> {
     }
 }
 
-impl WindowAdapted for Nuts {
-    fn tuning(&self) -> &Tuning {
-        &self.tuning
-    }
-
-    fn reasonable_step_size<L: LogDensity + ?Sized, R: Rng + ?Sized>(
-        &self,
-        target: &L,
-        rng: &mut R,
-        state: &HmcState,
-        params: &HmcParams,
-    ) -> f64 {
-        find_reasonable_step_size(target, rng, state, params)
-    }
-}
+window_adapted!(Nuts, HmcState, leapfrog);
 
 impl Kernel for Nuts {
     type Info = HmcInfo;
