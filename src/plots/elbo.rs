@@ -99,6 +99,7 @@ pub fn elbo(elbo_trace: &[f64], path: impl AsRef<Path>) -> Result<()> {
             });
         chart
             .configure_series_labels()
+            .label_font(LABEL_FONT)
             .position(SeriesLabelPosition::LowerRight)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.4))

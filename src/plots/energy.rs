@@ -115,6 +115,7 @@ pub fn energy(posterior: &Posterior, path: impl AsRef<Path>) -> Result<()> {
         }
         chart
             .configure_series_labels()
+            .label_font(LABEL_FONT)
             .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.4))

@@ -112,7 +112,7 @@ fn whole(x: &f64) -> String {
 }
 
 /// The font of panel captions.
-const CAPTION_FONT: (&str, u32) = ("sans-serif", 14);
+const CAPTION_FONT: (&str, u32) = ("sans-serif", 17);
 
 fn chain_colour(chain: usize) -> RGBColor {
     CHAIN_COLOURS[chain % CHAIN_COLOURS.len()]

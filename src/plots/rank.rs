@@ -93,6 +93,7 @@ fn rank_panel(
     let mut chart = ChartBuilder::on(area)
         .caption(caption, CAPTION_FONT)
         .margin(6)
+        .margin_right(18)
         .x_label_area_size(24)
         .y_label_area_size(40)
         .build_cartesian_2d(0.0..total, 0.0..top)?;

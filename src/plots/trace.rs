@@ -173,6 +173,7 @@ fn trace_panel(
     if legend {
         chart
             .configure_series_labels()
+            .label_font(LABEL_FONT)
             .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.4))
