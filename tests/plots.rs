@@ -244,7 +244,8 @@ fn elbo_trace_is_drawn_and_needs_a_finite_value() {
 fn unknown_names_are_errors_that_list_the_names() {
     let path = dir("unknown").join("plot.svg");
     let posterior = synthetic(2, 10);
-    let calls: [fn(&Posterior, &[&str], &PathBuf) -> tilde::Result<()>; 5] = [
+    type Plot = fn(&Posterior, &[&str], &PathBuf) -> tilde::Result<()>;
+    let calls: [Plot; 5] = [
         |p, s, f| plots::trace(p, s, f),
         |p, s, f| plots::rank(p, s, f),
         |p, s, f| plots::pair(p, s, f),
