@@ -8,7 +8,7 @@ use tilde_core::Result;
 use tilde_samplers::Posterior;
 
 use super::{
-    Component, LABEL_FONT, POOLED, TITLE_FONT, chain_colour, components, padded_range,
+    Component, LABEL_FONT, POOLED, TITLE_FONT, chain_colour, components, padded_range, pixels,
     quantile_sorted, sorted_finite, write_svg,
 };
 
@@ -97,15 +97,19 @@ impl Row {
 
 fn draw(rows: Vec<Row>, path: &Path, title: &str) -> Result<()> {
     let range = padded_range(rows.iter().flat_map(|r| r.quantiles));
-    let label_width = rows
-        .iter()
-        .map(|r| r.label.chars().count())
-        .max()
-        .unwrap_or(0) as u32
-        * 8
-        + 20;
+    let label_width = pixels(
+        20,
+        8,
+        rows.iter()
+            .map(|r| r.label.chars().count())
+            .max()
+            .unwrap_or(0),
+    );
     let row_height = 24;
-    let size = (760 + label_width, 110 + row_height * rows.len() as u32);
+    let size = (
+        label_width.saturating_add(760),
+        pixels(110, row_height, rows.len()),
+    );
     let n = rows.len() as f64;
     write_svg(path, size, |root| {
         let body = root.titled(title, TITLE_FONT)?;

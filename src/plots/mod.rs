@@ -106,6 +106,13 @@ const TITLE_FONT: (&str, u32) = ("sans-serif", 18);
 /// The font of tick labels and axis descriptions.
 const LABEL_FONT: (&str, u32) = ("sans-serif", 15);
 
+/// `base + step × count` pixels, saturating (a plot of millions of rows is large, not
+/// a panic).
+fn pixels(base: u32, step: u32, count: usize) -> u32 {
+    let count = u32::try_from(count).unwrap_or(u32::MAX);
+    base.saturating_add(step.saturating_mul(count))
+}
+
 /// Formats a tick label of a count or index axis.
 fn whole(x: &f64) -> String {
     format!("{x:.0}")
@@ -275,8 +282,14 @@ mod tests {
     fn histogram_counts_every_finite_value_once() {
         let counts = histogram([0.0, 0.5, 1.0, 9.99, 10.0, f64::NAN], &(0.0..10.0), 10);
         assert_eq!(counts.iter().sum::<f64>(), 5.0);
-        assert_eq!(counts[0], 3.0);
+        assert_eq!(counts[..2], [2.0, 1.0]);
         assert_eq!(counts[9], 2.0);
+    }
+
+    #[test]
+    fn sizes_saturate() {
+        assert_eq!(pixels(40, 180, 3), 580);
+        assert_eq!(pixels(40, 180, usize::MAX), u32::MAX);
     }
 
     #[test]

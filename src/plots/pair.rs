@@ -8,7 +8,7 @@ use tilde_samplers::Posterior;
 
 use super::{
     CAPTION_FONT, Component, DIVERGENT, Drawn, LABEL_FONT, POOLED, TITLE_FONT, components,
-    histogram, num_bins, padded_range, whole, write_svg,
+    histogram, num_bins, padded_range, pixels, whole, write_svg,
 };
 
 /// The most components a pair plot draws (`n²` panels).
@@ -43,7 +43,7 @@ pub fn pair(posterior: &Posterior, sites: &[&str], path: impl AsRef<Path>) -> Re
         .collect();
     let num_divergent = divergent.iter().filter(|&&d| d).count();
     let cell = 230;
-    let size = (40 + cell * n as u32, 40 + cell * n as u32);
+    let size = (pixels(40, cell, n), pixels(40, cell, n));
     write_svg(path.as_ref(), size, |root| {
         let title = format!(
             "pair plot: {} draws, {num_divergent} divergent (red)",

@@ -8,7 +8,7 @@ use tilde_core::Result;
 use tilde_samplers::Posterior;
 
 use super::{
-    CAPTION_FONT, Drawn, LABEL_FONT, TITLE_FONT, chain_colour, components, num_bins, whole,
+    CAPTION_FONT, Drawn, LABEL_FONT, TITLE_FONT, chain_colour, components, num_bins, pixels, whole,
     write_svg,
 };
 
@@ -54,8 +54,8 @@ pub fn rank(posterior: &Posterior, sites: &[&str], path: impl AsRef<Path>) -> Re
     let expected = num_draws as f64 / bins as f64;
     let cell = (220, 160);
     let size = (
-        60 + cell.0 * num_chains as u32,
-        40 + cell.1 * components.len() as u32,
+        pixels(60, cell.0, num_chains),
+        pixels(40, cell.1, components.len()),
     );
     write_svg(path.as_ref(), size, |root| {
         let title = format!("rank plot: {bins} bins of the ranks of all {total} draws");

@@ -8,7 +8,7 @@ use tilde_samplers::Posterior;
 
 use super::{
     CAPTION_FONT, DIVERGENT, Drawn, LABEL_FONT, TITLE_FONT, bin_centres, chain_colour, components,
-    histogram, num_bins, padded_range, whole, write_svg,
+    histogram, num_bins, padded_range, pixels, whole, write_svg,
 };
 
 /// Writes a trace plot of the components that `sites` name (every component for `&[]`)
@@ -39,7 +39,7 @@ pub fn trace(posterior: &Posterior, sites: &[&str], path: impl AsRef<Path>) -> R
         .collect();
     let num_draws = posterior.num_draws();
     let row_height = 180;
-    let size = (1000, 40 + row_height * components.len() as u32);
+    let size = (1000, pixels(40, row_height, components.len()));
     write_svg(path.as_ref(), size, |root| {
         let title = format!(
             "trace: {} chains × {num_draws} draws{}",
