@@ -5,6 +5,7 @@
 //! ```text
 //! cargo run --release --example eight_schools
 //! cargo run --release --example eight_schools -- --csv out   # also stream Stan CSV to out/
+//! cargo run --release --example eight_schools -- --plots out # also write SVG plots to out/
 //! ```
 //! The CSV files read with ArviZ's `from_cmdstan` (see
 //! `samplers/tests/data/read_csv_with_arviz.py`).
@@ -54,5 +55,40 @@ fn main() -> Result<(), tilde::Error> {
         posterior.num_chains(),
         elapsed.as_secs_f64() * 1e6 / gradients as f64,
     );
+    if let Some(i) = args.iter().position(|a| a == "--plots") {
+        let dir = args.get(i + 1).map_or("out", String::as_str);
+        write_plots(&posterior, dir)?;
+    }
     Ok(())
+}
+
+/// Trace, rank, energy, pair and forest plots of the posterior, as SVG files in `dir`.
+#[cfg(feature = "plots")]
+fn write_plots(posterior: &tilde::Posterior, dir: &str) -> Result<(), tilde::Error> {
+    use tilde::plots;
+
+    let dir = std::path::Path::new(dir);
+    std::fs::create_dir_all(dir)
+        .map_err(|e| tilde::Error::Io(format!("cannot create `{}`: {e}", dir.display())))?;
+    plots::trace(posterior, &["mu", "tau"], dir.join("trace.svg"))?;
+    plots::rank(posterior, &["mu", "tau"], dir.join("rank.svg"))?;
+    plots::energy(posterior, dir.join("energy.svg"))?;
+    plots::pair(
+        posterior,
+        &["mu", "tau", "theta_raw[0]"],
+        dir.join("pair.svg"),
+    )?;
+    plots::forest(posterior, &["mu", "tau", "theta"], dir.join("forest.svg"))?;
+    println!(
+        "wrote trace.svg, rank.svg, energy.svg, pair.svg and forest.svg to {}",
+        dir.display()
+    );
+    Ok(())
+}
+
+#[cfg(not(feature = "plots"))]
+fn write_plots(_: &tilde::Posterior, _: &str) -> Result<(), tilde::Error> {
+    Err(tilde::Error::InvalidConfig(
+        "--plots needs tilde's `plots` feature (on by default)".into(),
+    ))
 }

@@ -104,6 +104,8 @@
 //!   every bar is off. With it, `TILDE_PROGRESS=0` in the environment turns every bar
 //!   off at run time, whatever `.progress(..)` says
 //!   ([`samplers::progress_enabled`]).
+//! - `plots` (default): diagnostic plots written as SVG, [`plots`] (trace, rank,
+//!   energy, pair, forest and the ELBO trace), through plotters' SVG backend.
 //!
 //! `cargo build --release --no-default-features` builds the models, gradients and
 //! samplers alone.
@@ -148,6 +150,9 @@ pub use tilde_vi::{
 pub mod vi {
     pub use tilde_vi::*;
 }
+
+#[cfg(feature = "plots")]
+pub mod plots;
 
 /// MCMC kernels, adaptation and diagnostics.
 pub mod samplers {
