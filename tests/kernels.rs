@@ -226,6 +226,14 @@ fn replica_exchange_mixes_across_modes_plain_nuts_does_not() {
 
     let tempered = ReplicaExchange::new(Nuts::default(), &[1.0, 0.5, 0.25, 0.12, 0.05]);
     let posterior = run(tempered);
+    // swap acceptance is reported per draw, the mean over the draws
+    let swaps: Vec<f64> = (0..posterior.num_chains())
+        .flat_map(|c| posterior.sample_stats(c).iter().map(|s| s.kernel_stat))
+        .collect();
+    let mean_swap = swaps.iter().sum::<f64>() / swaps.len() as f64;
+    eprintln!("mean swap acceptance {mean_swap:.3}");
+    assert_eq!(posterior.kernel_stat_name(), Some("swap_accept__"));
+    assert!((0.05..1.0).contains(&mean_swap), "{mean_swap}");
     let fractions = positive_fraction(&posterior);
     eprintln!("replica exchange: fraction in the positive mode per chain {fractions:.3?}");
     assert!(

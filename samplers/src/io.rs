@@ -94,7 +94,7 @@ const WARMUP_GRADIENTS_KEY: &str = "warmup_gradients =";
 /// let mut writer = CsvWriter::create(&path, &["theta[0]".to_string()], 0, &params).unwrap();
 /// let stats = SampleStats {
 ///     log_density: -1.0, acceptance_rate: 0.9, step_size: 0.5, tree_depth: 2,
-///     num_integration_steps: 3, is_divergent: false, energy: 1.5,
+///     num_integration_steps: 3, is_divergent: false, energy: 1.5, kernel_stat: f64::NAN,
 /// };
 /// writer.write_draw(&[0.25], &stats).unwrap();
 /// let posterior = Posterior::from_csv(&[&path]).unwrap();
@@ -106,6 +106,8 @@ pub struct CsvWriter {
     out: BufWriter<File>,
     path: PathBuf,
     num_columns: usize,
+    /// The file has a column for [`SampleStats::kernel_stat`] after `energy__`.
+    kernel_stat: bool,
     row: Vec<String>,
 }
 
@@ -139,8 +141,21 @@ impl CsvWriter {
         names: &[String],
         chain: usize,
     ) -> Result<Self> {
+        CsvWriter::create_with_kernel_stat(path, names, chain, None)
+    }
+
+    /// As [`create_for_warmup`](Self::create_for_warmup), with a column `kernel_stat`
+    /// (a name ending in `__`) after `energy__` for each draw's
+    /// [`SampleStats::kernel_stat`] when it is given.
+    pub(crate) fn create_with_kernel_stat(
+        path: impl AsRef<Path>,
+        names: &[String],
+        chain: usize,
+        kernel_stat: Option<&str>,
+    ) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let mut header: Vec<String> = STAT_COLUMNS.iter().map(|s| s.to_string()).collect();
+        header.extend(kernel_stat.map(String::from));
         for name in names {
             header.push(checked_stan_name(name)?);
         }
@@ -152,7 +167,8 @@ impl CsvWriter {
             out: BufWriter::new(file),
             path,
             num_columns: names.len(),
-            row: Vec::with_capacity(STAT_COLUMNS.len() + names.len()),
+            kernel_stat: kernel_stat.is_some(),
+            row: Vec::with_capacity(STAT_COLUMNS.len() + 1 + names.len()),
         };
         writer.write_comment(&head)?;
         writer.write_record(&header)?;
@@ -212,6 +228,9 @@ impl CsvWriter {
             u8::from(stats.is_divergent).to_string(),
             number(stats.energy),
         ]);
+        if self.kernel_stat {
+            row.push(number(stats.kernel_stat));
+        }
         row.extend(values.iter().map(|v| number(*v)));
         let result = self.write_record(&row);
         self.row = row;
@@ -285,7 +304,12 @@ impl Posterior {
         let mut paths = Vec::with_capacity(self.chains.len());
         for (chain, (draws, params)) in self.chains.iter().zip(&params).enumerate() {
             let path = dir.as_ref().join(format!("{prefix}_{}.csv", chain + 1));
-            let mut writer = CsvWriter::create_for_warmup(&path, self.names(), chain)?;
+            let mut writer = CsvWriter::create_with_kernel_stat(
+                &path,
+                self.names(),
+                chain,
+                self.kernel_stat_name(),
+            )?;
             writer.write_rows(&draws.warmup.values, &draws.warmup.stats)?;
             writer.write_adaptation(params)?;
             writer.write_warmup_gradients(draws.warmup_gradients)?;
@@ -316,26 +340,34 @@ impl Posterior {
                 "from_csv needs at least one file, got none".into(),
             ));
         }
-        let mut names: Option<Vec<String>> = None;
+        let mut columns: Option<CsvColumns> = None;
         let mut chains = Vec::with_capacity(paths.len());
         for path in paths {
             let path = path.as_ref();
-            let (file_names, chain) = read_csv(path)?;
-            match &names {
-                None => names = Some(file_names),
-                Some(first) if *first != file_names => {
+            let (file_columns, chain) = read_csv(path)?;
+            match &columns {
+                None => columns = Some(file_columns),
+                Some(first) if *first != file_columns => {
                     return Err(Error::Io(format!(
-                        "`{}` has columns {file_names:?}, the first file has {first:?}",
-                        path.display()
+                        "`{}` has columns {:?} (kernel statistic {:?}), the first file has \
+                         {:?} ({:?})",
+                        path.display(),
+                        file_columns.names,
+                        file_columns.kernel_stat,
+                        first.names,
+                        first.kernel_stat
                     )));
                 }
                 Some(_) => {}
             }
             chains.push(chain);
         }
-        let names = names.unwrap_or_default();
+        let CsvColumns { names, kernel_stat } = columns.unwrap_or(CsvColumns {
+            names: Vec::new(),
+            kernel_stat: None,
+        });
         truncate_to_common_length(&mut chains, names.len(), "from_csv");
-        Ok(Posterior::new(names, chains))
+        Ok(Posterior::new(names, chains).with_kernel_stat(kernel_stat))
     }
 
     /// The whole posterior as one JSON document, which [`Posterior::from_json`] reads back:
@@ -353,13 +385,16 @@ impl Posterior {
     /// A dense metric is `{"dense": [row-major entries], "dim": n}`. Numbers are in the
     /// shortest form that reads back bit for bit; JSON has no NaN or infinity, so those
     /// are the strings `"NaN"`, `"inf"` and `"-inf"`. Each chain also stores its
-    /// warm-up gradient count.
+    /// warm-up gradient count. A kernel with its own statistic
+    /// ([`Posterior::kernel_stat_name`]) adds `"kernel_stat": "swap_accept__"` to the
+    /// document and a `"kernel_stat"` array to each chain's `stats`.
     pub fn to_json(&self) -> String {
         let width = self.names().len().max(1);
         let doc = JsonPosterior {
             format: FORMAT.to_string(),
             version: VERSION,
             names: self.names().to_vec(),
+            kernel_stat: self.kernel_stat.clone(),
             chains: self
                 .chains
                 .iter()
@@ -423,7 +458,7 @@ impl Posterior {
             .map(|(index, chain)| chain.into_draws(index, width))
             .collect::<Result<Vec<_>>>()?;
         truncate_to_common_length(&mut chains, width, "from_json");
-        Ok(Posterior::new(doc.names, chains))
+        Ok(Posterior::new(doc.names, chains).with_kernel_stat(doc.kernel_stat))
     }
 }
 
@@ -470,6 +505,12 @@ fn tilde_name(column: &str) -> String {
 
 fn checked_stan_name(name: &str) -> Result<String> {
     let stan = stan_name(name);
+    if stan.ends_with("__") {
+        return Err(Error::InvalidConfig(format!(
+            "column name `{name}` ends in `__`, which Stan's CSV reserves for sampler \
+             statistics; rename the site"
+        )));
+    }
     if tilde_name(&stan) != name || stan.contains([',', '\n', '\r', '"']) {
         return Err(Error::InvalidConfig(format!(
             "column name `{name}` has no Stan CSV name that reads back as itself \
@@ -525,6 +566,8 @@ fn join_numbers(values: &[f64], separator: &str) -> String {
 struct CsvChain<'p> {
     path: &'p Path,
     names: Option<Vec<String>>,
+    /// The kernel's statistic column after `energy__`, if the header has one.
+    kernel_stat: Option<String>,
     values: Vec<f64>,
     stats: Vec<SampleStats>,
 }
@@ -571,16 +614,17 @@ impl CsvChain<'_> {
                     format!("the header must start with {}", STAT_COLUMNS.join(",")),
                 ));
             }
-            self.names = Some(
-                fields
-                    .iter()
-                    .skip(STAT_COLUMNS.len())
-                    .map(tilde_name)
-                    .collect(),
-            );
+            // sampler statistics end in `__`, which no draw's column does
+            self.kernel_stat = fields
+                .get(STAT_COLUMNS.len())
+                .filter(|name| name.ends_with("__"))
+                .map(String::from);
+            let first = STAT_COLUMNS.len() + usize::from(self.kernel_stat.is_some());
+            self.names = Some(fields.iter().skip(first).map(tilde_name).collect());
             return Ok(());
         };
-        let expected = STAT_COLUMNS.len() + names.len();
+        let first = STAT_COLUMNS.len() + usize::from(self.kernel_stat.is_some());
+        let expected = first + names.len();
         if fields.len() != expected {
             return Err(self.fail(
                 line,
@@ -606,8 +650,13 @@ impl CsvChain<'_> {
                 other => return Err(self.fail(line, format!("`{other}` is not 0 or 1"))),
             },
             energy: real(6)?,
+            kernel_stat: if self.kernel_stat.is_some() {
+                real(STAT_COLUMNS.len())?
+            } else {
+                f64::NAN
+            },
         };
-        let values = (STAT_COLUMNS.len()..fields.len())
+        let values = (first..fields.len())
             .map(real)
             .collect::<Result<Vec<_>>>()?;
         self.stats.push(stats);
@@ -624,12 +673,13 @@ impl CsvChain<'_> {
 /// dropped (with a warning on standard error), never read as a draw. Rows before a
 /// `# Adaptation terminated` line are saved warm-up draws (CmdStan's `save_warmup`,
 /// tilde's `collect_warmup`) and are read as warm-up draws.
-fn read_csv(path: &Path) -> Result<(Vec<String>, ChainDraws)> {
+fn read_csv(path: &Path) -> Result<(CsvColumns, ChainDraws)> {
     let bytes = std::fs::read(path).map_err(|e| io_error("cannot read", path, &e))?;
     let text = String::from_utf8_lossy(&bytes);
     let mut chain = CsvChain {
         path,
         names: None,
+        kernel_stat: None,
         values: Vec::new(),
         stats: Vec::new(),
     };
@@ -708,7 +758,18 @@ fn read_csv(path: &Path) -> Result<(Vec<String>, ChainDraws)> {
         warmup_gradients,
         warmup,
     };
-    Ok((names, draws))
+    let columns = CsvColumns {
+        names,
+        kernel_stat: chain.kernel_stat,
+    };
+    Ok((columns, draws))
+}
+
+/// The columns of a CSV file: the draws' tilde names and the kernel's statistic.
+#[derive(Debug, PartialEq)]
+struct CsvColumns {
+    names: Vec<String>,
+    kernel_stat: Option<String>,
 }
 
 fn parse_f64(field: &str) -> std::result::Result<f64, String> {
@@ -802,6 +863,9 @@ struct JsonPosterior {
     format: String,
     version: u64,
     names: Vec<String>,
+    /// The name of the kernel's own statistic, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kernel_stat: Option<String>,
     chains: Vec<JsonChain>,
 }
 
@@ -848,6 +912,9 @@ struct JsonStats {
     num_integration_steps: Vec<usize>,
     is_divergent: Vec<bool>,
     energy: Vec<Real>,
+    /// The kernel's own statistic, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kernel_stat: Option<Vec<Real>>,
 }
 
 impl JsonStats {
@@ -860,6 +927,10 @@ impl JsonStats {
             num_integration_steps: stats.iter().map(|s| s.num_integration_steps).collect(),
             is_divergent: stats.iter().map(|s| s.is_divergent).collect(),
             energy: stats.iter().map(|s| Real(s.energy)).collect(),
+            kernel_stat: stats
+                .iter()
+                .any(|s| !s.kernel_stat.is_nan())
+                .then(|| stats.iter().map(|s| Real(s.kernel_stat)).collect()),
         }
     }
 
@@ -874,6 +945,7 @@ impl JsonStats {
             s.num_integration_steps.len(),
             s.is_divergent.len(),
             s.energy.len(),
+            s.kernel_stat.as_ref().map_or(n, Vec::len),
         ]
         .iter()
         .any(|&len| len != n)
@@ -890,6 +962,7 @@ impl JsonStats {
                     num_integration_steps: s.num_integration_steps[i],
                     is_divergent: s.is_divergent[i],
                     energy: s.energy[i].0,
+                    kernel_stat: s.kernel_stat.as_ref().map_or(f64::NAN, |k| k[i].0),
                 })
                 .collect(),
         )

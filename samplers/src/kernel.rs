@@ -218,6 +218,17 @@ pub trait KernelInfo: Copy + Debug + Send + Sync {
     fn energy(&self) -> f64 {
         f64::NAN
     }
+
+    /// The name of the kernel's own per-draw statistic (a Stan-style column name ending
+    /// in `__`, e.g. [`ReplicaExchange`](crate::ReplicaExchange)'s `swap_accept__`), or
+    /// `None` when the kernel reports only the standard ones.
+    const KERNEL_STAT: Option<&'static str> = None;
+
+    /// The value of [`KERNEL_STAT`](Self::KERNEL_STAT) for this transition (NaN when
+    /// the kernel has none).
+    fn kernel_stat(&self) -> f64 {
+        f64::NAN
+    }
 }
 
 /// The warm-up adaptation of a kernel's parameters: `init` before the first warm-up

@@ -670,7 +670,12 @@ impl<K: Kernel> Mcmc<K> {
                     Some((dir, prefix)) => {
                         let path = dir.join(format!("{prefix}_{}.csv", index + 1));
                         let params = chain.params.hmc_params().unwrap_or_else(HmcParams::none);
-                        let mut writer = CsvWriter::create_for_warmup(path, names, index)?;
+                        let mut writer = CsvWriter::create_with_kernel_stat(
+                            path,
+                            names,
+                            index,
+                            K::Info::KERNEL_STAT,
+                        )?;
                         let warmup = &chain.warmup_draws;
                         writer.write_rows(&warmup.values, &warmup.stats)?;
                         writer.write_adaptation(&params)?;
@@ -698,7 +703,8 @@ impl<K: Kernel> Mcmc<K> {
                 out
             })
             .collect::<Result<_>>()?;
-        Ok(Posterior::new(names.to_vec(), draws))
+        Ok(Posterior::new(names.to_vec(), draws)
+            .with_kernel_stat(K::Info::KERNEL_STAT.map(String::from)))
     }
 }
 
@@ -782,6 +788,7 @@ fn sample_stats<K: Kernel>(state: &K::State, params: &K::Params, info: &K::Info)
         num_integration_steps: info.num_evaluations(),
         is_divergent: info.is_divergent(),
         energy: info.energy(),
+        kernel_stat: info.kernel_stat(),
     }
 }
 

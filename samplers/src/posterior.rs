@@ -9,7 +9,11 @@ use crate::diagnostics;
 use crate::hmc::HmcParams;
 
 /// Per-draw statistics of the sampler, as Stan reports them.
-#[derive(Clone, Copy, Debug, PartialEq)]
+///
+/// Two statistics are equal when their fields are bit for bit the same, so a NaN
+/// (a statistic the kernel does not report) equals itself, as a saved and re-read
+/// posterior needs.
+#[derive(Clone, Copy, Debug)]
 pub struct SampleStats {
     /// The log-density at the draw (`lp__`).
     pub log_density: f64,
@@ -25,6 +29,50 @@ pub struct SampleStats {
     pub is_divergent: bool,
     /// The Hamiltonian at the draw (`energy__`).
     pub energy: f64,
+    /// The kernel's own statistic, named by [`Posterior::kernel_stat_name`]
+    /// ([`ReplicaExchange`](crate::ReplicaExchange)'s swap acceptance); NaN when the
+    /// kernel has none.
+    pub kernel_stat: f64,
+}
+
+impl PartialEq for SampleStats {
+    fn eq(&self, other: &Self) -> bool {
+        let reals = |s: &Self| {
+            [
+                s.log_density,
+                s.acceptance_rate,
+                s.step_size,
+                s.energy,
+                s.kernel_stat,
+            ]
+            .map(f64::to_bits)
+        };
+        reals(self) == reals(other)
+            && (
+                self.tree_depth,
+                self.num_integration_steps,
+                self.is_divergent,
+            ) == (
+                other.tree_depth,
+                other.num_integration_steps,
+                other.is_divergent,
+            )
+    }
+}
+
+impl SampleStats {
+    /// The statistics of a draw no sampler made: NaN log-density, acceptance, step size
+    /// and energy, no steps, no divergence.
+    pub const EMPTY: SampleStats = SampleStats {
+        log_density: f64::NAN,
+        acceptance_rate: f64::NAN,
+        step_size: f64::NAN,
+        tree_depth: 0,
+        num_integration_steps: 0,
+        is_divergent: false,
+        energy: f64::NAN,
+        kernel_stat: f64::NAN,
+    };
 }
 
 /// One chain's draws (row-major: one row per draw, one column per name) and statistics.
@@ -51,6 +99,8 @@ pub(crate) struct WarmupDraws {
 pub struct Posterior {
     pub(crate) names: Vec<String>,
     pub(crate) chains: Vec<ChainDraws>,
+    /// The name of the kernel's own statistic in [`SampleStats::kernel_stat`].
+    pub(crate) kernel_stat: Option<String>,
 }
 
 /// One row of a [`Summary`].
@@ -181,7 +231,25 @@ impl<'a> DrawMatrix<'a> {
 
 impl Posterior {
     pub(crate) fn new(names: Vec<String>, chains: Vec<ChainDraws>) -> Self {
-        Posterior { names, chains }
+        Posterior {
+            names,
+            chains,
+            kernel_stat: None,
+        }
+    }
+
+    /// The posterior with `name` for its draws' [`SampleStats::kernel_stat`].
+    pub(crate) fn with_kernel_stat(mut self, name: Option<String>) -> Self {
+        self.kernel_stat = name;
+        self
+    }
+
+    /// The name of the kernel's own per-draw statistic in
+    /// [`SampleStats::kernel_stat`] (`swap_accept__` for
+    /// [`ReplicaExchange`](crate::ReplicaExchange)), or `None` when the kernel reports
+    /// only Stan's standard statistics.
+    pub fn kernel_stat_name(&self) -> Option<&str> {
+        self.kernel_stat.as_deref()
     }
 
     /// A posterior from draws made elsewhere (a variational approximation, another
@@ -202,15 +270,7 @@ impl Posterior {
                 names.len()
             )));
         }
-        let stats = SampleStats {
-            log_density: f64::NAN,
-            acceptance_rate: f64::NAN,
-            step_size: f64::NAN,
-            tree_depth: 0,
-            num_integration_steps: 0,
-            is_divergent: false,
-            energy: f64::NAN,
-        };
+        let stats = SampleStats::EMPTY;
         let chains = chains
             .into_iter()
             .map(|values| ChainDraws {
@@ -221,7 +281,7 @@ impl Posterior {
                 warmup: WarmupDraws::default(),
             })
             .collect();
-        Ok(Posterior { names, chains })
+        Ok(Posterior::new(names, chains))
     }
 
     /// The chains' draws.
@@ -621,7 +681,8 @@ impl Posterior {
         Summary { rows }
     }
 
-    /// Prints the summary, the number of divergences and low E-BFMI warnings.
+    /// Prints the summary, the number of divergences, the mean of the kernel's own
+    /// statistic (e.g. `swap_accept__`) and low E-BFMI warnings.
     pub fn print_summary(&self) {
         print!("{}", self.summary());
         println!();
@@ -631,6 +692,14 @@ impl Posterior {
             self.num_draws(),
             self.num_divergences()
         );
+        if let Some(name) = self.kernel_stat_name() {
+            let reported: Vec<f64> = (0..self.num_chains())
+                .flat_map(|c| self.sample_stats(c).iter().map(|s| s.kernel_stat))
+                .filter(|v| !v.is_nan())
+                .collect();
+            let mean = reported.iter().sum::<f64>() / reported.len() as f64;
+            println!("mean {name}: {mean:.3} over {} draws", reported.len());
+        }
         for (chain, bfmi) in self.e_bfmi().iter().enumerate() {
             if *bfmi < 0.3 {
                 println!(

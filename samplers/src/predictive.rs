@@ -21,18 +21,6 @@ use crate::posterior::{ChainDraws, Posterior, SampleStats};
 /// placeholders of the right length (`&vec![0.0; n]`), as above.
 pub struct Predictive;
 
-fn empty_stats() -> SampleStats {
-    SampleStats {
-        log_density: f64::NAN,
-        acceptance_rate: f64::NAN,
-        step_size: f64::NAN,
-        tree_depth: 0,
-        num_integration_steps: 0,
-        is_divergent: false,
-        energy: f64::NAN,
-    }
-}
-
 /// The RNG of draw `draw` of chain `chain`.
 fn draw_rng(seed: u64, chain: usize, draw: usize) -> rand::rngs::Xoshiro256PlusPlus {
     chain_rng(
@@ -88,7 +76,7 @@ fn gather<'p, M: Model + Sync + ?Sized>(
         let mut values = tilde_core::try_buffer::<f64>(n, width, "num_draws")?;
         let mut stats = tilde_core::try_buffer::<SampleStats>(n, 1, "num_draws")?;
         values.resize(n * width, f64::NAN);
-        stats.resize(n, empty_stats());
+        stats.resize(n, SampleStats::EMPTY);
         buffers.push((values, stats));
     }
     buffers

@@ -19,7 +19,12 @@ use crate::metric::Metric;
 /// for every `β` given (true of light-tailed targets; not of a Cauchy). A swap
 /// re-evaluates the two states at their new temperatures in place
 /// ([`Kernel::refresh`]: two gradients for gradient-based kernels), counted in
-/// `n_leapfrog__`.
+/// `n_leapfrog__`. Each draw reports the mean acceptance probability of the swaps its
+/// transition proposed as the kernel statistic `swap_accept__`
+/// ([`SampleStats::kernel_stat`](crate::SampleStats::kernel_stat); NaN when none was
+/// proposed, as on every other transition with two replicas), written to CSV and
+/// JSON and averaged by `print_summary`; a mean far below 0.2 asks for more or
+/// closer temperatures.
 ///
 /// ```
 /// use tilde_samplers::{Nuts, ReplicaExchange};
@@ -153,6 +158,13 @@ impl<I: KernelInfo> KernelInfo for ReplicaInfo<I> {
 
     fn energy(&self) -> f64 {
         self.cold.energy()
+    }
+
+    const KERNEL_STAT: Option<&'static str> = Some("swap_accept__");
+
+    /// The mean acceptance probability of the swaps proposed in the transition.
+    fn kernel_stat(&self) -> f64 {
+        self.swap_acceptance
     }
 }
 

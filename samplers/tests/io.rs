@@ -127,6 +127,7 @@ fn non_finite_values_and_awkward_numbers_round_trip() {
         num_integration_steps: 1023,
         is_divergent: true,
         energy: f64::INFINITY,
+        kernel_stat: f64::NAN,
     };
     let rows = [[5e-324, -0.0], [f64::MAX, 1.0 / 3.0]];
     for row in &rows {
@@ -269,5 +270,44 @@ fn arviz_reads_the_csv() {
         "{stdout}"
     );
     println!("{stdout}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_kernels_own_statistic_round_trips_as_a_column() {
+    let written = Mcmc::new(tilde_samplers::ReplicaExchange::new(
+        Nuts::default(),
+        &[1.0, 0.5],
+    ))
+    .num_warmup(100)
+    .num_samples(40)
+    .num_chains(2)
+    .seed(3)
+    .progress(false)
+    .run(&Unconstrained::new(Gaussian))
+    .unwrap();
+    assert_eq!(written.kernel_stat_name(), Some("swap_accept__"));
+    let swaps: Vec<f64> = (0..2)
+        .flat_map(|c| written.sample_stats(c).iter().map(|s| s.kernel_stat))
+        .collect();
+    // two replicas: every other transition proposes their swap, the others none (NaN)
+    let proposed: Vec<f64> = swaps.iter().copied().filter(|a| !a.is_nan()).collect();
+    assert_eq!(proposed.len(), swaps.len() / 2, "{swaps:?}");
+    assert!(
+        proposed.iter().all(|a| (0.0..=1.0).contains(a)),
+        "{swaps:?}"
+    );
+    let dir = temp_dir("kernel-stat");
+    let paths = written.to_csv(&dir, "run").unwrap();
+    let text = std::fs::read_to_string(&paths[0]).unwrap();
+    assert!(text.contains("\nlp__,accept_stat__,stepsize__,treedepth__,n_leapfrog__,divergent__,energy__,swap_accept__,x.1,x.2,x.3\n"));
+    let read = Posterior::from_csv(&paths).unwrap();
+    assert_same_draws(&read, &written);
+    assert_eq!(read, written);
+    assert_eq!(Posterior::from_json(&written.to_json()).unwrap(), written);
+    // a kernel without its own statistic writes none
+    let plain = posterior(false);
+    assert_eq!(plain.kernel_stat_name(), None);
+    assert!(!plain.to_json().contains("kernel_stat"));
     std::fs::remove_dir_all(&dir).unwrap();
 }

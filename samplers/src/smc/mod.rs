@@ -531,10 +531,7 @@ fn particle_posterior<T: TemperedTarget + ?Sized>(
             log_density: tempered(1.0, *d),
             acceptance_rate: last.map_or(f64::NAN, |s| s.acceptance_rate),
             step_size: params.step_size,
-            tree_depth: 0,
-            num_integration_steps: 0,
-            is_divergent: false,
-            energy: f64::NAN,
+            ..SampleStats::EMPTY
         });
     }
     Ok(Posterior::new(
