@@ -100,6 +100,22 @@ fn sample_adaptive_mcmc_settings_are_errors() {
     );
     let m = run(Sa::default().adapt_state_size(3));
     assert!(m.contains("needs adapt_state_size > dim (3), got 3"), "{m}");
+    // a warm start skips the kernel's init for adapted chains: the check runs anyway
+    let mut first = Mcmc::new(Sa::default())
+        .num_warmup(10)
+        .num_samples(10)
+        .num_chains(2)
+        .seed(2)
+        .progress(false);
+    first.run(&correlated()).unwrap();
+    let err = Mcmc::new(Sa::default().adapt_state_size(3))
+        .num_samples(10)
+        .num_chains(2)
+        .progress(false)
+        .warm_start(&first)
+        .run(&correlated())
+        .unwrap_err();
+    assert!(matches!(err, tilde::Error::InvalidConfig(_)), "{err}");
 }
 
 #[test]

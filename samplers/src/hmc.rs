@@ -705,7 +705,7 @@ impl Kernel for Hmc {
         }
     }
 
-    fn validate(&self) -> Result<()> {
+    fn validate(&self, _dim: usize) -> Result<()> {
         self.tuning.validate()?;
         check_divergence_threshold(self.divergence_threshold)?;
         if let Some(length) = self.trajectory_length

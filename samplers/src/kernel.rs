@@ -148,12 +148,15 @@ pub trait Kernel: Sync {
         Ok(None)
     }
 
-    /// Checks the kernel's settings; [`Mcmc`](crate::Mcmc) calls it before a run.
+    /// Checks the kernel's settings for a target of dimension `dim`;
+    /// [`Mcmc`](crate::Mcmc) calls it before any work, on every path (a fresh run, a
+    /// warm start, a continuation).
     ///
     /// # Errors
     /// [`Error::InvalidConfig`](tilde_core::Error::InvalidConfig) naming the setting
     /// and its value.
-    fn validate(&self) -> Result<()> {
+    fn validate(&self, dim: usize) -> Result<()> {
+        let _ = dim;
         Ok(())
     }
 }

@@ -62,7 +62,7 @@ impl Kernel for Mala {
         }
     }
 
-    fn validate(&self) -> Result<()> {
+    fn validate(&self, _dim: usize) -> Result<()> {
         self.tuning.validate()
     }
 
@@ -167,7 +167,7 @@ impl Kernel for BarkerMh {
         }
     }
 
-    fn validate(&self) -> Result<()> {
+    fn validate(&self, _dim: usize) -> Result<()> {
         self.tuning.validate()
     }
 

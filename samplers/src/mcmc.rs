@@ -401,7 +401,7 @@ impl<K: Kernel> Mcmc<K> {
                 p.validate(model.dim())?;
             }
         }
-        self.kernel.validate()?;
+        self.kernel.validate(model.dim())?;
         self.init.validate()?;
         let cross_chain = self
             .kernel

@@ -189,7 +189,7 @@ impl Kernel for RandomWalkMetropolis {
         ProposalWorkspace::new(dim)
     }
 
-    fn validate(&self) -> Result<()> {
+    fn validate(&self, _dim: usize) -> Result<()> {
         self.tuning.validate()
     }
 

@@ -375,7 +375,7 @@ impl Kernel for Nuts {
         })
     }
 
-    fn validate(&self) -> Result<()> {
+    fn validate(&self, _dim: usize) -> Result<()> {
         self.tuning.validate()?;
         for (name, depth) in [
             ("max_tree_depth", Some(self.max_tree_depth)),

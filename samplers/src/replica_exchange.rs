@@ -294,7 +294,7 @@ impl<K: Kernel> Kernel for ReplicaExchange<K> {
         })
     }
 
-    fn validate(&self) -> Result<()> {
+    fn validate(&self, dim: usize) -> Result<()> {
         let betas = &self.inverse_temperatures;
         if betas.first() != Some(&1.0) {
             return Err(Error::InvalidConfig(format!(
@@ -311,7 +311,7 @@ impl<K: Kernel> Kernel for ReplicaExchange<K> {
                 "inverse temperatures must decrease strictly, got {betas:?}"
             )));
         }
-        self.kernel.validate()
+        self.kernel.validate(dim)
     }
 
     fn transition<L: LogDensity + ?Sized, R: Rng + ?Sized>(

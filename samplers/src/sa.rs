@@ -337,12 +337,8 @@ impl Kernel for Sa {
                 found: position.len(),
             });
         }
+        self.validate(dim)?;
         let num_points = self.state_size(dim);
-        if self.dense_mass && num_points <= dim {
-            return Err(Error::InvalidConfig(format!(
-                "Sa with a dense proposal needs adapt_state_size > dim ({dim}), got {num_points}"
-            )));
-        }
         let log_density = target.logp(position);
         if !log_density.is_finite() {
             return Err(Error::InitFailed {
@@ -413,13 +409,24 @@ impl Kernel for Sa {
         NoAdaptation
     }
 
-    fn validate(&self) -> Result<()> {
-        match self.adapt_state_size {
-            Some(n) if n < 2 => Err(Error::InvalidConfig(format!(
+    /// [`Error::InvalidConfig`] for fewer than 2 points, or a dense proposal with no
+    /// more points than dimensions (its covariance would be singular).
+    fn validate(&self, dim: usize) -> Result<()> {
+        if let Some(n) = self.adapt_state_size
+            && n < 2
+        {
+            return Err(Error::InvalidConfig(format!(
                 "adapt_state_size must be at least 2, got {n}"
-            ))),
-            _ => Ok(()),
+            )));
         }
+        let num_points = self.state_size(dim);
+        if self.dense_mass && num_points <= dim {
+            return Err(Error::InvalidConfig(format!(
+                "Sa with a dense proposal needs adapt_state_size > dim ({dim}), got \
+                 {num_points}: give more points or use dense_mass(false)"
+            )));
+        }
+        Ok(())
     }
 
     fn transition<L: LogDensity + ?Sized, R: Rng + ?Sized>(

@@ -102,7 +102,7 @@ impl Kernel for SliceSampler {
         }
     }
 
-    fn validate(&self) -> Result<()> {
+    fn validate(&self, _dim: usize) -> Result<()> {
         if self.width > 0.0 && self.width.is_finite() {
             Ok(())
         } else {

@@ -219,7 +219,7 @@ impl<K: WindowAdapted> Smc<K> {
                 "num_mcmc_steps must be at least 1, got 0".into(),
             ));
         }
-        self.kernel.validate()?;
+        self.kernel.validate(target.dim())?;
         target.check()
     }
 
