@@ -137,6 +137,71 @@ fn multivariate_normal_gradients() {
     );
 }
 
+/// Data matrices over the arguments and a hoisted (typed) data binding, factored once
+/// at construction, beside one the body computes on each evaluation (an untyped `let`,
+/// not hoisted), factored per evaluation.
+#[model]
+fn data_matrices(y: &[f64], cov: &[f64], prec: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 2.0).iid(3));
+    let x = sample!("x", MultivariateNormal::precision(params(mu), data(prec)));
+    sample!(
+        "y",
+        MultivariateNormal::covariance(params(x), data(cov)),
+        obs = y
+    );
+    let scaled: Vec<f64> = cov.iter().map(|c| 2.0 * c).collect();
+    sample!(
+        "y_scaled",
+        MultivariateNormal::covariance(params(mu), data(&scaled)),
+        obs = y
+    );
+    let halved = cov.iter().map(|c| 0.5 * c).collect::<Vec<f64>>();
+    sample!(
+        "y_halved",
+        MultivariateNormal::precision(params(x), data(&halved)),
+        obs = y
+    );
+}
+
+fn data_matrices_by_hand(u: &[f64], cov: &[f64], prec: &[f64]) -> f64 {
+    let (mu, x) = (&u[0..3], &u[3..6]);
+    let scaled: Vec<f64> = cov.iter().map(|c| 2.0 * c).collect();
+    let halved: Vec<f64> = cov.iter().map(|c| 0.5 * c).collect();
+    let prior: f64 = mu
+        .iter()
+        .map(|&m| Normal::<f64>::new(0.0, 2.0).ln_pdf(m))
+        .sum();
+    prior
+        + MultivariateNormal::<f64, _, _>::precision(data(mu), data(prec)).ln_pdf(x)
+        + MultivariateNormal::<f64, _, _>::covariance(data(x), data(cov)).ln_pdf(&Y)
+        + MultivariateNormal::<f64, _, _>::covariance(data(mu), data(&scaled)).ln_pdf(&Y)
+        + MultivariateNormal::<f64, _, _>::precision(data(x), data(&halved)).ln_pdf(&Y)
+}
+
+#[test]
+fn data_matrices_of_the_arguments_are_factored_at_construction() {
+    let prec = corr_inverse();
+    let make = |e: Engine| data_matrices(&Y, &CORR, &prec).with_engine(e);
+    let model = make(Engine::Auto);
+    model.check().unwrap();
+    // the argument and hoisted matrices are factored into the struct, the body's is not
+    let shown = format!("{model:?}");
+    assert_eq!(shown.matches("MatrixFactor").count(), 3, "{shown}");
+    check_engines_and_gradients(&make(Engine::Forward), &make(Engine::Reverse), &SEEDS);
+    for seed in [VALUE_SEED, 5] {
+        let u = point(model.dim(), seed);
+        let (got, want) = (model.logp(&u), data_matrices_by_hand(&u, &CORR, &prec));
+        assert!(
+            (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+            "{got} vs {want}"
+        );
+    }
+    // a matrix that is not positive definite still gives -inf, through the factor
+    let bad = [1.0, 2.0, 0.0, 2.0, 1.0, 0.0, 0.0, 0.0, 1.0];
+    let model = data_matrices(&Y, &CORR, &bad);
+    assert_eq!(model.logp(&point(6, 1)), f64::NEG_INFINITY);
+}
+
 const K: [u64; 6] = [0, 2, 1, 1, 2, 0];
 const COUNTS: [u64; 3] = [3, 5, 2];
 

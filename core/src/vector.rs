@@ -50,6 +50,12 @@ pub trait VectorExpr<T: Real>: Copy {
         false
     }
 
+    /// The data matrix this expression is, with its Cholesky factor computed once
+    /// ([`factored`]), so that a distribution over it factors nothing per evaluation.
+    fn matrix_factor(&self) -> Option<&MatrixFactor> {
+        None
+    }
+
     /// `s · self`.
     fn scale(self, s: impl Into<T>) -> Affine<T, Self> {
         Affine {
@@ -77,6 +83,115 @@ pub struct Params<'a, T>(&'a [T]);
 #[derive(Clone, Copy, Debug)]
 pub struct Data<'a>(&'a [f64]);
 
+/// A data matrix with its factor computed once: [`factored`].
+#[derive(Clone, Copy, Debug)]
+pub struct Factored<'a>(&'a MatrixFactor);
+
+/// A data matrix (`n × n`, row-major) and the Cholesky factor of its lower triangle,
+/// computed once when it is made: [`factored`] gives it to
+/// [`MultivariateNormal::covariance`](crate::MultivariateNormal::covariance) or
+/// [`precision`](crate::MultivariateNormal::precision), which then factor nothing when
+/// they evaluate. `#[model]` makes one at construction for such a site over a data
+/// argument (`MultivariateNormal::precision(data(mu), data(prec))`), so a model
+/// written that way gets it without asking.
+///
+/// ```
+/// use tilde_core::vector::{data, factored, MatrixFactor};
+/// use tilde_core::{MultivariateNormal, VectorDistribution};
+///
+/// let (mean, cov) = ([1.0, -1.0], [2.0, 0.5, 0.5, 1.0]);
+/// let cov_factor = MatrixFactor::new(&cov);
+/// let d = MultivariateNormal::<f64, _, _>::covariance(data(&mean), factored(&cov_factor));
+/// assert!((d.ln_pdf(&[0.5, 0.0]) - -2.9033992460913423).abs() < 1e-14);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct MatrixFactor {
+    matrix: Vec<f64>,
+    /// `None` when the matrix is not square or not positive definite.
+    prepared: Option<Prepared>,
+}
+
+/// What a positive-definite [`MatrixFactor`] keeps.
+#[derive(Clone, Debug, PartialEq)]
+struct Prepared {
+    /// The lower Cholesky factor `L` (zeros above).
+    factor: Vec<f64>,
+    /// The lower triangle mirrored: the matrix `A` as a distribution reads it.
+    symmetric: Vec<f64>,
+    /// `A⁻¹`, from the factor.
+    inverse: Vec<f64>,
+    /// `Σᵢ ln Lᵢᵢ = ½ ln det A`.
+    half_ln_det: f64,
+}
+
+impl MatrixFactor {
+    /// Copies `matrix`, factors its lower triangle (the upper one is not read) and
+    /// inverts it: `O(n³)` once, so that a distribution's evaluation costs one
+    /// matrix-vector product. A matrix that is not square or not positive definite is
+    /// kept without a factor: a distribution over it then reports what it reports for
+    /// such a matrix.
+    pub fn new(matrix: &[f64]) -> Self {
+        let n = (matrix.len() as f64).sqrt().round() as usize;
+        let prepared = (n.checked_mul(n) == Some(matrix.len()))
+            .then(|| {
+                let symmetric: Vec<f64> = (0..matrix.len())
+                    .map(|k| {
+                        let (i, j) = (k / n, k % n);
+                        matrix[if j <= i { k } else { j * n + i }]
+                    })
+                    .collect();
+                let mut factor: Vec<f64> = (0..matrix.len())
+                    .map(|k| if k % n <= k / n { matrix[k] } else { 0.0 })
+                    .collect();
+                if !crate::linalg::cholesky(&mut factor, n) {
+                    return None;
+                }
+                let mut inverse = vec![0.0; matrix.len()];
+                let mut work = vec![0.0; 2 * n];
+                crate::linalg::inverse_from_cholesky(&factor, n, &mut work, &mut inverse);
+                let half_ln_det = (0..n).map(|i| factor[i * n + i].ln()).sum();
+                Some(Prepared {
+                    factor,
+                    symmetric,
+                    inverse,
+                    half_ln_det,
+                })
+            })
+            .flatten();
+        MatrixFactor {
+            matrix: matrix.to_vec(),
+            prepared,
+        }
+    }
+
+    /// The matrix, row-major.
+    pub fn matrix(&self) -> &[f64] {
+        &self.matrix
+    }
+
+    /// The lower Cholesky factor `L` of the matrix `A = L Lᵀ` (row-major, zeros above
+    /// the diagonal), or `None` when the matrix is not square or not positive definite.
+    pub fn factor(&self) -> Option<&[f64]> {
+        self.prepared.as_ref().map(|p| p.factor.as_slice())
+    }
+
+    /// `A` with its upper triangle mirrored from the lower one (`None` as for
+    /// [`factor`](Self::factor)).
+    pub fn symmetric(&self) -> Option<&[f64]> {
+        self.prepared.as_ref().map(|p| p.symmetric.as_slice())
+    }
+
+    /// `A⁻¹` (`None` as for [`factor`](Self::factor)).
+    pub fn inverse(&self) -> Option<&[f64]> {
+        self.prepared.as_ref().map(|p| p.inverse.as_slice())
+    }
+
+    /// `½ ln det A = Σᵢ ln Lᵢᵢ` (NaN when there is no factor).
+    pub fn half_ln_det(&self) -> f64 {
+        self.prepared.as_ref().map_or(f64::NAN, |p| p.half_ln_det)
+    }
+}
+
 /// One scalar broadcast to every element: [`scalar`].
 #[derive(Clone, Copy, Debug)]
 pub struct Scalar<T>(T);
@@ -97,6 +212,12 @@ pub fn params<T: Real>(values: &[T]) -> Params<'_, T> {
 /// A slice of data as a vector expression.
 pub fn data(values: &[f64]) -> Data<'_> {
     Data(values)
+}
+
+/// A data matrix with its Cholesky factor computed once, as a vector expression (see
+/// [`MatrixFactor`]).
+pub fn factored(matrix: &MatrixFactor) -> Factored<'_> {
+    Factored(matrix)
 }
 
 /// A scalar (model scalar or `f64`) broadcast to every element.
@@ -128,6 +249,24 @@ impl<T: Real> VectorExpr<T> for Data<'_> {
     }
     fn is_data(&self) -> bool {
         true
+    }
+}
+
+impl<T: Real> VectorExpr<T> for Factored<'_> {
+    fn len(&self) -> Option<usize> {
+        Some(self.0.matrix.len())
+    }
+    fn at(&self, i: usize) -> f64 {
+        self.0.matrix[i]
+    }
+    fn terms<'a>(&'a self, _g: &'a [f64], _factor: f64) -> impl Iterator<Item = (T, f64)> + 'a {
+        std::iter::empty()
+    }
+    fn is_data(&self) -> bool {
+        true
+    }
+    fn matrix_factor(&self) -> Option<&MatrixFactor> {
+        Some(self.0)
     }
 }
 

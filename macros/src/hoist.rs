@@ -25,7 +25,7 @@ use syn::visit::{self, Visit};
 use syn::visit_mut::{self, VisitMut};
 use syn::{Block, Expr, Ident, Pat, Stmt, Type};
 
-use crate::ast::{Arg, Hoisted};
+use crate::ast::{Arg, Hoisted, Site};
 use crate::parse::PLACEHOLDER;
 
 /// Primitive scalar types, copied out of the struct rather than borrowed.
@@ -84,6 +84,96 @@ pub fn hoist(body: &mut Block) -> Vec<Hoisted> {
         locals.extend(bound_names(stmt));
     }
     hoisted
+}
+
+/// Data matrices factored once: a site `MultivariateNormal::precision(mean, data(m))`
+/// (or `::covariance`) whose matrix `m` reads only data arguments and hoisted values
+/// gets a [`MatrixFactor`] of `m` made at construction (a hidden field like any
+/// hoisted value), and reads it as `factored(..)` instead of `data(m)`: no evaluation
+/// copies, compares or factors the matrix.
+///
+/// [`MatrixFactor`]: https://docs.rs/tilde/latest/tilde/vector/struct.MatrixFactor.html
+pub fn hoist_factors(
+    body: &mut Block,
+    sites: &mut [Site],
+    args: &[Arg],
+    hoisted: &mut Vec<Hoisted>,
+) {
+    let mut bound = HashSet::new();
+    for stmt in &body.stmts {
+        bound.extend(bound_names(stmt));
+    }
+    let once: HashSet<String> = hoisted.iter().map(|h| h.ident.to_string()).collect();
+    let arg_names: HashSet<String> = args.iter().map(|a| a.ident.to_string()).collect();
+    let readable = |matrix: &Expr| {
+        let tokens = tokens_of(&matrix.to_token_stream());
+        expr_storable(matrix)
+            && tokens
+                .iter()
+                .all(|t| !bound.contains(t) || once.contains(t))
+            && tokens
+                .iter()
+                .any(|t| arg_names.contains(t) || once.contains(t))
+    };
+    let mut reads = Vec::new();
+    for site in sites.iter_mut() {
+        let Some(matrix) = data_matrix_arg(&mut site.value) else {
+            continue;
+        };
+        let Expr::Call(call) = &*matrix else {
+            continue;
+        };
+        let inner = call.args[0].clone();
+        if !readable(&inner) {
+            continue;
+        }
+        let field = format_ident!("__tilde_data{}", hoisted.len());
+        let ident = format_ident!("__tilde_factor{}", hoisted.len());
+        *matrix = syn::parse_quote!(::tilde::vector::factored(#ident));
+        reads.push(syn::parse_quote!(
+            let #ident: &::tilde::vector::MatrixFactor = &self.#field;
+        ));
+        hoisted.push(Hoisted {
+            ident,
+            ty: syn::parse_quote!(::tilde::vector::MatrixFactor),
+            expr: syn::parse_quote!(::tilde::vector::MatrixFactor::new(#inner)),
+            field,
+            by_value: false,
+        });
+    }
+    body.stmts.splice(0..0, reads);
+}
+
+/// The matrix argument `data(m)` of `MultivariateNormal::precision(mean, data(m))` or
+/// `::covariance` (any path to the type, turbofish included).
+fn data_matrix_arg(value: &mut Expr) -> Option<&mut Expr> {
+    let Expr::Call(call) = value else {
+        return None;
+    };
+    let Expr::Path(func) = &*call.func else {
+        return None;
+    };
+    let segments: Vec<String> = func
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    let n = segments.len();
+    if n < 2
+        || segments[n - 2] != "MultivariateNormal"
+        || !["precision", "covariance"].contains(&segments[n - 1].as_str())
+        || call.args.len() != 2
+    {
+        return None;
+    }
+    let matrix = call.args.iter_mut().nth(1)?;
+    let Expr::Call(data) = &*matrix else {
+        return None;
+    };
+    let is_data = matches!(&*data.func, Expr::Path(p)
+        if p.path.segments.last().is_some_and(|s| s.ident == "data"));
+    (is_data && data.args.len() == 1).then_some(matrix)
 }
 
 /// The names the body binds more than once (a hoisted name must be bound once, so that

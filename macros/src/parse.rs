@@ -66,7 +66,8 @@ pub fn parse(args: TokenStream, input: TokenStream) -> syn::Result<Model> {
     let mut body = (*func.block).clone();
     rewriter.visit_block_mut(&mut body);
     errors.extend(rewriter.errors);
-    let hoisted = crate::hoist::hoist(&mut body);
+    let mut hoisted = crate::hoist::hoist(&mut body);
+    crate::hoist::hoist_factors(&mut body, &mut rewriter.sites, &args, &mut hoisted);
 
     let attrs = attributes(&func, &mut errors);
 

@@ -180,11 +180,84 @@ impl<T: Real, M: VectorExpr<T>, S: VectorExpr<T>> MultivariateNormal<T, M, S> {
         Self::with_form(mean, prec, Form::Precision)
     }
 
+    /// Checks the Cholesky form's factor `l` (the lower triangle, zeros above), or
+    /// replaces the other forms' matrix by its factor; `false` when it is not usable.
+    fn factor_in_place(&self, l: &mut [f64], matrix_is_data: bool) -> bool {
+        let n = self.n;
+        if self.form == Form::Cholesky {
+            l.iter().all(|v| v.is_finite()) && (0..n).all(|i| l[i * n + i] > 0.0)
+        } else if matrix_is_data {
+            // a data matrix is factored once: the factor is kept beside an exact copy
+            // of the matrix it came from, and reused while the matrix is the same
+            cached_cholesky(l, n)
+        } else {
+            // the lower triangle mirrored: `linalg::cholesky` reads only it
+            linalg::cholesky(l, n)
+        }
+    }
+
+    /// [`ln_pdf_at`](Self::ln_pdf_at) over a matrix factored when it was made: with
+    /// `Q` the precision (the matrix itself, or the covariance's inverse) and
+    /// `w = Q r`, `ln f = -n/2 ln 2π ± ½ ln det A - ½ rᵀ w` and `∂/∂x = -w`, one
+    /// matrix-vector product and no partials for the (data) matrix.
+    fn ln_pdf_prepared(
+        &self,
+        prepared: &crate::vector::MatrixFactor,
+        x: &[f64],
+        x_terms: Option<&[T]>,
+    ) -> T {
+        let n = self.n;
+        let (Some(q), half_ln_det) = (
+            match self.form {
+                Form::Precision => prepared.symmetric(),
+                _ => prepared.inverse(),
+            },
+            prepared.half_ln_det(),
+        ) else {
+            return neg_inf();
+        };
+        with_scratch(&MVN_WORK, 2 * n, 0.0, |work| {
+            let (r, w) = work.split_at_mut(n);
+            for i in 0..n {
+                r[i] = x[i] - self.mean.at(i);
+                if !r[i].is_finite() {
+                    return neg_inf();
+                }
+            }
+            let mut quadratic = 0.0;
+            for (i, row) in q.chunks_exact(n).enumerate() {
+                w[i] = row.iter().zip(r.iter()).map(|(a, b)| a * b).sum();
+                quadratic += r[i] * w[i];
+            }
+            let ln_det = match self.form {
+                Form::Precision => half_ln_det,
+                _ => -half_ln_det,
+            };
+            let value = -(n as f64) * LN_SQRT_2PI + ln_det - 0.5 * quadratic;
+            if !value.is_finite() {
+                return neg_inf();
+            }
+            if !T::TRACKS_DERIVATIVES {
+                return T::from(value);
+            }
+            let w: &[f64] = w;
+            let x_part = x_terms
+                .into_iter()
+                .flat_map(|xs| xs.iter().zip(w).map(|(&xi, &wi)| (xi, -wi)));
+            T::fused(value, self.mean.terms(w, 1.0).chain(x_part))
+        })
+    }
+
     /// The log-density at values `x` (as `f64`), with `x_terms` the scalars they come
     /// from when they are parameters.
     fn ln_pdf_at(&self, x: &[f64], x_terms: Option<&[T]>) -> T {
         let n = self.n;
         assert_eq!(x.len(), n, "MultivariateNormal::ln_pdf needs {n} values");
+        if self.form != Form::Cholesky
+            && let Some(prepared) = self.matrix.matrix_factor()
+        {
+            return self.ln_pdf_prepared(prepared, x, x_terms);
+        }
         let nn = n * n;
         with_scratch(&MVN_WORK, 5 * n + 3 * nn, 0.0, |work| {
             let (r, rest) = work.split_at_mut(n);
@@ -199,6 +272,7 @@ impl<T: Real, M: VectorExpr<T>, S: VectorExpr<T>> MultivariateNormal<T, M, S> {
                     return neg_inf();
                 }
             }
+            let matrix_is_data = self.matrix.is_data();
             for i in 0..n {
                 for j in 0..n {
                     l[i * n + j] = if j <= i {
@@ -208,22 +282,8 @@ impl<T: Real, M: VectorExpr<T>, S: VectorExpr<T>> MultivariateNormal<T, M, S> {
                     };
                 }
             }
-            let matrix_is_data = self.matrix.is_data();
-            if self.form == Form::Cholesky {
-                if l.iter().any(|v| !v.is_finite()) || (0..n).any(|i| l[i * n + i] <= 0.0) {
-                    return neg_inf();
-                }
-            } else if matrix_is_data {
-                // a data matrix is factored once: the factor is kept beside an exact copy
-                // of the matrix it came from, and reused while the matrix is the same
-                if !cached_cholesky(l, n) {
-                    return neg_inf();
-                }
-            } else {
-                // the lower triangle mirrored: `linalg::cholesky` reads only it
-                if !linalg::cholesky(l, n) {
-                    return neg_inf();
-                }
+            if !self.factor_in_place(l, matrix_is_data) {
+                return neg_inf();
             }
             let ln_det: f64 = (0..n).map(|i| l[i * n + i].ln()).sum();
             let value;
@@ -407,6 +467,41 @@ mod tests {
     /// A data matrix's factor is reused only for the same matrix: alternating between
     /// two covariances (and a non-positive-definite one) of one size gives the values
     /// of the uncached Cholesky form every time.
+    #[test]
+    fn a_prepared_factor_gives_the_densities_of_the_matrix() {
+        use crate::vector::{MatrixFactor, factored};
+        let x = [1.0, 0.2, 1.1];
+        let other = [1.0, -0.2, 0.1, -0.2, 0.8, 0.0, 0.1, 0.0, 3.0];
+        for m in [&COV, &other] {
+            let f = MatrixFactor::new(m);
+            let pairs = [
+                (
+                    MultivariateNormal::<f64, _, _>::covariance(data(&MEAN), data(m)).ln_pdf(&x),
+                    MultivariateNormal::<f64, _, _>::covariance(data(&MEAN), factored(&f))
+                        .ln_pdf(&x),
+                ),
+                (
+                    MultivariateNormal::<f64, _, _>::precision(data(&MEAN), data(m)).ln_pdf(&x),
+                    MultivariateNormal::<f64, _, _>::precision(data(&MEAN), factored(&f))
+                        .ln_pdf(&x),
+                ),
+            ];
+            for (plain, prepared) in pairs {
+                assert!(plain.is_finite());
+                assert!(
+                    (plain - prepared).abs() <= 1e-13 * plain.abs(),
+                    "{plain} vs {prepared}"
+                );
+            }
+        }
+        let not_pd = MatrixFactor::new(&[1.0, 2.0, 0.0, 2.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
+        assert!(not_pd.factor().is_none());
+        let bad = MultivariateNormal::<f64, _, _>::precision(data(&MEAN), factored(&not_pd));
+        assert_eq!(bad.ln_pdf(&x), f64::NEG_INFINITY);
+        assert!(MatrixFactor::new(&[1.0, 2.0]).factor().is_none());
+        assert!(MatrixFactor::new(&[f64::NAN]).factor().is_none());
+    }
+
     #[test]
     fn the_cached_factor_belongs_to_its_matrix() {
         let x = [1.0, 0.2, 1.1];
