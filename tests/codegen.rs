@@ -223,6 +223,44 @@ fn branches_on_parameter_values() {
     matches_tape(&model, &branches(&y).with_engine(Engine::Reverse), 20, 1.5);
 }
 
+/// Every elementary method the generator differentiates in plain `f64`, with data and
+/// parameters on either side of each operator, literals it folds (`-0.5`, `2.0`), a
+/// leaf used twice, division by data and by parameters, inside a carried loop and a
+/// reduction.
+#[model]
+fn elementary(y: &[f64], w: &[f64]) {
+    let a = sample!("a", Normal::new(0.0, 1.0));
+    let b = sample!("b", Normal::new(0.0, 1.0));
+    let s = sample!("s", LogNormal::new(0.0, 0.5));
+    let mut carried = a;
+    for t in 0..y.len() {
+        let u = -0.5 * a * a / (s * s) + y[t] * b - b / 2.0 + y[t] / s;
+        let v = (a * b).sin() + (a - b).cos() + (b / s).atan() + (0.3 * a).tanh();
+        let p = s.sqrt() + s.ln() + s.recip() + (s - 0.5).abs() + (0.1 * b).exp_m1();
+        let q = s.ln_1p() + s.powi(3) + s.powf(1.5) + (-(a * a)).exp() + s.powi(-2);
+        carried = 0.5 * carried + w[t] * (u - v) / (1.0 + s) - q * 0.01;
+        factor!("t[{t}]", u + 0.1 * v - p * p + -carried * carried);
+    }
+    let mut acc = 0.0 * a;
+    for t in 0..y.len() {
+        acc += w[t] * (a * y[t]).tanh() - (b - y[t]).abs() / s;
+    }
+    factor!("acc", acc);
+}
+
+#[test]
+fn elementary_methods_and_operators_match_the_tape() {
+    let (y, w) = (data(7, 11), data(7, 12));
+    let model = elementary(&y, &w);
+    assert_generated(&model.gradient_engine());
+    matches_tape(
+        &model,
+        &elementary(&y, &w).with_engine(Engine::Reverse),
+        30,
+        1.5,
+    );
+}
+
 /// A body the generator does not analyse runs on the tape and says why.
 #[model]
 fn closure_over_parameters(y: &[f64]) {

@@ -29,6 +29,7 @@ use syn::{Expr, Ident, Pat, Stmt};
 
 use crate::ast::{Model, Site, SiteMacro};
 use crate::parse::placeholder_index;
+use crate::symbolic;
 
 /// Scalar families with a continuous density: latent sites of these are analysed.
 const CONTINUOUS: &[&str] = &[
@@ -479,6 +480,47 @@ struct Leaf {
     adjoint: TokenStream,
 }
 
+/// Where the partial of a statement with respect to one leaf is.
+enum PartialAt {
+    /// Known at compile time: neither stored nor computed.
+    Const(f64),
+    /// Element `i` of the statement's stored partials.
+    Stored(usize),
+}
+
+/// A statement differentiated in plain `f64` (see [`Emitter::symbolic`]).
+struct Symbolic {
+    /// Evaluates to `(value, [f64; width])`.
+    block: TokenStream,
+    width: usize,
+    /// Per leaf.
+    partials: Vec<PartialAt>,
+}
+
+impl Symbolic {
+    /// The reverse code adding each leaf's share to its adjoint: `__a · ∂` when
+    /// `scaled` (the statement's output has the adjoint `__a`), else `∂` (a term of the
+    /// log-density); the stored partials are in the array `stored`.
+    fn updates(&self, leaves: &[Leaf], stored: &Ident, scaled: bool) -> TokenStream {
+        let updates = leaves.iter().zip(&self.partials).map(|(l, p)| {
+            let a = &l.adjoint;
+            let c = match p {
+                PartialAt::Const(c) => symbolic::literal(*c),
+                PartialAt::Stored(_) => TokenStream::new(),
+            };
+            match (p, scaled) {
+                (PartialAt::Const(k), true) if *k == 1.0 => quote!(#a += __a;),
+                (PartialAt::Const(k), true) if *k == -1.0 => quote!(#a -= __a;),
+                (PartialAt::Const(_), true) => quote!(#a += __a * #c;),
+                (PartialAt::Const(_), false) => quote!(#a += #c;),
+                (PartialAt::Stored(i), true) => quote!(#a += __a * #stored[#i];),
+                (PartialAt::Stored(i), false) => quote!(#a += #stored[#i];),
+            }
+        });
+        quote!(#(#updates)*)
+    }
+}
+
 /// A value the reverse pass needs: in a local, and on the stack in stack mode.
 enum Stored {
     Usize(Ident),
@@ -726,6 +768,38 @@ impl Emitter<'_> {
         Ok((expr, leaves, stored, code))
     }
 
+    /// The value and partials of an active expression (its leaves replaced) in plain
+    /// `f64` ([`symbolic::differentiate`]): a block evaluating to `(value, [f64; m])`
+    /// with the `m` partials not known at compile time, and where each leaf's partial
+    /// is. `None` when the expression needs forward duals.
+    fn symbolic(&mut self, expr: &Expr, leaves: &[Leaf]) -> Option<Symbolic> {
+        let next = &mut self.next;
+        let mut fresh = |prefix: &str| {
+            *next += 1;
+            format_ident!("__{}{}", prefix, *next)
+        };
+        let d = symbolic::differentiate(expr, leaves.len(), &mut fresh)?;
+        let mut kept = Vec::new();
+        let partials = d
+            .partials
+            .into_iter()
+            .map(|p| match p {
+                symbolic::Partial::Const(c) => PartialAt::Const(c),
+                symbolic::Partial::Expr(e) => {
+                    kept.push(e);
+                    PartialAt::Stored(kept.len() - 1)
+                }
+            })
+            .collect();
+        let values = leaf_values(leaves);
+        let (code, value, width) = (d.code, d.value, kept.len());
+        Some(Symbolic {
+            block: quote!({ #values #code (#value, [#(#kept),*]) }),
+            width,
+            partials,
+        })
+    }
+
     /// Forward code that evaluates the active expression `expr` into the local `value`
     /// with its partials, and the reverse code that sends the adjoint of `target` to the
     /// leaves (zeroing it first when `assign`: the old value is overwritten, not kept).
@@ -737,29 +811,39 @@ impl Emitter<'_> {
         assign: bool,
     ) -> Outcome<(TokenStream, Vec<Stored>, TokenStream)> {
         let (expr, leaves, mut stored, mut code) = self.leaves(expr)?;
-        let k = leaves.len();
         let partials = self.fresh("d");
-        let block = dual_block(
-            &leaves,
-            0,
-            k,
-            quote! {
-                let __r: T = ::core::convert::Into::<T>::into(#expr);
-                (::tilde::Real::value(__r), __r.gradient())
-            },
-        );
-        code.extend(quote!(let (#value, #partials): (f64, [f64; #k]) = #block;));
-        stored.push(Stored::Array(partials.clone(), k));
         let adjoint = adjoint_of(&target.to_string());
         let zero = assign.then(|| quote!(#adjoint = 0.0;));
-        let updates = leaves.iter().enumerate().map(|(i, l)| {
-            let a = &l.adjoint;
-            quote!(#a += __a * #partials[#i];)
-        });
+        let updates = if let Some(sym) = self.symbolic(&expr, &leaves) {
+            let (block, width) = (&sym.block, sym.width);
+            code.extend(quote!(let (#value, #partials): (f64, [f64; #width]) = #block;));
+            if width > 0 {
+                stored.push(Stored::Array(partials.clone(), width));
+            }
+            sym.updates(&leaves, &partials, true)
+        } else {
+            let k = leaves.len();
+            let block = dual_block(
+                &leaves,
+                0,
+                k,
+                quote! {
+                    let __r: T = ::core::convert::Into::<T>::into(#expr);
+                    (::tilde::Real::value(__r), __r.gradient())
+                },
+            );
+            code.extend(quote!(let (#value, #partials): (f64, [f64; #k]) = #block;));
+            stored.push(Stored::Array(partials.clone(), k));
+            let updates = leaves.iter().enumerate().map(|(i, l)| {
+                let a = &l.adjoint;
+                quote!(#a += __a * #partials[#i];)
+            });
+            quote!(#(#updates)*)
+        };
         let reverse = quote! {
             let __a = #adjoint;
             #zero
-            #(#updates)*
+            #updates
         };
         Ok((code, stored, reverse))
     }
@@ -959,6 +1043,22 @@ impl Emitter<'_> {
         let (expr, leaves, mut stored, mut code) = self.leaves(&expr)?;
         let k = leaves.len();
         let partials = self.fresh("d");
+        if obs.is_none()
+            && let Some(sym) = self.symbolic(&expr, &leaves)
+        {
+            let (block, width, value) = (&sym.block, sym.width, self.fresh("v"));
+            code.extend(quote! {
+                let (#value, #partials): (f64, [f64; #width]) = #block;
+                __target += #value;
+            });
+            if width > 0 {
+                stored.push(Stored::Array(partials.clone(), width));
+            }
+            out.forward.extend(code);
+            let updates = sym.updates(&leaves, &partials, false);
+            self.finish(stored, updates, mode, out);
+            return Ok(());
+        }
         let term = match &obs {
             Some(obs) => quote!(::tilde::__private::codegen::observed(#expr, #obs)?),
             None => quote!(::core::convert::Into::<T>::into(#expr)),
@@ -1264,26 +1364,42 @@ impl Emitter<'_> {
                     ::core::convert::Into::<f64>::into(#expr)
                 };
             });
-            let block = dual_block(
-                &leaves,
-                0,
-                k,
-                quote! {
-                    let __r: T = ::core::convert::Into::<T>::into(#expr);
-                    __r.gradient()
-                },
-            );
             let adjoint = adjoint_of(&target.to_string());
-            let updates = leaves.iter().enumerate().map(|(j, l)| {
-                let a = &l.adjoint;
-                quote!(#a += __a * __d[#j];)
-            });
+            let partials = format_ident!("__d");
+            let (partials_code, updates) = match self.symbolic(&expr, &leaves) {
+                Some(sym) => {
+                    let (block, width) = (&sym.block, sym.width);
+                    (
+                        quote!(let (_, #partials): (f64, [f64; #width]) = #block;),
+                        sym.updates(&leaves, &partials, true),
+                    )
+                }
+                None => {
+                    let block = dual_block(
+                        &leaves,
+                        0,
+                        k,
+                        quote! {
+                            let __r: T = ::core::convert::Into::<T>::into(#expr);
+                            __r.gradient()
+                        },
+                    );
+                    let updates = leaves.iter().enumerate().map(|(j, l)| {
+                        let a = &l.adjoint;
+                        quote!(#a += __a * #partials[#j];)
+                    });
+                    (
+                        quote!(let #partials: [f64; #k] = #block;),
+                        quote!(#(#updates)*),
+                    )
+                }
+            };
             reverse.push(quote! {
                 {
                     #indices
-                    let __d: [f64; #k] = #block;
+                    #partials_code
                     let __a = #adjoint;
-                    #(#updates)*
+                    #updates
                 }
             });
         }

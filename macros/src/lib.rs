@@ -22,6 +22,7 @@ mod check;
 mod expand;
 mod hoist;
 mod parse;
+mod symbolic;
 
 /// Turns a function into a probabilistic model. See the `tilde` crate's documentation.
 #[proc_macro_attribute]

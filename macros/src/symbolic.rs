@@ -1,0 +1,362 @@
+//! Reverse-mode differentiation of one arithmetic expression at compile time.
+//!
+//! An active statement's expression, with its inputs replaced by the leaves `__l0`,
+//! `__l1`, … (see `adjoint`), is a tree of `+ - * /`, negation, elementary methods of
+//! `f64` (`exp`, `ln`, `sqrt`, `powi`, …) and data subexpressions. [`differentiate`]
+//! emits plain-`f64` code for its value, one temporary per node, and the partial of the
+//! value with respect to each leaf as an expression over those temporaries: the
+//! adjoint of a node is its parent's adjoint times the local derivative, and a leaf's
+//! partial is the sum over its occurrences. Constants fold at compile time (`∂(y - ν)/∂ν`
+//! is the literal `-1`, which the reverse pass then neither stores nor multiplies by).
+//! The local derivatives are those of the forward duals (`Fwd`), so both give the same
+//! numbers. An expression with anything else over a leaf (a call, a distribution, a
+//! method outside the list) is not differentiated here: the caller evaluates it with
+//! forward duals instead.
+
+use proc_macro2::{Literal, TokenStream, TokenTree};
+use quote::{ToTokens, format_ident, quote};
+use syn::{BinOp, Expr, Ident, UnOp};
+
+/// The partial derivative of an expression with respect to one leaf.
+#[derive(Clone)]
+pub enum Partial {
+    /// Known when the macro runs (`1` for `x + …`, `-1` for `… - x`).
+    Const(f64),
+    /// Computed in the forward pass, from the statement's temporaries.
+    Expr(TokenStream),
+}
+
+impl Partial {
+    fn tokens(&self) -> TokenStream {
+        match self {
+            Partial::Const(c) => literal(*c),
+            Partial::Expr(e) => e.clone(),
+        }
+    }
+
+    /// `self · other`, folding constants (`1 · x = x` and `-1 · x = -x` exactly).
+    fn times(&self, other: &Partial) -> Partial {
+        match (self, other) {
+            (Partial::Const(a), Partial::Const(b)) if (a * b).is_finite() => Partial::Const(a * b),
+            (Partial::Const(c), x) | (x, Partial::Const(c)) if *c == 1.0 => x.clone(),
+            (Partial::Const(c), x) | (x, Partial::Const(c)) if *c == -1.0 => x.negated(),
+            _ => {
+                let (a, b) = (self.tokens(), other.tokens());
+                Partial::Expr(quote!((#a * #b)))
+            }
+        }
+    }
+
+    fn negated(&self) -> Partial {
+        match self {
+            Partial::Const(c) => Partial::Const(-c),
+            Partial::Expr(e) => Partial::Expr(quote!((-#e))),
+        }
+    }
+
+    fn plus(&self, other: &Partial) -> Partial {
+        match (self, other) {
+            (Partial::Const(a), Partial::Const(b)) if (a + b).is_finite() => Partial::Const(a + b),
+            _ => {
+                let (a, b) = (self.tokens(), other.tokens());
+                Partial::Expr(quote!((#a + #b)))
+            }
+        }
+    }
+}
+
+/// A finite constant as tokens (a negative one as a negation of its magnitude).
+pub fn literal(c: f64) -> TokenStream {
+    let magnitude = Literal::f64_suffixed(c.abs());
+    if c.is_sign_negative() {
+        quote!((-#magnitude))
+    } else {
+        magnitude.to_token_stream()
+    }
+}
+
+/// The value and partials of one expression.
+pub struct Differentiated {
+    /// Statements computing the temporaries (inside the caller's block).
+    pub code: TokenStream,
+    /// The value: a temporary.
+    pub value: Ident,
+    /// `∂ value / ∂ __lk` for each leaf `k`.
+    pub partials: Vec<Partial>,
+}
+
+/// A node of the expression tree.
+enum Node {
+    Leaf(usize),
+    /// An expression without leaves, evaluated once; a float literal is also known.
+    Data(Expr, Option<f64>),
+    Neg(Box<Node>),
+    Binary(char, Box<Node>, Box<Node>),
+    /// An elementary method of the receiver with data arguments.
+    Method(String, Box<Node>, Vec<Expr>),
+}
+
+/// The elementary methods [`differentiate`] knows, with one argument or none.
+const METHODS: &[(&str, usize)] = &[
+    ("abs", 0),
+    ("atan", 0),
+    ("cos", 0),
+    ("exp", 0),
+    ("exp_m1", 0),
+    ("ln", 0),
+    ("ln_1p", 0),
+    ("powf", 1),
+    ("powi", 1),
+    ("recip", 0),
+    ("sin", 0),
+    ("sqrt", 0),
+    ("tanh", 0),
+];
+
+/// The index `k` of a leaf `__lk`.
+fn leaf_index(ident: &Ident) -> Option<usize> {
+    let name = ident.to_string();
+    let digits = name.strip_prefix("__l")?;
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| digits.parse().ok())
+        .flatten()
+}
+
+/// Whether tokens mention a leaf.
+fn has_leaf(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|t| match t {
+        TokenTree::Ident(i) => leaf_index(&i).is_some(),
+        TokenTree::Group(g) => has_leaf(g.stream()),
+        _ => false,
+    })
+}
+
+fn float_literal(expr: &Expr) -> Option<f64> {
+    match expr {
+        Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => float_literal(&u.expr).map(|v| -v),
+        Expr::Paren(p) => float_literal(&p.expr),
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Float(f),
+            ..
+        }) => f.base10_parse().ok(),
+        _ => None,
+    }
+}
+
+fn tree(expr: &Expr) -> Option<Node> {
+    if !has_leaf(expr.to_token_stream()) {
+        return Some(Node::Data(expr.clone(), float_literal(expr)));
+    }
+    match expr {
+        Expr::Paren(p) => tree(&p.expr),
+        Expr::Group(g) => tree(&g.expr),
+        Expr::Path(p) if p.qself.is_none() => {
+            p.path.get_ident().and_then(leaf_index).map(Node::Leaf)
+        }
+        Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => Some(Node::Neg(Box::new(tree(&u.expr)?))),
+        Expr::Binary(b) => {
+            let op = match b.op {
+                BinOp::Add(_) => '+',
+                BinOp::Sub(_) => '-',
+                BinOp::Mul(_) => '*',
+                BinOp::Div(_) => '/',
+                _ => return None,
+            };
+            Some(Node::Binary(
+                op,
+                Box::new(tree(&b.left)?),
+                Box::new(tree(&b.right)?),
+            ))
+        }
+        Expr::MethodCall(m) if m.turbofish.is_none() => {
+            let name = m.method.to_string();
+            let arity = METHODS.iter().find(|(n, _)| *n == name)?.1;
+            let args: Vec<Expr> = m.args.iter().cloned().collect();
+            if args.len() != arity || args.iter().any(|a| has_leaf(a.to_token_stream())) {
+                return None;
+            }
+            Some(Node::Method(name, Box::new(tree(&m.receiver)?), args))
+        }
+        _ => None,
+    }
+}
+
+/// The forward code of a tree: temporaries, and each node's value.
+struct Forward<'f> {
+    code: TokenStream,
+    fresh: &'f mut dyn FnMut(&str) -> Ident,
+}
+
+/// A node with its value and what its children's adjoints need.
+enum Evaluated {
+    Leaf(usize),
+    Data(Partial),
+    Neg(Box<Evaluated>),
+    /// The operator, the node's value, the operands.
+    Binary(char, Ident, Box<Evaluated>, Box<Evaluated>),
+    /// The local derivative, the node's value, the operand.
+    Method(Partial, Ident, Box<Evaluated>),
+}
+
+impl Evaluated {
+    /// The value as a partial: what a product with this operand multiplies by.
+    fn value(&self) -> Partial {
+        match self {
+            Evaluated::Leaf(k) => {
+                let l = format_ident!("__l{}", k);
+                Partial::Expr(quote!(#l))
+            }
+            Evaluated::Data(v) => v.clone(),
+            Evaluated::Neg(inner) => inner.value().negated(),
+            Evaluated::Binary(_, v, _, _) | Evaluated::Method(_, v, _) => Partial::Expr(quote!(#v)),
+        }
+    }
+}
+
+impl Forward<'_> {
+    /// Emits `node`'s temporaries; returns it evaluated and the expression of its value.
+    fn eval(&mut self, node: &Node) -> (Evaluated, TokenStream) {
+        match node {
+            Node::Leaf(k) => {
+                let l = format_ident!("__l{}", k);
+                (Evaluated::Leaf(*k), quote!(#l))
+            }
+            Node::Data(expr, Some(c)) => (Evaluated::Data(Partial::Const(*c)), quote!((#expr))),
+            Node::Data(expr, None) => {
+                let t = (self.fresh)("s");
+                self.code.extend(quote!(let #t: f64 = #expr;));
+                (Evaluated::Data(Partial::Expr(quote!(#t))), quote!(#t))
+            }
+            Node::Neg(inner) => {
+                let (e, v) = self.eval(inner);
+                (Evaluated::Neg(Box::new(e)), quote!((-#v)))
+            }
+            Node::Binary(op, a, b) => {
+                let (ea, va) = self.eval(a);
+                let (eb, vb) = self.eval(b);
+                let t = (self.fresh)("s");
+                let op_tokens = match op {
+                    '+' => quote!(+),
+                    '-' => quote!(-),
+                    '*' => quote!(*),
+                    _ => quote!(/),
+                };
+                self.code.extend(quote!(let #t: f64 = #va #op_tokens #vb;));
+                (
+                    Evaluated::Binary(*op, t.clone(), Box::new(ea), Box::new(eb)),
+                    quote!(#t),
+                )
+            }
+            Node::Method(name, receiver, args) => {
+                let (er, x) = self.eval(receiver);
+                let (t, d) = ((self.fresh)("s"), (self.fresh)("s"));
+                let m = format_ident!("{}", name);
+                let arg = args.first();
+                // the value and the local derivative, as the forward duals compute them
+                let derivative = match name.as_str() {
+                    "abs" => quote!(if #x < 0.0 { -1.0 } else if #x > 0.0 { 1.0 } else { 0.0 }),
+                    "atan" => quote!((1.0 + #x * #x).recip()),
+                    "cos" => quote!(-#x.sin()),
+                    "exp" => quote!(#t),
+                    "exp_m1" => quote!(#x.exp()),
+                    "ln" => quote!(#x.recip()),
+                    "ln_1p" => quote!((#x + 1.0).recip()),
+                    "powf" => quote!({
+                        let __p: f64 = #arg;
+                        if __p == 0.0 { 0.0 } else { __p * #x.powf(__p - 1.0) }
+                    }),
+                    "powi" => quote!({
+                        let __n: i32 = #arg;
+                        if __n == 0 { 0.0 } else { f64::from(__n) * #x.powi(__n - 1) }
+                    }),
+                    "recip" => quote!(-#t * #t),
+                    "sin" => quote!(#x.cos()),
+                    "sqrt" => quote!(#t * #x.recip() * 0.5),
+                    _ => quote!(1.0 - #t * #t), // tanh
+                };
+                let call = match arg {
+                    Some(arg) => quote!(#x.#m(#arg)),
+                    None => quote!(#x.#m()),
+                };
+                self.code.extend(quote! {
+                    let #t: f64 = #call;
+                    let #d: f64 = #derivative;
+                });
+                (
+                    Evaluated::Method(Partial::Expr(quote!(#d)), t.clone(), Box::new(er)),
+                    quote!(#t),
+                )
+            }
+        }
+    }
+}
+
+/// Sends `adjoint` (of `node`) down to the leaves, adding to `partials`.
+fn backward(node: &Evaluated, adjoint: Partial, partials: &mut [Option<Partial>]) {
+    match node {
+        Evaluated::Leaf(k) => {
+            partials[*k] = Some(match &partials[*k] {
+                Some(p) => p.plus(&adjoint),
+                None => adjoint,
+            });
+        }
+        Evaluated::Data(_) => {}
+        Evaluated::Neg(inner) => backward(inner, adjoint.negated(), partials),
+        Evaluated::Binary(op, value, a, b) => match op {
+            '+' => {
+                backward(a, adjoint.clone(), partials);
+                backward(b, adjoint, partials);
+            }
+            '-' => {
+                backward(a, adjoint.clone(), partials);
+                backward(b, adjoint.negated(), partials);
+            }
+            '*' => {
+                backward(a, adjoint.times(&b.value()), partials);
+                backward(b, adjoint.times(&a.value()), partials);
+            }
+            _ => {
+                // q = a / b: ∂q/∂a = 1/b, ∂q/∂b = -q/b
+                let denominator = b.value().tokens();
+                let inverse = match b.value() {
+                    Partial::Const(c) if c.recip().is_finite() => Partial::Const(c.recip()),
+                    _ => Partial::Expr(quote!((#denominator).recip())),
+                };
+                backward(a, adjoint.times(&inverse), partials);
+                let slope = Partial::Expr(quote!((-#value / #denominator)));
+                backward(b, adjoint.times(&slope), partials);
+            }
+        },
+        Evaluated::Method(derivative, _, inner) => {
+            backward(inner, adjoint.times(derivative), partials)
+        }
+    }
+}
+
+/// The value and partials of `expr` with respect to its `num_leaves` leaves, or `None`
+/// when it holds something over a leaf that this does not differentiate.
+pub fn differentiate(
+    expr: &Expr,
+    num_leaves: usize,
+    fresh: &mut dyn FnMut(&str) -> Ident,
+) -> Option<Differentiated> {
+    let node = tree(expr)?;
+    let mut forward = Forward {
+        code: TokenStream::new(),
+        fresh,
+    };
+    let (evaluated, value_expr) = forward.eval(&node);
+    let value = (forward.fresh)("s");
+    let mut code = forward.code;
+    code.extend(quote!(let #value: f64 = #value_expr;));
+    let mut partials = vec![None; num_leaves];
+    backward(&evaluated, Partial::Const(1.0), &mut partials);
+    Some(Differentiated {
+        code,
+        value,
+        partials: partials
+            .into_iter()
+            .map(|p| p.unwrap_or(Partial::Const(0.0)))
+            .collect(),
+    })
+}
