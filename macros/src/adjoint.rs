@@ -460,16 +460,29 @@ enum Mode {
     Top,
     /// An immediate loop's body: its reverse sweep ends each iteration.
     Immediate,
-    /// Inside a stack loop or a branch: stored values go on the stack.
+    /// Inside a branch: stored values go on the stack as each statement runs.
     Stack,
+    /// A stack loop's body: its statements' stored values go on the stack together,
+    /// in one push at the end of each iteration (one pop in the reverse sweep).
+    Deferred,
 }
 
-/// A block's forward code, its statements' reverse code (in forward order) and the
-/// active scalars it declares.
+impl Mode {
+    /// Whether the block's reverse code runs from values kept on the stack.
+    fn is_stacked(self) -> bool {
+        matches!(self, Mode::Stack | Mode::Deferred)
+    }
+}
+
+/// A block's forward code, its statements' reverse code (in forward order), the
+/// active scalars it declares and, in [`Mode::Deferred`], the values its statements
+/// store.
+#[derive(Default)]
 struct Emitted {
     forward: TokenStream,
     reverse: Vec<TokenStream>,
     declared: Vec<String>,
+    deferred: Vec<Stored>,
 }
 
 /// One input of an active statement.
@@ -582,12 +595,41 @@ impl Emitter<'_> {
         (quote!(#(#push)*), quote!(#(#pop)*))
     }
 
+    /// Forward code pushing a deferred block's stored values as one array, and reverse
+    /// code popping it and binding each value again.
+    fn stash_together(stored: &[Stored]) -> (TokenStream, TokenStream) {
+        let mut values = Vec::new();
+        let mut binds = Vec::new();
+        for s in stored {
+            let at = values.len();
+            match s {
+                Stored::Usize(i) => {
+                    values.push(quote!(#i as f64));
+                    binds.push(quote!(let #i: usize = __it[#at] as usize;));
+                }
+                Stored::Bool(i) => {
+                    values.push(quote!(if #i { 1.0 } else { 0.0 }));
+                    binds.push(quote!(let #i: bool = __it[#at] != 0.0;));
+                }
+                Stored::Array(i, k) => {
+                    let slots: Vec<usize> = (at..at + k).collect();
+                    values.extend((0..*k).map(|j| quote!(#i[#j])));
+                    binds.push(quote!(let #i: [f64; #k] = [#(__it[#slots]),*];));
+                }
+            }
+        }
+        if values.is_empty() {
+            return (quote!(), quote!());
+        }
+        let width = values.len();
+        (
+            quote!(__pool.push_all(&[#(#values),*]);),
+            quote!(let __it: [f64; #width] = __pool.pop_all::<#width>(); #(#binds)*),
+        )
+    }
+
     fn block(&mut self, stmts: &[Stmt], mode: Mode) -> Outcome<Emitted> {
-        let mut out = Emitted {
-            forward: TokenStream::new(),
-            reverse: Vec::new(),
-            declared: Vec::new(),
-        };
+        let mut out = Emitted::default();
         for stmt in stmts {
             self.stmt(stmt, mode, &mut out)?;
         }
@@ -730,6 +772,11 @@ impl Emitter<'_> {
 
     /// Appends a statement's stash and reverse code.
     fn finish(&self, stored: Vec<Stored>, reverse: TokenStream, mode: Mode, out: &mut Emitted) {
+        if mode == Mode::Deferred {
+            out.deferred.extend(stored);
+            out.reverse.push(quote!({ #reverse }));
+            return;
+        }
         let (push, pop) = Self::stash(&stored, mode);
         out.forward.extend(push);
         out.reverse.push(quote!({ #pop #reverse }));
@@ -1177,7 +1224,7 @@ impl Emitter<'_> {
             return Err("a labelled loop".into());
         }
         let pat = &f.pat;
-        let immediate = mode != Mode::Stack && self.is_immediate(f);
+        let immediate = !mode.is_stacked() && self.is_immediate(f);
         if immediate {
             let body = self.block(&f.body.stmts, Mode::Immediate)?;
             let decls = self.adjoint_decls(&body.declared);
@@ -1192,26 +1239,29 @@ impl Emitter<'_> {
             });
             return Ok(());
         }
-        if mode != Mode::Stack
+        if !mode.is_stacked()
             && let Some(reduction) = self.reduction(f)
         {
             return self.reduction_loop(f, reduction, out);
         }
-        let body = self.block(&f.body.stmts, Mode::Stack)?;
+        let body = self.block(&f.body.stmts, Mode::Deferred)?;
         let count = self.fresh("c");
         let decls = self.adjoint_decls(&body.declared);
         let forward = &body.forward;
         let reverse = body.reverse.iter().rev();
+        let (push, pop) = Self::stash_together(&body.deferred);
         out.forward.extend(quote! {
             let mut #count: usize = 0;
             for #pat in #iterable {
                 #count += 1;
                 #forward
+                #push
             }
         });
         let reverse = quote! {
             for _ in 0..#count {
                 #decls
+                #pop
                 #(#reverse)*
             }
         };
@@ -1228,11 +1278,7 @@ impl Emitter<'_> {
         Unwrap { sites: self.sites }.visit_expr_mut(&mut cond);
         let then = self.block(&i.then_branch.stmts, Mode::Stack)?;
         let otherwise = match &i.else_branch {
-            None => Emitted {
-                forward: TokenStream::new(),
-                reverse: Vec::new(),
-                declared: Vec::new(),
-            },
+            None => Emitted::default(),
             Some((_, e)) => match &**e {
                 Expr::Block(b) => self.block(&b.block.stmts, Mode::Stack)?,
                 Expr::If(_) => {
