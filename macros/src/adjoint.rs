@@ -818,30 +818,43 @@ impl Emitter<'_> {
     /// The value and partials of an active expression (its leaves replaced) in plain
     /// `f64` ([`symbolic::differentiate`]): a block evaluating to `(value, [f64; m])`
     /// with the `m` partials not known at compile time, and where each leaf's partial
-    /// is. `None` when the expression needs forward duals.
-    fn symbolic(&mut self, expr: &Expr, leaves: &[Leaf]) -> Option<Symbolic> {
+    /// is. Without `value` (a reverse sweep recomputing partials) the value is NaN and
+    /// only what the partials need is computed. `None` when the expression needs
+    /// forward duals.
+    fn symbolic(&mut self, expr: &Expr, leaves: &[Leaf], value: bool) -> Option<Symbolic> {
         let next = &mut self.next;
         let mut fresh = |prefix: &str| {
             *next += 1;
             format_ident!("__{}{}", prefix, *next)
         };
         let d = symbolic::differentiate(expr, leaves.len(), &mut fresh)?;
+        let (code, read) = d.code_for(value);
         let mut kept = Vec::new();
         let partials = d
             .partials
-            .into_iter()
+            .iter()
             .map(|p| match p {
-                symbolic::Partial::Const(c) => PartialAt::Const(c),
+                symbolic::Partial::Const(c) => PartialAt::Const(*c),
                 symbolic::Partial::Expr(e) => {
-                    kept.push(e);
+                    kept.push(e.clone());
                     PartialAt::Stored(kept.len() - 1)
                 }
             })
             .collect();
-        let values = leaf_values(leaves);
-        let (code, value, width) = (d.code, d.value, kept.len());
+        let values = read.iter().map(|&k| {
+            let ident = format_ident!("__l{}", k);
+            let leaf = &leaves[k].value;
+            quote!(let #ident: f64 = #leaf;)
+        });
+        let width = kept.len();
+        let result = if value {
+            let v = &d.value;
+            quote!(#v)
+        } else {
+            quote!(f64::NAN)
+        };
         Some(Symbolic {
-            block: quote!({ #values #code (#value, [#(#kept),*]) }),
+            block: quote!({ #(#values)* #code (#result, [#(#kept),*]) }),
             width,
             partials,
         })
@@ -861,7 +874,7 @@ impl Emitter<'_> {
         let partials = self.fresh("d");
         let adjoint = adjoint_of(&target.to_string());
         let zero = assign.then(|| quote!(#adjoint = 0.0;));
-        let updates = if let Some(sym) = self.symbolic(&expr, &leaves) {
+        let updates = if let Some(sym) = self.symbolic(&expr, &leaves, true) {
             let (block, width) = (&sym.block, sym.width);
             code.extend(quote!(let (#value, #partials): (f64, [f64; #width]) = #block;));
             if width > 0 {
@@ -1091,7 +1104,7 @@ impl Emitter<'_> {
         let k = leaves.len();
         let partials = self.fresh("d");
         if obs.is_none()
-            && let Some(sym) = self.symbolic(&expr, &leaves)
+            && let Some(sym) = self.symbolic(&expr, &leaves, true)
         {
             let (block, width, value) = (&sym.block, sym.width, self.fresh("v"));
             code.extend(quote! {
@@ -1310,7 +1323,8 @@ impl Emitter<'_> {
     /// A *reduction*: a loop over a range whose body only adds terms to accumulators
     /// declared outside it (`acc += e`, `acc -= e`, `acc = acc + e`), where no term reads
     /// an accumulator or anything else the body or the program reassigns. Its reverse
-    /// sweep runs the range backwards and recomputes each term's partials from values
+    /// sweep runs the range again (forwards: the terms are independent, and the compiler
+    /// vectorises a forward range) and recomputes each term's partials from values
     /// that are still there, so nothing goes on the stack. Returns the accumulators and
     /// terms (`-e` for a subtraction).
     fn reduction(&self, f: &syn::ExprForLoop) -> Option<Vec<(Ident, Expr)>> {
@@ -1412,7 +1426,7 @@ impl Emitter<'_> {
             });
             let adjoint = adjoint_of(&target.to_string());
             let partials = format_ident!("__d");
-            let (partials_code, updates) = match self.symbolic(&expr, &leaves) {
+            let (partials_code, updates) = match self.symbolic(&expr, &leaves, false) {
                 Some(sym) => {
                     let (block, width) = (&sym.block, sym.width);
                     (
@@ -1458,7 +1472,7 @@ impl Emitter<'_> {
         });
         let reverse = reverse.iter().rev();
         out.reverse.push(quote! {
-            for #pat in (#first #limits #last).rev() {
+            for #pat in #first #limits #last {
                 #(#reverse)*
             }
         });

@@ -77,8 +77,9 @@ pub fn literal(c: f64) -> TokenStream {
 
 /// The value and partials of one expression.
 pub struct Differentiated {
-    /// Statements computing the temporaries (inside the caller's block).
-    pub code: TokenStream,
+    /// Statements computing the temporaries (inside the caller's block), each with the
+    /// temporary it binds.
+    code: Vec<(Ident, TokenStream)>,
     /// The value: a temporary.
     pub value: Ident,
     /// `∂ value / ∂ __lk` for each leaf `k`.
@@ -183,7 +184,7 @@ fn tree(expr: &Expr) -> Option<Node> {
 
 /// The forward code of a tree: temporaries, and each node's value.
 struct Forward<'f> {
-    code: TokenStream,
+    code: Vec<(Ident, TokenStream)>,
     fresh: &'f mut dyn FnMut(&str) -> Ident,
 }
 
@@ -224,7 +225,7 @@ impl Forward<'_> {
             Node::Data(expr, Some(c)) => (Evaluated::Data(Partial::Const(*c)), quote!((#expr))),
             Node::Data(expr, None) => {
                 let t = (self.fresh)("s");
-                self.code.extend(quote!(let #t: f64 = #expr;));
+                self.code.push((t.clone(), quote!(let #t: f64 = #expr;)));
                 (Evaluated::Data(Partial::Expr(quote!(#t))), quote!(#t))
             }
             Node::Neg(inner) => {
@@ -241,7 +242,8 @@ impl Forward<'_> {
                     '*' => quote!(*),
                     _ => quote!(/),
                 };
-                self.code.extend(quote!(let #t: f64 = #va #op_tokens #vb;));
+                self.code
+                    .push((t.clone(), quote!(let #t: f64 = #va #op_tokens #vb;)));
                 (
                     Evaluated::Binary(*op, t.clone(), Box::new(ea), Box::new(eb)),
                     quote!(#t),
@@ -278,10 +280,9 @@ impl Forward<'_> {
                     Some(arg) => quote!(#x.#m(#arg)),
                     None => quote!(#x.#m()),
                 };
-                self.code.extend(quote! {
-                    let #t: f64 = #call;
-                    let #d: f64 = #derivative;
-                });
+                self.code.push((t.clone(), quote!(let #t: f64 = #call;)));
+                self.code
+                    .push((d.clone(), quote!(let #d: f64 = #derivative;)));
                 (
                     Evaluated::Method(Partial::Expr(quote!(#d)), t.clone(), Box::new(er)),
                     quote!(#t),
@@ -342,13 +343,13 @@ pub fn differentiate(
 ) -> Option<Differentiated> {
     let node = tree(expr)?;
     let mut forward = Forward {
-        code: TokenStream::new(),
+        code: Vec::new(),
         fresh,
     };
     let (evaluated, value_expr) = forward.eval(&node);
     let value = (forward.fresh)("s");
     let mut code = forward.code;
-    code.extend(quote!(let #value: f64 = #value_expr;));
+    code.push((value.clone(), quote!(let #value: f64 = #value_expr;)));
     let mut partials = vec![None; num_leaves];
     backward(&evaluated, Partial::Const(1.0), &mut partials);
     Some(Differentiated {
@@ -359,4 +360,52 @@ pub fn differentiate(
             .map(|p| p.unwrap_or(Partial::Const(0.0)))
             .collect(),
     })
+}
+
+impl Differentiated {
+    /// The statements that compute the value (when `value`) and the partials not
+    /// known at compile time, and nothing else; with the leaves they read. A reverse
+    /// sweep that recomputes partials leaves out the value's own arithmetic and the
+    /// reads of leaves no partial needs.
+    pub fn code_for(&self, value: bool) -> (TokenStream, Vec<usize>) {
+        let mut needed = std::collections::HashSet::new();
+        let mut want = |tokens: TokenStream, needed: &mut std::collections::HashSet<String>| {
+            collect_idents(tokens, needed)
+        };
+        for p in &self.partials {
+            if let Partial::Expr(e) = p {
+                want(e.clone(), &mut needed);
+            }
+        }
+        if value {
+            needed.insert(self.value.to_string());
+        }
+        let mut kept = Vec::new();
+        for (ident, stmt) in self.code.iter().rev() {
+            if needed.contains(&ident.to_string()) {
+                want(stmt.clone(), &mut needed);
+                kept.push(stmt.clone());
+            }
+        }
+        kept.reverse();
+        let mut leaves: Vec<usize> = needed
+            .iter()
+            .filter_map(|n| leaf_index(&Ident::new(n, proc_macro2::Span::call_site())))
+            .collect();
+        leaves.sort_unstable();
+        (quote!(#(#kept)*), leaves)
+    }
+}
+
+/// Every identifier in `tokens`.
+fn collect_idents(tokens: TokenStream, out: &mut std::collections::HashSet<String>) {
+    for t in tokens {
+        match t {
+            TokenTree::Ident(i) => {
+                out.insert(i.to_string());
+            }
+            TokenTree::Group(g) => collect_idents(g.stream(), out),
+            _ => {}
+        }
+    }
 }
