@@ -369,12 +369,9 @@ impl Differentiated {
     /// reads of leaves no partial needs.
     pub fn code_for(&self, value: bool) -> (TokenStream, Vec<usize>) {
         let mut needed = std::collections::HashSet::new();
-        let mut want = |tokens: TokenStream, needed: &mut std::collections::HashSet<String>| {
-            collect_idents(tokens, needed)
-        };
         for p in &self.partials {
             if let Partial::Expr(e) = p {
-                want(e.clone(), &mut needed);
+                collect_idents(e.clone(), &mut needed);
             }
         }
         if value {
@@ -383,7 +380,7 @@ impl Differentiated {
         let mut kept = Vec::new();
         for (ident, stmt) in self.code.iter().rev() {
             if needed.contains(&ident.to_string()) {
-                want(stmt.clone(), &mut needed);
+                collect_idents(stmt.clone(), &mut needed);
                 kept.push(stmt.clone());
             }
         }
