@@ -142,6 +142,7 @@ pub fn generate(model: &Model) -> Outcome<TokenStream> {
         twice: names.twice.clone(),
         next: 0,
         vectors: Vec::new(),
+        top: HashSet::new(),
     };
     let top = emitter.block(&model.body.stmts, Mode::Top)?;
     let adjoints = emitter.adjoint_decls(&top.declared);
@@ -491,12 +492,18 @@ struct Leaf {
     value: TokenStream,
     /// The adjoint it feeds, written in the reverse pass.
     adjoint: TokenStream,
+    /// Its value and adjoint live for the whole body (an element of a vector site, or a
+    /// scalar of the body's top level that is never reassigned): the reverse pass may
+    /// read the value, and a term may add to the adjoint as it runs.
+    stable: bool,
 }
 
 /// Where the partial of a statement with respect to one leaf is.
 enum PartialAt {
     /// Known at compile time: neither stored nor computed.
     Const(f64),
+    /// The value of a stable leaf, read where it is needed.
+    Value(TokenStream),
     /// Element `i` of the statement's stored partials.
     Stored(usize),
 }
@@ -515,21 +522,35 @@ impl Symbolic {
     /// `scaled` (the statement's output has the adjoint `__a`), else `∂` (a term of the
     /// log-density); the stored partials are in the array `stored`.
     fn updates(&self, leaves: &[Leaf], stored: &Ident, scaled: bool) -> TokenStream {
-        let updates = leaves.iter().zip(&self.partials).map(|(l, p)| {
-            let a = &l.adjoint;
-            let c = match p {
-                PartialAt::Const(c) => symbolic::literal(*c),
-                PartialAt::Stored(_) => TokenStream::new(),
-            };
-            match (p, scaled) {
-                (PartialAt::Const(k), true) if *k == 1.0 => quote!(#a += __a;),
-                (PartialAt::Const(k), true) if *k == -1.0 => quote!(#a -= __a;),
-                (PartialAt::Const(_), true) => quote!(#a += __a * #c;),
-                (PartialAt::Const(_), false) => quote!(#a += #c;),
-                (PartialAt::Stored(i), true) => quote!(#a += __a * #stored[#i];),
-                (PartialAt::Stored(i), false) => quote!(#a += #stored[#i];),
-            }
-        });
+        self.updates_of(leaves, stored, scaled, |_| true)
+    }
+
+    /// [`updates`](Self::updates) for the leaves `which` selects.
+    fn updates_of(
+        &self,
+        leaves: &[Leaf],
+        stored: &Ident,
+        scaled: bool,
+        which: impl Fn(&Leaf) -> bool,
+    ) -> TokenStream {
+        let updates = leaves
+            .iter()
+            .zip(&self.partials)
+            .filter(|(l, _)| which(l))
+            .map(|(l, p)| {
+                let a = &l.adjoint;
+                let partial = match p {
+                    PartialAt::Const(c) => symbolic::literal(*c),
+                    PartialAt::Value(v) => v.clone(),
+                    PartialAt::Stored(i) => quote!(#stored[#i]),
+                };
+                match (p, scaled) {
+                    (PartialAt::Const(k), true) if *k == 1.0 => quote!(#a += __a;),
+                    (PartialAt::Const(k), true) if *k == -1.0 => quote!(#a -= __a;),
+                    (_, true) => quote!(#a += __a * #partial;),
+                    (_, false) => quote!(#a += #partial;),
+                }
+            });
         quote!(#(#updates)*)
     }
 }
@@ -551,6 +572,8 @@ struct Emitter<'m> {
     next: usize,
     /// The buffers of vector sites, returned to the pool at the end.
     vectors: Vec<Ident>,
+    /// The active scalars declared at the top level so far.
+    top: HashSet<String>,
 }
 
 fn adjoint_of(name: &str) -> Ident {
@@ -632,6 +655,9 @@ impl Emitter<'_> {
         let mut out = Emitted::default();
         for stmt in stmts {
             self.stmt(stmt, mode, &mut out)?;
+            if mode == Mode::Top {
+                self.top.extend(out.declared.iter().cloned());
+            }
         }
         Ok(out)
     }
@@ -795,6 +821,8 @@ impl Emitter<'_> {
         }
         let mut replace = Replace {
             active: &self.active,
+            top: &self.top,
+            reassigned: &self.reassigned,
             sites: self.sites,
             keys: Vec::new(),
             leaves: Vec::new(),
@@ -835,10 +863,14 @@ impl Emitter<'_> {
             .iter()
             .map(|p| match p {
                 symbolic::Partial::Const(c) => PartialAt::Const(*c),
-                symbolic::Partial::Expr(e) => {
-                    kept.push(e.clone());
-                    PartialAt::Stored(kept.len() - 1)
-                }
+                symbolic::Partial::Expr(e) => match symbolic::leaf_of(e) {
+                    // a stable leaf's value is still there in the reverse pass
+                    Some(k) if leaves[k].stable => PartialAt::Value(leaves[k].value.clone()),
+                    _ => {
+                        kept.push(e.clone());
+                        PartialAt::Stored(kept.len() - 1)
+                    }
+                },
             })
             .collect();
         let values = read.iter().map(|&k| {
@@ -1100,23 +1132,35 @@ impl Emitter<'_> {
             out.forward.extend(quote!(__target += { #term };));
             return Ok(());
         }
-        let (expr, leaves, mut stored, mut code) = self.leaves(&expr)?;
+        let (expr, leaves, stored, mut code) = self.leaves(&expr)?;
         let k = leaves.len();
         let partials = self.fresh("d");
         if obs.is_none()
             && let Some(sym) = self.symbolic(&expr, &leaves, true)
         {
             let (block, width, value) = (&sym.block, sym.width, self.fresh("v"));
+            // a term's partials are final as it runs: stable leaves take theirs now
+            let now = sym.updates_of(&leaves, &partials, false, |l| l.stable);
             code.extend(quote! {
                 let (#value, #partials): (f64, [f64; #width]) = #block;
                 __target += #value;
+                #now
             });
-            if width > 0 {
-                stored.push(Stored::Array(partials.clone(), width));
-            }
+            let later: Vec<(&Leaf, TokenStream)> = leaves
+                .iter()
+                .zip(&sym.partials)
+                .filter(|(l, _)| !l.stable)
+                .map(|(l, p)| {
+                    let partial = match p {
+                        PartialAt::Const(c) => symbolic::literal(*c),
+                        PartialAt::Value(v) => v.clone(),
+                        PartialAt::Stored(i) => quote!(#partials[#i]),
+                    };
+                    (l, partial)
+                })
+                .collect();
             out.forward.extend(code);
-            let updates = sym.updates(&leaves, &partials, false);
-            self.finish(stored, updates, mode, out);
+            self.later_updates(&later, stored, mode, out);
             return Ok(());
         }
         let term = match &obs {
@@ -1134,14 +1178,45 @@ impl Emitter<'_> {
             },
         );
         code.extend(quote!(let #partials: [f64; #k] = #block;));
-        stored.push(Stored::Array(partials.clone(), k));
-        let updates = leaves.iter().enumerate().map(|(i, l)| {
-            let a = &l.adjoint;
-            quote!(#a += #partials[#i];)
-        });
+        let mut later = Vec::new();
+        for (i, l) in leaves.iter().enumerate() {
+            if l.stable {
+                let a = &l.adjoint;
+                code.extend(quote!(#a += #partials[#i];));
+            } else {
+                later.push((l, quote!(#partials[#i])));
+            }
+        }
         out.forward.extend(code);
-        self.finish(stored, quote!(#(#updates)*), mode, out);
+        self.later_updates(&later, stored, mode, out);
         Ok(())
+    }
+
+    /// The reverse code of a term's leaves whose adjoints the reverse pass settles
+    /// (each with its partial, an expression of the forward pass): the partials are
+    /// copied into one stored array.
+    fn later_updates(
+        &mut self,
+        later: &[(&Leaf, TokenStream)],
+        mut stored: Vec<Stored>,
+        mode: Mode,
+        out: &mut Emitted,
+    ) {
+        if later.is_empty() {
+            // only the indices of stable leaves, which nothing reads again
+            return;
+        }
+        let kept = self.fresh("d");
+        let width = later.len();
+        let values = later.iter().map(|(_, p)| p);
+        out.forward
+            .extend(quote!(let #kept: [f64; #width] = [#(#values),*];));
+        stored.push(Stored::Array(kept.clone(), width));
+        let updates = later.iter().enumerate().map(|(i, (l, _))| {
+            let a = &l.adjoint;
+            quote!(#a += #kept[#i];)
+        });
+        self.finish(stored, quote!(#(#updates)*), mode, out);
     }
 
     fn expr_stmt(&mut self, expr: &Expr, semi: bool, mode: Mode, out: &mut Emitted) -> Outcome<()> {
@@ -1655,6 +1730,8 @@ impl<'a> Visit<'a> for Check<'_, '_> {
 /// Replaces the leaves of an active expression by `__lk` and records them.
 struct Replace<'e> {
     active: &'e HashMap<String, Kind>,
+    top: &'e HashSet<String>,
+    reassigned: &'e HashSet<String>,
     sites: &'e [Site],
     keys: Vec<String>,
     leaves: Vec<Leaf>,
@@ -1686,12 +1763,14 @@ impl VisitMut for Replace<'_> {
                     && self.active.get(&name) == Some(&Kind::Scalar)
                 {
                     let ident = Ident::new(&name, Span::call_site());
+                    let stable = self.top.contains(&name) && !self.reassigned.contains(&name);
                     *expr = self.leaf(name.clone(), |_| Leaf {
                         value: quote!(#ident),
                         adjoint: {
                             let a = adjoint_of(&name);
                             quote!(#a)
                         },
+                        stable,
                     });
                 }
             }
@@ -1710,6 +1789,7 @@ impl VisitMut for Replace<'_> {
                         Leaf {
                             value: quote!(#vector[#slot]),
                             adjoint: quote!(#adjoint[#slot]),
+                            stable: true,
                         }
                     });
                 } else {

@@ -123,6 +123,22 @@ fn leaf_index(ident: &Ident) -> Option<usize> {
         .flatten()
 }
 
+/// The leaf `k` when `tokens` are just `__lk` (perhaps in parentheses).
+pub fn leaf_of(tokens: &TokenStream) -> Option<usize> {
+    let mut iter = tokens.clone().into_iter();
+    let (first, rest) = (iter.next()?, iter.next());
+    if rest.is_some() {
+        return None;
+    }
+    match first {
+        TokenTree::Ident(i) => leaf_index(&i),
+        TokenTree::Group(g) if g.delimiter() == proc_macro2::Delimiter::Parenthesis => {
+            leaf_of(&g.stream())
+        }
+        _ => None,
+    }
+}
+
 /// Whether tokens mention a leaf.
 fn has_leaf(tokens: TokenStream) -> bool {
     tokens.into_iter().any(|t| match t {
