@@ -475,11 +475,13 @@ impl<const N: usize> Real for Fwd<N> {
     fn fused<I: IntoIterator<Item = (Self, f64)>>(value: f64, terms: I) -> Self {
         let mut eps = [0.0; N];
         for (t, w) in terms {
-            // an infinite weight of a constant term adds nothing (not 0 · ∞ = NaN)
-            if w.is_finite() || t.eps.iter().any(|d| *d != 0.0) {
-                for (e, d) in eps.iter_mut().zip(t.eps) {
-                    *e += d * w;
-                }
+            // a constant term adds nothing (not 0 · ∞ = NaN for an infinite weight);
+            // tested first, so that a constant's weight is never computed once inlined
+            if t.eps.iter().all(|d| *d == 0.0) {
+                continue;
+            }
+            for (e, d) in eps.iter_mut().zip(t.eps) {
+                *e += d * w;
             }
         }
         Fwd { re: value, eps }
