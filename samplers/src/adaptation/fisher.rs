@@ -192,7 +192,8 @@ impl DrawGradVariance {
 /// [`MetricAdaptation::LowRank`]) on [`FisherSchedule`]:
 ///
 /// - `init`: the diagonal `1 / |∂ᵢ log p|` at the initial point (unless the user gave
-///   an inverse mass matrix), then a step size by the kernel's heuristic;
+///   an inverse mass matrix or there are no warm-up iterations to adapt it in), then a
+///   step size by the kernel's heuristic;
 /// - after each iteration before the final phase, a non-divergent draw and its gradient
 ///   go into the foreground and background estimators; at a switch the background
 ///   replaces the foreground; the metric is re-estimated from the foreground (the
@@ -355,8 +356,11 @@ impl<K: WindowAdapted> Adaptation<K> for FisherAdaptation {
         state: &K::State,
         params: &mut HmcParams,
     ) {
+        // only when warm-up adapts the metric after it: without iterations the metric
+        // stays the one given
         if self.adapt_metric
             && self.start_from_gradient
+            && self.schedule.final_start() > 0
             && let Some(grad) = state.log_density_grad()
             && grad.len() == params.inverse_mass_matrix.dim()
         {
