@@ -339,7 +339,7 @@ macro_rules! tuning_builders {
             self
         }
 
-        /// How warm-up estimates the inverse mass matrix ([`MetricAdaptation`]): from
+        /// How warm-up estimates the inverse mass matrix ([`MetricAdaptation`](crate::MetricAdaptation)): from
         /// draws and gradients (`Fisher`, the default of `Nuts` and `Hmc`), in Stan's
         /// windows (`StanWindows`, the default of the other kernels and what `Nuts` and
         /// `Hmc` did before), or diagonal with a low-rank update (`LowRank`).

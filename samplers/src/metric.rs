@@ -450,7 +450,7 @@ impl Metric {
                             .map(|(x, y)| x * y)
                             .sum();
                         let want = if a == b { 1.0 } else { 0.0 };
-                        if !((dot - want).abs() < 1e-8) {
+                        if (dot - want).abs() >= 1e-8 || dot.is_nan() {
                             return Err(Error::InvalidConfig(format!(
                                 "the low-rank metric's vectors {a} and {b} are not orthonormal \
                                  (dot product {dot})"

@@ -181,7 +181,7 @@ impl DrawGradVariance {
 
     /// The Fisher diagonal, each coordinate falling back to `previous`.
     fn diagonal(&self, previous: &[f64]) -> Vec<f64> {
-        let c = self.draws.count as f64 - 1.0;
+        let c = self.draws.count - 1.0;
         let vx: Vec<f64> = self.draws.m2.iter().map(|m| m / c).collect();
         let vg: Vec<f64> = self.grads.m2.iter().map(|m| m / c).collect();
         fisher_diagonal(&vx, &vg, previous)
@@ -335,7 +335,8 @@ fn moved(before: &[f64], metric: &Metric) -> bool {
         .map(|(i, b)| (metric.variance(i) / b).ln().powi(2))
         .sum::<f64>()
         / before.len() as f64;
-    !(mean_square.sqrt() <= std::f64::consts::LN_2)
+    // NaN (a non-positive variance) counts as moved
+    mean_square.sqrt() > std::f64::consts::LN_2 || mean_square.is_nan()
 }
 
 /// A step size that is positive and finite: `new`, else `old`.
@@ -410,7 +411,7 @@ impl<K: WindowAdapted> Adaptation<K> for FisherAdaptation {
         if switched {
             self.switch();
         }
-        let low_rank_due = switched || (i + 1) % EARLY_SWITCH == 0;
+        let low_rank_due = switched || (i + 1).is_multiple_of(EARLY_SWITCH);
         if let Some(metric) = self.estimate(&params.inverse_mass_matrix, low_rank_due) {
             params.inverse_mass_matrix = metric;
         }

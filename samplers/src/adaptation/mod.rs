@@ -66,6 +66,7 @@ impl MetricAdaptation {
 /// The warm-up adaptation of the HMC family: [`FisherAdaptation`] or Stan's
 /// [`WindowAdaptation`], as the kernel's [`Tuning::effective_metric_adaptation`] says.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // one per chain and run, never in the hot loop
 pub enum HmcAdaptation {
     /// Stan's window adaptation ([`MetricAdaptation::StanWindows`]).
     Windows(WindowAdaptation),
