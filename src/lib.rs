@@ -133,8 +133,9 @@ pub use tilde_macros::{deterministic, factor, model, sample};
 
 pub use tilde_samplers::{
     BarkerMh, Chees, DrawMatrix, Hmc, HmcInfo, HmcParams, HmcState, Init, Kernel, Mala, Mcmc,
-    Metric, Nuts, Posterior, Predictive, PriorLikelihood, RandomWalkMetropolis, ReplicaExchange,
-    Sa, SampleStats, SliceSampler, Smc, SmcResult, Summary, SummaryRow, Unconstrained,
+    Metric, MetricAdaptation, Nuts, Posterior, Predictive, PriorLikelihood, RandomWalkMetropolis,
+    ReplicaExchange, Sa, SampleStats, SliceSampler, Smc, SmcResult, Summary, SummaryRow,
+    Unconstrained,
 };
 
 #[cfg(feature = "vi")]
@@ -173,8 +174,8 @@ pub mod prelude {
         AutoNormal, ClippedAdam, Pathfinder, Schedule, Sgd, Svi,
     };
     pub use crate::{
-        BarkerMh, Chees, Hmc, Init, Mala, Mcmc, Nuts, Predictive, PriorLikelihood,
-        RandomWalkMetropolis, ReplicaExchange, Sa, SliceSampler, Smc,
+        BarkerMh, Chees, Hmc, Init, Mala, Mcmc, MetricAdaptation, Nuts, Predictive,
+        PriorLikelihood, RandomWalkMetropolis, ReplicaExchange, Sa, SliceSampler, Smc,
     };
     pub use crate::{
         Bernoulli, Beta, BetaBinomial, Binomial, Cauchy, Cdf, Delta, Distribution, Exponential,

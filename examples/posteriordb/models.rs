@@ -168,13 +168,29 @@ fn matrix(rows: &Json) -> Vec<f64> {
 /// Fits the posterior `name` with NUTS, 4 chains × (1000 + 1000) (the centred funnel
 /// × (1000 + 4000)), from its `data.json`.
 pub fn fit(name: &str, data: &Json, seed: u64, progress: bool) -> tilde::Result<Posterior> {
+    let default = Nuts::default().tuning().metric_adaptation;
+    fit_with(name, data, seed, progress, default)
+}
+
+/// [`fit`] with the metric adaptation `adaptation`.
+pub fn fit_with(
+    name: &str,
+    data: &Json,
+    seed: u64,
+    progress: bool,
+    adaptation: MetricAdaptation,
+) -> tilde::Result<Posterior> {
     let nuts = |accept: f64| {
-        Mcmc::new(Nuts::default().target_accept(accept))
-            .num_warmup(1000)
-            .num_samples(1000)
-            .num_chains(4)
-            .seed(seed)
-            .progress(progress)
+        Mcmc::new(
+            Nuts::default()
+                .target_accept(accept)
+                .metric_adaptation(adaptation),
+        )
+        .num_warmup(1000)
+        .num_samples(1000)
+        .num_chains(4)
+        .seed(seed)
+        .progress(progress)
     };
     match name {
         "eight_schools-eight_schools_noncentered" => nuts(0.8).run(&eight_schools_noncentered(

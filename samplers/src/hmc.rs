@@ -4,6 +4,7 @@
 use rand::{Rng, RngExt};
 use tilde_core::{Error, Layout, LogDensity, Result};
 
+use crate::adaptation::MetricAdaptation;
 use crate::kernel::{Kernel, KernelInfo, KernelParams, KernelState};
 use crate::metric::Metric;
 
@@ -76,6 +77,10 @@ impl KernelState for HmcState {
         &self.position
     }
 
+    fn log_density_grad(&self) -> Option<&[f64]> {
+        Some(&self.log_density_grad)
+    }
+
     fn log_density(&self) -> f64 {
         self.log_density
     }
@@ -123,14 +128,22 @@ impl KernelInfo for HmcInfo {
     }
 }
 
-/// The adaptation settings shared by the kernels tuned by window adaptation, after
-/// NumPyro's `NUTS`/`HMC` arguments: the target acceptance rate, a dense or diagonal
-/// inverse mass matrix, the initial step size, whether the step size and the mass
-/// matrix adapt, and a user's inverse mass matrix to start from.
+/// The adaptation settings shared by the kernels of the HMC family, after NumPyro's
+/// `NUTS`/`HMC` arguments: the target acceptance rate, how the inverse mass matrix is
+/// estimated ([`MetricAdaptation`]), a dense or diagonal inverse mass matrix, the
+/// initial step size, whether the step size and the mass matrix adapt, and a user's
+/// inverse mass matrix to start from.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Tuning {
     /// The acceptance rate dual averaging aims for.
     pub target_accept: f64,
+    /// How warm-up estimates the inverse mass matrix: from draws and gradients
+    /// ([`MetricAdaptation::Fisher`], the default of [`Nuts`](crate::Nuts) and [`Hmc`]),
+    /// in Stan's windows ([`MetricAdaptation::StanWindows`], the default of the other
+    /// kernels), or diagonal with a low-rank update ([`MetricAdaptation::LowRank`]).
+    /// `dense_mass` and `dense_mass_blocks` are estimated in Stan's windows whatever
+    /// this says, except with `LowRank`, which they contradict (an error).
+    pub metric_adaptation: MetricAdaptation,
     /// Estimate a dense inverse mass matrix instead of a diagonal one.
     pub dense_mass: bool,
     /// The step size warm-up starts from (default 1; the kernel's heuristic refines it
@@ -152,10 +165,13 @@ pub struct Tuning {
 }
 
 impl Tuning {
-    /// The defaults with a target acceptance rate of `target_accept`.
+    /// The defaults with a target acceptance rate of `target_accept` and Stan's window
+    /// adaptation ([`MetricAdaptation::StanWindows`]; [`Nuts`](crate::Nuts) and
+    /// [`Hmc`] switch to [`MetricAdaptation::Fisher`]).
     pub fn new(target_accept: f64) -> Self {
         Tuning {
             target_accept,
+            metric_adaptation: MetricAdaptation::StanWindows,
             dense_mass: false,
             step_size: 1.0,
             adapt_step_size: true,
@@ -225,9 +241,25 @@ impl Tuning {
         }))
     }
 
-    /// `metric` in the structure these settings ask for: dense, diagonal, or the
-    /// blocks once bound.
+    /// The metric adaptation warm-up runs: `metric_adaptation`, except Stan's windows
+    /// for a dense or block-diagonal inverse mass matrix.
+    pub fn effective_metric_adaptation(&self) -> MetricAdaptation {
+        if self.dense_mass || !self.dense_blocks.is_empty() {
+            MetricAdaptation::StanWindows
+        } else {
+            self.metric_adaptation
+        }
+    }
+
+    /// `metric` in the structure these settings ask for: dense, diagonal, the blocks
+    /// once bound, or a low-rank metric kept as it is under
+    /// [`MetricAdaptation::LowRank`].
     pub(crate) fn fit_metric(&self, metric: &Metric) -> Metric {
+        if let (Metric::LowRank(_), MetricAdaptation::LowRank { .. }) =
+            (metric, self.effective_metric_adaptation())
+        {
+            return metric.clone();
+        }
         if self.block_indices.is_empty() {
             metric.for_kernel(self.dense_mass)
         } else {
@@ -236,12 +268,28 @@ impl Tuning {
     }
 
     /// Checks the settings: a target in (0, 1), a positive finite step size, a usable
-    /// inverse mass matrix.
+    /// inverse mass matrix, a low-rank cutoff above 1 and no low-rank adaptation
+    /// together with a dense mass matrix or dense blocks.
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] naming the setting and its value.
     pub fn validate(&self) -> Result<()> {
         check_target_accept(self.target_accept)?;
+        if let MetricAdaptation::LowRank { eigenvalue_cutoff } = self.metric_adaptation {
+            if !(eigenvalue_cutoff >= 1.0 && eigenvalue_cutoff.is_finite()) {
+                return Err(Error::InvalidConfig(format!(
+                    "the low-rank eigenvalue_cutoff must be finite and at least 1, got \
+                     {eigenvalue_cutoff}"
+                )));
+            }
+            if self.dense_mass || !self.dense_blocks.is_empty() {
+                return Err(Error::InvalidConfig(
+                    "MetricAdaptation::LowRank estimates its own correlations; it cannot be \
+                     combined with dense_mass(true) or dense_mass_blocks"
+                        .into(),
+                ));
+            }
+        }
         if !(self.step_size > 0.0 && self.step_size.is_finite()) {
             return Err(Error::InvalidConfig(format!(
                 "step_size must be positive and finite, got {}",
@@ -258,11 +306,14 @@ impl Tuning {
     /// and the user's inverse mass matrix, else the one `given` (a warm start), else the
     /// unit one.
     pub fn initial_params(&self, dim: usize, given: Option<&Metric>) -> HmcParams {
-        let params = initial_hmc_params(
-            dim,
-            self.inverse_mass_matrix.as_ref().or(given),
-            self.dense_mass,
-        );
+        let start = self.inverse_mass_matrix.as_ref().or(given);
+        if let Some(metric @ Metric::LowRank(_)) = start {
+            return HmcParams {
+                step_size: self.step_size,
+                inverse_mass_matrix: self.fit_metric(metric),
+            };
+        }
+        let params = initial_hmc_params(dim, start, self.dense_mass);
         HmcParams {
             step_size: self.step_size,
             inverse_mass_matrix: if self.block_indices.is_empty()
@@ -288,7 +339,29 @@ macro_rules! tuning_builders {
             self
         }
 
-        /// Adapt a dense inverse mass matrix instead of a diagonal one.
+        /// How warm-up estimates the inverse mass matrix ([`MetricAdaptation`](crate::MetricAdaptation)): from
+        /// draws and gradients (`Fisher`, the default of `Nuts` and `Hmc`), in Stan's
+        /// windows (`StanWindows`, the default of the other kernels and what `Nuts` and
+        /// `Hmc` did before), or diagonal with a low-rank update (`LowRank`).
+        ///
+        /// ```
+        /// use tilde_samplers::{MetricAdaptation, Nuts};
+        ///
+        /// assert_eq!(Nuts::default().tuning().metric_adaptation, MetricAdaptation::Fisher);
+        /// let stan = Nuts::default().metric_adaptation(MetricAdaptation::StanWindows);
+        /// let low_rank = Nuts::default().metric_adaptation(MetricAdaptation::low_rank());
+        /// # let _ = (stan, low_rank);
+        /// ```
+        pub fn metric_adaptation(
+            mut self,
+            adaptation: $crate::adaptation::MetricAdaptation,
+        ) -> Self {
+            self.tuning.metric_adaptation = adaptation;
+            self
+        }
+
+        /// Adapt a dense inverse mass matrix instead of a diagonal one, from the draws'
+        /// covariance in Stan's windows.
         pub fn dense_mass(mut self, dense: bool) -> Self {
             self.tuning.dense_mass = dense;
             self
@@ -388,10 +461,12 @@ macro_rules! window_adapted {
 }
 pub(crate) use window_adapted;
 
-/// A kernel tuned by Stan's window adaptation
-/// ([`WindowAdaptation`](crate::WindowAdaptation)), its parameters a step size and an
-/// inverse mass matrix: dual averaging of the step size towards
-/// [`Tuning::target_accept`] and windowed estimates of the inverse mass matrix.
+/// A kernel of the HMC family, tuned by [`HmcAdaptation`](crate::HmcAdaptation) (Stan's
+/// [`WindowAdaptation`](crate::WindowAdaptation) or
+/// [`FisherAdaptation`](crate::FisherAdaptation), as [`Tuning::metric_adaptation`]
+/// says), its parameters a step size and an inverse mass matrix: dual averaging of the
+/// step size towards [`Tuning::target_accept`] and windowed estimates of the inverse
+/// mass matrix.
 pub trait WindowAdapted: Kernel<Params = HmcParams> {
     /// The adaptation settings.
     fn tuning(&self) -> &Tuning;
@@ -440,7 +515,7 @@ macro_rules! hmc_family_items {
     ($state:ty, $init:path, $refresh:path) => {
         type State = $state;
         type Params = $crate::hmc::HmcParams;
-        type Adaptation = $crate::adaptation::WindowAdaptation;
+        type Adaptation = $crate::adaptation::HmcAdaptation;
 
         fn init<L: tilde_core::LogDensity + ?Sized>(
             &self,
@@ -486,8 +561,8 @@ macro_rules! hmc_family_items {
             dim: usize,
             num_warmup: usize,
             adapt_metric: bool,
-        ) -> $crate::adaptation::WindowAdaptation {
-            $crate::adaptation::WindowAdaptation::new(dim, num_warmup, &self.tuning, adapt_metric)
+        ) -> $crate::adaptation::HmcAdaptation {
+            $crate::adaptation::HmcAdaptation::new(dim, num_warmup, &self.tuning, adapt_metric)
         }
     };
 }
@@ -645,7 +720,10 @@ impl Default for Hmc {
         Hmc {
             num_steps: 10,
             trajectory_length: None,
-            tuning: Tuning::new(0.8),
+            tuning: Tuning {
+                metric_adaptation: MetricAdaptation::Fisher,
+                ..Tuning::new(0.8)
+            },
             divergence_threshold: 1000.0,
             jitter: 0.0,
         }

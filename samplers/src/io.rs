@@ -190,7 +190,7 @@ impl CsvWriter {
                 let _ = writeln!(tail, "# {}", join_numbers(diagonal, ", "));
             }
             // a block-diagonal metric is written whole, as CmdStan writes a dense one
-            metric @ (Metric::Dense(_) | Metric::Block(_)) => {
+            metric @ (Metric::Dense(_) | Metric::Block(_) | Metric::LowRank(_)) => {
                 let _ = writeln!(tail, "# {DENSE_METRIC_LINE}");
                 let dim = metric.dim();
                 if dim == 0 {
@@ -403,10 +403,12 @@ impl Posterior {
                     warmup_gradients: c.warmup_gradients,
                     inverse_mass_matrix: match &c.params.inverse_mass_matrix {
                         Metric::Diagonal(d) => JsonMetric::Diagonal { diagonal: reals(d) },
-                        metric @ (Metric::Dense(_) | Metric::Block(_)) => JsonMetric::Dense {
-                            dense: reals(&metric.to_dense_matrix()),
-                            dim: metric.dim(),
-                        },
+                        metric @ (Metric::Dense(_) | Metric::Block(_) | Metric::LowRank(_)) => {
+                            JsonMetric::Dense {
+                                dense: reals(&metric.to_dense_matrix()),
+                                dim: metric.dim(),
+                            }
+                        }
                     },
                     values: json_values(&c.values, c.stats.len(), width, self.names().is_empty()),
                     stats: JsonStats::new(&c.stats),

@@ -167,6 +167,13 @@ pub trait KernelState: Clone + Debug + Send + Sync {
     fn position(&self) -> &[f64];
     /// The log-density at the position.
     fn log_density(&self) -> f64;
+
+    /// The gradient of the log-density at the position, when the state caches it (the
+    /// HMC family's [`HmcState`](crate::HmcState)); [`MetricAdaptation::Fisher`](crate::MetricAdaptation)
+    /// needs it. The default is `None`.
+    fn log_density_grad(&self) -> Option<&[f64]> {
+        None
+    }
 }
 
 /// A kernel's parameters as the driver sees them.

@@ -37,7 +37,7 @@ mod smc;
 mod unconstrained;
 mod warm_start;
 
-pub use adaptation::WindowAdaptation;
+pub use adaptation::{FisherAdaptation, HmcAdaptation, MetricAdaptation, WindowAdaptation};
 pub use chees::{
     CHEES_TARGET_ACCEPT, Chees, CheesAdaptation, CheesParams, CheesState, CheesWorkspace,
 };
@@ -47,7 +47,7 @@ pub use io::CsvWriter;
 pub use kernel::{Adaptation, Kernel, KernelInfo, KernelParams, KernelState, NoAdaptation};
 pub use langevin::{BarkerMh, BarkerWorkspace, Mala, MalaWorkspace};
 pub use mcmc::{Mcmc, WARM_START_WARMUP, chain_rng};
-pub use metric::{BlockMetric, DenseMetric, Metric};
+pub use metric::{BlockMetric, DenseMetric, LowRankMetric, Metric};
 pub use metropolis::{DensityState, MhInfo, ProposalWorkspace, RandomWalkMetropolis};
 pub use nuts::{Nuts, NutsWorkspace};
 pub use posterior::{ChainDraws, DrawMatrix, Posterior, SampleStats, Summary, SummaryRow};

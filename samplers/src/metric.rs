@@ -1,4 +1,5 @@
-//! The metric of Hamiltonian Monte Carlo: the inverse mass matrix, diagonal or dense.
+//! The metric of Hamiltonian Monte Carlo: the inverse mass matrix, diagonal, dense,
+//! block-diagonal, or diagonal with a low-rank update.
 
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -16,8 +17,69 @@ pub enum Metric {
     /// A block-diagonal `M⁻¹`: dense within groups of coordinates, diagonal elsewhere
     /// (NumPyro's `dense_mass=[("x", "y")]`).
     Block(BlockMetric),
+    /// A diagonal `M⁻¹` with a low-rank update, `S (I + U (Λ − I) Uᵀ) S`
+    /// ([`LowRankMetric`]): what [`MetricAdaptation::LowRank`](crate::MetricAdaptation)
+    /// estimates.
+    LowRank(LowRankMetric),
 }
 
+/// A diagonal inverse mass matrix with a low-rank update (Seyboldt, Carlson & Carpenter
+/// 2026, arXiv 2603.18845):
+///
+/// ```text
+/// M⁻¹ = S (I + U (Λ − I) Uᵀ) S
+/// ```
+///
+/// with `S = diag(scale)` (`scaleᵢ = σᵢ`, `σᵢ²` the variance of coordinate `i` before
+/// the update), `U` a `dim × k` matrix of orthonormal columns (`vectors`) and
+/// `Λ = diag(values)` their eigenvalues; directions outside the span of `U` keep
+/// eigenvalue 1. Every product costs `O(dim · k)` and needs no buffer: the columns being
+/// orthonormal, the `k` rank-one updates can be applied one after the other.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LowRankMetric {
+    /// `σᵢ`, the square root of the diagonal part.
+    scale: Vec<f64>,
+    /// The columns of `U`, one after the other (`k × dim` values).
+    vectors: Vec<f64>,
+    /// `λⱼ`, the eigenvalue of each column.
+    values: Vec<f64>,
+}
+
+impl LowRankMetric {
+    /// `σᵢ`: the square root of the diagonal part `S²`.
+    pub fn scale(&self) -> &[f64] {
+        &self.scale
+    }
+
+    /// The rank `k` of the update.
+    pub fn rank(&self) -> usize {
+        self.values.len()
+    }
+
+    /// The eigenvalues `λⱼ` of the update.
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+
+    /// Column `j` of `U` (a unit vector of length `dim`).
+    pub fn vector(&self, j: usize) -> &[f64] {
+        let n = self.scale.len();
+        &self.vectors[j * n..(j + 1) * n]
+    }
+
+    /// `x ← x + Σⱼ uⱼ (fⱼ − 1)(uⱼᵀ x)` with `fⱼ = f(λⱼ)`: `(I + U (f(Λ) − I) Uᵀ) x` in
+    /// place (exact for orthonormal columns, whose updates do not interact).
+    fn apply(&self, f: impl Fn(f64) -> f64, x: &mut [f64]) {
+        for (j, &lambda) in self.values.iter().enumerate() {
+            let u = self.vector(j);
+            let dot: f64 = u.iter().zip(x.iter()).map(|(a, b)| a * b).sum();
+            let c = (f(lambda) - 1.0) * dot;
+            for (xi, ui) in x.iter_mut().zip(u) {
+                *xi += c * ui;
+            }
+        }
+    }
+}
 /// A block-diagonal inverse mass matrix: a dense block over each group of coordinates
 /// (the groups disjoint, each in increasing order), a diagonal over the others.
 #[derive(Clone, Debug, PartialEq)]
@@ -215,6 +277,17 @@ impl Metric {
                 }
                 full
             }
+            Metric::LowRank(m) => {
+                let mut full = vec![0.0; n * n];
+                for (i, row) in full.chunks_mut(n.max(1)).enumerate().take(n) {
+                    row[i] = 1.0;
+                    m.apply(|l| l, row);
+                    for (j, v) in row.iter_mut().enumerate() {
+                        *v *= m.scale[i] * m.scale[j];
+                    }
+                }
+                full
+            }
         }
     }
 
@@ -275,6 +348,51 @@ impl Metric {
         }))
     }
 
+    /// A diagonal metric with a low-rank update ([`LowRankMetric`]):
+    /// `M⁻¹ = S (I + U (Λ − I) Uᵀ) S` with `S² = diag(diagonal)`, the columns of `U` the
+    /// orthonormal `vectors` (each of length `diagonal.len()`) and `Λ = diag(values)`.
+    ///
+    /// ```
+    /// use tilde_samplers::Metric;
+    ///
+    /// // unit scales, eigenvalue 9 along (1, 1)/√2: M⁻¹ = [[5, 4], [4, 5]]
+    /// let r = 0.5f64.sqrt();
+    /// let metric = Metric::low_rank(vec![1.0, 1.0], vec![vec![r, r]], vec![9.0])?;
+    /// let mut v = [0.0; 2];
+    /// metric.velocity(&[1.0, 0.0], &mut v);
+    /// assert!((v[0] - 5.0).abs() < 1e-12 && (v[1] - 4.0).abs() < 1e-12);
+    /// # Ok::<(), tilde_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when a diagonal entry or an eigenvalue is not positive
+    /// and finite, the numbers of vectors and values differ, a vector has the wrong
+    /// length, or the vectors are not orthonormal (to 10⁻⁸).
+    pub fn low_rank(diagonal: Vec<f64>, vectors: Vec<Vec<f64>>, values: Vec<f64>) -> Result<Self> {
+        let dim = diagonal.len();
+        Metric::diagonal(diagonal.clone())?;
+        if vectors.len() != values.len() {
+            return Err(Error::InvalidConfig(format!(
+                "a low-rank metric needs one eigenvalue per vector, got {} vectors and {} values",
+                vectors.len(),
+                values.len()
+            )));
+        }
+        if let Some(v) = vectors.iter().find(|v| v.len() != dim) {
+            return Err(Error::InvalidConfig(format!(
+                "a low-rank metric of dimension {dim} has a vector of length {}",
+                v.len()
+            )));
+        }
+        let metric = LowRankMetric {
+            scale: diagonal.iter().map(|d| d.sqrt()).collect(),
+            vectors: vectors.concat(),
+            values,
+        };
+        Metric::LowRank(metric.clone()).validate()?;
+        Ok(Metric::LowRank(metric))
+    }
+
     /// Checks a metric however it was built: [`Metric::Diagonal`] and [`DenseMetric`]
     /// can be spelled directly, so the driver calls this before using one. A diagonal
     /// needs positive, finite entries; a dense matrix finite entries and a positive
@@ -302,6 +420,45 @@ impl Metric {
                     })
                     .collect::<Result<Vec<_>>>()?;
                 Metric::block(b.diagonal.clone(), blocks).map(|_| ())
+            }
+            Metric::LowRank(m) => {
+                let (n, k) = (m.scale.len(), m.values.len());
+                if n.checked_mul(k) != Some(m.vectors.len()) {
+                    return Err(Error::InvalidConfig(format!(
+                        "a low-rank metric of dimension {n} and rank {k} has {} vector entries",
+                        m.vectors.len()
+                    )));
+                }
+                if let Some((i, v)) = m
+                    .scale
+                    .iter()
+                    .chain(&m.values)
+                    .enumerate()
+                    .find(|(_, v)| !(**v > 0.0 && v.is_finite()))
+                {
+                    return Err(Error::InvalidConfig(format!(
+                        "low-rank metric scale or eigenvalue {i} must be positive and finite, \
+                         got {v}"
+                    )));
+                }
+                for a in 0..k {
+                    for b in 0..=a {
+                        let dot: f64 = m
+                            .vector(a)
+                            .iter()
+                            .zip(m.vector(b))
+                            .map(|(x, y)| x * y)
+                            .sum();
+                        let want = if a == b { 1.0 } else { 0.0 };
+                        if (dot - want).abs() >= 1e-8 || dot.is_nan() {
+                            return Err(Error::InvalidConfig(format!(
+                                "the low-rank metric's vectors {a} and {b} are not orthonormal \
+                                 (dot product {dot})"
+                            )));
+                        }
+                    }
+                }
+                Ok(())
             }
             Metric::Dense(m) => {
                 let n = m.dim;
@@ -338,6 +495,7 @@ impl Metric {
             Metric::Diagonal(d) => d.len(),
             Metric::Dense(m) => m.dim,
             Metric::Block(b) => b.diagonal.len(),
+            Metric::LowRank(m) => m.scale.len(),
         }
     }
 
@@ -362,7 +520,10 @@ impl Metric {
                 Metric::Diagonal((0..m.dim).map(|i| m.inverse[i * m.dim + i]).collect())
             }
             (Metric::Block(b), false) => Metric::Diagonal(b.diagonal.clone()),
-            (Metric::Block(_), true) => {
+            (Metric::LowRank(_), false) => {
+                Metric::Diagonal((0..self.dim()).map(|i| self.variance(i)).collect())
+            }
+            (Metric::Block(_) | Metric::LowRank(_), true) => {
                 let n = self.dim();
                 Metric::dense(self.to_dense_matrix(), n).unwrap_or_else(|_| Metric::dense_unit(n))
             }
@@ -398,6 +559,16 @@ impl Metric {
                     }
                 }
             }
+            Metric::LowRank(m) => {
+                // S (I + U (Λ − I) Uᵀ) S p
+                for ((vi, pi), si) in v.iter_mut().zip(p).zip(&m.scale) {
+                    *vi = pi * si;
+                }
+                m.apply(|l| l, v);
+                for (vi, si) in v.iter_mut().zip(&m.scale) {
+                    *vi *= si;
+                }
+            }
         }
     }
 
@@ -430,6 +601,14 @@ impl Metric {
                     }
                 }
             }
+            Metric::LowRank(m) => {
+                // L = S (I + U (Λ^½ − I) Uᵀ): L Lᵀ = M⁻¹ with the symmetric inner root
+                out.copy_from_slice(u);
+                m.apply(f64::sqrt, out);
+                for (o, si) in out.iter_mut().zip(&m.scale) {
+                    *o *= si;
+                }
+            }
         }
     }
 
@@ -458,6 +637,13 @@ impl Metric {
                     }
                 }
             }
+            Metric::LowRank(m) => {
+                // Lᵀ g = (I + U (Λ^½ − I) Uᵀ) S g
+                for ((o, gi), si) in out.iter_mut().zip(g).zip(&m.scale) {
+                    *o = gi * si;
+                }
+                m.apply(f64::sqrt, out);
+            }
         }
     }
 
@@ -467,6 +653,16 @@ impl Metric {
             Metric::Diagonal(d) => d[i],
             Metric::Dense(m) => m.inverse[i * m.dim + i],
             Metric::Block(b) => b.diagonal[i],
+            Metric::LowRank(m) => {
+                let n = m.scale.len();
+                let update: f64 = m
+                    .values
+                    .iter()
+                    .enumerate()
+                    .map(|(j, l)| m.vectors[j * n + i].powi(2) * (l - 1.0))
+                    .sum();
+                m.scale[i] * m.scale[i] * (1.0 + update)
+            }
         }
     }
 
@@ -510,6 +706,13 @@ impl Metric {
                         }
                         p[indices[k]] = s / m.factor[k * n + k];
                     }
+                }
+            }
+            Metric::LowRank(m) => {
+                // p = S⁻¹ (I + U (Λ^-½ − I) Uᵀ) z: Cov(p) = S⁻¹ (I + U (Λ⁻¹ − I) Uᵀ) S⁻¹ = M
+                m.apply(|l| 1.0 / l.sqrt(), p);
+                for (pi, si) in p.iter_mut().zip(&m.scale) {
+                    *pi /= si;
                 }
             }
         }
@@ -594,6 +797,138 @@ mod tests {
         assert_eq!(dense.for_blocks(&[vec![0, 2]]), block);
         assert!(Metric::block(vec![1.0; 2], vec![(vec![1, 1], vec![1.0; 4])]).is_err());
         assert!(Metric::block(vec![1.0; 2], vec![(vec![0, 2], vec![1.0, 0.0, 0.0, 1.0])]).is_err());
+    }
+
+    /// `S (I + U (Λ − I) Uᵀ) S` in 3-d, rank 2: `U`'s columns `(1, 1, 0)/√2` and
+    /// `(1, −1, 1)/√3`, `Λ = (9, 0.25)`, `S = diag(0.5, 2, 1)`.
+    fn low_rank_3d() -> (Metric, Vec<f64>) {
+        let (r2, r3) = (0.5f64.sqrt(), (1.0f64 / 3.0).sqrt());
+        let u = [[r2, r2, 0.0], [r3, -r3, r3]];
+        let (values, scale) = ([9.0, 0.25], [0.5, 2.0, 1.0]);
+        let metric = Metric::low_rank(
+            scale.iter().map(|s| s * s).collect(),
+            u.iter().map(|c| c.to_vec()).collect(),
+            values.to_vec(),
+        )
+        .unwrap();
+        // the matrix it stands for, entry by entry
+        let mut full = vec![0.0; 9];
+        for i in 0..3 {
+            for j in 0..3 {
+                let inner = f64::from(u8::from(i == j))
+                    + (0..2)
+                        .map(|k| u[k][i] * u[k][j] * (values[k] - 1.0))
+                        .sum::<f64>();
+                full[i * 3 + j] = scale[i] * inner * scale[j];
+            }
+        }
+        (metric, full)
+    }
+
+    #[test]
+    fn a_low_rank_metric_acts_as_its_full_matrix() {
+        let (metric, full) = low_rank_3d();
+        assert!(metric.validate().is_ok());
+        let got = metric.to_dense_matrix();
+        assert!(
+            got.iter().zip(&full).all(|(a, b)| (a - b).abs() < 1e-14),
+            "{got:?}"
+        );
+        let dense = Metric::dense(full.clone(), 3).unwrap();
+        for i in 0..3 {
+            assert!((metric.variance(i) - full[i * 3 + i]).abs() < 1e-14);
+        }
+        // velocity = M⁻¹ p, as the dense matrix computes it
+        let p = [1.0, -2.0, 0.5];
+        let (mut a, mut b) = ([0.0; 3], [0.0; 3]);
+        metric.velocity(&p, &mut a);
+        dense.velocity(&p, &mut b);
+        assert!(
+            a.iter().zip(&b).all(|(a, b)| (a - b).abs() < 1e-13),
+            "{a:?} {b:?}"
+        );
+        // scale and scale_transpose are L and Lᵀ of one factor with L Lᵀ = M⁻¹:
+        // build L column by column and multiply
+        let mut l = [[0.0; 3]; 3];
+        for j in 0..3 {
+            let mut e = [0.0; 3];
+            e[j] = 1.0;
+            let mut col = [0.0; 3];
+            metric.scale(&e, &mut col);
+            (0..3).for_each(|i| l[i][j] = col[i]);
+            let mut row = [0.0; 3];
+            metric.scale_transpose(&e, &mut row);
+            (0..3).for_each(|i| assert!((row[i] - l[j][i]).abs() < 1e-14 || l[j][i] == 0.0));
+        }
+        for i in 0..3 {
+            for j in 0..3 {
+                let llt: f64 = (0..3).map(|k| l[i][k] * l[j][k]).sum();
+                assert!((llt - full[i * 3 + j]).abs() < 1e-13, "({i},{j}) {llt}");
+            }
+        }
+        // Lᵀ again, against the columns just built (after all of them exist)
+        let mut row = [0.0; 3];
+        metric.scale_transpose(&p, &mut row);
+        for (j, r) in row.iter().enumerate() {
+            let want: f64 = (0..3).map(|i| l[i][j] * p[i]).sum();
+            assert!((r - want).abs() < 1e-13);
+        }
+        // a momentum draw is the symmetric root of M applied to the normal draw z: its
+        // kinetic energy pᵀ M⁻¹ p is exactly zᵀ z, and p solves M⁻¹ p = M^-½ z
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
+        let mut z = [0.0; 3];
+        z.iter_mut()
+            .for_each(|z| *z = StandardNormal.sample(&mut rng));
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
+        let mut p = [0.0; 3];
+        metric.sample_momentum(&mut rng, &mut p);
+        metric.velocity(&p, &mut a);
+        let kinetic: f64 = p.iter().zip(&a).map(|(p, v)| p * v).sum();
+        let zz: f64 = z.iter().map(|z| z * z).sum();
+        assert!(
+            (kinetic - zz).abs() < 1e-12 * zz.max(1.0),
+            "{kinetic} vs {zz}"
+        );
+        // and over many draws, Cov(p) = M: E[(M⁻¹p)(M⁻¹p)ᵀ] = M⁻¹
+        let n = 100_000;
+        let mut second = [0.0; 9];
+        for _ in 0..n {
+            metric.sample_momentum(&mut rng, &mut p);
+            metric.velocity(&p, &mut a);
+            for i in 0..3 {
+                for j in 0..3 {
+                    second[i * 3 + j] += a[i] * a[j] / n as f64;
+                }
+            }
+        }
+        for i in 0..3 {
+            for j in 0..3 {
+                let se = ((full[i * 3 + i] * full[j * 3 + j] + full[i * 3 + j].powi(2)) / n as f64)
+                    .sqrt();
+                assert!(
+                    (second[i * 3 + j] - full[i * 3 + j]).abs() < 5.0 * se,
+                    "({i},{j})"
+                );
+            }
+        }
+        // the structures derived from it keep its covariance
+        assert_eq!(metric.for_kernel(true).to_dense_matrix(), got);
+        let Metric::Diagonal(d) = metric.for_kernel(false) else {
+            panic!("diagonal expected")
+        };
+        assert!((0..3).all(|i| (d[i] - full[i * 3 + i]).abs() < 1e-14));
+    }
+
+    #[test]
+    fn bad_low_rank_metrics_are_errors() {
+        let r = 0.5f64.sqrt();
+        assert!(Metric::low_rank(vec![1.0; 2], vec![vec![r, r]], vec![0.0]).is_err());
+        assert!(Metric::low_rank(vec![1.0; 2], vec![vec![1.0, 1.0]], vec![2.0]).is_err());
+        assert!(Metric::low_rank(vec![1.0; 2], vec![vec![r, r]; 2], vec![2.0; 2]).is_err());
+        assert!(Metric::low_rank(vec![1.0; 2], vec![vec![1.0]], vec![2.0]).is_err());
+        assert!(Metric::low_rank(vec![-1.0, 1.0], vec![], vec![]).is_err());
+        assert!(Metric::low_rank(vec![1.0; 2], vec![vec![r, r]], vec![]).is_err());
+        assert!(Metric::low_rank(vec![1.0; 2], vec![], vec![]).is_ok());
     }
 
     #[test]

@@ -190,7 +190,15 @@ impl Kernel for RandomWalkMetropolis {
     }
 
     fn validate(&self, _dim: usize) -> Result<()> {
-        self.tuning.validate()
+        self.tuning.validate()?;
+        if self.tuning.effective_metric_adaptation() != crate::MetricAdaptation::StanWindows {
+            return Err(Error::InvalidConfig(format!(
+                "RandomWalkMetropolis has no gradients to estimate its metric from: \
+                 {:?} needs them, use MetricAdaptation::StanWindows",
+                self.tuning.metric_adaptation
+            )));
+        }
+        Ok(())
     }
 
     fn transition<L: LogDensity + ?Sized, R: Rng + ?Sized>(

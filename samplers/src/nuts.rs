@@ -7,6 +7,7 @@
 use rand::{Rng, RngExt};
 use tilde_core::{Error, LogDensity, Result};
 
+use crate::adaptation::MetricAdaptation;
 use crate::hmc::window_adapted;
 use crate::hmc::{
     HmcInfo, HmcParams, HmcState, Point, Tuning, check_divergence_threshold, hmc_family_items,
@@ -40,7 +41,10 @@ impl Default for Nuts {
         Nuts {
             max_tree_depth: 10,
             max_tree_depth_warmup: None,
-            tuning: Tuning::new(0.8),
+            tuning: Tuning {
+                metric_adaptation: MetricAdaptation::Fisher,
+                ..Tuning::new(0.8)
+            },
             divergence_threshold: 1000.0,
         }
     }
