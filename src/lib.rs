@@ -164,7 +164,10 @@ pub mod autodiff {
     pub use tilde_autodiff::*;
 }
 
-/// Everything a model file needs: `use tilde::prelude::*;`.
+/// Everything a model file needs: `use tilde::prelude::*;`: the distributions (scalar
+/// and vector), [`glm::Glm`], the vector-expression helpers of [`vector`] (`data`,
+/// `params`, `scalar`, `VectorExpr`), the site macros, the kernels and `Mcmc`, and the
+/// variational guides.
 pub mod prelude {
     #[cfg(feature = "vi")]
     pub use crate::{
@@ -182,6 +185,13 @@ pub mod prelude {
         Laplace, LkjCholesky, LogDensity, LogNormal, Logistic, Mixture, Model, NegativeBinomial,
         Normal, Pareto, Poisson, Real, SkewNormal, StudentT, Truncated, TruncatedNormal, Uniform,
         VonMises, Weibull, ZeroInflatedPoisson, deterministic, factor, model, sample,
+    };
+    // vector distributions, the GLM site and the vector-expression helpers
+    pub use crate::glm::Glm;
+    pub use crate::vector::{VectorExpr, data, params, scalar};
+    pub use crate::{
+        Categorical, Dirichlet, Engine, GaussianRandomWalk, InverseWishart,
+        LowRankMultivariateNormal, Multinomial, MultivariateNormal, Wishart,
     };
 }
 

@@ -429,7 +429,7 @@ impl Posterior {
 
 /// Stan's CSV column name of a tilde name: `theta[2]` → `theta.3`, `z[0,1]` → `z.1.2`;
 /// a name without a trailing index is unchanged.
-fn stan_name(name: &str) -> String {
+pub(crate) fn stan_name(name: &str) -> String {
     if let Some(open) = name.find('[')
         && name.ends_with(']')
     {

@@ -698,7 +698,9 @@ impl<K: Kernel> Mcmc<K> {
                 out
             })
             .collect::<Result<_>>()?;
-        Ok(Posterior::new(names.to_vec(), draws))
+        let mut posterior = Posterior::new(names.to_vec(), draws);
+        posterior.max_tree_depth = kernel.max_tree_depth();
+        Ok(posterior)
     }
 }
 
@@ -769,6 +771,31 @@ impl Recorder<'_> {
             row.retain(|_| k.next().copied().unwrap_or(false));
         }
         Ok(())
+    }
+}
+
+/// The transitions of a phase that hit the kernel's maximum tree depth, for the
+/// progress bar.
+#[derive(Clone, Copy)]
+struct Saturation {
+    limit: Option<usize>,
+    hits: usize,
+}
+
+impl Saturation {
+    fn new(limit: Option<usize>) -> Self {
+        Saturation { limit, hits: 0 }
+    }
+
+    fn count<I: KernelInfo>(&mut self, info: &I) {
+        if self.limit.is_some_and(|limit| info.tree_depth() >= limit) {
+            self.hits += 1;
+        }
+    }
+
+    /// `(limit, hits)`, for a kernel with a tree.
+    fn report(&self) -> Option<(usize, usize)> {
+        self.limit.map(|limit| (limit, self.hits))
     }
 }
 
@@ -865,6 +892,7 @@ fn warm_up<K: Kernel, M: Model + ?Sized>(
     }
     watched.check()?;
     let mut divergences = 0;
+    let mut saturated = Saturation::new(kernel.max_tree_depth());
     let mut gradients = 0;
     for i in 0..num_warmup {
         let info = {
@@ -875,6 +903,7 @@ fn warm_up<K: Kernel, M: Model + ?Sized>(
         };
         watched.check()?;
         divergences += usize::from(info.is_divergent());
+        saturated.count(&info);
         gradients += info.num_evaluations();
         phase.keep(model, i, chain, &info, &mut row)?;
         let ChainState {
@@ -882,7 +911,13 @@ fn warm_up<K: Kernel, M: Model + ?Sized>(
         } = &mut *chain;
         adaptation.update(kernel, &watched, rng, state, &info, params);
         watched.check()?;
-        bar.update(i + 1, "warmup", divergences, params.step_size());
+        bar.update(
+            i + 1,
+            "warmup",
+            divergences,
+            saturated.report(),
+            params.step_size(),
+        );
     }
     adaptation.finalize(&mut chain.params);
     chain.adapted = true;
@@ -930,6 +965,7 @@ fn warm_up_together<K: Kernel, M: Model + Sync + ?Sized>(
     }
     watched.check()?;
     let mut divergences = vec![0; chains.len()];
+    let mut saturated = vec![Saturation::new(kernel.max_tree_depth()); chains.len()];
     let mut infos = Vec::with_capacity(chains.len());
     let mut row = Vec::new();
     for i in 0..num_warmup {
@@ -953,6 +989,7 @@ fn warm_up_together<K: Kernel, M: Model + Sync + ?Sized>(
             .collect_into_vec_result(&mut infos)?;
         for (c, (chain, info)) in chains.iter_mut().zip(&infos).enumerate() {
             divergences[c] += usize::from(info.is_divergent());
+            saturated[c].count(info);
             if phase.collect.is_some() {
                 // the statistics of the draw name the parameters it was made with
                 chain.params.clone_from(&params);
@@ -963,7 +1000,13 @@ fn warm_up_together<K: Kernel, M: Model + Sync + ?Sized>(
         adaptation.update_ensemble(kernel, &watched, &mut rng, &states, &infos, &mut params);
         watched.check()?;
         for (c, bar) in bars.iter().enumerate().take(chains.len()) {
-            bar.update(i + 1, "warmup", divergences[c], params.step_size());
+            bar.update(
+                i + 1,
+                "warmup",
+                divergences[c],
+                saturated[c].report(),
+                params.step_size(),
+            );
         }
     }
     adaptation.finalize(&mut params);
@@ -1016,6 +1059,7 @@ fn draw<K: Kernel, M: Model + ?Sized>(
     let mut stats = try_buffer(stored, 1, "num_samples")?;
     let mut row = Vec::with_capacity(recorder.columns);
     let mut divergences = 0;
+    let mut saturated = Saturation::new(kernel.max_tree_depth());
     let warmup = if take_warmup {
         std::mem::take(&mut chain.warmup_draws)
     } else {
@@ -1028,6 +1072,7 @@ fn draw<K: Kernel, M: Model + ?Sized>(
         let info = kernel.transition(&watched, rng, state, params, &mut workspace);
         watched.check()?;
         divergences += usize::from(info.is_divergent());
+        saturated.count(&info);
         if (i + 1) % thinning == 0 {
             recorder.constrain(model, state.position(), &mut row)?;
             let stat = sample_stats::<K>(state, params, &info);
@@ -1039,7 +1084,13 @@ fn draw<K: Kernel, M: Model + ?Sized>(
                 stats.push(stat);
             }
         }
-        bar.update(offset + i + 1, "sampling", divergences, params.step_size());
+        bar.update(
+            offset + i + 1,
+            "sampling",
+            divergences,
+            saturated.report(),
+            params.step_size(),
+        );
     }
     Ok(ChainDraws {
         values,
