@@ -154,6 +154,11 @@ pub mod vi {
 #[cfg(feature = "plots")]
 pub mod plots;
 
+/// `docs/from-stan-and-numpyro.md`, whose examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/from-stan-and-numpyro.md")]
+pub struct FromStanAndNumPyro;
+
 /// MCMC kernels, adaptation and diagnostics.
 pub mod samplers {
     pub use tilde_samplers::*;

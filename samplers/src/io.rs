@@ -77,6 +77,8 @@ const DENSE_METRIC_LINE: &str = "Elements of inverse mass matrix:";
 const STEP_SIZE_KEY: &str = "Step size =";
 const ADAPTATION_LINE: &str = "Adaptation terminated";
 const WARMUP_GRADIENTS_KEY: &str = "warmup_gradients =";
+/// CmdStan's name of NUTS's maximum tree depth in its configuration comments.
+const MAX_DEPTH_KEY: &str = "max_depth =";
 
 /// Writes one chain's draws to a CSV file in Stan's layout, a draw at a time.
 ///
@@ -259,6 +261,15 @@ impl CsvWriter {
         self.write_comment(&format!("# {WARMUP_GRADIENTS_KEY} {count}\n"))
     }
 
+    /// Records the kernel's maximum tree depth (CmdStan's `max_depth = 10` comment), which
+    /// [`Posterior::from_csv`] reads back for its tree-depth report.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be written.
+    pub fn write_max_tree_depth(&mut self, depth: usize) -> Result<()> {
+        self.write_comment(&format!("# {MAX_DEPTH_KEY} {depth}\n"))
+    }
+
     /// The file being written.
     pub fn path(&self) -> &Path {
         &self.path
@@ -286,6 +297,9 @@ impl Posterior {
         for (chain, (draws, params)) in self.chains.iter().zip(&params).enumerate() {
             let path = dir.as_ref().join(format!("{prefix}_{}.csv", chain + 1));
             let mut writer = CsvWriter::create_for_warmup(&path, self.names(), chain)?;
+            if let Some(depth) = self.max_tree_depth {
+                writer.write_max_tree_depth(depth)?;
+            }
             writer.write_rows(&draws.warmup.values, &draws.warmup.stats)?;
             writer.write_adaptation(params)?;
             writer.write_warmup_gradients(draws.warmup_gradients)?;
@@ -317,10 +331,12 @@ impl Posterior {
             ));
         }
         let mut names: Option<Vec<String>> = None;
+        let mut max_tree_depth = None;
         let mut chains = Vec::with_capacity(paths.len());
         for path in paths {
             let path = path.as_ref();
-            let (file_names, chain) = read_csv(path)?;
+            let (file_names, chain, depth) = read_csv(path)?;
+            max_tree_depth = max_tree_depth.or(depth);
             match &names {
                 None => names = Some(file_names),
                 Some(first) if *first != file_names => {
@@ -335,7 +351,9 @@ impl Posterior {
         }
         let names = names.unwrap_or_default();
         truncate_to_common_length(&mut chains, names.len(), "from_csv");
-        Ok(Posterior::new(names, chains))
+        let mut posterior = Posterior::new(names, chains);
+        posterior.max_tree_depth = max_tree_depth;
+        Ok(posterior)
     }
 
     /// The whole posterior as one JSON document, which [`Posterior::from_json`] reads back:
@@ -386,6 +404,7 @@ impl Posterior {
                     }),
                 })
                 .collect(),
+            max_tree_depth: self.max_tree_depth,
         };
         // plain data (strings, numbers, arrays) always serialises
         let mut out = serde_json::to_string(&doc).unwrap_or_default();
@@ -423,7 +442,9 @@ impl Posterior {
             .map(|(index, chain)| chain.into_draws(index, width))
             .collect::<Result<Vec<_>>>()?;
         truncate_to_common_length(&mut chains, width, "from_json");
-        Ok(Posterior::new(doc.names, chains))
+        let mut posterior = Posterior::new(doc.names, chains);
+        posterior.max_tree_depth = doc.max_tree_depth;
+        Ok(posterior)
     }
 }
 
@@ -624,7 +645,8 @@ impl CsvChain<'_> {
 /// dropped (with a warning on standard error), never read as a draw. Rows before a
 /// `# Adaptation terminated` line are saved warm-up draws (CmdStan's `save_warmup`,
 /// tilde's `collect_warmup`) and are read as warm-up draws.
-fn read_csv(path: &Path) -> Result<(Vec<String>, ChainDraws)> {
+/// One file's column names, draws and maximum tree depth (when it says one).
+fn read_csv(path: &Path) -> Result<(Vec<String>, ChainDraws, Option<usize>)> {
     let bytes = std::fs::read(path).map_err(|e| io_error("cannot read", path, &e))?;
     let text = String::from_utf8_lossy(&bytes);
     let mut chain = CsvChain {
@@ -635,6 +657,7 @@ fn read_csv(path: &Path) -> Result<(Vec<String>, ChainDraws)> {
     };
     let mut step_size: Option<f64> = None;
     let mut warmup_gradients = 0;
+    let mut max_tree_depth = None;
     let mut warmup = WarmupDraws::default();
     let mut metric: Option<Metric> = None;
     // Some(rows so far) while reading the rows of a dense metric.
@@ -686,6 +709,10 @@ fn read_csv(path: &Path) -> Result<(Vec<String>, ChainDraws)> {
             dense_rows = Some(Vec::new());
         } else if let Some(value) = comment.strip_prefix(STEP_SIZE_KEY) {
             step_size = Some(parse_f64(value).map_err(|e| chain.fail(number, e))?);
+        } else if let Some(value) = comment.strip_prefix(MAX_DEPTH_KEY) {
+            max_tree_depth = Some(value.trim().parse().map_err(|_| {
+                chain.fail(number, format!("`{}` is not a tree depth", value.trim()))
+            })?);
         } else if let Some(value) = comment.strip_prefix(WARMUP_GRADIENTS_KEY) {
             warmup_gradients = value
                 .trim()
@@ -708,7 +735,7 @@ fn read_csv(path: &Path) -> Result<(Vec<String>, ChainDraws)> {
         warmup_gradients,
         warmup,
     };
-    Ok((names, draws))
+    Ok((names, draws, max_tree_depth))
 }
 
 fn parse_f64(field: &str) -> std::result::Result<f64, String> {
@@ -803,6 +830,9 @@ struct JsonPosterior {
     version: u64,
     names: Vec<String>,
     chains: Vec<JsonChain>,
+    /// The kernel's maximum tree depth (NUTS), for the saturation report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_tree_depth: Option<usize>,
 }
 
 #[derive(Serialize, Deserialize)]

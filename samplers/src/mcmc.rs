@@ -671,6 +671,9 @@ impl<K: Kernel> Mcmc<K> {
                         let path = dir.join(format!("{prefix}_{}.csv", index + 1));
                         let params = chain.params.hmc_params().unwrap_or_else(HmcParams::none);
                         let mut writer = CsvWriter::create_for_warmup(path, names, index)?;
+                        if let Some(depth) = kernel.max_tree_depth() {
+                            writer.write_max_tree_depth(depth)?;
+                        }
                         let warmup = &chain.warmup_draws;
                         writer.write_rows(&warmup.values, &warmup.stats)?;
                         writer.write_adaptation(&params)?;

@@ -733,8 +733,8 @@ impl Posterior {
 
     /// The sampler's warnings, as Stan's `diagnose` gives them, each with the fix to
     /// try: divergent transitions, draws that hit the maximum tree depth, and chains
-    /// whose E-BFMI is below 0.3. Empty when none applies. [`print_summary`]
-    /// (Self::print_summary) prints them after the table.
+    /// whose E-BFMI is below 0.3. Empty when none applies.
+    /// [`print_summary`](Self::print_summary) prints them after the table.
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
         let total = self.chains.iter().map(|c| c.stats.len()).sum::<usize>();
