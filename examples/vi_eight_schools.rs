@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! cargo run --release --example vi_eight_schools
+//! cargo run --release --example vi_eight_schools -- --plots out   # also the ELBO traces as SVG
 //! ```
 
 use std::time::Instant;
@@ -109,5 +110,37 @@ fn main() -> Result<(), tilde::Error> {
         nuts.num_gradient_evals(),
         warm.num_gradient_evals() + pathfinder.num_gradient_evals()
     );
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--plots") {
+        let dir = args.get(i + 1).map_or("out", String::as_str);
+        write_plots(
+            &[
+                ("normal", normal.elbo_trace()),
+                ("multivariate", full.elbo_trace()),
+            ],
+            dir,
+        )?;
+    }
     Ok(())
+}
+
+/// The ELBO trace of each fit, as `elbo_<label>.svg` in `dir`.
+#[cfg(feature = "plots")]
+fn write_plots(traces: &[(&str, &[f64])], dir: &str) -> Result<(), tilde::Error> {
+    let dir = std::path::Path::new(dir);
+    std::fs::create_dir_all(dir)
+        .map_err(|e| tilde::Error::Io(format!("cannot create `{}`: {e}", dir.display())))?;
+    for (label, trace) in traces {
+        let path = dir.join(format!("elbo_{label}.svg"));
+        tilde::plots::elbo(trace, &path)?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "plots"))]
+fn write_plots(_: &[(&str, &[f64])], _: &str) -> Result<(), tilde::Error> {
+    Err(tilde::Error::InvalidConfig(
+        "--plots needs tilde's `plots` feature (on by default)".into(),
+    ))
 }

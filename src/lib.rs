@@ -155,6 +155,11 @@ pub mod vi {
 #[cfg(feature = "plots")]
 pub mod plots;
 
+/// `docs/from-stan-and-numpyro.md`, whose examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/from-stan-and-numpyro.md")]
+pub struct FromStanAndNumPyro;
+
 /// MCMC kernels, adaptation and diagnostics.
 pub mod samplers {
     pub use tilde_samplers::*;
@@ -165,7 +170,10 @@ pub mod autodiff {
     pub use tilde_autodiff::*;
 }
 
-/// Everything a model file needs: `use tilde::prelude::*;`.
+/// Everything a model file needs: `use tilde::prelude::*;`: the distributions (scalar
+/// and vector), [`glm::Glm`], the vector-expression helpers of [`vector`] (`data`,
+/// `params`, `scalar`, `VectorExpr`), the site macros, the kernels and `Mcmc`, and the
+/// variational guides.
 pub mod prelude {
     #[cfg(feature = "vi")]
     pub use crate::{
@@ -183,6 +191,13 @@ pub mod prelude {
         Laplace, LkjCholesky, LogDensity, LogNormal, Logistic, Mixture, Model, NegativeBinomial,
         Normal, Pareto, Poisson, Real, SkewNormal, StudentT, Truncated, TruncatedNormal, Uniform,
         VonMises, Weibull, ZeroInflatedPoisson, deterministic, factor, model, sample,
+    };
+    // vector distributions, the GLM site and the vector-expression helpers
+    pub use crate::glm::Glm;
+    pub use crate::vector::{VectorExpr, data, params, scalar};
+    pub use crate::{
+        Categorical, Dirichlet, Engine, GaussianRandomWalk, InverseWishart,
+        LowRankMultivariateNormal, Multinomial, MultivariateNormal, Wishart,
     };
 }
 

@@ -108,7 +108,8 @@ fn trace_draws_one_line_per_chain_and_component_in_both_panels() {
     let path = dir.join("trace.svg");
     plots::trace(&synthetic(3, 100), &["mu", "theta"], &path).unwrap();
     let svg = read_svg(&path);
-    // 3 components × 3 chains × (trace + density), 3 legend lines
+    // 3 components × 3 chains × (trace + density), 3 legend lines (above the first
+    // trace panel, not over it)
     assert_eq!(data_lines(&svg), 3 * 3 * 2 + 3);
     for chain in ["#1F77B4", "#FF7F0E", "#2CA02C"] {
         assert_eq!(
@@ -183,6 +184,18 @@ fn pair_draws_every_draw_in_every_lower_panel_and_marks_divergences() {
     // the divergent draws are drawn in the divergence colour
     assert_eq!(count(&svg, "fill=\"#D62728\""), divergent);
     assert!(svg.contains(&format!("{divergent} divergent")));
+}
+
+#[test]
+fn pair_thins_many_draws_to_a_thousand_points_per_panel() {
+    let path = dir("pair-thin").join("pair.svg");
+    // 2 chains × 2000 draws: every 4th of the 4000 non-divergent draws is drawn
+    plots::pair(&synthetic(2, 2000), &["mu", "theta[0]"], &path).unwrap();
+    let svg = read_svg(&path);
+    assert_eq!(count(&svg, "<circle"), 1000);
+    assert!(svg.contains("1 in 4 non-divergent drawn"));
+    let bytes = std::fs::metadata(&path).unwrap().len();
+    assert!(bytes < 250_000, "{bytes} bytes");
 }
 
 #[test]

@@ -538,7 +538,7 @@ impl<'x, T: Real> Ctx<'x, T> {
 /// Something a latent `sample!` accepts: a continuous distribution or an `.iid(n)` of one.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a latent site",
-    note = "a latent `sample!` takes a continuous distribution or `dist.iid(n)`; discrete distributions can only be observed with `obs = value`"
+    note = "a latent `sample!` takes a continuous scalar distribution, `dist.iid(n)`, `dist.iid(n).ordered()`, `Normal::each(..)` or a vector distribution (`Dirichlet`, `MultivariateNormal`, ...); discrete distributions are observed with `obs = value` (a discrete latent variable is summed out by hand: `factor!` with `tilde::math::log_sum_exp`)"
 )]
 pub trait Latent {
     /// The model's scalar.
@@ -560,7 +560,9 @@ pub trait Latent {
 /// Something an observed `sample!` accepts with an observation of type `V`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot observe a value of type `{V}`",
-    note = "a scalar distribution observes one number (`obs = y[i]`); `dist.iid(n)` observes a slice of n numbers (`obs = &y`)"
+    label = "`obs` takes data: a number for a scalar distribution, a slice for `dist.iid(n)`",
+    note = "a scalar distribution observes one number (`obs = y[i]`); `dist.iid(n)` observes a slice of n numbers (`obs = &y`)",
+    note = "a value computed from parameters (the model's scalar `T`) is not data: add its log-density with `factor!`, as Stan's `target +=`: `factor!(\"err\", Normal::new(0.0, sigma).ln_pdf(err))`"
 )]
 pub trait Observe<V> {
     /// The model's scalar.
@@ -715,6 +717,56 @@ impl<D: Continuous> Latent for Ordered<D> {
     }
 }
 
+/// `Normal::each(loc, scale)` as a latent site: a vector of independent normals whose
+/// length the parameters fix, on the real line (no bijector).
+impl<T: Real, L: VectorExpr<T>, S: VectorExpr<T>> Latent for NormalEach<T, L, S> {
+    type Scalar = T;
+    type Value<'x> = &'x [T];
+
+    fn sample<'x>(self, ctx: &mut Ctx<'x, T>, name: &dyn Fn() -> String) -> Result<&'x [T], Stop> {
+        let n = match self.len() {
+            Ok(Some(n)) => n,
+            Ok(None) => {
+                return Err(Stop::fault(Error::SiteLength {
+                    site: name(),
+                    reason: "`Normal::each` with a scalar location and scale has no length; \
+                             write `Normal::new(loc, scale).iid(n)`"
+                        .into(),
+                }));
+            }
+            Err((a, b)) => {
+                return Err(Stop::fault(Error::SiteLength {
+                    site: name(),
+                    reason: format!(
+                        "`Normal::each` has a location of length {a} and a scale of length {b}; \
+                         make the lengths agree"
+                    ),
+                }));
+            }
+        };
+        let mut draw = |rng: &mut dyn Rng| self.draw(n, rng);
+        let (offset, values, ln_jac) =
+            ctx.vector_latent(n, VectorBijector::Identity, name, &mut draw)?;
+        let lp = self.ln_pdf_params(values);
+        ctx.add(lp);
+        ctx.add_jacobian(ln_jac);
+        if let Some(trace) = ctx.trace.as_deref_mut() {
+            let xs: Vec<f64> = values.iter().map(|v| v.value()).collect();
+            trace.record(
+                name,
+                SiteKind::Latent,
+                Shape::Vector(n),
+                Some(Support::Real),
+                Some((offset, n)),
+                &xs,
+                lp.value(),
+                ln_jac.value(),
+            );
+        }
+        Ok(values)
+    }
+}
+
 /// Implements [`Latent`] and [`Observe`] (for vector observations) for distributions
 /// over vectors that implement [`VectorDistribution`].
 macro_rules! vector_sites {
@@ -728,6 +780,7 @@ macro_rules! vector_sites {
             }
         }
 
+        #[diagnostic::do_not_recommend]
         impl<$($lt,)? T: Real $(, $p: $b)*, V: ObsVector> Observe<V> for $ty {
             type Scalar = T;
 
@@ -750,6 +803,7 @@ vector_sites! {
 
 /// A multinomial is only observed: no [`Latent`] impl, so a latent `sample!` of it
 /// does not compile.
+#[diagnostic::do_not_recommend]
 impl<T: Real, P: VectorExpr<T>, V: ObsVector> Observe<V>
     for crate::distributions::Multinomial<T, P>
 {
@@ -826,6 +880,10 @@ fn vector_observed_site<T: Real, D: VectorDistribution<Scalar = T>, V: ObsVector
     Ok(())
 }
 
+// `do_not_recommend`: an observation that is not data (a parameter `T`) reports
+// `Observe`'s message, which says what `obs` takes, rather than a bound on `T` whose
+// suggested fix is no valid code
+#[diagnostic::do_not_recommend]
 impl<D: Distribution, E: ObsScalar> Observe<E> for D {
     type Scalar = D::Scalar;
 
@@ -854,6 +912,7 @@ impl<D: Distribution, E: ObsScalar> Observe<E> for D {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<D: Distribution, V: ObsVector> Observe<V> for Iid<D> {
     type Scalar = D::Scalar;
 
@@ -900,6 +959,7 @@ impl<D: Distribution, V: ObsVector> Observe<V> for Iid<D> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: Real, V: ObsVector> Observe<V> for Glm<'_, T> {
     type Scalar = T;
 
@@ -944,6 +1004,7 @@ impl<T: Real, V: ObsVector> Observe<V> for Glm<'_, T> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: Real, L: VectorExpr<T>, S: VectorExpr<T>, V: ObsVector> Observe<V> for NormalEach<T, L, S> {
     type Scalar = T;
 

@@ -69,6 +69,14 @@ pub enum Error {
         /// The site at which the mismatch showed, when known.
         site: Option<String>,
     },
+    /// A latent vector site whose parameters do not fix its length, or fix two.
+    #[error("latent site `{site}`: {reason}")]
+    SiteLength {
+        /// The site's name.
+        site: String,
+        /// What is wrong with the lengths, and the fix.
+        reason: String,
+    },
     /// A parameter vector of the wrong length.
     #[error("expected a parameter vector of length {expected}, got {found}")]
     DimensionMismatch {

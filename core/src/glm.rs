@@ -299,3 +299,188 @@ pub fn dot<T: Real>(x: &[f64], beta: &[T]) -> T {
     let value = x.iter().zip(beta).map(|(a, b)| a * b.value()).sum();
     T::fused(value, beta.iter().copied().zip(x.iter().copied()))
 }
+
+/// A design matrix built column by column, for [`Glm`]: numeric columns, dummy
+/// (one-hot) columns from categorical data, and products of columns, with a name per
+/// column; [`matrix`](Self::matrix) gives the row-major slice `Glm` takes. The
+/// intercept is `Glm`'s own argument, so no column of ones is added.
+///
+/// ```
+/// use tilde_core::glm::Design;
+///
+/// let height = [1.5, 1.8, 1.6, 1.7];
+/// let group = ["a", "b", "c", "b"];            // any labels: strings, integers, …
+/// let design = Design::new(4)
+///     .column("height", &height)?
+///     .dummies("group", &group)?               // `group[b]`, `group[c]`; `a` is the reference
+///     .product("height:group[b]", "height", "group[b]")?;
+/// assert_eq!(design.names(), ["height", "group[b]", "group[c]", "height:group[b]"]);
+/// assert_eq!(design.num_columns(), 4);
+/// assert_eq!(&design.matrix()[4..8], &[1.8, 1.0, 0.0, 1.8]);   // the second row
+/// # Ok::<(), tilde_core::Error>(())
+/// ```
+///
+/// In a model, with `beta` a latent `.iid(design.num_columns())` site:
+/// `sample!("y", Glm::normal(x, beta, alpha, sigma), obs = y)` where `x` is
+/// `&design.matrix()` passed as data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Design {
+    num_rows: usize,
+    names: Vec<String>,
+    columns: Vec<Vec<f64>>,
+}
+
+impl Design {
+    /// An empty design for `num_rows` observations.
+    pub fn new(num_rows: usize) -> Self {
+        Design {
+            num_rows,
+            names: Vec::new(),
+            columns: Vec::new(),
+        }
+    }
+
+    /// Adds a numeric column.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) when `values` does not hold
+    /// one value per row, holds a non-finite value, or the name is taken.
+    pub fn column(mut self, name: &str, values: &[f64]) -> crate::Result<Self> {
+        self.check_new(name, values.len())?;
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            return Err(crate::Error::InvalidConfig(format!(
+                "design column `{name}` has a non-finite value {} at row {i}",
+                values[i]
+            )));
+        }
+        self.names.push(name.to_string());
+        self.columns.push(values.to_vec());
+        Ok(self)
+    }
+
+    /// Adds one 0/1 column per level of `labels` but the first in sorted order (the
+    /// reference level, absorbed by the intercept), named `name[level]`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) when `labels` does not hold
+    /// one label per row, or a column name is taken.
+    pub fn dummies<L: Ord + Clone + std::fmt::Display>(
+        mut self,
+        name: &str,
+        labels: &[L],
+    ) -> crate::Result<Self> {
+        self.check_new(name, labels.len())?;
+        let mut levels: Vec<&L> = labels.iter().collect();
+        levels.sort();
+        levels.dedup();
+        for level in levels.into_iter().skip(1) {
+            let column = format!("{name}[{level}]");
+            self.check_new(&column, labels.len())?;
+            let values = labels
+                .iter()
+                .map(|l| if l == level { 1.0 } else { 0.0 })
+                .collect();
+            self.names.push(column);
+            self.columns.push(values);
+        }
+        Ok(self)
+    }
+
+    /// Adds the element-wise product of two existing columns (an interaction).
+    ///
+    /// # Errors
+    /// [`Error::UnknownName`](crate::Error::UnknownName) for a column that is not in the
+    /// design; [`Error::InvalidConfig`](crate::Error::InvalidConfig) when the name is
+    /// taken.
+    pub fn product(mut self, name: &str, a: &str, b: &str) -> crate::Result<Self> {
+        let (i, j) = (self.index(a)?, self.index(b)?);
+        let values: Vec<f64> = self.columns[i]
+            .iter()
+            .zip(&self.columns[j])
+            .map(|(x, y)| x * y)
+            .collect();
+        self.check_new(name, values.len())?;
+        self.names.push(name.to_string());
+        self.columns.push(values);
+        Ok(self)
+    }
+
+    /// The column names, in column order (the order of `beta`).
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The number of columns (`beta`'s length).
+    pub fn num_columns(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// The number of rows (observations).
+    pub fn num_rows(&self) -> usize {
+        self.num_rows
+    }
+
+    /// The matrix row-major, `num_rows × num_columns` values: what [`Glm`] takes.
+    pub fn matrix(&self) -> Vec<f64> {
+        let mut out = Vec::with_capacity(self.num_rows * self.columns.len());
+        for row in 0..self.num_rows {
+            out.extend(self.columns.iter().map(|c| c[row]));
+        }
+        out
+    }
+
+    fn index(&self, name: &str) -> crate::Result<usize> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| crate::Error::UnknownName {
+                name: name.to_string(),
+                known: self.names.clone(),
+            })
+    }
+
+    fn check_new(&self, name: &str, len: usize) -> crate::Result<()> {
+        if len != self.num_rows {
+            return Err(crate::Error::InvalidConfig(format!(
+                "design column `{name}` has {len} values for {} rows",
+                self.num_rows
+            )));
+        }
+        if self.names.iter().any(|n| n == name) {
+            return Err(crate::Error::InvalidConfig(format!(
+                "design column `{name}` is already in the design; rename it"
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod design_tests {
+    use super::{Design, Glm};
+
+    #[test]
+    fn dummies_drop_the_first_level_and_work_on_integers() {
+        let design = Design::new(5).dummies("g", &[2u8, 0, 1, 2, 0]).unwrap();
+        assert_eq!(design.names(), ["g[1]", "g[2]"]);
+        assert_eq!(
+            design.matrix(),
+            [0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+        );
+        let beta = [0.5, -1.0];
+        let x = design.matrix();
+        let glm = Glm::normal(&x, &beta, 0.0, 1.0);
+        assert_eq!(glm.rows(), Some(5));
+    }
+
+    #[test]
+    fn bad_columns_are_errors() {
+        assert!(Design::new(2).column("a", &[1.0]).is_err());
+        assert!(Design::new(2).column("a", &[1.0, f64::NAN]).is_err());
+        let d = Design::new(2).column("a", &[1.0, 2.0]).unwrap();
+        assert!(d.clone().column("a", &[3.0, 4.0]).is_err());
+        assert!(d.clone().product("ab", "a", "b").is_err());
+        assert!(d.dummies("c", &["x"]).is_err());
+        assert_eq!(Design::new(0).matrix(), Vec::<f64>::new());
+    }
+}

@@ -6,6 +6,10 @@ use crate::real::Real;
 
 /// What an observed `sample!` of generated code scores: a scalar distribution with a
 /// number, or `dist.iid(n)` with a slice of `n` numbers.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot observe a value of type `{V}`",
+    label = "`obs` takes data: a number for a scalar distribution, a slice for `dist.iid(n)`"
+)]
 pub trait ObservedSite<V> {
     /// The distribution's scalar.
     type Scalar: Real;
@@ -15,6 +19,7 @@ pub trait ObservedSite<V> {
     fn log_density(&self, value: V) -> Option<Self::Scalar>;
 }
 
+#[diagnostic::do_not_recommend]
 impl<D: Distribution, E: ObsScalar> ObservedSite<E> for D {
     type Scalar = D::Scalar;
 
@@ -24,6 +29,7 @@ impl<D: Distribution, E: ObsScalar> ObservedSite<E> for D {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<D: Distribution, V: ObsVector> ObservedSite<V> for Iid<D> {
     type Scalar = D::Scalar;
 

@@ -31,18 +31,17 @@ fn site_code(site: &Site) -> Expr {
         None => quote_spanned!(span=> || ::std::string::String::new()),
     };
     let value = &site.value;
+    // `match` rather than `let`: temporaries in the arguments (`Glm::normal(x, &[beta],
+    // ..)`) live to the end of the site, as they would in a plain call
     let tokens = match (site.kind, &site.obs) {
         (SiteMacro::Sample, None) => quote_spanned! {span=>
-            {
-                let __tilde_dist = #value;
-                __tilde_ctx.sample(#name, __tilde_dist)?
+            match #value {
+                __tilde_dist => __tilde_ctx.sample(#name, __tilde_dist)?,
             }
         },
         (SiteMacro::Sample, Some(obs)) => quote_spanned! {span=>
-            {
-                let __tilde_dist = #value;
-                let __tilde_obs = #obs;
-                __tilde_ctx.observe(#name, __tilde_dist, __tilde_obs)?
+            match (#value, #obs) {
+                (__tilde_dist, __tilde_obs) => __tilde_ctx.observe(#name, __tilde_dist, __tilde_obs)?,
             }
         },
         (SiteMacro::Deterministic, _) => quote_spanned! {span=>
@@ -53,9 +52,8 @@ fn site_code(site: &Site) -> Expr {
             }
         },
         (SiteMacro::Factor, _) => quote_spanned! {span=>
-            {
-                let __tilde_value = #value;
-                __tilde_ctx.factor(#name, __tilde_value)?
+            match #value {
+                __tilde_value => __tilde_ctx.factor(#name, __tilde_value)?,
             }
         },
     };

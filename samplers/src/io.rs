@@ -77,6 +77,8 @@ const DENSE_METRIC_LINE: &str = "Elements of inverse mass matrix:";
 const STEP_SIZE_KEY: &str = "Step size =";
 const ADAPTATION_LINE: &str = "Adaptation terminated";
 const WARMUP_GRADIENTS_KEY: &str = "warmup_gradients =";
+/// CmdStan's name of NUTS's maximum tree depth in its configuration comments.
+const MAX_DEPTH_KEY: &str = "max_depth =";
 
 /// Writes one chain's draws to a CSV file in Stan's layout, a draw at a time.
 ///
@@ -278,6 +280,15 @@ impl CsvWriter {
         self.write_comment(&format!("# {WARMUP_GRADIENTS_KEY} {count}\n"))
     }
 
+    /// Records the kernel's maximum tree depth (CmdStan's `max_depth = 10` comment), which
+    /// [`Posterior::from_csv`] reads back for its tree-depth report.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be written.
+    pub fn write_max_tree_depth(&mut self, depth: usize) -> Result<()> {
+        self.write_comment(&format!("# {MAX_DEPTH_KEY} {depth}\n"))
+    }
+
     /// The file being written.
     pub fn path(&self) -> &Path {
         &self.path
@@ -310,6 +321,9 @@ impl Posterior {
                 chain,
                 self.kernel_stat_name(),
             )?;
+            if let Some(depth) = self.max_tree_depth {
+                writer.write_max_tree_depth(depth)?;
+            }
             writer.write_rows(&draws.warmup.values, &draws.warmup.stats)?;
             writer.write_adaptation(params)?;
             writer.write_warmup_gradients(draws.warmup_gradients)?;
@@ -341,10 +355,12 @@ impl Posterior {
             ));
         }
         let mut columns: Option<CsvColumns> = None;
+        let mut max_tree_depth = None;
         let mut chains = Vec::with_capacity(paths.len());
         for path in paths {
             let path = path.as_ref();
-            let (file_columns, chain) = read_csv(path)?;
+            let (file_columns, chain, depth) = read_csv(path)?;
+            max_tree_depth = max_tree_depth.or(depth);
             match &columns {
                 None => columns = Some(file_columns),
                 Some(first) if *first != file_columns => {
@@ -367,7 +383,9 @@ impl Posterior {
             kernel_stat: None,
         });
         truncate_to_common_length(&mut chains, names.len(), "from_csv");
-        Ok(Posterior::new(names, chains).with_kernel_stat(kernel_stat))
+        let mut posterior = Posterior::new(names, chains).with_kernel_stat(kernel_stat);
+        posterior.max_tree_depth = max_tree_depth;
+        Ok(posterior)
     }
 
     /// The whole posterior as one JSON document, which [`Posterior::from_json`] reads back:
@@ -423,6 +441,7 @@ impl Posterior {
                     }),
                 })
                 .collect(),
+            max_tree_depth: self.max_tree_depth,
         };
         // plain data (strings, numbers, arrays) always serialises
         let mut out = serde_json::to_string(&doc).unwrap_or_default();
@@ -460,13 +479,15 @@ impl Posterior {
             .map(|(index, chain)| chain.into_draws(index, width))
             .collect::<Result<Vec<_>>>()?;
         truncate_to_common_length(&mut chains, width, "from_json");
-        Ok(Posterior::new(doc.names, chains).with_kernel_stat(doc.kernel_stat))
+        let mut posterior = Posterior::new(doc.names, chains).with_kernel_stat(doc.kernel_stat);
+        posterior.max_tree_depth = doc.max_tree_depth;
+        Ok(posterior)
     }
 }
 
 /// Stan's CSV column name of a tilde name: `theta[2]` → `theta.3`, `z[0,1]` → `z.1.2`;
 /// a name without a trailing index is unchanged.
-fn stan_name(name: &str) -> String {
+pub(crate) fn stan_name(name: &str) -> String {
     if let Some(open) = name.find('[')
         && name.ends_with(']')
     {
@@ -675,7 +696,8 @@ impl CsvChain<'_> {
 /// dropped (with a warning on standard error), never read as a draw. Rows before a
 /// `# Adaptation terminated` line are saved warm-up draws (CmdStan's `save_warmup`,
 /// tilde's `collect_warmup`) and are read as warm-up draws.
-fn read_csv(path: &Path) -> Result<(CsvColumns, ChainDraws)> {
+/// One file's columns, draws and maximum tree depth (when it says one).
+fn read_csv(path: &Path) -> Result<(CsvColumns, ChainDraws, Option<usize>)> {
     let bytes = std::fs::read(path).map_err(|e| io_error("cannot read", path, &e))?;
     let text = String::from_utf8_lossy(&bytes);
     let mut chain = CsvChain {
@@ -687,6 +709,7 @@ fn read_csv(path: &Path) -> Result<(CsvColumns, ChainDraws)> {
     };
     let mut step_size: Option<f64> = None;
     let mut warmup_gradients = 0;
+    let mut max_tree_depth = None;
     let mut warmup = WarmupDraws::default();
     let mut metric: Option<Metric> = None;
     // Some(rows so far) while reading the rows of a dense metric.
@@ -738,6 +761,10 @@ fn read_csv(path: &Path) -> Result<(CsvColumns, ChainDraws)> {
             dense_rows = Some(Vec::new());
         } else if let Some(value) = comment.strip_prefix(STEP_SIZE_KEY) {
             step_size = Some(parse_f64(value).map_err(|e| chain.fail(number, e))?);
+        } else if let Some(value) = comment.strip_prefix(MAX_DEPTH_KEY) {
+            max_tree_depth = Some(value.trim().parse().map_err(|_| {
+                chain.fail(number, format!("`{}` is not a tree depth", value.trim()))
+            })?);
         } else if let Some(value) = comment.strip_prefix(WARMUP_GRADIENTS_KEY) {
             warmup_gradients = value
                 .trim()
@@ -764,7 +791,7 @@ fn read_csv(path: &Path) -> Result<(CsvColumns, ChainDraws)> {
         names,
         kernel_stat: chain.kernel_stat,
     };
-    Ok((columns, draws))
+    Ok((columns, draws, max_tree_depth))
 }
 
 /// The columns of a CSV file: the draws' tilde names and the kernel's statistic.
@@ -869,6 +896,9 @@ struct JsonPosterior {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     kernel_stat: Option<String>,
     chains: Vec<JsonChain>,
+    /// The kernel's maximum tree depth (NUTS), for the saturation report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_tree_depth: Option<usize>,
 }
 
 #[derive(Serialize, Deserialize)]

@@ -148,6 +148,13 @@ pub trait Kernel: Sync {
         Ok(None)
     }
 
+    /// The largest tree depth a transition may reach ([`Nuts`](crate::Nuts)), for the
+    /// report of draws that hit it ([`Posterior::warnings`](crate::Posterior::warnings)
+    /// and the progress bars). The default is `None`: no tree.
+    fn max_tree_depth(&self) -> Option<usize> {
+        None
+    }
+
     /// Checks the kernel's settings for a target of dimension `dim`;
     /// [`Mcmc`](crate::Mcmc) calls it before any work, on every path (a fresh run, a
     /// warm start, a continuation).

@@ -676,6 +676,9 @@ impl<K: Kernel> Mcmc<K> {
                             index,
                             K::Info::KERNEL_STAT,
                         )?;
+                        if let Some(depth) = kernel.max_tree_depth() {
+                            writer.write_max_tree_depth(depth)?;
+                        }
                         let warmup = &chain.warmup_draws;
                         writer.write_rows(&warmup.values, &warmup.stats)?;
                         writer.write_adaptation(&params)?;
@@ -703,8 +706,10 @@ impl<K: Kernel> Mcmc<K> {
                 out
             })
             .collect::<Result<_>>()?;
-        Ok(Posterior::new(names.to_vec(), draws)
-            .with_kernel_stat(K::Info::KERNEL_STAT.map(String::from)))
+        let mut posterior = Posterior::new(names.to_vec(), draws)
+            .with_kernel_stat(K::Info::KERNEL_STAT.map(String::from));
+        posterior.max_tree_depth = kernel.max_tree_depth();
+        Ok(posterior)
     }
 }
 
@@ -775,6 +780,31 @@ impl Recorder<'_> {
             row.retain(|_| k.next().copied().unwrap_or(false));
         }
         Ok(())
+    }
+}
+
+/// The transitions of a phase that hit the kernel's maximum tree depth, for the
+/// progress bar.
+#[derive(Clone, Copy)]
+struct Saturation {
+    limit: Option<usize>,
+    hits: usize,
+}
+
+impl Saturation {
+    fn new(limit: Option<usize>) -> Self {
+        Saturation { limit, hits: 0 }
+    }
+
+    fn count<I: KernelInfo>(&mut self, info: &I) {
+        if self.limit.is_some_and(|limit| info.tree_depth() >= limit) {
+            self.hits += 1;
+        }
+    }
+
+    /// `(limit, hits)`, for a kernel with a tree.
+    fn report(&self) -> Option<(usize, usize)> {
+        self.limit.map(|limit| (limit, self.hits))
     }
 }
 
@@ -872,6 +902,7 @@ fn warm_up<K: Kernel, M: Model + ?Sized>(
     }
     watched.check()?;
     let mut divergences = 0;
+    let mut saturated = Saturation::new(kernel.max_tree_depth());
     let mut gradients = 0;
     for i in 0..num_warmup {
         let info = {
@@ -882,6 +913,7 @@ fn warm_up<K: Kernel, M: Model + ?Sized>(
         };
         watched.check()?;
         divergences += usize::from(info.is_divergent());
+        saturated.count(&info);
         gradients += info.num_evaluations();
         phase.keep(model, i, chain, &info, &mut row)?;
         let ChainState {
@@ -889,7 +921,13 @@ fn warm_up<K: Kernel, M: Model + ?Sized>(
         } = &mut *chain;
         adaptation.update(kernel, &watched, rng, state, &info, params);
         watched.check()?;
-        bar.update(i + 1, "warmup", divergences, params.step_size());
+        bar.update(
+            i + 1,
+            "warmup",
+            divergences,
+            saturated.report(),
+            params.step_size(),
+        );
     }
     adaptation.finalize(&mut chain.params);
     chain.adapted = true;
@@ -937,6 +975,7 @@ fn warm_up_together<K: Kernel, M: Model + Sync + ?Sized>(
     }
     watched.check()?;
     let mut divergences = vec![0; chains.len()];
+    let mut saturated = vec![Saturation::new(kernel.max_tree_depth()); chains.len()];
     let mut infos = Vec::with_capacity(chains.len());
     let mut row = Vec::new();
     for i in 0..num_warmup {
@@ -960,6 +999,7 @@ fn warm_up_together<K: Kernel, M: Model + Sync + ?Sized>(
             .collect_into_vec_result(&mut infos)?;
         for (c, (chain, info)) in chains.iter_mut().zip(&infos).enumerate() {
             divergences[c] += usize::from(info.is_divergent());
+            saturated[c].count(info);
             if phase.collect.is_some() {
                 // the statistics of the draw name the parameters it was made with
                 chain.params.clone_from(&params);
@@ -970,7 +1010,13 @@ fn warm_up_together<K: Kernel, M: Model + Sync + ?Sized>(
         adaptation.update_ensemble(kernel, &watched, &mut rng, &states, &infos, &mut params);
         watched.check()?;
         for (c, bar) in bars.iter().enumerate().take(chains.len()) {
-            bar.update(i + 1, "warmup", divergences[c], params.step_size());
+            bar.update(
+                i + 1,
+                "warmup",
+                divergences[c],
+                saturated[c].report(),
+                params.step_size(),
+            );
         }
     }
     adaptation.finalize(&mut params);
@@ -1023,6 +1069,7 @@ fn draw<K: Kernel, M: Model + ?Sized>(
     let mut stats = try_buffer(stored, 1, "num_samples")?;
     let mut row = Vec::with_capacity(recorder.columns);
     let mut divergences = 0;
+    let mut saturated = Saturation::new(kernel.max_tree_depth());
     let warmup = if take_warmup {
         std::mem::take(&mut chain.warmup_draws)
     } else {
@@ -1035,6 +1082,7 @@ fn draw<K: Kernel, M: Model + ?Sized>(
         let info = kernel.transition(&watched, rng, state, params, &mut workspace);
         watched.check()?;
         divergences += usize::from(info.is_divergent());
+        saturated.count(&info);
         if (i + 1) % thinning == 0 {
             recorder.constrain(model, state.position(), &mut row)?;
             let stat = sample_stats::<K>(state, params, &info);
@@ -1046,7 +1094,13 @@ fn draw<K: Kernel, M: Model + ?Sized>(
                 stats.push(stat);
             }
         }
-        bar.update(offset + i + 1, "sampling", divergences, params.step_size());
+        bar.update(
+            offset + i + 1,
+            "sampling",
+            divergences,
+            saturated.report(),
+            params.step_size(),
+        );
     }
     Ok(ChainDraws {
         values,

@@ -379,6 +379,10 @@ impl Kernel for Nuts {
         })
     }
 
+    fn max_tree_depth(&self) -> Option<usize> {
+        Some(self.max_tree_depth)
+    }
+
     fn validate(&self, _dim: usize) -> Result<()> {
         self.tuning.validate()?;
         for (name, depth) in [

@@ -1,6 +1,6 @@
 //! Draws from a run, by site name, with their sampler statistics and summaries.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use rayon::prelude::*;
 use tilde_core::{Error, Result};
@@ -95,12 +95,18 @@ pub(crate) struct WarmupDraws {
 
 /// The draws of an MCMC run: constrained latent values and deterministic quantities,
 /// by scalar component name (`"mu"`, `"theta[3]"`), for every chain.
+///
+/// Element indices are 0-based, as in Rust (`theta[0]` is the first element); Stan
+/// counts from 1. [`stan_names`](Self::stan_names) gives the Stan CSV column names
+/// (`theta.1`) and [`Summary::one_based`] prints a summary with Stan's `theta[1]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Posterior {
     pub(crate) names: Vec<String>,
     pub(crate) chains: Vec<ChainDraws>,
     /// The name of the kernel's own statistic in [`SampleStats::kernel_stat`].
     pub(crate) kernel_stat: Option<String>,
+    /// The sampling kernel's maximum tree depth (NUTS), for the saturation report.
+    pub(crate) max_tree_depth: Option<usize>,
 }
 
 /// One row of a [`Summary`].
@@ -142,6 +148,59 @@ impl Summary {
     pub fn get(&self, name: &str) -> Option<&SummaryRow> {
         self.rows.iter().find(|r| r.name == name)
     }
+
+    /// The same rows named with 1-based indices, as Stan prints them: `theta[0]`
+    /// becomes `theta[1]`, `z[0,1]` becomes `z[1,2]`; names without an index stay.
+    ///
+    /// ```
+    /// use tilde_samplers::Posterior;
+    ///
+    /// let names = vec!["mu".into(), "theta[0]".into()];
+    /// let posterior = Posterior::from_draws(names, vec![vec![0.1, 1.0, 0.2, 3.0]])?;
+    /// let summary = posterior.summary().one_based();
+    /// assert_eq!(summary.rows[1].name, "theta[1]");
+    /// assert!(summary.get("mu").is_some());
+    /// # Ok::<(), tilde_core::Error>(())
+    /// ```
+    pub fn one_based(mut self) -> Summary {
+        for row in &mut self.rows {
+            row.name = one_based_name(&row.name);
+        }
+        self
+    }
+}
+
+/// `theta[2]` → `theta[3]`, `z[0,1]` → `z[1,2]`; other names unchanged.
+fn one_based_name(name: &str) -> String {
+    if let Some(open) = name.find('[')
+        && name.ends_with(']')
+    {
+        let indices: Option<Vec<String>> = name[open + 1..name.len() - 1]
+            .split(',')
+            .map(|i| Some((i.trim().parse::<usize>().ok()? + 1).to_string()))
+            .collect();
+        if let Some(indices) = indices {
+            return format!("{}[{}]", &name[..open], indices.join(","));
+        }
+    }
+    name.to_string()
+}
+
+/// A Monte-Carlo standard error with two significant digits (`0.0012`, `0.13`, `2.4`),
+/// so that small errors do not print as `0.000`.
+fn significant(x: f64) -> String {
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    let magnitude = x.abs().log10().floor();
+    if magnitude < -4.0 {
+        return format!("{x:.1e}");
+    }
+    let decimals = (1.0 - magnitude).max(0.0) as usize;
+    format!("{x:.decimals$}")
 }
 
 impl fmt::Display for Summary {
@@ -155,13 +214,23 @@ impl fmt::Display for Summary {
             .max(4);
         writeln!(
             f,
-            "{:>width$} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>7}",
-            "", "mean", "sd", "median", "5%", "95%", "ess_bulk", "ess_tail", "mcse", "r_hat"
+            "{:>width$} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>7}",
+            "",
+            "mean",
+            "sd",
+            "median",
+            "5%",
+            "95%",
+            "ess_bulk",
+            "ess_tail",
+            "mcse_mean",
+            "mcse_sd",
+            "r_hat"
         )?;
         for r in &self.rows {
             writeln!(
                 f,
-                "{:>width$} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.1} {:>9.1} {:>8.3} {:>7.3}",
+                "{:>width$} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.1} {:>9.1} {:>9} {:>8} {:>7.3}",
                 r.name,
                 r.mean,
                 r.sd,
@@ -170,7 +239,8 @@ impl fmt::Display for Summary {
                 r.q95,
                 r.ess_bulk,
                 r.ess_tail,
-                r.mcse_mean,
+                significant(r.mcse_mean),
+                significant(r.mcse_sd),
                 r.r_hat
             )?;
         }
@@ -235,6 +305,7 @@ impl Posterior {
             names,
             chains,
             kernel_stat: None,
+            max_tree_depth: None,
         }
     }
 
@@ -289,9 +360,26 @@ impl Posterior {
         &self.chains
     }
 
-    /// The names of the scalar components, in column order.
+    /// The names of the scalar components, in column order. Indices are 0-based
+    /// (`theta[0]`); [`stan_names`](Self::stan_names) has Stan's.
     pub fn names(&self) -> &[String] {
         &self.names
+    }
+
+    /// The names as Stan CSV columns, in column order: 1-based and dotted, `theta[0]`
+    /// → `theta.1`, `z[0,1]` → `z.1.2` (what [`to_csv`](Self::to_csv) writes), for
+    /// exporting draws to tools that expect Stan's names.
+    ///
+    /// ```
+    /// use tilde_samplers::Posterior;
+    ///
+    /// let names = vec!["mu".into(), "theta[0]".into(), "z[0,1]".into()];
+    /// let posterior = Posterior::from_draws(names, vec![vec![0.0; 3]])?;
+    /// assert_eq!(posterior.stan_names(), ["mu", "theta.1", "z.1.2"]);
+    /// # Ok::<(), tilde_core::Error>(())
+    /// ```
+    pub fn stan_names(&self) -> Vec<String> {
+        self.names.iter().map(|n| crate::io::stan_name(n)).collect()
     }
 
     /// The number of chains.
@@ -681,31 +769,159 @@ impl Posterior {
         Summary { rows }
     }
 
-    /// Prints the summary, the number of divergences, the mean of the kernel's own
-    /// statistic (e.g. `swap_accept__`) and low E-BFMI warnings.
+    /// The maximum tree depth of the kernel that made the draws (NUTS), `None` for
+    /// kernels without a tree and for draws made elsewhere.
+    pub fn max_tree_depth(&self) -> Option<usize> {
+        self.max_tree_depth
+    }
+
+    /// The number of draws whose trajectory hit the maximum tree depth, over all
+    /// chains (Stan's treedepth check; 0 for kernels without a tree).
+    pub fn num_max_tree_depth(&self) -> usize {
+        let Some(limit) = self.max_tree_depth else {
+            return 0;
+        };
+        self.chains
+            .iter()
+            .flat_map(|c| &c.stats)
+            .filter(|s| s.tree_depth >= limit)
+            .count()
+    }
+
+    /// The sampler's warnings, as Stan's `diagnose` gives them, each with the fix to
+    /// try: divergent transitions, draws that hit the maximum tree depth, and chains
+    /// whose E-BFMI is below 0.3. Empty when none applies.
+    /// [`print_summary`](Self::print_summary) prints them after the table.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let total = self.chains.iter().map(|c| c.stats.len()).sum::<usize>();
+        let percent = |n: usize| 100.0 * n as f64 / total.max(1) as f64;
+        let divergences = self.num_divergences();
+        if divergences > 0 {
+            out.push(format!(
+                "warning: {divergences} of {total} draws ({:.1} %) are divergent transitions: \
+                 the sampler cannot follow the posterior's curvature there, and estimates may \
+                 be biased. Try a higher `Nuts::default().target_accept(0.95)` (smaller steps), \
+                 or reparameterise (non-centred hierarchical scales); `plots::pair` shows \
+                 where they are",
+                percent(divergences)
+            ));
+        }
+        let saturated = self.num_max_tree_depth();
+        if let (Some(limit), true) = (self.max_tree_depth, saturated > 0) {
+            out.push(format!(
+                "warning: {saturated} of {total} draws ({:.1} %) hit the maximum tree depth \
+                 {limit} (2^{limit} - 1 = {} leapfrog steps): trajectories end early, so \
+                 sampling is slow and explores poorly. Try a dense metric, \
+                 `Nuts::default().dense_mass(true)` (correlated parameters, as regression \
+                 coefficients often are), centring and scaling predictors, or a larger \
+                 `.max_tree_depth({})`",
+                percent(saturated),
+                (1u64 << limit.min(63)) - 1,
+                limit + 2
+            ));
+        }
+        for (chain, bfmi) in self.e_bfmi().iter().enumerate() {
+            if *bfmi < 0.3 {
+                out.push(format!(
+                    "warning: chain {chain} has E-BFMI {bfmi:.3} < 0.3: the momenta explore \
+                     the energy poorly, a sign of heavy tails or a funnel. Try \
+                     reparameterising (non-centred scales) or more warm-up \
+                     (`.num_warmup(..)`); `plots::energy` shows the energy distributions"
+                ));
+            }
+        }
+        out
+    }
+
+    /// Prints the summary (mean, sd, median, 5 % and 95 % quantiles, bulk and tail ESS,
+    /// the Monte-Carlo standard errors of the mean and the sd with two significant
+    /// digits, R-hat), a line with the number of divergences, of draws at the
+    /// maximum tree depth and the mean of the kernel's own statistic (e.g.
+    /// `swap_accept__`), then [`warnings`](Self::warnings).
     pub fn print_summary(&self) {
         print!("{}", self.summary());
         println!();
-        println!(
+        println!("{}", self.diagnostics_line());
+        for warning in self.warnings() {
+            println!("{warning}");
+        }
+    }
+
+    /// `4 chains × 1000 draws; number of divergences: 0; at maximum tree depth 10: 3`.
+    fn diagnostics_line(&self) -> String {
+        let mut line = format!(
             "{} chains × {} draws; number of divergences: {}",
             self.num_chains(),
             self.num_draws(),
             self.num_divergences()
         );
+        if let Some(limit) = self.max_tree_depth {
+            let _ = write!(
+                line,
+                "; at maximum tree depth {limit}: {}",
+                self.num_max_tree_depth()
+            );
+        }
         if let Some(name) = self.kernel_stat_name() {
             let reported: Vec<f64> = (0..self.num_chains())
                 .flat_map(|c| self.sample_stats(c).iter().map(|s| s.kernel_stat))
                 .filter(|v| !v.is_nan())
                 .collect();
             let mean = reported.iter().sum::<f64>() / reported.len() as f64;
-            println!("mean {name}: {mean:.3} over {} draws", reported.len());
+            let _ = write!(line, "; mean {name}: {mean:.3}");
         }
-        for (chain, bfmi) in self.e_bfmi().iter().enumerate() {
-            if *bfmi < 0.3 {
-                println!(
-                    "warning: chain {chain} has E-BFMI {bfmi:.3} < 0.3: the posterior may be poorly explored (consider reparameterising)"
-                );
-            }
-        }
+        line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Posterior, one_based_name, significant};
+
+    #[test]
+    fn mcse_prints_two_significant_digits() {
+        assert_eq!(significant(0.00123), "0.0012");
+        assert_eq!(significant(0.0456), "0.046");
+        assert_eq!(significant(0.13), "0.13");
+        assert_eq!(significant(2.44), "2.4");
+        assert_eq!(significant(123.4), "123");
+        assert_eq!(significant(0.0), "0");
+        assert_eq!(significant(3.2e-7), "3.2e-7");
+        assert_eq!(significant(f64::NAN), "NaN");
+    }
+
+    #[test]
+    fn summary_shows_mcse_mean_and_mcse_sd() {
+        let names = vec!["mu".into()];
+        let draws: Vec<f64> = (0..400).map(|i| ((i * 37) % 101) as f64 / 1000.0).collect();
+        let posterior = Posterior::from_draws(names, vec![draws]).unwrap();
+        let table = posterior.summary().to_string();
+        let header = table.lines().next().unwrap();
+        assert!(
+            header.contains("mcse_mean") && header.contains("mcse_sd"),
+            "{header}"
+        );
+        let row = posterior.summary().rows[0].clone();
+        let line = table.lines().nth(1).unwrap();
+        assert!(line.contains(&significant(row.mcse_mean)), "{line}");
+        assert!(line.contains(&significant(row.mcse_sd)), "{line}");
+        assert!(row.mcse_mean < 0.005 && !line.contains(" 0.000 "), "{line}");
+    }
+
+    #[test]
+    fn one_based_names() {
+        assert_eq!(one_based_name("theta[0]"), "theta[1]");
+        assert_eq!(one_based_name("z[0, 4]"), "z[1,5]");
+        assert_eq!(one_based_name("mu"), "mu");
+        assert_eq!(one_based_name("a[b]"), "a[b]");
+    }
+
+    #[test]
+    fn draws_made_elsewhere_have_no_tree_depth_report() {
+        let posterior = Posterior::from_draws(vec!["mu".into()], vec![vec![0.0, 1.0]]).unwrap();
+        assert_eq!(posterior.max_tree_depth(), None);
+        assert!(posterior.warnings().is_empty());
+        assert!(!posterior.diagnostics_line().contains("tree depth"));
     }
 }

@@ -26,6 +26,26 @@ pub fn progress_enabled(setting: Option<bool>) -> bool {
     setting.unwrap_or_else(|| std::io::stderr().is_terminal())
 }
 
+/// A bar's message: `sampling 812 it/s, 0 divergences, 73 at max depth 10 (try
+/// dense_mass), step size 0.012`. The tree-depth part shows once a transition hits
+/// the limit.
+#[cfg_attr(not(feature = "progress"), allow(dead_code))]
+pub(crate) fn message(
+    phase: &str,
+    rate: f64,
+    divergences: usize,
+    max_depth: Option<(usize, usize)>,
+    step_size: f64,
+) -> String {
+    let depth = match max_depth {
+        Some((limit, hits)) if hits > 0 => {
+            format!(", {hits} at max tree depth {limit} (slow: try dense_mass(true))")
+        }
+        _ => String::new(),
+    };
+    format!("{phase} {rate:>7.0} it/s, {divergences} divergences{depth}, step size {step_size:.3}")
+}
+
 #[cfg(feature = "progress")]
 pub(crate) use bars::{Bars, ChainBar};
 #[cfg(not(feature = "progress"))]
@@ -50,7 +70,15 @@ mod hidden {
     pub(crate) struct ChainBar;
 
     impl ChainBar {
-        pub fn update(&self, _done: usize, _phase: &str, _divergences: usize, _step_size: f64) {}
+        pub fn update(
+            &self,
+            _done: usize,
+            _phase: &str,
+            _divergences: usize,
+            _max_depth: Option<(usize, usize)>,
+            _step_size: f64,
+        ) {
+        }
 
         pub fn finish(&self) {}
     }
@@ -115,15 +143,27 @@ mod bars {
     }
 
     impl ChainBar {
-        /// Reports iteration `done` (1-based) of the run.
-        pub fn update(&self, done: usize, phase: &str, divergences: usize, step_size: f64) {
+        /// Reports iteration `done` (1-based) of the run; `max_depth` is the kernel's
+        /// maximum tree depth and how many transitions of the phase hit it.
+        pub fn update(
+            &self,
+            done: usize,
+            phase: &str,
+            divergences: usize,
+            max_depth: Option<(usize, usize)>,
+            step_size: f64,
+        ) {
             if !self.enabled || !done.is_multiple_of(self.every) {
                 return;
             }
             let rate = done as f64 / self.start.elapsed().as_secs_f64().max(1e-9);
             self.bar.set_position(done as u64);
-            self.bar.set_message(format!(
-                "{phase} {rate:>7.0} it/s, {divergences} divergences, step size {step_size:.3}"
+            self.bar.set_message(super::message(
+                phase,
+                rate,
+                divergences,
+                max_depth,
+                step_size,
             ));
         }
 
@@ -132,5 +172,26 @@ mod bars {
                 self.bar.finish();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::message;
+
+    #[test]
+    fn the_message_reports_tree_depth_hits_with_the_fix() {
+        let quiet = message("sampling", 100.0, 2, Some((10, 0)), 0.5);
+        assert_eq!(
+            quiet,
+            "sampling     100 it/s, 2 divergences, step size 0.500"
+        );
+        assert_eq!(
+            message("warmup", 100.0, 2, None, 0.5),
+            quiet.replace("sampling", "warmup")
+        );
+        let hit = message("sampling", 100.0, 0, Some((10, 73)), 0.012);
+        assert!(hit.contains("73 at max tree depth 10"), "{hit}");
+        assert!(hit.contains("dense_mass(true)"), "{hit}");
     }
 }

@@ -310,3 +310,56 @@ fn hmc_is_unbiased_at_the_same_step() {
     let (chains, _) = fixed_step_chains(&hmc, &correlated, 0.05, 50_000, 24);
     check_mean_and_sd(&chains, &correlated.mean, &sds, "correlated");
 }
+
+/// A strongly correlated Gaussian with a tree depth of 2 saturates on most draws: the
+/// posterior counts them, and its warnings name the limit and the fix (a dense
+/// metric); the default depth on an isotropic Gaussian reports none.
+#[test]
+fn tree_depth_saturation_is_reported_with_the_fix() {
+    let (gaussian, _) = Gaussian::correlated(6, 0.95);
+    let model = Unconstrained::new(gaussian);
+    let posterior = Mcmc::new(Nuts::default().max_tree_depth(2))
+        .num_warmup(200)
+        .num_samples(200)
+        .num_chains(2)
+        .seed(3)
+        .progress(false)
+        .run(&model)
+        .unwrap();
+    assert_eq!(posterior.max_tree_depth(), Some(2));
+    let hits = posterior.num_max_tree_depth();
+    assert!(hits > 200, "{hits} of 400 draws at depth 2");
+    let warnings = posterior.warnings();
+    let depth = warnings
+        .iter()
+        .find(|w| w.contains("maximum tree depth 2"))
+        .expect("a tree-depth warning");
+    assert!(depth.contains(&format!("{hits} of 400 draws")), "{depth}");
+    assert!(depth.contains("dense_mass(true)"), "{depth}");
+
+    let model = Unconstrained::new(Gaussian::iid(2, 1.0));
+    let posterior = Mcmc::new(Nuts::default())
+        .num_warmup(200)
+        .num_samples(200)
+        .seed(3)
+        .progress(false)
+        .run(&model)
+        .unwrap();
+    assert_eq!(posterior.num_max_tree_depth(), 0);
+    assert!(
+        posterior
+            .warnings()
+            .iter()
+            .all(|w| !w.contains("tree depth"))
+    );
+    // kernels without a tree report no limit
+    let posterior = Mcmc::new(Hmc::new(5))
+        .num_warmup(50)
+        .num_samples(50)
+        .seed(3)
+        .progress(false)
+        .run(&model)
+        .unwrap();
+    assert_eq!(posterior.max_tree_depth(), None);
+    assert_eq!(posterior.num_max_tree_depth(), 0);
+}

@@ -14,14 +14,24 @@ use super::{
 /// The most components a pair plot draws (`n²` panels).
 const MAX_COMPONENTS: usize = 12;
 
+/// The most non-divergent draws a scatter panel draws: more are thinned evenly (every
+/// divergent draw is always drawn), which bounds the file at about 0.1 MB per panel.
+const MAX_POINTS: usize = 1000;
+
+/// The stride that thins `n` draws to at most [`MAX_POINTS`].
+fn stride(n: usize) -> usize {
+    n.div_ceil(MAX_POINTS).max(1)
+}
+
 /// Writes a pair plot of the components that `sites` name (every component for `&[]`;
 /// two to 12 components) to `path` (an `.svg` file).
 ///
 /// Below the diagonal, every pair of components as a scatter plot of all chains'
 /// draws: the draws of divergent transitions are red and drawn on top, so a funnel
 /// or a ridge where the sampler diverges shows where to reparameterise. On the
-/// diagonal, each component's histogram. Each draw is one SVG circle per panel, so the
-/// file grows as draws × panels (about 1 MB for 4000 draws and three components).
+/// diagonal, each component's histogram. Each drawn point is one SVG circle, so past
+/// 1000 draws the non-divergent ones are thinned evenly to 1000 per panel (the title
+/// says so); the histograms use every draw.
 ///
 /// # Errors
 /// [`Error::InvalidConfig`] for fewer than two or more than 12 components and for a
@@ -45,8 +55,14 @@ pub fn pair(posterior: &Posterior, sites: &[&str], path: impl AsRef<Path>) -> Re
     let cell = 230;
     let size = (pixels(40, cell, n), pixels(40, cell, n));
     write_svg(path.as_ref(), size, |root| {
+        let every = stride(divergent.len() - num_divergent);
+        let thinned = if every > 1 {
+            format!(" (1 in {every} non-divergent drawn)")
+        } else {
+            String::new()
+        };
         let title = format!(
-            "pair plot: {} draws, {num_divergent} divergent (red)",
+            "pair plot: {} draws{thinned}, {num_divergent} divergent (red)",
             divergent.len()
         );
         let body = root.titled(&title, TITLE_FONT)?;
@@ -148,10 +164,12 @@ fn scatter_panel(
         .filter(|((a, b), _)| a.is_finite() && b.is_finite())
         .map(|((a, b), d)| (a, b, d))
         .collect();
+    let every = stride(points.iter().filter(|p| !p.2).count());
     chart.draw_series(
         points
             .iter()
             .filter(|p| !p.2)
+            .step_by(every)
             .map(|&(a, b, _)| Circle::new((a, b), 2, POOLED.mix(0.25).filled())),
     )?;
     chart.draw_series(

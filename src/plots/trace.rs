@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use tilde_core::Result;
 use tilde_samplers::Posterior;
 
@@ -118,6 +119,26 @@ fn density_panel(
     Ok(())
 }
 
+/// The chains' colours as a row of `— chain c` entries in the panel's caption row,
+/// right-aligned, so that no entry covers a trace.
+fn chain_legend(area: &super::Area<'_>, num_chains: usize) -> Drawn {
+    const ENTRY: i32 = 84;
+    let (width, _) = area.dim_in_pixel();
+    let y = 8 + CAPTION_FONT.1 as i32 / 2;
+    let start = width as i32 - 8 - ENTRY * num_chains as i32;
+    for c in 0..num_chains {
+        let x = start + ENTRY * c as i32;
+        let colour = chain_colour(c);
+        area.draw(&PathElement::new(
+            vec![(x, y), (x + 18, y)],
+            colour.stroke_width(3),
+        ))?;
+        let font = TextStyle::from(LABEL_FONT.into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+        area.draw(&Text::new(format!("chain {c}"), (x + 23, y), font))?;
+    }
+    Ok(())
+}
+
 /// Each chain's draws of one component against the draw index.
 fn trace_panel(
     area: &super::Area<'_>,
@@ -152,15 +173,10 @@ fn trace_panel(
             .map(|(i, &v)| (i as f64, v))
             .collect();
         let colour = chain_colour(c);
-        let series = chart.draw_series(std::iter::once(PathElement::new(
+        chart.draw_series(std::iter::once(PathElement::new(
             points,
             colour.mix(0.7).stroke_width(1),
         )))?;
-        if legend {
-            series.label(format!("chain {c}")).legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
-            });
-        }
     }
     let tick = 0.04 * (range.end - range.start);
     let ticks = divergent.iter().flatten().map(|&i| {
@@ -171,13 +187,7 @@ fn trace_panel(
     });
     chart.draw_series(ticks)?;
     if legend {
-        chart
-            .configure_series_labels()
-            .label_font(LABEL_FONT)
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .draw()?;
+        chain_legend(area, chains.len())?;
     }
     Ok(())
 }

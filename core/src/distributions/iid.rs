@@ -50,6 +50,15 @@ impl<D: Distribution> Iid<D> {
 
     /// The same elements constrained to be positive and increasing (Stan's
     /// `positive_ordered`).
+    ///
+    /// For a prior per element (Stan's `positive_ordered[2] phi; phi[1] ~ normal(0, 1);
+    /// phi[2] ~ gamma(2, 1);`), order flat elements and add each prior with `factor!`:
+    ///
+    /// ```text
+    /// let phi = sample!("phi", Flat::new().iid(2).positive_ordered());
+    /// factor!("phi0_prior", Normal::new(0.0, 1.0).ln_pdf(phi[0]));
+    /// factor!("phi1_prior", Gamma::new(2.0, 1.0).ln_pdf(phi[1]));
+    /// ```
     pub fn positive_ordered(self) -> Ordered<D> {
         Ordered {
             iid: self,

@@ -249,15 +249,29 @@ pub trait VectorDistribution {
 /// Discrete distributions (`Bernoulli`, `Binomial`, `Poisson`) have no unconstrained
 /// form and can only be observed.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a continuous distribution, so it cannot be a latent site",
-    label = "discrete distribution used as a latent `sample!`",
-    note = "observe it instead: `sample!(\"name\", dist, obs = value)`"
+    message = "`{Self}` cannot be a latent site",
+    label = "not a latent site's distribution",
+    note = "a latent `sample!` takes a continuous scalar distribution (`Normal::new(..)`), \
+            `dist.iid(n)`, `dist.iid(n).ordered()`, `Normal::each(..)` or a vector \
+            distribution (`Dirichlet`, `MultivariateNormal`, `LkjCholesky`, ...)",
+    note = "a discrete distribution is observed (`sample!(\"name\", dist, obs = value)`); \
+            a discrete latent variable is summed out by hand, with `factor!` and \
+            `tilde::math::log_sum_exp`"
 )]
 pub trait Continuous: Distribution {}
 
 /// An observation value for a scalar site: a float, an integer or a bool.
 ///
-/// Count distributions accept integers and floats that hold an integer.
+/// Count distributions accept integers and floats that hold an integer. A model
+/// parameter (a `T`) is not an observation: its log-density is a `factor!`.
+#[diagnostic::on_unimplemented(
+    message = "`obs = ..` needs a number here, and `{Self}` is not one",
+    label = "a scalar distribution observes one number of data (`f64`, an integer or `bool`)",
+    note = "a value computed from parameters (the model's scalar `T`) is not data: add its \
+            log-density with `factor!`, as Stan's `target +=`: \
+            `factor!(\"err\", Normal::new(0.0, sigma).ln_pdf(err))`",
+    note = "a slice of data is observed by `dist.iid(n)` (`obs = &y`)"
+)]
 pub trait ObsScalar: Copy {
     /// The value as `f64`.
     fn to_f64(self) -> f64;

@@ -265,6 +265,47 @@ impl<T: Real, L: VectorExpr<T>, S: VectorExpr<T>> NormalEach<T, L, S> {
     }
 }
 
+impl<T: Real, L: VectorExpr<T>, S: VectorExpr<T>> NormalEach<T, L, S> {
+    /// The joint log-density at model values `x` (a latent site of it), one node with
+    /// partials in `x` and through both expressions; `-∞` for a non-positive scale or
+    /// non-finite values.
+    ///
+    /// # Panics
+    /// When the parameters' length differs from `x.len()` (the `sample!` site reports
+    /// it as an error instead).
+    pub fn ln_pdf_params(&self, x: &[T]) -> T {
+        let n = x.len();
+        assert!(
+            matches!(self.len(), Ok(None)) || self.len() == Ok(Some(n)),
+            "Normal::each: the parameters' length differs from the values' ({n})"
+        );
+        with_scratch(&EACH_PARTIALS, 3 * n, 0.0, |g| {
+            let (g_loc, rest) = g.split_at_mut(n);
+            let (g_scale, g_x) = rest.split_at_mut(n);
+            let mut total = 0.0;
+            for i in 0..n {
+                let (mu, sigma, xi) = (self.loc.at(i), self.scale.at(i), x[i].value());
+                if !(sigma > 0.0 && sigma.is_finite() && mu.is_finite() && xi.is_finite()) {
+                    return neg_inf();
+                }
+                let z = (xi - mu) / sigma;
+                total += -0.5 * z * z - sigma.ln() - LN_SQRT_2PI;
+                g_loc[i] = z / sigma;
+                g_scale[i] = (z * z - 1.0) / sigma;
+                g_x[i] = -z / sigma;
+            }
+            let (g_loc, g_scale, g_x) = (&*g_loc, &*g_scale, &*g_x);
+            T::fused(
+                total,
+                self.loc
+                    .terms(g_loc, 1.0)
+                    .chain(self.scale.terms(g_scale, 1.0))
+                    .chain(x.iter().copied().zip(g_x.iter().copied())),
+            )
+        })
+    }
+}
+
 impl<T: Real> rand::distr::Distribution<f64> for Normal<T> {
     fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         if !is_pos(self.scale) || !self.loc.is_finite() {
@@ -305,6 +346,20 @@ mod tests {
             assert!((d.ln_pdf(x) - want).abs() < 1e-12 * want.abs().max(1.0));
             assert!((d.ln_pdf_obs(x) - want).abs() < 1e-12 * want.abs().max(1.0));
         }
+    }
+
+    #[test]
+    fn each_at_params_matches_the_scalar_density() {
+        use crate::vector::{data, params};
+        let (mu, sigma, x) = ([0.5, -1.0], [1.0, 2.5], [0.3, 1.2]);
+        let each = Normal::each(data(&mu), data(&sigma));
+        let want: f64 = (0..2)
+            .map(|i| Normal::<f64>::new(mu[i], sigma[i]).ln_pdf(x[i]))
+            .sum();
+        assert!((each.ln_pdf_params(&x) - want).abs() < 1e-14);
+        assert_eq!(each.ln_pdf_params(&x), each.ln_pdf_obs(&x));
+        let bad = Normal::each(params(&mu), data(&[1.0, -1.0]));
+        assert_eq!(bad.ln_pdf_params(&x), f64::NEG_INFINITY);
     }
 
     #[test]
