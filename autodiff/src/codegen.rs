@@ -161,12 +161,18 @@ pub fn latent_iid<const N: usize, D: Continuous<Scalar = Fwd<N>>>(
         .unwrap_or(tilde_core::Bijector::Identity);
     let mut total = 0.0;
     let mut partials = [0.0; N];
+    // an unconstrained site (the common `Normal::new(0.0, 1.0).iid(n)`) has no
+    // transform to evaluate per element
+    let identity = matches!(bijector, tilde_core::Bijector::Identity);
     for (j, &y) in ys.iter().enumerate() {
-        let (value, ln_jac) = bijector.forward_and_ln_jac(Fwd::variable(y, 0));
-        let mut l = dist.ln_pdf(value);
-        if jacobian {
-            l += ln_jac;
-        }
+        let (value, l) = if identity {
+            let value = Fwd::variable(y, 0);
+            (value, dist.ln_pdf(value))
+        } else {
+            let (value, ln_jac) = bijector.forward_and_ln_jac(Fwd::variable(y, 0));
+            let l = dist.ln_pdf(value);
+            (value, if jacobian { l + ln_jac } else { l })
+        };
         total += l.value();
         values[j] = value.value();
         slopes[j * N..(j + 1) * N].copy_from_slice(&value.gradient());
