@@ -349,16 +349,7 @@ fn site_of<'m>(sites: &'m [Site], expr: &Expr) -> Option<&'m Site> {
 
 /// `Family::ctor(..)` → the family's name.
 fn family(expr: &Expr) -> Option<String> {
-    let Expr::Call(call) = expr else { return None };
-    let Expr::Path(path) = &*call.func else {
-        return None;
-    };
-    let segments: Vec<String> = path
-        .path
-        .segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect();
+    let segments = crate::parse::call_segments(expr)?;
     let n = segments.len();
     if n < 2 || segments[n - 1] == "each" {
         return None;

@@ -147,18 +147,10 @@ pub fn hoist_factors(
 /// The matrix argument `data(m)` of `MultivariateNormal::precision(mean, data(m))` or
 /// `::covariance` (any path to the type, turbofish included).
 fn data_matrix_arg(value: &mut Expr) -> Option<&mut Expr> {
+    let segments = crate::parse::call_segments(value)?;
     let Expr::Call(call) = value else {
         return None;
     };
-    let Expr::Path(func) = &*call.func else {
-        return None;
-    };
-    let segments: Vec<String> = func
-        .path
-        .segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect();
     let n = segments.len();
     if n < 2
         || segments[n - 2] != "MultivariateNormal"

@@ -363,6 +363,23 @@ impl VisitMut for Rewriter {
     }
 }
 
+/// The path segments of the function a call `a::b::c(..)` names (`["a", "b", "c"]`).
+pub fn call_segments(expr: &syn::Expr) -> Option<Vec<String>> {
+    let syn::Expr::Call(call) = expr else {
+        return None;
+    };
+    let syn::Expr::Path(path) = &*call.func else {
+        return None;
+    };
+    Some(
+        path.path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect(),
+    )
+}
+
 /// `true` for types whose values are copied into the body rather than borrowed.
 pub fn is_copied(ty: &Type) -> bool {
     match ty {
