@@ -223,7 +223,8 @@ fn branches_on_parameter_values() {
     matches_tape(&model, &branches(&y).with_engine(Engine::Reverse), 20, 1.5);
 }
 
-/// Every elementary method the generator differentiates in plain `f64`, with data and
+/// Every elementary method the generator differentiates in plain `f64` (`max`/`min`
+/// included, with parameters on either side), with data and
 /// parameters on either side of each operator, literals it folds (`-0.5`, `2.0`), a
 /// leaf used twice, division by data and by parameters, inside a carried loop and a
 /// reduction.
@@ -238,8 +239,10 @@ fn elementary(y: &[f64], w: &[f64]) {
         let v = (a * b).sin() + (a - b).cos() + (b / s).atan() + (0.3 * a).tanh();
         let p = s.sqrt() + s.ln() + s.recip() + (s - 0.5).abs() + (0.1 * b).exp_m1();
         let q = s.ln_1p() + s.powi(3) + s.powf(1.5) + (-(a * a)).exp() + s.powi(-2);
+        let m =
+            (a * y[t]).max(b - 0.5) + (s * w[t]).min(T::from(1.0)) + a.max(T::from(0.25)).min(b);
         carried = 0.5 * carried + w[t] * (u - v) / (1.0 + s) - q * 0.01;
-        factor!("t[{t}]", u + 0.1 * v - p * p + -carried * carried);
+        factor!("t[{t}]", u + 0.1 * v - p * p + -carried * carried + 0.1 * m);
     }
     let mut acc = 0.0 * a;
     for t in 0..y.len() {

@@ -852,16 +852,19 @@ impl Emitter<'_> {
         let partials = d
             .partials
             .iter()
-            .map(|p| match p {
-                symbolic::Partial::Const(c) => PartialAt::Const(*c),
-                symbolic::Partial::Expr(e) => match symbolic::leaf_of(e) {
-                    // a stable leaf's value is still there in the reverse pass
-                    Some(k) if leaves[k].stable => PartialAt::Value(leaves[k].value.clone()),
-                    _ => {
-                        kept.push(e.clone());
-                        PartialAt::Stored(kept.len() - 1)
+            .map(|p| match p.as_const() {
+                Some(c) => PartialAt::Const(c),
+                None => {
+                    let e = p.tokens();
+                    match symbolic::leaf_of(&e) {
+                        // a stable leaf's value is still there in the reverse pass
+                        Some(k) if leaves[k].stable => PartialAt::Value(leaves[k].value.clone()),
+                        _ => {
+                            kept.push(e);
+                            PartialAt::Stored(kept.len() - 1)
+                        }
                     }
-                },
+                }
             })
             .collect();
         let values = read.iter().map(|&k| {

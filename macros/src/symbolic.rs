@@ -24,19 +24,56 @@ pub enum Partial {
     Const(f64),
     /// Computed in the forward pass, from the statement's temporaries.
     Expr(TokenStream),
+    /// `inner` when the forward pass's `bool` temporary `sel` is `when`, else 0: the
+    /// share of one operand of `max`/`min` (the other operand's is exactly 0, with no
+    /// `0 · ∞` from its subtree).
+    Cond {
+        sel: Ident,
+        when: bool,
+        inner: Box<Partial>,
+    },
 }
 
 impl Partial {
-    fn tokens(&self) -> TokenStream {
+    /// The partial as an `f64` expression.
+    pub fn tokens(&self) -> TokenStream {
         match self {
             Partial::Const(c) => literal(*c),
             Partial::Expr(e) => e.clone(),
+            Partial::Cond { sel, when, inner } => {
+                let inner = inner.tokens();
+                if *when {
+                    quote!((if #sel { #inner } else { 0.0 }))
+                } else {
+                    quote!((if #sel { 0.0 } else { #inner }))
+                }
+            }
         }
     }
 
-    /// `self · other`, folding constants (`1 · x = x` and `-1 · x = -x` exactly).
+    /// The constant, when the partial is one.
+    pub fn as_const(&self) -> Option<f64> {
+        match self {
+            Partial::Const(c) => Some(*c),
+            _ => None,
+        }
+    }
+
+    fn within(&self, sel: &Ident, when: bool) -> Partial {
+        Partial::Cond {
+            sel: sel.clone(),
+            when,
+            inner: Box::new(self.clone()),
+        }
+    }
+
+    /// `self · other`, folding constants (`1 · x = x` and `-1 · x = -x` exactly); a
+    /// product with a conditional share stays inside its condition.
     fn times(&self, other: &Partial) -> Partial {
         match (self, other) {
+            (Partial::Cond { sel, when, inner }, x) | (x, Partial::Cond { sel, when, inner }) => {
+                inner.times(x).within(sel, *when)
+            }
             (Partial::Const(a), Partial::Const(b)) if (a * b).is_finite() => Partial::Const(a * b),
             (Partial::Const(c), x) | (x, Partial::Const(c)) if *c == 1.0 => x.clone(),
             (Partial::Const(c), x) | (x, Partial::Const(c)) if *c == -1.0 => x.negated(),
@@ -51,6 +88,7 @@ impl Partial {
         match self {
             Partial::Const(c) => Partial::Const(-c),
             Partial::Expr(e) => Partial::Expr(quote!((-#e))),
+            Partial::Cond { sel, when, inner } => inner.negated().within(sel, *when),
         }
     }
 
@@ -95,6 +133,9 @@ enum Node {
     Binary(char, Box<Node>, Box<Node>),
     /// An elementary method of the receiver with data arguments.
     Method(String, Box<Node>, Vec<Expr>),
+    /// `a.max(b)` (`true`) or `a.min(b)`: the value and derivative of the operand it
+    /// picks, as `Real::max`/`min` do.
+    Select(bool, Box<Node>, Box<Node>),
 }
 
 /// The elementary methods [`differentiate`] knows, with one argument or none.
@@ -185,6 +226,17 @@ fn tree(expr: &Expr) -> Option<Node> {
                 Box::new(tree(&b.right)?),
             ))
         }
+        Expr::MethodCall(m)
+            if m.turbofish.is_none()
+                && (m.method == "max" || m.method == "min")
+                && m.args.len() == 1 =>
+        {
+            Some(Node::Select(
+                m.method == "max",
+                Box::new(tree(&m.receiver)?),
+                Box::new(tree(&m.args[0])?),
+            ))
+        }
         Expr::MethodCall(m) if m.turbofish.is_none() => {
             let name = m.method.to_string();
             let arity = METHODS.iter().find(|(n, _)| *n == name)?.1;
@@ -213,6 +265,8 @@ enum Evaluated {
     Binary(char, Ident, Box<Evaluated>, Box<Evaluated>),
     /// The local derivative, the node's value, the operand.
     Method(Partial, Ident, Box<Evaluated>),
+    /// Whether the first operand is picked, the node's value, the operands.
+    Select(Ident, Ident, Box<Evaluated>, Box<Evaluated>),
 }
 
 impl Evaluated {
@@ -225,7 +279,9 @@ impl Evaluated {
             }
             Evaluated::Data(v) => v.clone(),
             Evaluated::Neg(inner) => inner.value().negated(),
-            Evaluated::Binary(_, v, _, _) | Evaluated::Method(_, v, _) => Partial::Expr(quote!(#v)),
+            Evaluated::Binary(_, v, _, _)
+            | Evaluated::Method(_, v, _)
+            | Evaluated::Select(_, v, _, _) => Partial::Expr(quote!(#v)),
         }
     }
 }
@@ -262,6 +318,26 @@ impl Forward<'_> {
                     .push((t.clone(), quote!(let #t: f64 = #va #op_tokens #vb;)));
                 (
                     Evaluated::Binary(*op, t.clone(), Box::new(ea), Box::new(eb)),
+                    quote!(#t),
+                )
+            }
+            Node::Select(max, a, b) => {
+                let (ea, va) = self.eval(a);
+                let (eb, vb) = self.eval(b);
+                let (sel, t) = ((self.fresh)("sel"), (self.fresh)("s"));
+                let test = if *max {
+                    quote!(#va >= #vb)
+                } else {
+                    quote!(#va <= #vb)
+                };
+                self.code
+                    .push((sel.clone(), quote!(let #sel: bool = #test;)));
+                self.code.push((
+                    t.clone(),
+                    quote!(let #t: f64 = if #sel { #va } else { #vb };),
+                ));
+                (
+                    Evaluated::Select(sel, t.clone(), Box::new(ea), Box::new(eb)),
                     quote!(#t),
                 )
             }
@@ -344,6 +420,10 @@ fn backward(node: &Evaluated, adjoint: Partial, partials: &mut [Option<Partial>]
                 backward(b, adjoint.times(&slope), partials);
             }
         },
+        Evaluated::Select(sel, _, a, b) => {
+            backward(a, adjoint.within(sel, true), partials);
+            backward(b, adjoint.within(sel, false), partials);
+        }
         Evaluated::Method(derivative, _, inner) => {
             backward(inner, adjoint.times(derivative), partials)
         }
@@ -386,8 +466,8 @@ impl Differentiated {
     pub fn code_for(&self, value: bool) -> (TokenStream, Vec<usize>) {
         let mut needed = std::collections::HashSet::new();
         for p in &self.partials {
-            if let Partial::Expr(e) = p {
-                collect_idents(e.clone(), &mut needed);
+            if p.as_const().is_none() {
+                collect_idents(p.tokens(), &mut needed);
             }
         }
         if value {
