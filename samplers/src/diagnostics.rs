@@ -661,8 +661,13 @@ fn python_min(a: f64, b: f64) -> f64 {
 }
 
 /// Average (fractional) ranks from 1, ties sharing the mean of their ranks, as
-/// `scipy.stats.rankdata(method="average")`.
-fn average_ranks(values: &[f64]) -> Vec<f64> {
+/// `scipy.stats.rankdata(method="average")`; non-finite values sort by `total_cmp`.
+///
+/// ```
+/// use tilde_samplers::diagnostics::average_ranks;
+/// assert_eq!(average_ranks(&[3.0, 1.0, 3.0]), vec![2.5, 1.0, 2.5]);
+/// ```
+pub fn average_ranks(values: &[f64]) -> Vec<f64> {
     let mut order: Vec<usize> = (0..values.len()).collect();
     order.sort_unstable_by(|&i, &j| values[i].total_cmp(&values[j]));
     let mut ranks = vec![0.0; values.len()];

@@ -126,25 +126,10 @@ fn rank_panel(
 }
 
 /// The ranks (1-based; ties get their average) of every draw among all chains' draws,
-/// chain after chain. Non-finite draws sort by `total_cmp`.
+/// chain after chain.
 fn pooled_ranks(chains: &[Vec<f64>]) -> Vec<f64> {
     let values: Vec<f64> = chains.iter().flatten().copied().collect();
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
-    let mut ranks = vec![0.0; values.len()];
-    let mut start = 0;
-    while start < order.len() {
-        let mut end = start + 1;
-        while end < order.len() && values[order[end]] == values[order[start]] {
-            end += 1;
-        }
-        let average = (start + end + 1) as f64 / 2.0;
-        for &i in &order[start..end] {
-            ranks[i] = average;
-        }
-        start = end;
-    }
-    ranks
+    crate::samplers::diagnostics::average_ranks(&values)
 }
 
 #[cfg(test)]
