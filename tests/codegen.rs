@@ -327,6 +327,57 @@ fn reductions_recompute_their_partials() {
     );
 }
 
+/// Linear predictors, which run as one SIMD dot product forwards and one `axpy`
+/// backwards: offsets on either side of the loop variable, either operand order, a
+/// subtraction, a range that starts past 0, an empty range, a data array and a vector,
+/// beside a term that is not a product of two elements (summed in partial sums).
+#[model]
+fn linear_predictors(x: &[f64], w: Vec<f64>, fixed: [f64; 3], y: &[f64], d: usize, empty: usize) {
+    let alpha = sample!("alpha", Normal::new(0.0, 1.0));
+    let beta = sample!("beta", Normal::new(0.0, 1.0).iid(d));
+    let gamma = sample!("gamma", Normal::new(0.0, 1.0).iid(3));
+    for n in 0..y.len() {
+        let mut eta = alpha;
+        for j in 0..d {
+            eta += x[n * d + j] * beta[j];
+        }
+        for j in 1..d {
+            eta = eta + beta[j] * x[j + n * d];
+        }
+        for j in 2..d {
+            eta -= w[j] * (beta[j]);
+            eta += 0.1 * beta[j - 2 + 2] * alpha;
+        }
+        for j in empty..empty {
+            eta += x[j] * beta[j];
+        }
+        for k in 0..3 {
+            eta += gamma[k] * fixed[k];
+        }
+        sample!("y[{n}]", Bernoulli::logit(eta), obs = y[n]);
+    }
+}
+
+#[test]
+fn linear_predictors_match_the_tape() {
+    // d = 37 takes the SIMD path with a remainder, d = 5 the short one
+    for d in [37, 5] {
+        let n = 12;
+        let x = data(n * d, 21);
+        let w = data(d, 22);
+        let y: Vec<f64> = data(n, 23).iter().map(|v| f64::from(*v > 0.0)).collect();
+        let fixed = [0.5, -1.5, 2.0];
+        let model = linear_predictors(&x, w.clone(), fixed, &y, d, 2);
+        assert_generated(&model.gradient_engine());
+        matches_tape(
+            &model,
+            &linear_predictors(&x, w.clone(), fixed, &y, d, 2).with_engine(Engine::Reverse),
+            10,
+            1.5,
+        );
+    }
+}
+
 /// Latent sites inside a branch and inside a loop that carries state: their offsets and
 /// partials go through the value stack.
 #[model]

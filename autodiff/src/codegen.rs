@@ -17,6 +17,8 @@ use tilde_core::{Continuous, Iid, Real};
 
 use crate::Fwd;
 
+pub use tilde_core::simd::{axpy, dot, pairwise_sum};
+
 /// Buffers of the generated gradient code: a value stack and the vectors of vector
 /// sites, kept by each thread between calls.
 #[derive(Debug, Default)]

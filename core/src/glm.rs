@@ -148,18 +148,17 @@ impl<'a, T: Real> Glm<'a, T> {
             }
             _ => 1.0,
         };
-        with_scratch(&GRAD_BETA, d, 0.0, |grad_beta| {
+        with_scratch(&ROW_SCRATCH, 2 * d, 0.0, |scratch| {
+            let (beta, grad_beta) = scratch.split_at_mut(d);
+            for (b, p) in beta.iter_mut().zip(self.beta) {
+                *b = p.value();
+            }
             grad_beta.iter_mut().for_each(|g| *g = 0.0);
             let (mut total, mut grad_alpha, mut grad_scale) = (0.0, 0.0, 0.0);
             let inv_var = 1.0 / (scale * scale);
             for i in 0..y.len() {
                 let row = &self.x[i * d..(i + 1) * d];
-                let eta = alpha
-                    + row
-                        .iter()
-                        .zip(self.beta)
-                        .map(|(a, b)| a * b.value())
-                        .sum::<f64>();
+                let eta = alpha + crate::simd::dot(row, beta);
                 let yi = y.get_f64(i);
                 let (value, g) = match self.family {
                     Family::Normal { .. } => {
@@ -174,8 +173,13 @@ impl<'a, T: Real> Glm<'a, T> {
                         if yi != 0.0 && yi != 1.0 {
                             return T::from(f64::NEG_INFINITY);
                         }
-                        // y η - ln(1 + e^η), derivative y - logistic(η)
-                        (yi * eta - eta.log1p_exp(), yi - eta.inv_logit())
+                        // y η - ln(1 + e^η) = ln p or ln(1 - p), derivative y - p
+                        let v = crate::distributions::ProbValues::of_logit(eta);
+                        if yi == 1.0 {
+                            (v.ln_p, v.q)
+                        } else {
+                            (v.ln_q, -v.p)
+                        }
                     }
                     Family::PoissonLog => {
                         if yi < 0.0 || yi.fract() != 0.0 {
@@ -191,9 +195,7 @@ impl<'a, T: Real> Glm<'a, T> {
                 total += value;
                 if T::TRACKS_DERIVATIVES {
                     grad_alpha += g;
-                    for (gb, a) in grad_beta.iter_mut().zip(row) {
-                        *gb += g * a;
-                    }
+                    crate::simd::axpy(g, row, grad_beta);
                 }
             }
             if !total.is_finite() {
@@ -273,15 +275,15 @@ impl<T: Real> Glm<'_, T> {
 }
 
 thread_local! {
-    static GRAD_BETA: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+    static ROW_SCRATCH: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
 pub(crate) fn release_scratch() -> usize {
-    crate::context::release_buffer(&GRAD_BETA)
+    crate::context::release_buffer(&ROW_SCRATCH)
 }
 
 pub(crate) fn scratch_bytes() -> usize {
-    crate::context::buffer_bytes(&GRAD_BETA)
+    crate::context::buffer_bytes(&ROW_SCRATCH)
 }
 
 /// `Σⱼ xⱼ βⱼ` of data `x` and parameters `β`, one node with partials `xⱼ`.

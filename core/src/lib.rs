@@ -4,7 +4,8 @@
 //! Users reach all of this through the `tilde` crate and its prelude; this crate has no
 //! dependency on the gradient engines or the samplers.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
-#![forbid(unsafe_code)]
+// `unsafe` only in `simd`, to call code compiled for CPU features seen at run time
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod bijectors;
@@ -20,6 +21,7 @@ pub mod observed;
 #[doc(hidden)]
 pub mod ops;
 mod real;
+pub mod simd;
 pub mod special;
 mod support;
 pub mod vector;

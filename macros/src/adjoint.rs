@@ -143,6 +143,13 @@ pub fn generate(model: &Model) -> Outcome<TokenStream> {
         next: 0,
         vectors: Vec::new(),
         top: HashSet::new(),
+        slices: model
+            .args
+            .iter()
+            .filter(|a| is_f64_slice(&a.ty))
+            .map(|a| a.ident.to_string())
+            .filter(|n| !names.twice.contains(n))
+            .collect(),
     };
     let top = emitter.block(&model.body.stmts, Mode::Top)?;
     let adjoints = emitter.adjoint_decls(&top.declared);
@@ -565,6 +572,9 @@ struct Emitter<'m> {
     vectors: Vec<Ident>,
     /// The active scalars declared at the top level so far.
     top: HashSet<String>,
+    /// Data arguments that are `f64` slices (or vectors, arrays) and never rebound:
+    /// a reduction's term may read them as a contiguous range.
+    slices: HashSet<String>,
 }
 
 fn adjoint_of(name: &str) -> Ident {
@@ -1479,13 +1489,23 @@ impl Emitter<'_> {
         };
         let pat = &f.pat;
         let mut forward = TokenStream::new();
+        let mut lanes = Vec::new();
         let mut reverse = Vec::new();
+        let (mut dots_forward, mut dots_reverse) = (TokenStream::new(), Vec::new());
+        let half_open = matches!(range.limits, syn::RangeLimits::HalfOpen(_));
         for (target, term) in terms {
+            if half_open && let Some(dot) = self.dot_term(&term, &f.pat) {
+                let (fwd, rev) = dot.emit(&target, &first, &last);
+                dots_forward.extend(fwd);
+                dots_reverse.push(rev);
+                continue;
+            }
             let (expr, leaves, _, indices) = self.leaves(&term)?;
             let k = leaves.len();
             let values = leaf_values(&leaves);
+            let lane = self.fresh("lanes");
             forward.extend(quote! {
-                #target += {
+                #lane[__lane] += {
                     #indices
                     #values
                     #[allow(dead_code)]
@@ -1493,6 +1513,7 @@ impl Emitter<'_> {
                     ::core::convert::Into::<f64>::into(#expr)
                 };
             });
+            lanes.push((target.clone(), lane));
             let adjoint = adjoint_of(&target.to_string());
             let partials = format_ident!("__d");
             let (partials_code, updates) = match self.symbolic(&expr, &leaves, false) {
@@ -1532,20 +1553,147 @@ impl Emitter<'_> {
                 }
             });
         }
+        // The forward sum runs in `LANES` independent partial sums (lane `j` takes the
+        // terms `first + j`, `first + j + LANES`, …), so consecutive additions do not
+        // wait for each other and the compiler packs the lanes into SIMD registers; the
+        // lanes are added pairwise at the end. A closed range keeps one lane.
+        const LANES: usize = 8;
+        let (decls, totals): (Vec<_>, Vec<_>) = lanes
+            .iter()
+            .map(|(target, lane)| {
+                (
+                    quote!(let mut #lane = [0.0f64; #LANES];),
+                    quote!(#target += ::tilde::__private::codegen::pairwise_sum(&#lane);),
+                )
+            })
+            .unzip();
+        let chunked = match range.limits {
+            syn::RangeLimits::HalfOpen(_) => {
+                let base = self.fresh("base");
+                // unsuffixed, so that it takes the range's integer type
+                let step = proc_macro2::Literal::usize_unsuffixed(LANES);
+                quote! {
+                    let mut #base = #first;
+                    while #base < #last && #last - #base >= #step {
+                        for __j in 0..#step {
+                            let #pat = #base + __j;
+                            let __lane = __j as usize;
+                            #forward
+                        }
+                        #base += #step;
+                    }
+                    for #pat in #base..#last {
+                        let __lane = 0usize;
+                        #forward
+                    }
+                }
+            }
+            syn::RangeLimits::Closed(_) => quote! {
+                for #pat in #first #limits #last {
+                    let __lane = 0usize;
+                    #forward
+                }
+            },
+        };
+        let reverse = reverse.iter().rev();
+        let dots_reverse = dots_reverse.iter().rev();
+        if lanes.is_empty() {
+            out.forward.extend(quote! {
+                let #first = #start;
+                let #last = #end;
+                #dots_forward
+            });
+            out.reverse.push(quote!(#(#dots_reverse)*));
+            return Ok(());
+        }
         out.forward.extend(quote! {
             let #first = #start;
             let #last = #end;
-            for #pat in #first #limits #last {
-                #forward
-            }
+            #dots_forward
+            #(#decls)*
+            #chunked
+            #(#totals)*
         });
-        let reverse = reverse.iter().rev();
         out.reverse.push(quote! {
             for #pat in #first #limits #last {
                 #(#reverse)*
             }
+            #(#dots_reverse)*
         });
         Ok(())
+    }
+
+    /// A reduction's term that is a linear predictor's: the product of an element of a
+    /// latent vector site and an element of a data slice, both at the loop variable
+    /// plus an offset that does not change in the loop (`x[n * d + j] * beta[j]`,
+    /// negated for `acc -= …`). The whole range is then one [`dot`] forwards and one
+    /// [`axpy`] backwards over contiguous slices, in SIMD registers.
+    ///
+    /// [`dot`]: tilde_core::simd::dot
+    /// [`axpy`]: tilde_core::simd::axpy
+    fn dot_term(&self, term: &Expr, pat: &Pat) -> Option<DotTerm> {
+        let Pat::Ident(var) = pat else {
+            return None;
+        };
+        let var = var.ident.to_string();
+        let (term, negated) = match strip_parens(term) {
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => (strip_parens(&u.expr), true),
+            other => (other, false),
+        };
+        let Expr::Binary(product) = term else {
+            return None;
+        };
+        if !matches!(product.op, syn::BinOp::Mul(_)) {
+            return None;
+        }
+        // `(name, offset)` of `name[var]`, `name[offset + var]` or `name[var + offset]`
+        let element = |e: &Expr| -> Option<(String, Option<Expr>)> {
+            let Expr::Index(index) = strip_parens(e) else {
+                return None;
+            };
+            let name = ident_of(&index.expr)?;
+            let offset = match strip_parens(&index.index) {
+                i if ident_of(i).as_deref() == Some(var.as_str()) => None,
+                Expr::Binary(sum) if matches!(sum.op, syn::BinOp::Add(_)) => {
+                    let offset = if ident_of(&sum.right).as_deref() == Some(var.as_str()) {
+                        &sum.left
+                    } else if ident_of(&sum.left).as_deref() == Some(var.as_str()) {
+                        &sum.right
+                    } else {
+                        return None;
+                    };
+                    let reads = Mentions::of(self.sites, offset);
+                    if reads.latent || reads.other_site || reads.names.contains(&var) {
+                        return None;
+                    }
+                    if reads.names.iter().any(|n| self.active.contains_key(n)) {
+                        return None;
+                    }
+                    Some((**offset).clone())
+                }
+                _ => return None,
+            };
+            Some((name, offset))
+        };
+        let (left, right) = (element(&product.left)?, element(&product.right)?);
+        let is_vector = |n: &str| self.active.get(n) == Some(&Kind::Vector);
+        let ((vector, vector_offset), (data, data_offset)) =
+            match (is_vector(&left.0), is_vector(&right.0)) {
+                (true, false) => (left, right),
+                (false, true) => (right, left),
+                _ => return None,
+            };
+        if !self.slices.contains(&data) {
+            return None;
+        }
+        Some(DotTerm {
+            vector: Ident::new(&vector, Span::call_site()),
+            adjoint: adjoint_of(&vector),
+            vector_offset,
+            data: Ident::new(&data, Span::call_site()),
+            data_offset,
+            negated,
+        })
     }
 
     /// A loop runs its reverse sweep per iteration when it assigns no active binding
@@ -1569,6 +1717,85 @@ impl Emitter<'_> {
                 .names
                 .iter()
                 .any(|n| outer_active(n) && self.reassigned.contains(n))
+    }
+}
+
+/// A reduction's term `± vector[o₁ + k] · data[o₂ + k]` (see [`Emitter::dot_term`]).
+struct DotTerm {
+    vector: Ident,
+    adjoint: Ident,
+    vector_offset: Option<Expr>,
+    data: Ident,
+    data_offset: Option<Expr>,
+    negated: bool,
+}
+
+impl DotTerm {
+    /// The forward code adding the term over `first..last` to `target`, and the
+    /// reverse code adding `target`'s adjoint times the data to the vector's adjoint.
+    fn emit(&self, target: &Ident, first: &Ident, last: &Ident) -> (TokenStream, TokenStream) {
+        let range = |offset: &Option<Expr>| match offset {
+            None => quote!(#first..#last),
+            Some(o) => quote!((#o) + #first..(#o) + #last),
+        };
+        let (vector, adjoint, data) = (&self.vector, &self.adjoint, &self.data);
+        let (vector_range, data_range) = (range(&self.vector_offset), range(&self.data_offset));
+        let target_adjoint = adjoint_of(&target.to_string());
+        let (op, scale) = if self.negated {
+            (quote!(-=), quote!(-#target_adjoint))
+        } else {
+            (quote!(+=), quote!(#target_adjoint))
+        };
+        let forward = quote! {
+            if #first < #last {
+                #target #op ::tilde::__private::codegen::dot(
+                    &#data[#data_range],
+                    &#vector[#vector_range],
+                );
+            }
+        };
+        let reverse = quote! {
+            if #first < #last {
+                ::tilde::__private::codegen::axpy(
+                    #scale,
+                    &#data[#data_range],
+                    &mut #adjoint[#vector_range],
+                );
+            }
+        };
+        (forward, reverse)
+    }
+}
+
+/// `e` without enclosing parentheses.
+fn strip_parens(mut e: &Expr) -> &Expr {
+    while let Expr::Paren(p) = e {
+        e = &p.expr;
+    }
+    e
+}
+
+/// Whether an argument's type is a contiguous run of `f64` that slices by a range:
+/// `[f64]`, `[f64; N]` or `Vec<f64>`, behind any references.
+fn is_f64_slice(ty: &syn::Type) -> bool {
+    let is_f64 = |t: &syn::Type| matches!(t, syn::Type::Path(p) if p.path.is_ident("f64"));
+    match ty {
+        syn::Type::Reference(r) => is_f64_slice(&r.elem),
+        syn::Type::Paren(p) => is_f64_slice(&p.elem),
+        syn::Type::Slice(s) => is_f64(&s.elem),
+        syn::Type::Array(a) => is_f64(&a.elem),
+        syn::Type::Path(p) => {
+            p.qself.is_none()
+                && p.path.segments.len() == 1
+                && p.path.segments[0].ident == "Vec"
+                && matches!(
+                    &p.path.segments[0].arguments,
+                    syn::PathArguments::AngleBracketed(a)
+                        if a.args.len() == 1
+                            && matches!(&a.args[0], syn::GenericArgument::Type(t) if is_f64(t))
+                )
+        }
+        _ => false,
     }
 }
 

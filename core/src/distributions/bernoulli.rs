@@ -67,8 +67,8 @@ impl<T: Real> ProbParam<T> {
                 (p.ln(), 1.0 / p)
             }
             ProbParam::Logit(eta) => {
-                let eta = eta.value();
-                (eta.log_inv_logit(), (-eta).inv_logit())
+                let v = ProbValues::of_logit(eta.value());
+                (v.ln_p, v.q)
             }
         }
     }
@@ -83,8 +83,8 @@ impl<T: Real> ProbParam<T> {
                 ((-p).ln_1p(), -1.0 / (1.0 - p))
             }
             ProbParam::Logit(eta) => {
-                let eta = eta.value();
-                ((-eta).log_inv_logit(), -eta.inv_logit())
+                let v = ProbValues::of_logit(eta.value());
+                (v.ln_q, -v.p)
             }
         }
     }
@@ -103,15 +103,7 @@ impl<T: Real> ProbParam<T> {
                     ln_q: (-p).ln_1p(),
                 }
             }
-            ProbParam::Logit(eta) => {
-                let eta = eta.value();
-                ProbValues {
-                    p: eta.inv_logit(),
-                    q: (-eta).inv_logit(),
-                    ln_p: eta.log_inv_logit(),
-                    ln_q: (-eta).log_inv_logit(),
-                }
-            }
+            ProbParam::Logit(eta) => ProbValues::of_logit(eta.value()),
         }
     }
 
@@ -137,11 +129,46 @@ impl<T: Real> ProbParam<T> {
 
 /// `p`, `1 - p`, `ln p` and `ln(1 - p)` of a [`ProbParam`], in `f64`.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct ProbValues {
-    pub(super) p: f64,
-    pub(super) q: f64,
-    pub(super) ln_p: f64,
-    pub(super) ln_q: f64,
+pub(crate) struct ProbValues {
+    pub(crate) p: f64,
+    pub(crate) q: f64,
+    pub(crate) ln_p: f64,
+    pub(crate) ln_q: f64,
+}
+
+impl ProbValues {
+    /// `p = 1/(1 + e^{-η})`, `1 - p` and their logarithms from the log-odds `η`, with
+    /// one exponential and one `ln_1p`: with `e = e^{-|η|}` and `l = ln(1 + e)`,
+    /// `ln p = -l` and `ln(1 - p) = -η - l` for `η ≥ 0` (mirrored below 0), each
+    /// accurate in both tails.
+    #[inline]
+    pub(crate) fn of_logit(eta: f64) -> Self {
+        let e = (-eta.abs()).exp();
+        let l = e.ln_1p();
+        let (big, small) = (1.0 / (1.0 + e), e / (1.0 + e));
+        if eta >= 0.0 {
+            ProbValues {
+                p: big,
+                q: small,
+                ln_p: -l,
+                ln_q: -eta - l,
+            }
+        } else if eta < 0.0 {
+            ProbValues {
+                p: small,
+                q: big,
+                ln_p: eta - l,
+                ln_q: -l,
+            }
+        } else {
+            ProbValues {
+                p: f64::NAN,
+                q: f64::NAN,
+                ln_p: f64::NAN,
+                ln_q: f64::NAN,
+            }
+        }
+    }
 }
 
 /// The Bernoulli distribution over `{0, 1}` with success probability `prob`, or with

@@ -103,6 +103,7 @@ mod wishart;
 mod zero_inflated_poisson;
 
 pub use bernoulli::Bernoulli;
+pub(crate) use bernoulli::ProbValues;
 pub use beta::Beta;
 pub use beta_binomial::BetaBinomial;
 pub use binomial::Binomial;
