@@ -409,14 +409,16 @@ fn backward(node: &Evaluated, adjoint: Partial, partials: &mut [Option<Partial>]
                 backward(b, adjoint.times(&a.value()), partials);
             }
             _ => {
-                // q = a / b: ∂q/∂a = 1/b, ∂q/∂b = -q/b
+                // q = a / b: ∂q/∂a = 1/b, ∂q/∂b = -q/b = -q · (1/b), one division for
+                // both (the compiler computes the shared `1/b` once)
                 let denominator = b.value().tokens();
                 let inverse = match b.value() {
                     Partial::Const(c) if c.recip().is_finite() => Partial::Const(c.recip()),
                     _ => Partial::Expr(quote!((#denominator).recip())),
                 };
                 backward(a, adjoint.times(&inverse), partials);
-                let slope = Partial::Expr(quote!((-#value / #denominator)));
+                let inverse_tokens = inverse.tokens();
+                let slope = Partial::Expr(quote!((-#value * #inverse_tokens)));
                 backward(b, adjoint.times(&slope), partials);
             }
         },
