@@ -147,7 +147,7 @@ fn check_inputs<T: Real>(log_omega: &[T], gamma: &[T], rho: &[T]) -> Result<(), 
     if k == 0 {
         return invalid("rho's length (the number of states)", "at least 1", 0.0);
     }
-    if log_omega.len() % k != 0 {
+    if !log_omega.len().is_multiple_of(k) {
         return invalid(
             "log_omega's length",
             "a multiple of the number of states K = rho.len() (K × N, row-major)",
@@ -367,7 +367,8 @@ mod tests {
     #[test]
     fn bad_inputs_are_errors_and_minus_infinity() {
         let (gamma, rho) = ([0.5, 0.5, 0.5, 0.5], [0.5, 0.5]);
-        let cases: [(&[f64], &[f64], &[f64], &str); 8] = [
+        type Case<'a> = (&'a [f64], &'a [f64], &'a [f64], &'a str);
+        let cases: [Case; 8] = [
             (&[0.0; 4], &gamma, &[], "rho's length"),
             (&[0.0; 3], &gamma, &rho, "log_omega's length"),
             (&[0.0; 4], &[0.5; 3], &rho, "gamma's length"),
