@@ -44,7 +44,8 @@ pub use chees::{
 };
 pub use gibbs::{
     BlockInfo, BlockKernel, ErasedParams, ErasedState, Gibbs, GibbsAdaptation, GibbsInfo,
-    GibbsParams, GibbsState, GibbsWorkspace,
+    GibbsParams, GibbsState, GibbsWorkspace, PointAdaptation, PointEstimate, PointInfo,
+    PointParams, PointState, PointWorkspace,
 };
 pub use hmc::{Hmc, HmcInfo, HmcParams, HmcState, HmcWorkspace, Tuning, WindowAdapted};
 pub use init::{Init, explain};

@@ -3,6 +3,7 @@
 
 mod conditional;
 mod erased;
+mod point;
 
 use rand::Rng;
 use tilde_core::{Error, Layout, LogDensity, Result};
@@ -13,12 +14,17 @@ use crate::metric::Metric;
 pub(crate) use conditional::{ByRef, Conditional};
 pub use erased::{BlockInfo, BlockKernel, ErasedParams, ErasedState};
 use erased::{DynBox, DynKernel, Typed};
+pub use point::{
+    PointAdaptation, PointEstimate, PointInfo, PointParams, PointState, PointWorkspace,
+};
 
 /// Metropolis-within-Gibbs over blocks of sites: each block of a model's latent sites
 /// has its own kernel (NUTS on the group means, MALA on a scale, ...), and a
 /// transition updates the blocks in turn, each by one transition of its kernel on the
 /// conditional density of its coordinates given the current values of the others. Each
-/// step of the cycle leaves the posterior invariant, so the cycle does.
+/// step of the cycle leaves the posterior invariant, so the cycle does. A block may
+/// also hold its sites as a point estimate, optimised while the rest is sampled
+/// ([`PointEstimate`]: a stochastic-approximation EM scheme, not exact Bayes).
 ///
 /// The conditional density is the model's joint log-density with the other
 /// coordinates fixed, so a block's kernel sees it through the model's own
