@@ -44,8 +44,9 @@ pub use chees::{
 };
 pub use gibbs::{
     BlockInfo, BlockKernel, ErasedParams, ErasedState, Gibbs, GibbsAdaptation, GibbsInfo,
-    GibbsParams, GibbsState, GibbsWorkspace, PointAdaptation, PointEstimate, PointInfo,
-    PointParams, PointState, PointWorkspace,
+    GibbsParams, GibbsSites, GibbsState, GibbsWorkspace, HmcGibbs, HmcGibbsAdaptation,
+    HmcGibbsInfo, HmcGibbsParams, HmcGibbsState, HmcGibbsWorkspace, PointAdaptation, PointEstimate,
+    PointInfo, PointParams, PointState, PointWorkspace,
 };
 pub use hmc::{Hmc, HmcInfo, HmcParams, HmcState, HmcWorkspace, Tuning, WindowAdapted};
 pub use init::{Init, explain};

@@ -5,7 +5,7 @@ use std::any::Any;
 use std::fmt::Debug;
 
 use rand::Rng;
-use tilde_core::{LogDensity, Result};
+use tilde_core::{Error, LogDensity, Result};
 
 use crate::kernel::{Adaptation, Kernel, KernelInfo, KernelParams, KernelState};
 
@@ -190,6 +190,7 @@ pub(crate) trait DynKernel: Debug + Send + Sync {
     fn refresh(&self, target: &dyn LogDensity, state: &mut ErasedState) -> Result<()>;
     fn position<'a>(&self, state: &'a ErasedState) -> &'a [f64];
     fn log_density(&self, state: &ErasedState) -> f64;
+    fn fault(&self, state: &ErasedState) -> Option<Error>;
     fn workspace(&self, dim: usize) -> DynBox;
     fn transition(
         &self,
@@ -260,6 +261,10 @@ impl<K: BlockKernel> DynKernel for Typed<K> {
 
     fn log_density(&self, state: &ErasedState) -> f64 {
         state.get::<Slot<K>>().state.log_density()
+    }
+
+    fn fault(&self, state: &ErasedState) -> Option<Error> {
+        state.get::<Slot<K>>().state.fault().cloned()
     }
 
     fn workspace(&self, dim: usize) -> DynBox {

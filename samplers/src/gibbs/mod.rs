@@ -3,6 +3,7 @@
 
 mod conditional;
 mod erased;
+mod hmc_gibbs;
 mod point;
 
 use rand::Rng;
@@ -14,6 +15,10 @@ use crate::metric::Metric;
 pub(crate) use conditional::{ByRef, Conditional};
 pub use erased::{BlockInfo, BlockKernel, ErasedParams, ErasedState};
 use erased::{DynBox, DynKernel, Typed};
+pub use hmc_gibbs::{
+    GibbsSites, HmcGibbs, HmcGibbsAdaptation, HmcGibbsInfo, HmcGibbsParams, HmcGibbsState,
+    HmcGibbsWorkspace,
+};
 pub use point::{
     PointAdaptation, PointEstimate, PointInfo, PointParams, PointState, PointWorkspace,
 };
@@ -158,6 +163,8 @@ pub struct GibbsState {
     /// Each block's kernel state, in update order (its position is the block's
     /// coordinates).
     pub blocks: Vec<ErasedState>,
+    /// A fault a block's last transition met.
+    pub fault: Option<Error>,
 }
 
 impl KernelState for GibbsState {
@@ -167,6 +174,10 @@ impl KernelState for GibbsState {
 
     fn log_density(&self) -> f64 {
         self.log_density
+    }
+
+    fn fault(&self) -> Option<&Error> {
+        self.fault.as_ref()
     }
 }
 
@@ -368,6 +379,7 @@ impl Kernel for Gibbs {
             position: position.to_vec(),
             log_density,
             blocks,
+            fault: None,
         })
     }
 
@@ -434,6 +446,10 @@ impl Kernel for Gibbs {
                 state.position[i] = v;
             }
             state.log_density = block.kernel.log_density(block_state);
+            if let Some(fault) = block.kernel.fault(block_state) {
+                state.fault = Some(fault);
+                break;
+            }
         }
         info.acceptance_rate = sum_accept / self.blocks.len().max(1) as f64;
         info
