@@ -119,19 +119,17 @@ impl Gibbs {
                 "Gibbs block {b} names no site"
             )));
         }
+        let mut seen = std::collections::HashMap::new();
         for (b, block) in self.blocks.iter().enumerate() {
-            for (i, name) in block.names.iter().enumerate() {
-                let earlier = self.blocks[..=b]
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(c, other)| {
-                        let end = if c == b { i } else { other.names.len() };
-                        other.names[..end].iter().map(move |n| (c, n))
-                    })
-                    .find(|(_, n)| *n == name);
-                if let Some((c, _)) = earlier {
+            for name in &block.names {
+                if let Some(c) = seen.insert(name.as_str(), b) {
+                    let which = if c == b {
+                        format!("twice in Gibbs block {b}")
+                    } else {
+                        format!("in two Gibbs blocks ({c} and {b})")
+                    };
                     return Err(Error::InvalidConfig(format!(
-                        "site `{name}` is in two Gibbs blocks ({c} and {b}); each site must be in exactly one"
+                        "site `{name}` is {which}; each site must be in exactly one block, once"
                     )));
                 }
             }
