@@ -1,7 +1,7 @@
 //! `HmcGibbs`: NUTS on some sites, a user's exact conditional draw on the others,
 //! against a closed-form posterior; a user's invalid values are errors.
 
-use rand_distr::{Distribution, Normal as NormalDist};
+use rand_distr::{Distribution as _, Normal as NormalDist};
 use tilde::prelude::*;
 use tilde::samplers::diagnostics::{mcse_mean, mcse_sd, mean, sd};
 use tilde::{Error, Kernel};
@@ -165,4 +165,84 @@ fn draws_hold_every_site() {
         .unwrap();
     assert_eq!(posterior.draws("mu").unwrap().len(), 50);
     assert!(posterior.draws("sigma2").unwrap().iter().all(|v| *v > 0.0));
+}
+
+const ALPHA: [f64; 3] = [1.5, 2.0, 1.0];
+const K: [u64; 10] = [0, 2, 1, 1, 2, 0, 1, 1, 0, 1];
+
+/// A simplex site updated by the user (conjugate Dirichlet–categorical), NUTS on an
+/// unrelated positive site.
+#[model]
+fn dirichlet_categorical(k: &[u64]) {
+    let theta = sample!("theta", Dirichlet::new(&ALPHA));
+    sample!("scale", LogNormal::new(0.0, 0.5));
+    sample!("k", Categorical::new(params(theta)).iid(k.len()), obs = k);
+}
+
+#[test]
+fn simplex_site_from_its_exact_conditional() {
+    let mut posterior_alpha = ALPHA;
+    for &k in &K {
+        posterior_alpha[k as usize] += 1.0;
+    }
+    let kernel = HmcGibbs::new(Nuts::default(), &["theta"], move |rng, sites| {
+        let mut theta = [0.0; 3];
+        for (t, &a) in theta.iter_mut().zip(&posterior_alpha) {
+            *t = rand_distr::Gamma::new(a, 1.0)
+                .map_err(|e| Error::InvalidConfig(e.to_string()))?
+                .sample(rng);
+        }
+        let sum: f64 = theta.iter().sum();
+        theta.iter_mut().for_each(|t| *t /= sum);
+        sites.set("theta", &theta)
+    });
+    let posterior = Mcmc::new(kernel)
+        .num_warmup(1000)
+        .num_samples(2000)
+        .num_chains(4)
+        .seed(17)
+        .progress(false)
+        .run(&dirichlet_categorical(&K))
+        .unwrap();
+    let a0: f64 = posterior_alpha.iter().sum();
+    let v: f64 = 0.25;
+    let mut exact: Vec<(String, f64, f64)> = posterior_alpha
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let sd = (a * (a0 - a) / (a0 * a0 * (a0 + 1.0))).sqrt();
+            (format!("theta[{i}]"), a / a0, sd)
+        })
+        .collect();
+    exact.push((
+        "scale".into(),
+        (v / 2.0).exp(),
+        ((v.exp() - 1.0) * v.exp()).sqrt(),
+    ));
+    for (name, want_mean, want_sd) in exact {
+        let chains = posterior.draws_by_chain(&name).unwrap();
+        let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+        let z_mean = (mean(&refs) - want_mean) / mcse_mean(&refs);
+        let z_sd = (sd(&refs) - want_sd) / mcse_sd(&refs);
+        eprintln!("{name}: mean z {z_mean:.2}, sd z {z_sd:.2}");
+        assert!(z_mean.abs() < 4.0, "{name}: mean z {z_mean}");
+        assert!(z_sd.abs() < 4.0, "{name}: sd z {z_sd}");
+    }
+}
+
+#[test]
+fn a_vector_outside_the_simplex_is_an_error() {
+    let err = Mcmc::new(HmcGibbs::new(Nuts::default(), &["theta"], |_, sites| {
+        sites.set("theta", &[0.5, 0.6, -0.1])
+    }))
+    .num_warmup(10)
+    .num_samples(10)
+    .num_chains(1)
+    .progress(false)
+    .run(&dirichlet_categorical(&K))
+    .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidUpdate { site, .. } if site == "theta"),
+        "{err}"
+    );
 }
