@@ -198,3 +198,40 @@ fn each_block_adapts_its_own_parameters() {
     }
     assert_ne!(adapted[0], adapted[1]);
 }
+
+/// `HmcGibbs` on non-centred eight schools: `mu` drawn from its exact normal conditional
+/// (prior `N(0, 5²)`, `yᵢ ~ N(mu + tau·θᵢ, σᵢ²)`), NUTS on `tau` and `theta_trans`,
+/// against the posteriordb reference.
+#[test]
+fn eight_schools_exact_mu_and_nuts_match_the_reference() {
+    use rand_distr::Distribution as _;
+    let name = "eight_schools-eight_schools_noncentered";
+    let (data, reference) = common::reference(name);
+    let (y, sigma) = (data.get("y").nums(), data.get("sigma").nums());
+    let model = models::eight_schools_noncentered(&y, &sigma);
+    let (y_fn, sigma_fn) = (y.clone(), sigma.clone());
+    let kernel = HmcGibbs::new(Nuts::default(), &["mu"], move |rng, sites| {
+        let tau = sites.value("tau")?;
+        let raw = sites.get("theta_trans")?;
+        let (mut precision, mut weighted) = (1.0 / 25.0, 0.0);
+        for i in 0..y_fn.len() {
+            let w = sigma_fn[i].powi(-2);
+            precision += w;
+            weighted += w * (y_fn[i] - tau * raw[i]);
+        }
+        let mu = rand_distr::Normal::new(weighted / precision, precision.sqrt().recip())
+            .map_err(|e| Error::InvalidConfig(e.to_string()))?
+            .sample(rng);
+        sites.set("mu", &[mu])
+    });
+    let posterior = Mcmc::new(kernel)
+        .num_warmup(1000)
+        .num_samples(2000)
+        .num_chains(4)
+        .seed(2026)
+        .progress(false)
+        .run(&model)
+        .unwrap();
+    let failures = common::compare(&posterior, &reference, &[]);
+    assert!(failures.is_empty(), "{failures:#?}");
+}
