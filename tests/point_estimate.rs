@@ -88,6 +88,77 @@ fn optimised_site_converges_to_its_marginal_mode() {
     );
 }
 
+const Y_SCALE: [f64; 10] = [2.5, -1.8, 0.4, 3.1, -2.2, 1.0, -0.6, 2.9, -3.4, 1.7];
+
+/// `y_j ~ N(z_j, 1)`, `z_j ~ N(0, sigma)`, `sigma ~ LogNormal(0, 1)`: marginally
+/// `y_j ~ N(0, √(1 + sigma²))`.
+#[model]
+fn normal_scale(y: &[f64]) {
+    let sigma = sample!("sigma", LogNormal::new(0.0, 1.0));
+    let z = sample!("z", Normal::new(0.0, sigma).iid(y.len()));
+    for j in 0..y.len() {
+        sample!("y[{j}]", Normal::new(z[j], 1.0), obs = y[j]);
+    }
+}
+
+/// `ln p(sigma | y)` up to a constant, in closed form.
+fn ln_marginal_scale(sigma: f64) -> f64 {
+    let v = 1.0 + sigma * sigma;
+    -sigma.ln() - 0.5 * sigma.ln().powi(2)
+        + Y_SCALE
+            .iter()
+            .map(|y| -0.5 * v.ln() - 0.5 * y * y / v)
+            .sum::<f64>()
+}
+
+/// The Polyak average of `sigma` under `estimate` (NUTS on `z`), its MCSE.
+fn averaged_scale(estimate: PointEstimate) -> (f64, f64) {
+    let kernel = Gibbs::new()
+        .block(&["z"], Nuts::default())
+        .block(&["sigma"], estimate);
+    let posterior = Mcmc::new(kernel)
+        .num_warmup(1000)
+        .num_samples(4000)
+        .num_chains(4)
+        .seed(8)
+        .progress(false)
+        .run(&normal_scale(&Y_SCALE))
+        .unwrap();
+    let chains = posterior.draws_by_chain("sigma").unwrap();
+    let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+    (mean(&refs), mcse_mean(&refs))
+}
+
+/// A positive site: without the log-Jacobian (the default) the estimate is the mode of
+/// `p(sigma | y)`; with it, the mode of the density of `ln sigma`.
+#[test]
+fn positive_site_converges_to_the_mode_with_or_without_the_jacobian() {
+    let map = golden_section(ln_marginal_scale, 0.05, 20.0, 1e-10);
+    let map_log = golden_section(|u| ln_marginal_scale(u.exp()) + u, -3.0, 3.0, 1e-10).exp();
+    for (estimate, want, what) in [
+        (PointEstimate::adam(0.05), map, "log joint"),
+        (
+            PointEstimate::adam(0.05).jacobian(true),
+            map_log,
+            "with log-Jacobian",
+        ),
+    ] {
+        let (average, mcse) = averaged_scale(estimate);
+        eprintln!(
+            "{what}: mode {want:.6}, average {average:.6} (mcse {mcse:.2e}, z {:.2})",
+            (average - want) / mcse
+        );
+        assert!(
+            (average - want).abs() < 4.0 * mcse,
+            "{what}: {average} vs {want}"
+        );
+    }
+    assert!(
+        (map - map_log).abs() > 0.05,
+        "the two modes differ: {map} vs {map_log}"
+    );
+}
+
 #[test]
 fn bad_settings_are_errors() {
     for (kernel, what) in [
@@ -113,4 +184,32 @@ fn bad_settings_are_errors() {
             "{err}"
         );
     }
+}
+
+#[model]
+fn with_simplex() {
+    sample!("w", Dirichlet::symmetric(3, 2.0));
+    sample!("x", Normal::new(0.0, 1.0));
+}
+
+#[test]
+fn a_vector_constraint_needs_the_jacobian() {
+    let run = |estimate: PointEstimate| {
+        Mcmc::new(
+            Gibbs::new()
+                .block(&["x"], Nuts::default())
+                .block(&["w"], estimate),
+        )
+        .num_warmup(20)
+        .num_samples(20)
+        .num_chains(1)
+        .progress(false)
+        .run(&with_simplex())
+    };
+    let err = run(PointEstimate::adam(0.1)).unwrap_err();
+    assert!(
+        matches!(&err, tilde::Error::InvalidConfig(m) if m.contains("jacobian(true)")),
+        "{err}"
+    );
+    assert!(run(PointEstimate::adam(0.1).jacobian(true)).is_ok());
 }

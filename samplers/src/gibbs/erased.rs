@@ -5,7 +5,7 @@ use std::any::Any;
 use std::fmt::Debug;
 
 use rand::Rng;
-use tilde_core::{Error, LogDensity, Result};
+use tilde_core::{Error, Layout, LogDensity, Result};
 
 use crate::kernel::{Adaptation, Kernel, KernelInfo, KernelParams, KernelState};
 
@@ -221,6 +221,7 @@ pub(crate) trait DynKernel: Debug + Send + Sync {
     );
     fn adapt_finalize(&self, adaptation: &mut DynBox, params: &mut ErasedParams);
     fn warmup_kernel(&self) -> Option<Box<dyn DynKernel>>;
+    fn bind_layout(&self, layout: &Layout) -> Result<Option<Box<dyn DynKernel>>>;
     fn max_tree_depth(&self) -> Option<usize>;
     fn validate(&self, dim: usize) -> Result<()>;
 }
@@ -350,6 +351,13 @@ impl<K: BlockKernel> DynKernel for Typed<K> {
         self.0
             .warmup_kernel()
             .map(|k| Box::new(Typed(k)) as Box<dyn DynKernel>)
+    }
+
+    fn bind_layout(&self, layout: &Layout) -> Result<Option<Box<dyn DynKernel>>> {
+        Ok(self
+            .0
+            .bind_layout(layout)?
+            .map(|k| Box::new(Typed(k)) as Box<dyn DynKernel>))
     }
 
     fn max_tree_depth(&self) -> Option<usize> {

@@ -51,10 +51,11 @@ pub use state::{GibbsAdaptation, GibbsInfo, GibbsParams, GibbsState, GibbsWorksp
 ///
 /// During warm-up each block adapts its own parameters (step size, mass matrix) with
 /// its kernel's own adaptation, on its conditional. A kernel whose adaptation learns
-/// across chains ([`Chees`](crate::Chees)) cannot be a block. The kernels' settings that
-/// name sites ([`Nuts::dense_mass_blocks`](crate::Nuts::dense_mass_blocks)) are not
-/// resolved inside a block, and a warm start's inverse mass matrix is not split among
-/// the blocks: each block starts from its kernel's default parameters.
+/// across chains ([`Chees`](crate::Chees)) cannot be a block. A block's kernel is bound
+/// to the layout of the block's own sites ([`Kernel::bind_layout`]), so its settings
+/// that name sites ([`Nuts::dense_mass_blocks`](crate::Nuts::dense_mass_blocks)) name
+/// sites of its block. A warm start's inverse mass matrix is not split among the
+/// blocks: each block starts from its kernel's default parameters.
 ///
 /// Blocks name whole latent sites (`"theta"`, not `"theta[3]"`); every latent site
 /// must be in exactly one block. The names are bound to a model's layout when
@@ -318,8 +319,10 @@ impl Kernel for Gibbs {
         self.check_names()?;
         let latent: Vec<_> = layout.latent().collect();
         let mut kernel = self.clone();
+        let mut block_sites = Vec::new();
         for block in &mut kernel.blocks {
             block.indices.clear();
+            block_sites.clear();
             for name in &block.names {
                 let Some(site) = latent.iter().find(|s| s.name == *name) else {
                     return Err(Error::UnknownName {
@@ -327,10 +330,19 @@ impl Kernel for Gibbs {
                         known: latent.iter().map(|s| s.name.clone()).collect(),
                     });
                 };
+                // the site as the block's kernel sees it: at its offset in the block
+                let mut local = (*site).clone();
+                local.offset = Some(block.indices.len());
+                block_sites.push(local);
                 let offset = site.offset.unwrap_or(0);
                 block
                     .indices
                     .extend(offset..offset + site.num_unconstrained);
+            }
+            // settings of the block's kernel that name sites, resolved on its sites
+            let block_layout = Layout::new(block_sites.clone(), 0);
+            if let Some(bound) = block.kernel.bind_layout(&block_layout)? {
+                block.kernel = bound;
             }
         }
         let missing: Vec<&str> = latent

@@ -1,7 +1,7 @@
 //! Sites held as point estimates: a few Adam steps per transition instead of a draw.
 
 use rand::Rng;
-use tilde_core::{Error, LogDensity, Result};
+use tilde_core::{Bijector, Error, Layout, LogDensity, Result};
 
 use crate::kernel::{Adaptation, Kernel, KernelInfo, KernelParams, KernelState};
 use crate::metric::Metric;
@@ -19,10 +19,15 @@ use crate::metric::Metric;
 ///
 /// The learning rate is constant during warm-up and decays during sampling as
 /// `learning_rate · (1 + s)^(-decay)` after `s` sampling transitions (`decay` in
-/// `(0.5, 1]` for convergence). The objective is the log-density in unconstrained
-/// coordinates, log-Jacobian included (what the kernel is given): for a site on the real
-/// line this is the marginal MAP; for a constrained site it is the mode of its
-/// unconstrained coordinate's marginal density. Each draw records the estimate's
+/// `(0.5, 1]` for convergence). The objective is the log joint density, without the
+/// log-Jacobian of the estimated sites' bijectors, so the estimate is the mode of the
+/// marginal posterior of the constrained value (Stan's `optimize`, NumPyro's
+/// `AutoDelta`); `.jacobian(true)` keeps the log-Jacobian, for the mode of the
+/// unconstrained coordinate's density instead. The bijectors are read from the layout
+/// the kernel is bound to ([`Kernel::bind_layout`]; a [`Gibbs`](super::Gibbs) block
+/// binds its kernel to its sites); without the log-Jacobian, sites with a vector
+/// constraint (simplex, ordered, …) are [`Error::InvalidConfig`] at binding, and an
+/// unbound kernel climbs the density it is given. Each draw records the estimate's
 /// current value; their mean over the sampling phase (Polyak–Ruppert averaging) is a
 /// steadier estimate than the last one.
 ///
@@ -43,10 +48,43 @@ pub struct PointEstimate {
     learning_rate: f64,
     steps_per_iteration: usize,
     decay: f64,
+    jacobian: bool,
+    /// Per coordinate, the derivative of its bijector's log-Jacobian (empty: none known).
+    slopes: Vec<JacobianSlope>,
+}
+
+/// The derivative of a scalar bijector's `ln |f'(y)|` with respect to `y`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum JacobianSlope {
+    /// The identity and affine maps.
+    Zero,
+    /// The exponential maps (`ln |f'| = y`).
+    One,
+    /// The logistic maps: `1 - 2 logistic(y)`.
+    Logistic,
+}
+
+impl JacobianSlope {
+    fn of(bijector: Bijector<f64>) -> Option<Self> {
+        Some(match bijector {
+            Bijector::Identity | Bijector::Affine(..) => JacobianSlope::Zero,
+            Bijector::Exp | Bijector::LowerBound(_) | Bijector::UpperBound(_) => JacobianSlope::One,
+            Bijector::Logistic | Bijector::Interval(..) => JacobianSlope::Logistic,
+            _ => return None,
+        })
+    }
+
+    fn at(self, y: f64) -> f64 {
+        match self {
+            JacobianSlope::Zero => 0.0,
+            JacobianSlope::One => 1.0,
+            JacobianSlope::Logistic => 1.0 - 2.0 / (1.0 + (-y).exp()),
+        }
+    }
 }
 
 impl Default for PointEstimate {
-    /// Adam with learning rate 0.05, 3 steps per iteration, decay 0.6.
+    /// Adam with learning rate 0.05, 3 steps per iteration, decay 0.6, on the log joint.
     fn default() -> Self {
         PointEstimate::adam(0.05)
     }
@@ -60,6 +98,23 @@ impl PointEstimate {
             learning_rate,
             steps_per_iteration: 3,
             decay: 0.6,
+            jacobian: false,
+            slopes: Vec::new(),
+        }
+    }
+
+    /// Whether the objective keeps the log-Jacobian of the estimated sites' bijectors
+    /// (default `false`: the log joint density).
+    pub fn jacobian(mut self, jacobian: bool) -> Self {
+        self.jacobian = jacobian;
+        self
+    }
+
+    /// The gradient of the objective at coordinate `i`, from the log-density's.
+    fn objective_grad(&self, i: usize, y: f64, grad: f64) -> f64 {
+        match self.slopes.get(i) {
+            Some(slope) => grad - slope.at(y),
+            None => grad,
         }
     }
 
@@ -241,7 +296,7 @@ impl Kernel for PointEstimate {
             let t = state.num_steps.min(1 << 20) as i32;
             let (c1, c2) = (1.0 - BETA1.powi(t), 1.0 - BETA2.powi(t));
             for i in 0..state.position.len() {
-                let g = state.log_density_grad[i];
+                let g = self.objective_grad(i, state.position[i], state.log_density_grad[i]);
                 let m = BETA1 * state.first_moment[i] + (1.0 - BETA1) * g;
                 let v = BETA2 * state.second_moment[i] + (1.0 - BETA2) * g * g;
                 state.first_moment[i] = m;
@@ -270,6 +325,31 @@ impl Kernel for PointEstimate {
 
     fn adaptation(&self, _dim: usize, num_warmup: usize, _adapt_metric: bool) -> PointAdaptation {
         PointAdaptation { num_warmup }
+    }
+
+    fn bind_layout(&self, layout: &Layout) -> Result<Option<Self>> {
+        if self.jacobian {
+            return Ok(None);
+        }
+        let mut slopes = vec![JacobianSlope::Zero; layout.dim()];
+        for site in layout.latent() {
+            let offset = site.offset.unwrap_or(0);
+            let support = site.support.unwrap_or(tilde_core::Support::Real);
+            let slope = support.bijector().and_then(JacobianSlope::of);
+            let Some(slope) = slope else {
+                return Err(Error::InvalidConfig(format!(
+                    "a point estimate of `{}` (support {support}) cannot leave out its \
+                     log-Jacobian: use PointEstimate::jacobian(true)",
+                    site.name
+                )));
+            };
+            for s in &mut slopes[offset..offset + site.num_unconstrained] {
+                *s = slope;
+            }
+        }
+        let mut kernel = self.clone();
+        kernel.slopes = slopes;
+        Ok(Some(kernel))
     }
 
     fn validate(&self, _dim: usize) -> Result<()> {
