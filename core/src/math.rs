@@ -18,7 +18,7 @@ use std::f64::consts::{FRAC_1_SQRT_2, PI};
 use crate::real::Real;
 use crate::special;
 
-pub use crate::hmm::{hmm_marginal, try_hmm_marginal};
+pub use crate::hmm::{hmm_hidden_state_prob, hmm_latent_sample, hmm_marginal, try_hmm_marginal};
 pub use crate::linalg::{
     cholesky, gp_exp_quad_cov, inverse_from_cholesky, lower_mul, solve_lower, solve_lower_transpose,
 };

@@ -3,6 +3,8 @@
 
 use std::cell::RefCell;
 
+use rand::{Rng, RngExt};
+
 use crate::context::with_scratch;
 use crate::error::ParamError;
 use crate::real::Real;
@@ -132,6 +134,153 @@ pub fn try_hmm_marginal<T: Real>(log_omega: &[T], gamma: &[T], rho: &[T]) -> Res
                 .map(|(&t, &w)| (t, w)),
         )
     }))
+}
+
+/// The smoothed probabilities of the hidden states, `P(zₙ = k | every observation)`,
+/// written into `out` (`K × N` row-major, as `log_omega`); Stan's
+/// `hmm_hidden_state_prob`. Inputs as [`hmm_marginal`]'s.
+///
+/// # Errors
+/// As [`try_hmm_marginal`]; also when `out` is not `K × N`, or when no path of states
+/// has positive probability.
+///
+/// ```
+/// use tilde_core::math::hmm_hidden_state_prob;
+///
+/// let log_omega = [0.9f64.ln(), 0.2f64.ln(), 0.1f64.ln(), 0.8f64.ln()];
+/// let mut prob = [0.0; 4];
+/// hmm_hidden_state_prob(&log_omega, &[0.5; 4], &[0.5, 0.5], &mut prob)?;
+/// assert!((prob[0] - 0.9).abs() < 1e-15);              // independent steps here
+/// assert!((prob[0] + prob[2] - 1.0).abs() < 1e-15);
+/// # Ok::<(), tilde_core::ParamError>(())
+/// ```
+pub fn hmm_hidden_state_prob(
+    log_omega: &[f64],
+    gamma: &[f64],
+    rho: &[f64],
+    out: &mut [f64],
+) -> Result<(), ParamError> {
+    check_inputs(log_omega, gamma, rho)?;
+    if out.len() != log_omega.len() {
+        return Err(ParamError::Invalid {
+            name: "out's length",
+            requirement: "that of log_omega (K × N)",
+            value: out.len() as f64,
+        });
+    }
+    let k = rho.len();
+    let n = log_omega.len() / k;
+    if n == 0 {
+        return Ok(());
+    }
+    let len = 2 * k * n + n + k * k + 3 * k;
+    with_scratch(&HMM_WORK, len, 0.0, |work| {
+        let (alpha, rest) = work.split_at_mut(k * n);
+        let (omega, rest) = rest.split_at_mut(k * n);
+        let (scale, rest) = rest.split_at_mut(n);
+        if forward(log_omega, gamma, rho, k, n, alpha, omega, scale) == f64::NEG_INFINITY {
+            return Err(no_path());
+        }
+        let (d_gamma, rest) = rest.split_at_mut(k * k);
+        let (d_rho, rest) = rest.split_at_mut(k);
+        let (beta, next) = rest.split_at_mut(k);
+        backward(
+            gamma,
+            (k, n),
+            (alpha, omega, scale),
+            (out, d_gamma, d_rho),
+            (beta, next),
+        );
+        Ok(())
+    })
+}
+
+/// Draws a path of hidden states from its distribution given every observation
+/// (forward filtering, backward sampling), written into `out` (`N` states in `0..K`);
+/// Stan's `hmm_latent_rng`. Inputs as [`hmm_marginal`]'s.
+///
+/// # Errors
+/// As [`try_hmm_marginal`]; also when `out` does not hold `N` states, or when no path
+/// of states has positive probability.
+///
+/// ```
+/// use tilde_core::math::hmm_latent_sample;
+/// use tilde_core::rand::SeedableRng;
+/// use tilde_core::rand::rngs::Xoshiro256PlusPlus;
+///
+/// // state 1 is absorbing and observation 1 impossible in state 0
+/// let log_omega = [0.0, f64::NEG_INFINITY, 0.0, 0.0, 0.0, 0.0];
+/// let gamma = [0.5, 0.5, 0.0, 1.0];
+/// let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+/// let mut path = [0; 3];
+/// hmm_latent_sample(&log_omega, &gamma, &[0.5, 0.5], &mut rng, &mut path)?;
+/// assert_eq!(path[1..], [1, 1]);
+/// # Ok::<(), tilde_core::ParamError>(())
+/// ```
+pub fn hmm_latent_sample<R: Rng + ?Sized>(
+    log_omega: &[f64],
+    gamma: &[f64],
+    rho: &[f64],
+    rng: &mut R,
+    out: &mut [usize],
+) -> Result<(), ParamError> {
+    check_inputs(log_omega, gamma, rho)?;
+    let k = rho.len();
+    let n = log_omega.len() / k;
+    if out.len() != n {
+        return Err(ParamError::Invalid {
+            name: "out's length",
+            requirement: "the number of steps N",
+            value: out.len() as f64,
+        });
+    }
+    if n == 0 {
+        return Ok(());
+    }
+    with_scratch(&HMM_WORK, 2 * k * n + n + k, 0.0, |work| {
+        let (alpha, rest) = work.split_at_mut(k * n);
+        let (omega, rest) = rest.split_at_mut(k * n);
+        let (scale, weights) = rest.split_at_mut(n);
+        if forward(log_omega, gamma, rho, k, n, alpha, omega, scale) == f64::NEG_INFINITY {
+            return Err(no_path());
+        }
+        out[n - 1] = categorical(&alpha[(n - 1) * k..], rng);
+        for t in (0..n - 1).rev() {
+            let next = out[t + 1];
+            for (i, w) in weights.iter_mut().enumerate() {
+                *w = alpha[t * k + i] * gamma[i * k + next];
+            }
+            out[t] = categorical(weights, rng);
+        }
+        Ok(())
+    })
+}
+
+/// An index drawn with probabilities proportional to `weights` (not all zero).
+fn categorical<R: Rng + ?Sized>(weights: &[f64], rng: &mut R) -> usize {
+    let total: f64 = weights.iter().sum();
+    let mut u = rng.random::<f64>() * total;
+    let mut last = 0;
+    for (i, &w) in weights.iter().enumerate() {
+        if w > 0.0 {
+            if u < w {
+                return i;
+            }
+            u -= w;
+            last = i;
+        }
+    }
+    // rounding left u at the top: the last state of positive weight
+    last
+}
+
+/// The error of observations that no path of states can produce.
+fn no_path() -> ParamError {
+    ParamError::Invalid {
+        name: "log_omega",
+        requirement: "observations that some path of states can produce",
+        value: f64::NEG_INFINITY,
+    }
 }
 
 /// Checks the shapes and values of the inputs of [`try_hmm_marginal`].
@@ -283,110 +432,4 @@ fn backward<T: Real>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A deterministic pseudo-random number in (0, 1).
-    fn uniform(state: &mut u64) -> f64 {
-        *state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((*state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-
-    fn probability_vector(k: usize, state: &mut u64) -> Vec<f64> {
-        let v: Vec<f64> = (0..k).map(|_| uniform(state) + 0.05).collect();
-        let sum: f64 = v.iter().sum();
-        v.iter().map(|x| x / sum).collect()
-    }
-
-    /// `ln p` by summing over all `K^N` paths.
-    fn brute_force(log_omega: &[f64], gamma: &[f64], rho: &[f64]) -> f64 {
-        let k = rho.len();
-        let n = log_omega.len() / k;
-        let mut total = 0.0;
-        for code in 0..k.pow(n as u32) {
-            let path: Vec<usize> = (0..n).map(|t| code / k.pow(t as u32) % k).collect();
-            let mut p = rho[path[0]] * log_omega[path[0] * n].exp();
-            for t in 1..n {
-                p *= gamma[path[t - 1] * k + path[t]] * log_omega[path[t] * n + t].exp();
-            }
-            total += p;
-        }
-        total.ln()
-    }
-
-    #[test]
-    fn matches_the_sum_over_paths() {
-        let mut state = 7;
-        for (k, n) in [(1, 4), (2, 1), (2, 6), (3, 5), (4, 4)] {
-            let rho = probability_vector(k, &mut state);
-            let gamma: Vec<f64> = (0..k)
-                .flat_map(|_| probability_vector(k, &mut state))
-                .collect();
-            let log_omega: Vec<f64> = (0..k * n).map(|_| -3.0 * uniform(&mut state)).collect();
-            let want = brute_force(&log_omega, &gamma, &rho);
-            let got = hmm_marginal(&log_omega, &gamma, &rho);
-            assert!(
-                (got - want).abs() < 1e-13 * want.abs().max(1.0),
-                "K = {k}, N = {n}: {got} vs {want}"
-            );
-        }
-    }
-
-    #[test]
-    fn survives_emissions_far_below_underflow() {
-        // every emission shifted by -2000 per step: the value shifts by -2000 N exactly
-        let (gamma, rho) = ([0.7, 0.3, 0.4, 0.6], [0.5, 0.5]);
-        let base = [-0.5, -1.0, -2.0, -0.1, -0.3, -4.0];
-        let shifted: Vec<f64> = base.iter().map(|v| v - 2000.0).collect();
-        let want = brute_force(&base, &gamma, &rho) - 2000.0 * 3.0;
-        let got = hmm_marginal(&shifted, &gamma, &rho);
-        assert!((got - want).abs() < 1e-9, "{got} vs {want}");
-    }
-
-    #[test]
-    fn impossible_observations() {
-        let (gamma, rho) = ([1.0, 0.0, 0.0, 1.0], [1.0, 0.0]);
-        // state 0 forever, and observation 1 impossible in state 0
-        let log_omega = [0.0, f64::NEG_INFINITY, 0.0, 0.0];
-        assert_eq!(hmm_marginal(&log_omega, &gamma, &rho), f64::NEG_INFINITY);
-        // possible in state 1 only, which the chain never reaches
-        let log_omega = [0.0, -1.0, f64::NEG_INFINITY, f64::NEG_INFINITY];
-        assert!((hmm_marginal(&log_omega, &gamma, &rho) + 1.0).abs() < 1e-15);
-    }
-
-    #[test]
-    fn no_observation_is_probability_one() {
-        assert_eq!(
-            hmm_marginal::<f64>(&[], &[0.5, 0.5, 0.5, 0.5], &[0.3, 0.7]),
-            0.0
-        );
-    }
-
-    #[test]
-    fn bad_inputs_are_errors_and_minus_infinity() {
-        let (gamma, rho) = ([0.5, 0.5, 0.5, 0.5], [0.5, 0.5]);
-        type Case<'a> = (&'a [f64], &'a [f64], &'a [f64], &'a str);
-        let cases: [Case; 8] = [
-            (&[0.0; 4], &gamma, &[], "rho's length"),
-            (&[0.0; 3], &gamma, &rho, "log_omega's length"),
-            (&[0.0; 4], &[0.5; 3], &rho, "gamma's length"),
-            (&[0.0, f64::NAN, 0.0, 0.0], &gamma, &rho, "log_omega"),
-            (&[0.0, f64::INFINITY, 0.0, 0.0], &gamma, &rho, "log_omega"),
-            (&[0.0; 4], &gamma, &[0.5, 0.6], "rho"),
-            (&[0.0; 4], &[0.5, 0.5, -0.5, 1.5], &rho, "a row of gamma"),
-            (
-                &[0.0; 4],
-                &[0.5, 0.5, f64::NAN, 0.5],
-                &rho,
-                "a row of gamma",
-            ),
-        ];
-        for (log_omega, gamma, rho, name) in cases {
-            let err = try_hmm_marginal(log_omega, gamma, rho).unwrap_err();
-            assert!(err.to_string().contains(name), "{err}");
-            assert_eq!(hmm_marginal(log_omega, gamma, rho), f64::NEG_INFINITY);
-        }
-    }
-}
+mod tests;
