@@ -7,7 +7,7 @@
 //! one per elementary operation.
 //!
 //! Stan's names are given where they differ: [`std_normal_cdf`] is Stan's `Phi`,
-//! [`std_normal_quantile`] its `inv_Phi`.
+//! [`std_normal_quantile`] its `inv_Phi`, [`hmm_latent_sample`] its `hmm_latent_rng`.
 //!
 //! Matrices are `n × n` row-major slices, as in [`linalg`](crate::linalg), whose
 //! functions are re-exported here; the caller owns every buffer, so nothing here
