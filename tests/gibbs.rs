@@ -76,6 +76,18 @@ fn correlated_coordinates_in_separate_blocks_recover_the_moments() {
     );
 }
 
+#[test]
+fn slice_hmc_and_barker_blocks_recover_the_moments() {
+    recovers_moments(
+        Gibbs::new()
+            .block(&["b"], BarkerMh::default())
+            .block(&["s"], SliceSampler::default())
+            .block(&["a"], Hmc::new(4)),
+        4000,
+        13,
+    );
+}
+
 /// Non-centred eight schools with NUTS on the group means and MALA on the scale, against
 /// the posteriordb reference (the rule of its README: R-hat, bulk ESS, then means and
 /// sds within 4 MCSE).
