@@ -132,10 +132,10 @@ pub use tilde_core::{glm, linalg, math, special, vector};
 pub use tilde_macros::{deterministic, factor, model, sample};
 
 pub use tilde_samplers::{
-    BarkerMh, Chees, DrawMatrix, Hmc, HmcInfo, HmcParams, HmcState, Init, Kernel, Mala, Mcmc,
-    Metric, MetricAdaptation, Nuts, Posterior, Predictive, PriorLikelihood, RandomWalkMetropolis,
-    ReplicaExchange, Sa, SampleStats, SliceSampler, Smc, SmcResult, Summary, SummaryRow,
-    Unconstrained,
+    BarkerMh, Chees, DrawMatrix, Gibbs, GibbsSites, Hmc, HmcGibbs, HmcInfo, HmcParams, HmcState,
+    Init, Kernel, Mala, Mcmc, Metric, MetricAdaptation, Nuts, PointEstimate, Posterior, Predictive,
+    PriorLikelihood, RandomWalkMetropolis, ReplicaExchange, Sa, SampleStats, SliceSampler, Smc,
+    SmcResult, Summary, SummaryRow, Unconstrained,
 };
 
 #[cfg(feature = "vi")]
@@ -182,8 +182,9 @@ pub mod prelude {
         AutoNormal, ClippedAdam, Pathfinder, Schedule, Sgd, Svi,
     };
     pub use crate::{
-        BarkerMh, Chees, Hmc, Init, Mala, Mcmc, MetricAdaptation, Nuts, Predictive,
-        PriorLikelihood, RandomWalkMetropolis, ReplicaExchange, Sa, SliceSampler, Smc,
+        BarkerMh, Chees, Gibbs, GibbsSites, Hmc, HmcGibbs, Init, Mala, Mcmc, MetricAdaptation,
+        Nuts, PointEstimate, Predictive, PriorLikelihood, RandomWalkMetropolis, ReplicaExchange,
+        Sa, SliceSampler, Smc,
     };
     pub use crate::{
         Bernoulli, Beta, BetaBinomial, Binomial, Cauchy, Cdf, Delta, Distribution, Exponential,

@@ -127,3 +127,77 @@ fn svi_steps_do_not_allocate() {
     };
     assert_eq!(count(100), count(200));
 }
+
+/// Two-state HMM through `math::hmm_marginal`, its buffers on the stack.
+#[model]
+fn hmm_fixed(y: &[f64]) {
+    let p = sample!("p", Beta::new(2.0, 2.0));
+    let q = sample!("q", Beta::new(2.0, 2.0));
+    let mu = sample!("mu", Normal::new(0.0, 3.0));
+    let mut log_omega = [T::from(0.0); 12];
+    for t in 0..6 {
+        log_omega[t] = Normal::<T>::new(mu, 1.0).ln_pdf_obs(y[t]);
+        log_omega[6 + t] = Normal::<T>::new(-mu, 1.0).ln_pdf_obs(y[t]);
+    }
+    let gamma = [p, -p + 1.0, -q + 1.0, q];
+    let rho = [T::from(0.5); 2];
+    factor!("y", tilde::math::hmm_marginal(&log_omega, &gamma, &rho));
+}
+
+#[test]
+fn hmm_marginal_does_not_allocate() {
+    let y = [0.5, 1.2, -0.7, -1.1, 0.9, 0.2];
+    for engine in [Engine::Auto, Engine::Forward, Engine::Reverse] {
+        let model = hmm_fixed(&y).with_engine(engine);
+        assert_eq!(allocations_per_call(&model), (0, 0), "{engine:?}");
+    }
+}
+
+/// Allocations of `num` transitions of `kernel`, bound to `model`'s layout, after 10
+/// transitions that warm the buffers.
+fn transition_allocations<K: tilde::Kernel>(kernel: K, model: &impl Model, num: usize) -> usize {
+    let kernel = kernel.bind_layout(model.layout()).unwrap().unwrap();
+    let x = vec![0.1; model.dim()];
+    let mut state = kernel.init(model, &x).unwrap();
+    let params = kernel.initial_params(model.dim(), None);
+    let mut workspace = kernel.workspace(model.dim());
+    let mut rng = tilde::samplers::chain_rng(3, 0);
+    for _ in 0..10 {
+        kernel.transition(model, &mut rng, &mut state, &params, &mut workspace);
+    }
+    let before = allocations();
+    for _ in 0..num {
+        std::hint::black_box(kernel.transition(
+            model,
+            &mut rng,
+            &mut state,
+            &params,
+            &mut workspace,
+        ));
+    }
+    allocations() - before
+}
+
+#[test]
+fn gibbs_transitions_do_not_allocate() {
+    let y = [28.0, 8.0, -3.0, 7.0];
+    let sigma = [15.0, 10.0, 16.0, 11.0];
+    let model = schools(&y, &sigma).with_engine(Engine::Reverse);
+    let gibbs = Gibbs::new()
+        .block(&["mu", "theta_raw"], Nuts::default())
+        .block(&["tau"], Mala::default());
+    assert_eq!(transition_allocations(gibbs, &model, 50), 0, "Gibbs");
+    let point = Gibbs::new()
+        .block(&["theta_raw", "tau"], Mala::default())
+        .block(&["mu"], PointEstimate::adam(0.05));
+    assert_eq!(
+        transition_allocations(point, &model, 50),
+        0,
+        "PointEstimate"
+    );
+    let hmc_gibbs = HmcGibbs::new(Nuts::default(), &["mu"], |_, sites| {
+        let tau = sites.value("tau")?;
+        sites.set("mu", &[0.1 * tau])
+    });
+    assert_eq!(transition_allocations(hmc_gibbs, &model, 50), 0, "HmcGibbs");
+}

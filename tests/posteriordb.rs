@@ -69,3 +69,19 @@ fn hmm_example() {
 fn blr() {
     check("sblrc-blr", &[]);
 }
+
+/// `hmm_example` written with `tilde::math::hmm_marginal`, against the same reference.
+#[test]
+fn hmm_example_with_hmm_marginal() {
+    let (data, reference) = common::reference("hmm_example-hmm_example");
+    let posterior = tilde::Mcmc::new(tilde::Nuts::default())
+        .num_warmup(1000)
+        .num_samples(1000)
+        .num_chains(4)
+        .seed(2026)
+        .progress(false)
+        .run(&models::hmm_example_marginal(&data.get("y").nums()))
+        .unwrap();
+    let failures = common::compare(&posterior, &reference, &[]);
+    assert!(failures.is_empty(), "{failures:#?}");
+}

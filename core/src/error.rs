@@ -138,6 +138,15 @@ pub enum Error {
     /// that are all zero, no draws to rank. The message says what and why.
     #[error("degenerate result: {0}")]
     Degenerate(String),
+    /// A user's Gibbs update gave a site a value it cannot take (outside its support,
+    /// of the wrong length, not finite) or named a site it does not update.
+    #[error("the Gibbs update of site `{site}` is invalid: {reason}")]
+    InvalidUpdate {
+        /// The site's name.
+        site: String,
+        /// What is wrong with the value.
+        reason: String,
+    },
     /// A model's body panicked while the model was built (its layout discovery, or data
     /// it computes once at construction): an index out of range of the data, say.
     #[error(

@@ -13,6 +13,7 @@ pub mod context;
 pub mod distributions;
 mod error;
 pub mod glm;
+mod hmm;
 pub mod layout;
 pub mod linalg;
 pub mod math;

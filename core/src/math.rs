@@ -7,7 +7,7 @@
 //! one per elementary operation.
 //!
 //! Stan's names are given where they differ: [`std_normal_cdf`] is Stan's `Phi`,
-//! [`std_normal_quantile`] its `inv_Phi`.
+//! [`std_normal_quantile`] its `inv_Phi`, [`hmm_latent_sample`] its `hmm_latent_rng`.
 //!
 //! Matrices are `n × n` row-major slices, as in [`linalg`](crate::linalg), whose
 //! functions are re-exported here; the caller owns every buffer, so nothing here
@@ -18,6 +18,7 @@ use std::f64::consts::{FRAC_1_SQRT_2, PI};
 use crate::real::Real;
 use crate::special;
 
+pub use crate::hmm::{hmm_hidden_state_prob, hmm_latent_sample, hmm_marginal, try_hmm_marginal};
 pub use crate::linalg::{
     cholesky, gp_exp_quad_cov, inverse_from_cholesky, lower_mul, solve_lower, solve_lower_transpose,
 };

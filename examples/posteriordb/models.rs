@@ -149,6 +149,30 @@ pub fn hmm_example(y: &[f64]) {
     factor!("y", gamma[0].log_sum_exp(gamma[1]));
 }
 
+/// `hmm_example` with the forward algorithm of [`tilde::math::hmm_marginal`] (one fused
+/// node) and a uniform initial distribution, which adds the constant `-ln 2` to the
+/// reference model's log-density.
+#[model]
+pub fn hmm_example_marginal(y: &[f64]) {
+    let theta1 = sample!("theta1", Dirichlet::symmetric(2, 1.0));
+    let theta2 = sample!("theta2", Dirichlet::symmetric(2, 1.0));
+    let mu = sample!("mu", Flat::positive().iid(2).positive_ordered());
+    factor!(
+        "mu_prior",
+        Normal::new(3.0, 1.0).ln_pdf(mu[0]) + Normal::new(10.0, 1.0).ln_pdf(mu[1])
+    );
+    let n = y.len();
+    let mut log_omega = vec![T::from(0.0); 2 * n];
+    for k in 0..2 {
+        for t in 0..n {
+            log_omega[k * n + t] = Normal::<T>::new(mu[k], 1.0).ln_pdf_obs(y[t]);
+        }
+    }
+    let gamma = [theta1[0], theta1[1], theta2[0], theta2[1]];
+    let rho = [T::from(0.5), T::from(0.5)];
+    factor!("y", tilde::math::hmm_marginal(&log_omega, &gamma, &rho));
+}
+
 /// Bayesian linear regression with matrix data.
 #[model]
 pub fn blr(x: &[f64], y: &[f64], d: usize) {

@@ -181,6 +181,14 @@ pub trait KernelState: Clone + Debug + Send + Sync {
     fn log_density_grad(&self) -> Option<&[f64]> {
         None
     }
+
+    /// A fault the last transition met that the run must stop on (a value a user's
+    /// update gave that a site cannot take, [`HmcGibbs`](crate::HmcGibbs));
+    /// [`Mcmc`](crate::Mcmc) returns it as the run's error. The default is `None`:
+    /// transitions cannot fail.
+    fn fault(&self) -> Option<&tilde_core::Error> {
+        None
+    }
 }
 
 /// A kernel's parameters as the driver sees them.

@@ -16,6 +16,7 @@ pub mod adaptation;
 mod chees;
 pub mod diagnostics;
 mod fft;
+mod gibbs;
 mod hmc;
 mod init;
 mod io;
@@ -40,6 +41,12 @@ mod warm_start;
 pub use adaptation::{FisherAdaptation, HmcAdaptation, MetricAdaptation, WindowAdaptation};
 pub use chees::{
     CHEES_TARGET_ACCEPT, Chees, CheesAdaptation, CheesParams, CheesState, CheesWorkspace,
+};
+pub use gibbs::{
+    BlockInfo, BlockKernel, ErasedParams, ErasedState, Gibbs, GibbsAdaptation, GibbsInfo,
+    GibbsParams, GibbsSites, GibbsState, GibbsWorkspace, HmcGibbs, HmcGibbsAdaptation,
+    HmcGibbsInfo, HmcGibbsParams, HmcGibbsState, HmcGibbsWorkspace, PointAdaptation, PointEstimate,
+    PointInfo, PointParams, PointState, PointWorkspace,
 };
 pub use hmc::{Hmc, HmcInfo, HmcParams, HmcState, HmcWorkspace, Tuning, WindowAdapted};
 pub use init::{Init, explain};

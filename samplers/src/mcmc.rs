@@ -879,6 +879,14 @@ impl Phase<'_> {
 
 use tilde_core::Watched;
 
+/// The fault a transition left in `state`, as an error.
+fn check_fault<S: KernelState>(state: &S) -> Result<()> {
+    match state.fault() {
+        Some(fault) => Err(fault.clone()),
+        None => Ok(()),
+    }
+}
+
 fn warm_up<K: Kernel, M: Model + ?Sized>(
     kernel: &K,
     model: &M,
@@ -912,6 +920,7 @@ fn warm_up<K: Kernel, M: Model + ?Sized>(
             kernel.transition(&watched, rng, state, params, &mut workspace)
         };
         watched.check()?;
+        check_fault(&chain.state)?;
         divergences += usize::from(info.is_divergent());
         saturated.count(&info);
         gradients += info.num_evaluations();
@@ -993,6 +1002,7 @@ fn warm_up_together<K: Kernel, M: Model + Sync + ?Sized>(
                     workspace,
                 );
                 watched.check()?;
+                check_fault(&chain.state)?;
                 chain.warmup_gradients += info.num_evaluations();
                 Ok(info)
             })
@@ -1081,6 +1091,7 @@ fn draw<K: Kernel, M: Model + ?Sized>(
     for i in 0..num_samples * thinning {
         let info = kernel.transition(&watched, rng, state, params, &mut workspace);
         watched.check()?;
+        check_fault(state)?;
         divergences += usize::from(info.is_divergent());
         saturated.count(&info);
         if (i + 1) % thinning == 0 {

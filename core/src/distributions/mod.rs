@@ -382,6 +382,7 @@ pub(crate) fn release_scratch() -> usize {
         + release_buffer(&low_rank_multivariate_normal::LOW_RANK_WORK)
         + release_buffer(&wishart::WISHART_WORK)
         + multivariate_normal::release_scratch()
+        + crate::hmm::release_scratch()
 }
 
 /// The bytes the distributions' scratch buffers hold on this thread.
@@ -394,6 +395,7 @@ pub(crate) fn scratch_bytes() -> usize {
         + buffer_bytes(&low_rank_multivariate_normal::LOW_RANK_WORK)
         + buffer_bytes(&wishart::WISHART_WORK)
         + multivariate_normal::scratch_bytes()
+        + crate::hmm::scratch_bytes()
 }
 
 /// Runs `f` on the values of `x` as `f64`, in a reused thread-local buffer.
