@@ -233,28 +233,14 @@ impl Kernel for PointEstimate {
     type Adaptation = PointAdaptation;
 
     fn init<L: LogDensity + ?Sized>(&self, target: &L, position: &[f64]) -> Result<PointState> {
-        if position.len() != target.dim() {
-            return Err(Error::DimensionMismatch {
-                expected: target.dim(),
-                found: position.len(),
-            });
-        }
-        let mut grad = vec![0.0; position.len()];
-        let log_density = target.logp_and_grad(position, &mut grad);
-        if !log_density.is_finite() || grad.iter().any(|g| !g.is_finite()) {
-            return Err(Error::InitFailed {
-                tries: 1,
-                reason: format!(
-                    "the log-density ({log_density}) or its gradient is not finite at the point estimate's start"
-                ),
-            });
-        }
+        let start = crate::hmc::init_state(target, position)?;
+        let dim = start.position.len();
         Ok(PointState {
-            position: position.to_vec(),
-            log_density,
-            log_density_grad: grad,
-            first_moment: vec![0.0; position.len()],
-            second_moment: vec![0.0; position.len()],
+            position: start.position,
+            log_density: start.log_density,
+            log_density_grad: start.log_density_grad,
+            first_moment: vec![0.0; dim],
+            second_moment: vec![0.0; dim],
             num_steps: 0,
             num_transitions: 0,
         })
