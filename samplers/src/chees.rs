@@ -401,6 +401,11 @@ impl Kernel for Chees {
         } else {
             (h0 - h1).exp().min(1.0)
         };
+        let symmetric_acceptance_rate = if is_divergent {
+            0.0
+        } else {
+            crate::hmc::symmetric_acceptance(h0 - h1)
+        };
         let accepted = !is_divergent && rand::RngExt::random::<f64>(rng) < acceptance_rate;
         let energy = if accepted {
             z.store(&mut state.hmc);
@@ -410,6 +415,7 @@ impl Kernel for Chees {
         };
         HmcInfo {
             acceptance_rate,
+            symmetric_acceptance_rate,
             is_divergent,
             energy,
             num_integration_steps: steps,

@@ -225,6 +225,16 @@ pub trait KernelInfo: Copy + Debug + Send + Sync {
     /// mean over the trajectory).
     fn acceptance_rate(&self) -> f64;
 
+    /// An acceptance statistic that depends on the size of the energy errors only,
+    /// not their sign (the HMC family's
+    /// [`HmcInfo::symmetric_acceptance_rate`](crate::HmcInfo::symmetric_acceptance_rate)),
+    /// which step-size adaptation follows with
+    /// [`Tuning::symmetric_acceptance`](crate::Tuning::symmetric_acceptance); the
+    /// acceptance rate for kernels without one.
+    fn symmetric_acceptance_rate(&self) -> f64 {
+        self.acceptance_rate()
+    }
+
     /// The log-density or gradient evaluations the transition took (`n_leapfrog__`:
     /// leapfrog steps for HMC and NUTS).
     fn num_evaluations(&self) -> usize;

@@ -194,6 +194,8 @@ impl DrawGradVariance {
 /// - `init`: the diagonal `1 / |∂ᵢ log p|` at the initial point (unless the user gave
 ///   an inverse mass matrix or there are no warm-up iterations to adapt it in), then a
 ///   step size by the kernel's heuristic;
+/// - after every iteration, a dual-averaging update of the step size on the
+///   acceptance rate (the symmetric statistic with [`Tuning::symmetric_acceptance`]);
 /// - after each iteration before the final phase, a non-divergent draw and its gradient
 ///   go into the foreground and background estimators; at a switch the background
 ///   replaces the foreground; the metric is re-estimated from the foreground (the
@@ -215,6 +217,7 @@ pub struct FisherAdaptation {
     iteration: usize,
     target_accept: f64,
     adapt_step_size: bool,
+    symmetric_acceptance: bool,
     adapt_metric: bool,
     start_from_gradient: bool,
     low_rank_cutoff: Option<f64>,
@@ -247,6 +250,7 @@ impl FisherAdaptation {
             iteration: 0,
             target_accept: tuning.target_accept,
             adapt_step_size: tuning.adapt_step_size,
+            symmetric_acceptance: tuning.symmetric_acceptance,
             adapt_metric,
             start_from_gradient: tuning.inverse_mass_matrix.is_none(),
             low_rank_cutoff,
@@ -257,6 +261,15 @@ impl FisherAdaptation {
             grads: Vec::new(),
             split: 0,
             restarted_at: Vec::new(),
+        }
+    }
+
+    /// The acceptance statistic dual averaging follows.
+    fn statistic<I: KernelInfo>(&self, info: &I) -> f64 {
+        if self.symmetric_acceptance {
+            info.symmetric_acceptance_rate()
+        } else {
+            info.acceptance_rate()
         }
     }
 
@@ -388,7 +401,7 @@ impl<K: WindowAdapted> Adaptation<K> for FisherAdaptation {
         self.iteration += 1;
         if self.adapt_step_size {
             params.step_size =
-                usable_step_size(self.dual.update(info.acceptance_rate()), params.step_size);
+                usable_step_size(self.dual.update(self.statistic(info)), params.step_size);
         }
         if !self.adapt_metric || self.schedule.phase(i) == FisherPhase::Final {
             return;
@@ -437,6 +450,7 @@ impl<K: WindowAdapted> Adaptation<K> for FisherAdaptation {
 mod tests {
     use super::*;
     use crate::hmc::{HmcInfo, HmcState};
+    use crate::kernel::Kernel;
     use crate::{Nuts, chain_rng};
 
     /// `N(0, diag(scales²))` in closed form.
@@ -463,6 +477,7 @@ mod tests {
     fn info(acceptance_rate: f64, is_divergent: bool) -> HmcInfo {
         HmcInfo {
             acceptance_rate,
+            symmetric_acceptance_rate: acceptance_rate,
             is_divergent,
             num_integration_steps: 3,
             ..HmcInfo::default()
@@ -589,6 +604,66 @@ mod tests {
             panic!("diagonal expected")
         };
         assert!((d[0] - 4.0).abs() < 1e-9 && d[1] == 3.0, "{d:?}");
+    }
+
+    #[test]
+    fn the_symmetric_statistic_depends_on_the_size_of_the_error() {
+        use crate::hmc::symmetric_acceptance;
+        assert_eq!(symmetric_acceptance(0.0), 1.0);
+        let ln3 = 3f64.ln();
+        assert!((symmetric_acceptance(ln3) - 0.5).abs() < 1e-15);
+        assert!((symmetric_acceptance(-ln3) - 0.5).abs() < 1e-15);
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1e6] {
+            assert_eq!(symmetric_acceptance(bad), 0.0, "{bad}");
+        }
+        // NUTS: in [0, 1], and near the acceptance rate for a small step size
+        let target = Independent(vec![1.0, 2.0, 0.5]);
+        let mut rng = chain_rng(11, 0);
+        for (nuts, step_size) in [(Nuts::default(), 0.05), (Nuts::default().jitter(0.3), 1.5)] {
+            let params = HmcParams {
+                step_size,
+                inverse_mass_matrix: Metric::unit(3),
+            };
+            let mut s = nuts.init(&target, &[0.3, -0.2, 0.1]).unwrap();
+            for _ in 0..50 {
+                let (next, info) = nuts.step(&target, &mut rng, &s, &params);
+                let sym = info.symmetric_acceptance_rate;
+                assert!((0.0..=1.0).contains(&sym), "{sym}");
+                if step_size < 0.1 {
+                    assert!((sym - info.acceptance_rate).abs() < 0.01, "{info:?}");
+                }
+                s = next;
+            }
+        }
+    }
+
+    #[test]
+    fn the_symmetric_option_follows_the_symmetric_statistic() {
+        // acceptance rate 1 but symmetric statistic 0.2: with the option the step
+        // size shrinks, without it it grows
+        let target = Independent(vec![1.0, 2.0]);
+        let mut rng = chain_rng(5, 0);
+        let final_step_size = |kernel: Nuts, rng: &mut _| {
+            let mut a = FisherAdaptation::new(2, 100, kernel.tuning(), false);
+            let mut params = HmcParams {
+                step_size: 0.5,
+                inverse_mass_matrix: Metric::unit(2),
+            };
+            let s = state(vec![0.1, 0.2], vec![-0.1, -0.05]);
+            let info = HmcInfo {
+                symmetric_acceptance_rate: 0.2,
+                ..info(1.0, false)
+            };
+            for _ in 0..100 {
+                a.update(&kernel, &target, rng, &s, &info, &mut params);
+            }
+            Adaptation::<Nuts>::finalize(&mut a, &mut params);
+            params.step_size
+        };
+        let plain = final_step_size(Nuts::default(), &mut rng);
+        let symmetric = final_step_size(Nuts::default().symmetric_acceptance(true), &mut rng);
+        assert!(symmetric < 0.5 && plain > 0.5, "{symmetric} {plain}");
+        assert!(symmetric > 0.0 && symmetric.is_finite());
     }
 
     #[test]

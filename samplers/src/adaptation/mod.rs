@@ -447,6 +447,7 @@ pub struct WindowAdaptation {
     iteration: usize,
     target_accept: f64,
     adapt_step_size: bool,
+    symmetric_acceptance: bool,
     adapt_metric: bool,
     dual: DualAveraging,
     welford: Welford,
@@ -463,6 +464,7 @@ impl WindowAdaptation {
             iteration: 0,
             target_accept: tuning.target_accept,
             adapt_step_size: tuning.adapt_step_size,
+            symmetric_acceptance: tuning.symmetric_acceptance,
             adapt_metric,
             dual: DualAveraging::new(tuning.step_size, tuning.target_accept),
             welford: match (adapt_metric, tuning.block_indices()) {
@@ -502,7 +504,11 @@ impl<K: WindowAdapted> Adaptation<K> for WindowAdaptation {
         let stage = self.schedule.get(self.iteration).copied();
         self.iteration += 1;
         if self.adapt_step_size {
-            params.step_size = self.dual.update(info.acceptance_rate());
+            params.step_size = self.dual.update(if self.symmetric_acceptance {
+                info.symmetric_acceptance_rate()
+            } else {
+                info.acceptance_rate()
+            });
         }
         if let (Some(Stage::Slow { window_end }), true) = (stage, self.adapt_metric) {
             self.welford.add(state.position());
