@@ -20,7 +20,7 @@ type Gaussian = (Vec<f64>, Vec<f64>, Vec<f64>);
 /// ```no_run
 /// use tilde_samplers::{Mcmc, Nuts};
 /// use tilde_vi::LaplaceInitializer;
-/// # fn run<M: tilde_core::Model + Sync>(model: &M) -> tilde_core::Result<()> {
+/// # fn run<M: tilde_core::Model + tilde_core::SampledBy<Nuts> + Sync>(model: &M) -> tilde_core::Result<()> {
 /// let posterior = Mcmc::new(Nuts::default().dense_mass(true))
 ///     .initializer(LaplaceInitializer::new())
 ///     .num_warmup(200)

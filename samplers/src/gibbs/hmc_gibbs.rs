@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use rand::Rng;
-use tilde_core::{Error, Layout, LogDensity, Result, Support};
+use tilde_core::{Error, Layout, LogDensity, Result, SamplesDiscrete, Support};
 
 use super::sites::{Binding, SiteSlot};
 use super::{ByRef, Conditional, GibbsSites};
@@ -268,6 +268,10 @@ impl<K: Kernel + Clone> Adaptation<HmcGibbs<K>> for HmcGibbsAdaptation<K::Adapta
     }
 }
 
+/// The Gibbs function may update discrete sites (it must update all of them: the inner
+/// kernel moves the others along the gradient, which a discrete site lacks).
+impl<K> SamplesDiscrete for HmcGibbs<K> {}
+
 impl<K: Kernel + Clone> Kernel for HmcGibbs<K> {
     type State = HmcGibbsState<K::State>;
     type Params = HmcGibbsParams<K::Params>;
@@ -446,6 +450,14 @@ impl<K: Kernel + Clone> Kernel for HmcGibbs<K> {
             });
             num_values += site.shape.len();
         }
+        if let Some(site) = layout.discrete().find(|s| !self.names.contains(&s.name)) {
+            return Err(Error::InvalidConfig(format!(
+                "HmcGibbs: the discrete site `{}` is not updated by the Gibbs function, and its \
+                 inner kernel cannot move it; name it among the Gibbs sites or use \
+                 DiscreteHmcGibbs",
+                site.name
+            )));
+        }
         if inner_indices.is_empty() {
             return Err(Error::InvalidConfig(
                 "HmcGibbs updates every latent site with its Gibbs function: its inner kernel \
@@ -473,6 +485,10 @@ impl<K: Kernel + Clone> Kernel for HmcGibbs<K> {
 
     fn max_tree_depth(&self) -> Option<usize> {
         self.inner.max_tree_depth()
+    }
+
+    fn samples_discrete(&self) -> bool {
+        true
     }
 
     fn validate(&self, _dim: usize) -> Result<()> {

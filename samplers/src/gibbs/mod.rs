@@ -10,6 +10,7 @@ macro_rules! dyn_rng {
 }
 
 mod conditional;
+mod discrete;
 mod erased;
 mod hmc_gibbs;
 mod point;
@@ -23,6 +24,9 @@ use crate::kernel::Kernel;
 use crate::metric::Metric;
 
 pub(crate) use conditional::{ByRef, Conditional};
+pub use discrete::{
+    DiscreteHmcGibbs, DiscreteHmcGibbsAdaptation, DiscreteHmcGibbsWorkspace, MAX_ENUMERATED,
+};
 pub use erased::{BlockInfo, BlockKernel, ErasedParams, ErasedState};
 use erased::{DynKernel, Typed};
 pub use hmc_gibbs::{
