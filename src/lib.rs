@@ -134,9 +134,9 @@ pub use tilde_macros::{deterministic, factor, model, sample};
 
 pub use tilde_samplers::{
     BarkerMh, Chees, DiscreteHmcGibbs, DrawMatrix, Gibbs, GibbsSites, Hmc, HmcGibbs, HmcInfo,
-    HmcParams, HmcState, Init, Kernel, Mala, Mcmc, Metric, MetricAdaptation, Nuts, PointEstimate,
-    Posterior, Predictive, PriorLikelihood, RandomWalkMetropolis, ReplicaExchange, Sa, SampleStats,
-    SliceSampler, Smc, SmcResult, Summary, SummaryRow, Unconstrained,
+    HmcParams, HmcState, Init, Kernel, Mala, Mcmc, Metric, MetricAdaptation, MixedHmc, Nuts,
+    PointEstimate, Posterior, Predictive, PriorLikelihood, RandomWalkMetropolis, ReplicaExchange,
+    Sa, SampleStats, SliceSampler, Smc, SmcResult, Summary, SummaryRow, Unconstrained,
 };
 
 #[cfg(feature = "vi")]
@@ -184,8 +184,8 @@ pub mod prelude {
     };
     pub use crate::{
         BarkerMh, Chees, DiscreteHmcGibbs, Gibbs, GibbsSites, Hmc, HmcGibbs, Init, Mala, Mcmc,
-        MetricAdaptation, Nuts, PointEstimate, Predictive, PriorLikelihood, RandomWalkMetropolis,
-        ReplicaExchange, Sa, SliceSampler, Smc,
+        MetricAdaptation, MixedHmc, Nuts, PointEstimate, Predictive, PriorLikelihood,
+        RandomWalkMetropolis, ReplicaExchange, Sa, SliceSampler, Smc,
     };
     pub use crate::{
         Bernoulli, Beta, BetaBinomial, Binomial, Cauchy, Cdf, Delta, Distribution, Exponential,

@@ -173,6 +173,39 @@ fn latent_count(y: f64) {
 }
 
 #[test]
+fn mixed_hmc_matches_the_exact_posteriors() {
+    let (p_on, mean_p) = beta_bernoulli_exact(&Y_SWITCH);
+    let model = beta_bernoulli(&Y_SWITCH);
+    for kernel in [
+        MixedHmc::new(Hmc::new(10)),
+        MixedHmc::new(Hmc::new(10)).modified(true),
+        MixedHmc::new(Hmc::new(10)).random_walk(true),
+    ] {
+        eprintln!("{kernel:?}");
+        let posterior = run(kernel, &model);
+        assert!(z_score(&posterior, "z", p_on).abs() < 4.0);
+        assert!(z_score(&posterior, "p", mean_p).abs() < 4.0);
+    }
+    let model = mixture(&Y_MIX);
+    let (mu0, mu1, z) = mixture_exact(&Y_MIX);
+    for kernel in [
+        MixedHmc::new(Hmc::new(12)),
+        MixedHmc::new(Hmc::new(12))
+            .modified(true)
+            .num_discrete_updates(8),
+        MixedHmc::new(Hmc::new(12)).random_walk(true).modified(true),
+    ] {
+        eprintln!("{kernel:?}");
+        let posterior = run(kernel, &model);
+        assert!(z_score(&posterior, "mu0", mu0).abs() < 4.0);
+        assert!(z_score(&posterior, "mu1", mu1).abs() < 4.0);
+        for (i, want) in z.iter().enumerate() {
+            assert!(z_score(&posterior, &format!("z[{i}]"), *want).abs() < 4.0);
+        }
+    }
+}
+
+#[test]
 fn countable_support_matches_the_exact_sum() {
     let y = 4.2;
     // k ~ NegBinomial(3, 1/2) after integrating the rate out: C(k+2, 2) / 2^(k+3)
@@ -187,6 +220,9 @@ fn countable_support_matches_the_exact_sum() {
         mean_rate += w * (3.0 + kf) / 2.0;
     }
     let posterior = run(DiscreteHmcGibbs::new(Nuts::default()), &latent_count(y));
+    assert!(z_score(&posterior, "k", mean_k / total).abs() < 4.0);
+    assert!(z_score(&posterior, "rate", mean_rate / total).abs() < 4.0);
+    let posterior = run(MixedHmc::new(Hmc::new(10)), &latent_count(y));
     assert!(z_score(&posterior, "k", mean_k / total).abs() < 4.0);
     assert!(z_score(&posterior, "rate", mean_rate / total).abs() < 4.0);
 }
@@ -235,6 +271,22 @@ fn draws_predictive_and_prior_carry_discrete_values() {
         .run(&model)
         .unwrap();
     assert_eq!(posterior.draws("z[4]").unwrap().len(), 50);
+    // Stan's CSV holds the integers as written
+    let dir = std::env::temp_dir().join(format!("tilde-discrete-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let files = posterior.to_csv(&dir, "mixture").unwrap();
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    let header = text.lines().find(|l| !l.starts_with('#')).unwrap();
+    let column = header.split(',').position(|c| c == "z.5").unwrap();
+    let z4 = posterior.draws("z[4]").unwrap();
+    let written: Vec<f64> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .skip(1)
+        .map(|l| l.split(',').nth(column).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(written, z4);
+    std::fs::remove_dir_all(&dir).ok();
     let predictive = Predictive::posterior(&model, &posterior, 5).unwrap();
     assert_eq!(
         predictive.draws("z[4]").unwrap(),

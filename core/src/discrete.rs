@@ -7,8 +7,8 @@
 //! sites and implements these traits accordingly:
 //! - [`ContinuousModel`] only for a model without discrete latent sites;
 //! - [`SampledBy<K>`] for every kernel `K` when the model has none, and only for kernels
-//!   that implement [`SamplesDiscrete`] (`DiscreteHmcGibbs`, `HmcGibbs`) when it has
-//!   some. `Mcmc::run` requires it.
+//!   that implement [`SamplesDiscrete`] (`DiscreteHmcGibbs`, `MixedHmc`, `HmcGibbs`)
+//!   when it has some. `Mcmc::run` requires it.
 //!
 //! `#[model]` recognises a discrete site by its distribution's name as written
 //! (`Bernoulli::new(..)`, `Categorical::new(..)`, ...). A discrete distribution bound to
@@ -20,7 +20,7 @@ use crate::model::{Model, Watched};
 /// A model without discrete latent sites: every coordinate of its parameter vector has
 /// a gradient. Kernels and guides that need gradients everywhere require it.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` has discrete latent sites, which need no gradient-only method",
+    message = "`{Self}` has discrete latent sites, which a gradient-based method cannot sample",
     label = "this model has a discrete latent `sample!`",
     note = "gradient-based kernels and guides (`Nuts`, `Hmc`, `Mala`, the `Auto*` guides) move every latent coordinate along the gradient, and a discrete site has none",
     note = "sample the discrete sites with `DiscreteHmcGibbs::new(Nuts::default())` (or `MixedHmc`), or sum them out with `sample!(\"z\", dist, enumerate)`"
@@ -28,7 +28,12 @@ use crate::model::{Model, Watched};
 pub trait ContinuousModel: Model {}
 
 /// A marker for kernels that update a model's discrete latent sites themselves
-/// (`DiscreteHmcGibbs`; `HmcGibbs`, whose Gibbs function may update them).
+/// (`DiscreteHmcGibbs`, `MixedHmc`; `HmcGibbs`, whose Gibbs function may update them).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot sample a model with discrete latent sites",
+    label = "this model has a discrete latent `sample!`, which has no gradient",
+    note = "wrap the kernel: `Mcmc::new(DiscreteHmcGibbs::new(Nuts::default()))` (Gibbs updates of the discrete sites, NUTS on the rest), use `MixedHmc`, or sum the sites out with `sample!(\"z\", dist, enumerate)`"
+)]
 pub trait SamplesDiscrete {}
 
 /// The kernel `K` can sample this model: any kernel when the model has no discrete

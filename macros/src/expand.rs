@@ -265,6 +265,7 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
     let kernel_impls = if has_discrete {
         quote! {
             #(#every)*
+            #[diagnostic::do_not_recommend]
             impl<#lifetimes_before __TildeK: ?::core::marker::Sized + ::tilde::SamplesDiscrete> ::tilde::SampledBy<__TildeK> for #struct_ident #generics {}
         }
     } else {

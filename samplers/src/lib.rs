@@ -50,6 +50,7 @@ pub use gibbs::{
 };
 pub use gibbs::{
     DiscreteHmcGibbs, DiscreteHmcGibbsAdaptation, DiscreteHmcGibbsWorkspace, MAX_ENUMERATED,
+    MixedHmc, MixedHmcAdaptation, MixedHmcWorkspace,
 };
 pub use hmc::{Hmc, HmcInfo, HmcParams, HmcState, HmcWorkspace, Tuning, WindowAdapted};
 pub use init::{Init, explain};

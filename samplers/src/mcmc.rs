@@ -571,6 +571,13 @@ impl<K: Kernel> Mcmc<K> {
     /// and metric stay those adapted on the first model; to re-tune the step size after
     /// the data changed, [`warm_start`](Self::warm_start) a new driver instead.
     ///
+    /// A model with discrete latent sites runs only with a kernel that samples them
+    /// ([`DiscreteHmcGibbs`](crate::DiscreteHmcGibbs), [`MixedHmc`](crate::MixedHmc),
+    /// [`HmcGibbs`](crate::HmcGibbs)):
+    /// the bound `M: SampledBy<K>` that `#[model]` implements makes any other a compile
+    /// error, and a discrete site `#[model]` cannot see (its distribution bound to a
+    /// variable first) is an [`Error::InvalidConfig`] here, before any work.
+    ///
     /// # Errors
     /// A data fault of the model, an invalid setting or a failed initialisation (naming
     /// the site whose log-density is not finite); [`Error::DimensionMismatch`] when the

@@ -124,8 +124,8 @@ impl Pathfinder {
     /// Runs Pathfinder on `model`.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for zero paths, draws or history or sizes that do not
-    /// fit in memory, a data fault of the model, [`Error::InitFailed`] when a path finds
+    /// [`Error::InvalidConfig`] for zero paths, draws or history, sizes that do not
+    /// fit in memory or discrete latent sites `#[model]` could not see, a data fault of the model, [`Error::InitFailed`] when a path finds
     /// no finite starting point, [`Error::NonFiniteElbo`] when no approximation along
     /// any path has a finite ELBO, and the model's structural fault (e.g.
     /// [`Error::LayoutChanged`]) wherever its log-density is not finite because of one.

@@ -94,7 +94,8 @@ impl<G: Guide + Clone, O: Optimizer> Svi<G, O> {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for zero steps or particles, more steps than fit in
-    /// memory or a bad optimiser setting, a data fault of the model,
+    /// memory, a bad optimiser setting or discrete latent sites that `#[model]` could
+    /// not see (a discrete distribution bound to a variable), a data fault of the model,
     /// [`Error::InitFailed`] when no finite starting point exists,
     /// [`Error::NonFiniteElbo`] naming the step and the site when the ELBO or its
     /// gradient stops being finite, and the model's structural fault (e.g.

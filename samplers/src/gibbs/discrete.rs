@@ -59,9 +59,9 @@ pub const MAX_ENUMERATED: usize = 64;
 /// ```
 #[derive(Clone)]
 pub struct DiscreteHmcGibbs<K> {
-    inner: K,
-    random_walk: bool,
-    modified: bool,
+    pub(super) inner: K,
+    pub(super) random_walk: bool,
+    pub(super) modified: bool,
     binding: Option<Arc<Binding>>,
 }
 
@@ -77,17 +77,26 @@ impl<K: fmt::Debug> fmt::Debug for DiscreteHmcGibbs<K> {
 
 /// The coordinates of a model: its discrete ones, and those of the inner kernel.
 #[derive(Debug)]
-struct Binding {
-    discrete: Vec<DiscreteCoordinate>,
-    inner_indices: Vec<usize>,
+pub(super) struct Binding {
+    pub(super) discrete: Vec<DiscreteCoordinate>,
+    pub(super) inner_indices: Vec<usize>,
 }
 
 /// One discrete coordinate and its support.
 #[derive(Debug)]
-struct DiscreteCoordinate {
-    index: usize,
+pub(super) struct DiscreteCoordinate {
+    pub(super) index: usize,
     /// The number of values of a finite support (`None` for a countable one).
-    num_values: Option<u64>,
+    pub(super) num_values: Option<u64>,
+}
+
+impl DiscreteCoordinate {
+    /// The number of values of a finite support small enough to enumerate.
+    pub(super) fn enumerable(&self) -> Option<usize> {
+        self.num_values
+            .filter(|&n| n as usize <= MAX_ENUMERATED && n > 0)
+            .map(|n| n as usize)
+    }
 }
 
 impl<K> DiscreteHmcGibbs<K> {
@@ -130,7 +139,7 @@ impl<K> DiscreteHmcGibbs<K> {
         &self.inner
     }
 
-    fn binding(&self) -> Result<&Binding> {
+    pub(super) fn binding(&self) -> Result<&Binding> {
         self.binding.as_deref().ok_or_else(|| {
             Error::InvalidConfig(
                 "DiscreteHmcGibbs reads the model's discrete sites: run it on a model through \
@@ -153,11 +162,7 @@ impl<K> DiscreteHmcGibbs<K> {
     ) -> (f64, usize) {
         let i = coordinate.index;
         let current = position[i];
-        let small = coordinate
-            .num_values
-            .filter(|&n| n as usize <= MAX_ENUMERATED && n > 0)
-            .map(|n| n as usize);
-        match small {
+        match coordinate.enumerable() {
             Some(n) if !self.random_walk => {
                 let log_weights = &mut log_weights[..n];
                 for (k, w) in log_weights.iter_mut().enumerate() {
@@ -230,7 +235,7 @@ fn metropolis<L: LogDensity + ?Sized, R: Rng + ?Sized>(
 }
 
 /// A draw from the normalised weights `exp(log_weights)`; `None` when none is finite.
-fn gibbs<R: Rng + ?Sized>(rng: &mut R, log_weights: &[f64]) -> Option<usize> {
+pub(super) fn gibbs<R: Rng + ?Sized>(rng: &mut R, log_weights: &[f64]) -> Option<usize> {
     let max = log_weights
         .iter()
         .copied()
@@ -318,7 +323,7 @@ impl<W> fmt::Debug for DiscreteHmcGibbsWorkspace<W> {
 
 /// The inner kernel's adaptation, on the continuous sites' conditional density.
 pub struct DiscreteHmcGibbsAdaptation<A> {
-    inner: A,
+    pub(super) inner: A,
     full: Vec<f64>,
     grad: Vec<f64>,
 }

@@ -13,6 +13,7 @@ mod conditional;
 mod discrete;
 mod erased;
 mod hmc_gibbs;
+mod mixed;
 mod point;
 mod sites;
 mod state;
@@ -32,6 +33,7 @@ use erased::{DynKernel, Typed};
 pub use hmc_gibbs::{
     HmcGibbs, HmcGibbsAdaptation, HmcGibbsInfo, HmcGibbsParams, HmcGibbsState, HmcGibbsWorkspace,
 };
+pub use mixed::{MixedHmc, MixedHmcAdaptation, MixedHmcWorkspace};
 pub use point::{
     PointAdaptation, PointEstimate, PointInfo, PointParams, PointState, PointWorkspace,
 };
