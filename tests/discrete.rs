@@ -349,3 +349,49 @@ fn discrete_kernels_need_both_kinds_of_site() {
 fn beta_bernoulli_continuous() {
     sample!("p", Beta::new(A, B));
 }
+
+#[test]
+fn a_users_gibbs_update_of_a_discrete_site() {
+    let model = beta_bernoulli(&Y_SWITCH);
+    // the exact conditional of `z` given `p`: HmcGibbs recovers the closed form too
+    let exact = HmcGibbs::new(Nuts::default(), &["z"], |rng, sites| {
+        use rand::RngExt;
+        let p = sites.value("p")?;
+        let log_lik = |mu: f64| -> f64 { Y_SWITCH.iter().map(|v| -0.5 * (v - mu).powi(2)).sum() };
+        let on = p.ln() + log_lik(MU_ON);
+        let off = (1.0 - p).ln() + log_lik(MU_OFF);
+        let p_on = 1.0 / (1.0 + (off - on).exp());
+        let z = if rng.random::<f64>() < p_on { 1.0 } else { 0.0 };
+        sites.set("z", &[z])
+    });
+    let (p_on, mean_p) = beta_bernoulli_exact(&Y_SWITCH);
+    let posterior = run(exact, &model);
+    assert!(z_score(&posterior, "z", p_on).abs() < 4.0);
+    assert!(z_score(&posterior, "p", mean_p).abs() < 4.0);
+    // a value outside the support is an error, not a panic
+    for bad in [0.5, 2.0, -1.0, f64::NAN] {
+        let error = Mcmc::new(HmcGibbs::new(Nuts::default(), &["z"], move |_, sites| {
+            sites.set("z", &[bad])
+        }))
+        .num_warmup(5)
+        .num_samples(5)
+        .progress(false)
+        .run(&model)
+        .unwrap_err();
+        assert!(
+            matches!(&error, Error::InvalidUpdate { site, .. } if site == "z"),
+            "{bad}: {error}"
+        );
+    }
+    // a discrete site left to the gradient kernel is refused before any work
+    let error = Mcmc::new(HmcGibbs::new(Nuts::default(), &["p"], |_, _| Ok(())))
+        .num_warmup(5)
+        .num_samples(5)
+        .progress(false)
+        .run(&model)
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::InvalidConfig(m) if m.contains("`z`")),
+        "{error}"
+    );
+}

@@ -26,8 +26,11 @@ type UpdateFn = dyn Fn(&mut dyn Rng, &mut GibbsSites<'_>) -> Result<()> + Send +
 /// own sites with [`GibbsSites::set`]; a site it does not set keeps its value. A value
 /// outside the site's support, of the wrong length or not finite, a `set` of a site
 /// that is not its own, and an `Err` returned by `gibbs_fn` stop the run with that
-/// error ([`Error::InvalidUpdate`]), never a panic. Values are `f64` today; discrete
-/// sites will get typed accessors beside these.
+/// error ([`Error::InvalidUpdate`]), never a panic. Values are `f64`: a discrete
+/// site's value is its integer (`0.0`/`1.0` for a `Bernoulli`), and a value that is
+/// not one of its support is such an error. A model's discrete sites must all be
+/// Gibbs sites (the inner kernel cannot move them): [`Error::InvalidConfig`]
+/// otherwise.
 ///
 /// Sites are named whole (`"theta"`) and bound to the model's layout when
 /// [`Mcmc`](crate::Mcmc) starts a run: an unknown name is [`Error::UnknownName`]; a
