@@ -248,15 +248,39 @@ fn out_of_support_values_are_minus_infinity() {
 
 #[test]
 fn discrete_coordinates_have_no_gradient() {
+    assert!(
+        beta_bernoulli(&Y_SWITCH)
+            .gradient_engine()
+            .contains("a discrete latent site")
+    );
+    for engine in [Engine::Auto, Engine::Forward, Engine::Reverse] {
+        let model = beta_bernoulli(&Y_SWITCH).with_engine(engine);
+        for z in [0.0, 1.0] {
+            let mut grad = [f64::NAN; 2];
+            let lp = model.logp_and_grad(&[0.3, z], &mut grad);
+            assert_eq!(lp, model.logp(&[0.3, z]), "{engine:?}");
+            assert_eq!(grad[1], 0.0, "{engine:?}");
+            // the continuous coordinate's gradient against a central difference
+            let h = 1e-6;
+            let numeric = (model.logp(&[0.3 + h, z]) - model.logp(&[0.3 - h, z])) / (2.0 * h);
+            assert!(
+                (grad[0] - numeric).abs() < 1e-6,
+                "{engine:?}: {} vs {numeric}",
+                grad[0]
+            );
+        }
+    }
+}
+
+#[test]
+fn smc_refuses_discrete_sites() {
     let model = beta_bernoulli(&Y_SWITCH);
-    let mut grad = [f64::NAN; 2];
-    let lp = model.logp_and_grad(&[0.3, 1.0], &mut grad);
-    assert!(lp.is_finite());
-    assert_eq!(grad[1], 0.0);
-    // the continuous coordinate's gradient against a central difference
-    let h = 1e-6;
-    let numeric = (model.logp(&[0.3 + h, 1.0]) - model.logp(&[0.3 - h, 1.0])) / (2.0 * h);
-    assert!((grad[0] - numeric).abs() < 1e-6, "{} vs {numeric}", grad[0]);
+    let prior = beta_bernoulli(&[]);
+    let error = PriorLikelihood::new(&prior, &model).unwrap_err();
+    assert!(
+        matches!(&error, Error::InvalidConfig(m) if m.contains("`z`")),
+        "{error}"
+    );
 }
 
 #[test]
