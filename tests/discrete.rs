@@ -332,17 +332,52 @@ fn draws_predictive_and_prior_carry_discrete_values() {
     }
 }
 
+/// The distribution is bound to a variable, so `#[model]` cannot see that the site is
+/// discrete: runs stop before any work instead.
+#[model]
+fn hidden(y: f64) {
+    let p = sample!("p", Beta::new(1.0, 1.0));
+    let dist = Bernoulli::new(p);
+    let z = sample!("z", dist);
+    sample!("y", Normal::new(if z { 1.0 } else { 0.0 }, 1.0), obs = y);
+}
+
+#[test]
+fn variational_methods_on_a_hidden_discrete_site_are_errors() {
+    let model = hidden(0.3);
+    let svi = Svi::new(AutoNormal::new(), Adam::new(0.01))
+        .num_steps(10)
+        .progress(false)
+        .run(&model);
+    assert!(
+        matches!(&svi, Err(Error::InvalidConfig(m)) if m.contains("`z`")),
+        "{:?}",
+        svi.err()
+    );
+    let pathfinder = Pathfinder::new().run(&model);
+    assert!(
+        matches!(&pathfinder, Err(Error::InvalidConfig(m)) if m.contains("`z`")),
+        "{:?}",
+        pathfinder.err()
+    );
+    // under DiscreteHmcGibbs the same model samples as any other
+    let posterior = Mcmc::new(DiscreteHmcGibbs::new(Nuts::default()))
+        .num_warmup(50)
+        .num_samples(50)
+        .progress(false)
+        .run(&hidden(0.3))
+        .unwrap();
+    assert!(
+        posterior
+            .draws("z")
+            .unwrap()
+            .iter()
+            .all(|v| *v == 0.0 || *v == 1.0)
+    );
+}
+
 #[test]
 fn a_gradient_kernel_on_a_hidden_discrete_site_is_an_error() {
-    // the distribution is bound to a variable, so `#[model]` cannot see that the site
-    // is discrete; the run stops before any work instead
-    #[model]
-    fn hidden(y: f64) {
-        let p = sample!("p", Beta::new(1.0, 1.0));
-        let dist = Bernoulli::new(p);
-        let z = sample!("z", dist);
-        sample!("y", Normal::new(if z { 1.0 } else { 0.0 }, 1.0), obs = y);
-    }
     let error = Mcmc::new(Nuts::default())
         .num_warmup(10)
         .num_samples(10)
