@@ -71,7 +71,7 @@ fn gradient_benches(c: &mut Criterion, name: &str, model: &impl LogDensity) -> f
     start.elapsed().as_secs_f64() / n as f64
 }
 
-fn nuts_bench<M: Model + Sync>(
+fn nuts_bench<M: Model + tilde::SampledBy<Nuts> + Sync>(
     c: &mut Criterion,
     name: &str,
     model: &M,

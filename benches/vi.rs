@@ -41,7 +41,7 @@ const Y: [f64; 8] = [28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0];
 const SIGMA: [f64; 8] = [15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0];
 const STEPS: usize = 200;
 
-fn svi_bench<G: Guide + Clone, M: Model + Sync>(
+fn svi_bench<G: Guide + Clone, M: tilde::ContinuousModel + Sync>(
     c: &mut Criterion,
     name: &str,
     guide: G,
@@ -75,7 +75,7 @@ fn agrees(posterior: &Posterior, reference: &[(&str, f64, f64)]) -> bool {
 
 /// The shortest warm-up (of 50, 100, 200, 300, 500, 1000) after which 4 chains × 1000
 /// draws agree with the reference, and the gradient evaluations it took.
-fn warmup_needed<M: Model + Sync>(
+fn warmup_needed<M: tilde::ContinuousModel + tilde::SampledBy<Nuts> + Sync>(
     model: &M,
     pathfinder: bool,
     reference: &[(&str, f64, f64)],

@@ -128,14 +128,15 @@ pub use tilde_core::{
     Categorical, GaussianRandomWalk, InverseWishart, LkjCholesky, LowRankMultivariateNormal,
     Multinomial, MultivariateNormal, VectorDistribution, Wishart,
 };
+pub use tilde_core::{ContinuousModel, DiscreteValue, SampledBy, SamplesDiscrete};
 pub use tilde_core::{glm, linalg, math, special, vector};
 pub use tilde_macros::{deterministic, factor, model, sample};
 
 pub use tilde_samplers::{
-    BarkerMh, Chees, DrawMatrix, Gibbs, GibbsSites, Hmc, HmcGibbs, HmcInfo, HmcParams, HmcState,
-    Init, Kernel, Mala, Mcmc, Metric, MetricAdaptation, Nuts, PointEstimate, Posterior, Predictive,
-    PriorLikelihood, RandomWalkMetropolis, ReplicaExchange, Sa, SampleStats, SliceSampler, Smc,
-    SmcResult, Summary, SummaryRow, Unconstrained,
+    BarkerMh, Chees, DiscreteHmcGibbs, DrawMatrix, Gibbs, GibbsSites, Hmc, HmcGibbs, HmcInfo,
+    HmcParams, HmcState, Init, Kernel, Mala, Mcmc, Metric, MetricAdaptation, MixedHmc, Nuts,
+    PointEstimate, Posterior, Predictive, PriorLikelihood, RandomWalkMetropolis, ReplicaExchange,
+    Sa, SampleStats, SliceSampler, Smc, SmcResult, Summary, SummaryRow, Unconstrained,
 };
 
 #[cfg(feature = "vi")]
@@ -182,9 +183,9 @@ pub mod prelude {
         AutoNormal, ClippedAdam, Pathfinder, Schedule, Sgd, Svi,
     };
     pub use crate::{
-        BarkerMh, Chees, Gibbs, GibbsSites, Hmc, HmcGibbs, Init, Mala, Mcmc, MetricAdaptation,
-        Nuts, PointEstimate, Predictive, PriorLikelihood, RandomWalkMetropolis, ReplicaExchange,
-        Sa, SliceSampler, Smc,
+        BarkerMh, Chees, DiscreteHmcGibbs, Gibbs, GibbsSites, Hmc, HmcGibbs, Init, Mala, Mcmc,
+        MetricAdaptation, MixedHmc, Nuts, PointEstimate, Predictive, PriorLikelihood,
+        RandomWalkMetropolis, ReplicaExchange, Sa, SliceSampler, Smc,
     };
     pub use crate::{
         Bernoulli, Beta, BetaBinomial, Binomial, Cauchy, Cdf, Delta, Distribution, Exponential,

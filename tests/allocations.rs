@@ -201,3 +201,73 @@ fn gibbs_transitions_do_not_allocate() {
     });
     assert_eq!(transition_allocations(hmc_gibbs, &model, 50), 0, "HmcGibbs");
 }
+
+/// A location with a switch per observation: `yᵢ ~ N(μ + zᵢ, 1)`, `zᵢ ~ Bernoulli(0.3)`.
+#[model]
+fn switches(y: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 2.0));
+    for i in 0..y.len() {
+        let z = sample!("z[{i}]", Bernoulli::new(0.3));
+        sample!(
+            "y[{i}]",
+            Normal::new(mu + if z { 1.0 } else { 0.0 }, 1.0),
+            obs = y[i]
+        );
+    }
+}
+
+/// Allocations of `num` transitions of a kernel for discrete sites, started at
+/// `μ = 0.1` and every switch off, after 10 transitions that warm the buffers.
+fn discrete_transition_allocations<K: tilde::Kernel>(
+    kernel: K,
+    model: &impl Model,
+    num: usize,
+) -> usize {
+    let kernel = kernel.bind_layout(model.layout()).unwrap().unwrap();
+    let mut x = vec![0.0; model.dim()];
+    x[0] = 0.1;
+    let mut state = kernel.init(model, &x).unwrap();
+    let params = kernel.initial_params(model.dim(), None);
+    let mut workspace = kernel.workspace(model.dim());
+    let mut rng = tilde::samplers::chain_rng(4, 0);
+    for _ in 0..10 {
+        kernel.transition(model, &mut rng, &mut state, &params, &mut workspace);
+    }
+    let before = allocations();
+    for _ in 0..num {
+        std::hint::black_box(kernel.transition(
+            model,
+            &mut rng,
+            &mut state,
+            &params,
+            &mut workspace,
+        ));
+    }
+    allocations() - before
+}
+
+#[test]
+fn discrete_transitions_do_not_allocate() {
+    let y = [0.3, 1.4, -0.2, 2.1, 0.8];
+    let model = switches(&y);
+    for (name, allocated) in [
+        (
+            "DiscreteHmcGibbs",
+            discrete_transition_allocations(DiscreteHmcGibbs::new(Nuts::default()), &model, 50),
+        ),
+        (
+            "DiscreteHmcGibbs modified",
+            discrete_transition_allocations(
+                DiscreteHmcGibbs::new(Nuts::default()).modified(true),
+                &model,
+                50,
+            ),
+        ),
+        (
+            "MixedHmc",
+            discrete_transition_allocations(MixedHmc::new(Hmc::new(10)), &model, 50),
+        ),
+    ] {
+        assert_eq!(allocated, 0, "{name}");
+    }
+}

@@ -27,7 +27,7 @@ fn observed(simulation: &tilde::Draw, name: &str, n: usize) -> Vec<f64> {
 /// parameter; the seeds make the outcome fixed.
 fn fit<K: tilde::Kernel>(
     kernel: K,
-    model: &(impl Model + Sync),
+    model: &(impl Model + tilde::SampledBy<K> + Sync),
     seed: u64,
 ) -> tilde::Result<tilde::Posterior> {
     Mcmc::new(kernel)

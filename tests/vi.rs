@@ -110,7 +110,7 @@ fn adam(steps: usize) -> Adam {
 }
 
 /// Fits `guide` with [`adam`] for `steps` steps of `particles` particles.
-fn fit<'m, G: Guide + Clone, M: Model + Sync>(
+fn fit<'m, G: Guide + Clone, M: tilde::ContinuousModel + Sync>(
     guide: G,
     model: &'m M,
     steps: usize,

@@ -535,10 +535,12 @@ impl<'x, T: Real> Ctx<'x, T> {
     }
 }
 
-/// Something a latent `sample!` accepts: a continuous distribution or an `.iid(n)` of one.
+/// Something a latent `sample!` accepts: a continuous distribution or an `.iid(n)` of
+/// one, a vector distribution, or a scalar discrete distribution (`Bernoulli`,
+/// `Categorical`, `Poisson`, ...), whose site returns a typed value.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a latent site",
-    note = "a latent `sample!` takes a continuous scalar distribution, `dist.iid(n)`, `dist.iid(n).ordered()`, `Normal::each(..)` or a vector distribution (`Dirichlet`, `MultivariateNormal`, ...); discrete distributions are observed with `obs = value` (a discrete latent variable is summed out by hand: `factor!` with `tilde::math::log_sum_exp`)"
+    note = "a latent `sample!` takes a continuous scalar distribution, `dist.iid(n)`, `dist.iid(n).ordered()`, `Normal::each(..)`, a vector distribution (`Dirichlet`, `MultivariateNormal`, ...) or a scalar discrete distribution (`Bernoulli`, `Categorical`, `Poisson`, ...); a vector of discrete latent values is written as a loop of scalar sites (`sample!(\"z[{{i}}]\", Bernoulli::new(p))`)"
 )]
 pub trait Latent {
     /// The model's scalar.
@@ -765,6 +767,111 @@ impl<T: Real, L: VectorExpr<T>, S: VectorExpr<T>> Latent for NormalEach<T, L, S>
         }
         Ok(values)
     }
+}
+
+/// The typed value of a discrete latent site: `bool` for `Bernoulli`, `usize` for
+/// `Categorical`, `u64` for counts.
+pub trait DiscreteValue: Copy {
+    /// The value of the integer `k` of the site's support.
+    fn from_integer(k: u64) -> Self;
+}
+
+impl DiscreteValue for bool {
+    #[inline]
+    fn from_integer(k: u64) -> Self {
+        k != 0
+    }
+}
+
+impl DiscreteValue for usize {
+    #[inline]
+    fn from_integer(k: u64) -> Self {
+        usize::try_from(k).unwrap_or(usize::MAX)
+    }
+}
+
+impl DiscreteValue for u64 {
+    #[inline]
+    fn from_integer(k: u64) -> Self {
+        k
+    }
+}
+
+/// A discrete latent site: reads its value, an integer held as an `f64`, from the
+/// parameter vector (no bijector, no Jacobian) and adds its log-mass. The coordinate is
+/// a constant to the gradient engines. A value outside the support (not an integer,
+/// out of range, not finite) makes the log-density `-∞` and reaches the body as 0
+/// (`false`), which every support holds.
+#[inline]
+fn discrete_latent_site<T: Real, D: Distribution<Scalar = T>, V: DiscreteValue>(
+    dist: &D,
+    ctx: &mut Ctx<'_, T>,
+    name: &dyn Fn() -> String,
+) -> Result<V, Stop> {
+    let (offset, ys) = ctx.read(1, name)?;
+    let supplied = if ctx.prior.is_some() || ctx.fixed.is_some() {
+        ctx.supplied(0, &mut |rng| rand::distr::Distribution::sample(dist, rng))
+    } else {
+        None
+    };
+    let value = match supplied {
+        Some(v) => {
+            if let Some(trace) = ctx.trace.as_deref_mut() {
+                trace.unconstrained.push(v);
+            }
+            v
+        }
+        None => ys[0].value(),
+    };
+    let support = dist.support().to_f64();
+    let is_valid = support.contains(value);
+    let lp = if is_valid {
+        dist.ln_pdf_obs(value)
+    } else {
+        T::from(f64::NEG_INFINITY)
+    };
+    ctx.add(lp);
+    if let Some(trace) = ctx.trace.as_deref_mut() {
+        trace.record(
+            name,
+            SiteKind::Latent,
+            Shape::Scalar,
+            Some(support),
+            Some((offset, 1)),
+            &[value],
+            lp.value(),
+            0.0,
+        );
+    }
+    // `as` saturates; the value is a non-negative integer when valid
+    Ok(V::from_integer(if is_valid { value as u64 } else { 0 }))
+}
+
+/// Implements [`Latent`] for scalar discrete distributions, with the typed value each
+/// site returns.
+macro_rules! discrete_sites {
+    ($(impl<T $(, $p:ident: $b:path)*> for $ty:ty => $value:ty;)*) => {$(
+        impl<T: Real $(, $p: $b)*> Latent for $ty {
+            type Scalar = T;
+            type Value<'x> = $value;
+
+            #[inline]
+            fn sample<'x>(self, ctx: &mut Ctx<'x, T>, name: &dyn Fn() -> String) -> Result<$value, Stop> {
+                discrete_latent_site(&self, ctx, name)
+            }
+        }
+    )*};
+}
+
+discrete_sites! {
+    impl<T> for crate::distributions::Bernoulli<T> => bool;
+    impl<T, P: VectorExpr<T>> for crate::distributions::Categorical<T, P> => usize;
+    impl<T> for crate::distributions::Binomial<T> => u64;
+    impl<T> for crate::distributions::BetaBinomial<T> => u64;
+    impl<T> for crate::distributions::Poisson<T> => u64;
+    impl<T> for crate::distributions::Geometric<T> => u64;
+    impl<T> for crate::distributions::NegativeBinomial<T> => u64;
+    impl<T> for crate::distributions::ZeroInflatedPoisson<T> => u64;
 }
 
 /// Implements [`Latent`] and [`Observe`] (for vector observations) for distributions

@@ -61,6 +61,12 @@ pub struct SiteInfo {
 }
 
 impl SiteInfo {
+    /// `true` for a discrete latent site (`Bernoulli`, `Categorical`, counts): its
+    /// coordinate holds an integer of its support, with no bijector and no gradient.
+    pub fn is_discrete(&self) -> bool {
+        self.kind == SiteKind::Latent && self.support.is_some_and(|s| s.is_discrete())
+    }
+
     /// The names of the scalar components: the name itself for a scalar site,
     /// `name[k]` for each element of a vector site, `name[i,j]` (0-based, row-major
     /// order) for a matrix site.
@@ -122,6 +128,16 @@ impl Layout {
     /// The latent sites, in declaration order.
     pub fn latent(&self) -> impl Iterator<Item = &SiteInfo> {
         self.sites.iter().filter(|s| s.kind == SiteKind::Latent)
+    }
+
+    /// The discrete latent sites, in declaration order.
+    pub fn discrete(&self) -> impl Iterator<Item = &SiteInfo> {
+        self.sites.iter().filter(|s| s.is_discrete())
+    }
+
+    /// `true` when the model has a discrete latent site.
+    pub fn has_discrete(&self) -> bool {
+        self.discrete().next().is_some()
     }
 
     /// The latent or deterministic site with this name.

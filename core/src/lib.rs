@@ -10,6 +10,7 @@
 
 pub mod bijectors;
 pub mod context;
+pub mod discrete;
 pub mod distributions;
 mod error;
 pub mod glm;
@@ -28,7 +29,8 @@ mod support;
 pub mod vector;
 
 pub use bijectors::{Bijector, VectorBijector};
-pub use context::{Ctx, Latent, Observe, Record, Stop};
+pub use context::{Ctx, DiscreteValue, Latent, Observe, Record, Stop};
+pub use discrete::{ContinuousModel, SampledBy, SamplesDiscrete};
 pub use distributions::{
     Bernoulli, Beta, BetaBinomial, Binomial, Cauchy, Cdf, Continuous, Delta, Dirichlet,
     Distribution, Exponential, Flat, Gamma, Geometric, Gumbel, HalfCauchy, HalfNormal,

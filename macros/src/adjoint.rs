@@ -122,6 +122,9 @@ enum Kind {
 
 /// The generated `generated_logp_and_grad` body, or why there is none.
 pub fn generate(model: &Model) -> Outcome<TokenStream> {
+    if model.sites.iter().any(crate::discrete::is_discrete_latent) {
+        return Err("a discrete latent site".to_string());
+    }
     let mut names = Names::default();
     for arg in &model.args {
         names.bind(&arg.ident.to_string());

@@ -142,6 +142,8 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
     } else {
         quote!(<#(#lifetimes),*>)
     };
+    // the struct's lifetimes, before another generic parameter
+    let lifetimes_before = quote!(#(#lifetimes,)*);
     let arg_idents: Vec<&Ident> = args.iter().map(|a| &a.ident).collect();
     let arg_types: Vec<&syn::Type> = args.iter().map(|a| &a.ty).collect();
     let bindings = args.iter().map(|a| {
@@ -258,6 +260,24 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
          found in the data, what `check()` would report (`tilde::Error::NonFiniteData`, \
          `tilde::Error::ObsLength`, …)."
     );
+    // which kernels may sample the model: any, unless it has discrete latent sites
+    let has_discrete = model.sites.iter().any(crate::discrete::is_discrete_latent);
+    let kernel_impls = if has_discrete {
+        quote! {
+            #(#every)*
+            #[diagnostic::do_not_recommend]
+            impl<#lifetimes_before __TildeK: ?::core::marker::Sized + ::tilde::SamplesDiscrete> ::tilde::SampledBy<__TildeK> for #struct_ident #generics {}
+        }
+    } else {
+        quote! {
+            #(#every)*
+            impl<#lifetimes_before __TildeK: ?::core::marker::Sized> ::tilde::SampledBy<__TildeK> for #struct_ident #generics {}
+
+            #(#every)*
+            impl #generics ::tilde::ContinuousModel for #struct_ident #generics {}
+        }
+    };
+
     let derived = |name: &str| {
         attrs
             .derives
@@ -324,6 +344,7 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
 
         #clone_impl
         #debug_impl
+        #kernel_impls
 
         #(#every)*
         #docs

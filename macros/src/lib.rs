@@ -19,6 +19,7 @@ use proc_macro::TokenStream;
 mod adjoint;
 mod ast;
 mod check;
+mod discrete;
 mod expand;
 mod hoist;
 mod parse;

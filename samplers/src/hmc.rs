@@ -809,6 +809,21 @@ impl Hmc {
     }
 }
 
+impl Hmc {
+    /// The number of leapfrog steps of a transition at `step_size`.
+    pub(crate) fn num_steps_at(&self, step_size: f64) -> usize {
+        match self.trajectory_length {
+            Some(length) => ((length / step_size).ceil() as usize).clamp(1, 1 << 20),
+            None => self.num_steps,
+        }
+    }
+
+    /// The energy error beyond which a trajectory is divergent.
+    pub(crate) fn divergence_limit(&self) -> f64 {
+        self.divergence_threshold
+    }
+}
+
 /// Buffers of [`Hmc`].
 #[derive(Clone, Debug)]
 pub struct HmcWorkspace {

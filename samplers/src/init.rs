@@ -80,8 +80,19 @@ impl Init {
         }
     }
 
-    /// One candidate position.
+    /// One candidate position, its discrete coordinates in their supports.
     fn candidate<M: Model + ?Sized, R: Rng>(&self, model: &M, rng: &mut R) -> Result<Vec<f64>> {
+        let mut x = self.continuous_candidate(model, rng)?;
+        settle_discrete(model, rng, &mut x);
+        Ok(x)
+    }
+
+    /// One candidate position, drawn as if every coordinate were continuous.
+    fn continuous_candidate<M: Model + ?Sized, R: Rng>(
+        &self,
+        model: &M,
+        rng: &mut R,
+    ) -> Result<Vec<f64>> {
         let dim = model.dim();
         let uniform = |rng: &mut R, r: f64| -> Vec<f64> {
             (0..dim).map(|_| rng.random_range(-r..r)).collect()
@@ -169,6 +180,11 @@ impl Init {
                             )));
                         }
                         x[offset..offset + y.len()].copy_from_slice(&y);
+                        continue;
+                    }
+                    if support.is_discrete() {
+                        // a discrete site's coordinate holds its value
+                        x[offset..offset + value.len()].copy_from_slice(value);
                         continue;
                     }
                     let bijector = support.bijector().ok_or_else(|| {
@@ -278,6 +294,34 @@ impl Init {
             tries,
             reason: explain(model, &last),
         })
+    }
+}
+
+/// Puts each discrete coordinate of `x` that is not a value of its site's support (a
+/// uniform or jittered candidate's) at a value drawn from the prior, or at 0 for a model
+/// that cannot draw one.
+fn settle_discrete<M: Model + ?Sized, R: Rng>(model: &M, rng: &mut R, x: &mut [f64]) {
+    let layout = model.layout();
+    if !layout.has_discrete() {
+        return;
+    }
+    let mut prior: Option<Vec<f64>> = None;
+    for site in layout.discrete() {
+        let (Some(offset), Some(support)) = (site.offset, site.support) else {
+            continue;
+        };
+        let Some(slot) = x.get_mut(offset) else {
+            continue;
+        };
+        if support.contains(*slot) {
+            continue;
+        }
+        let draw = prior.get_or_insert_with(|| prior_draw(model, rng).unwrap_or_default());
+        *slot = draw
+            .get(offset)
+            .copied()
+            .filter(|v| support.contains(*v))
+            .unwrap_or(0.0);
     }
 }
 

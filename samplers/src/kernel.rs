@@ -155,6 +155,14 @@ pub trait Kernel: Sync {
         None
     }
 
+    /// Whether the kernel updates a model's discrete latent sites itself (default
+    /// `false`): [`Mcmc`](crate::Mcmc) refuses to run a kernel that does not on a model
+    /// that has some. The compile-time form of the same check is
+    /// [`SamplesDiscrete`](tilde_core::SamplesDiscrete).
+    fn samples_discrete(&self) -> bool {
+        false
+    }
+
     /// Checks the kernel's settings for a target of dimension `dim`;
     /// [`Mcmc`](crate::Mcmc) calls it before any work, on every path (a fresh run, a
     /// warm start, a continuation).

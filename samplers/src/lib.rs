@@ -48,6 +48,10 @@ pub use gibbs::{
     HmcGibbsInfo, HmcGibbsParams, HmcGibbsState, HmcGibbsWorkspace, PointAdaptation, PointEstimate,
     PointInfo, PointParams, PointState, PointWorkspace,
 };
+pub use gibbs::{
+    DiscreteHmcGibbs, DiscreteHmcGibbsAdaptation, DiscreteHmcGibbsWorkspace, MAX_ENUMERATED,
+    MixedHmc, MixedHmcAdaptation, MixedHmcWorkspace,
+};
 pub use hmc::{Hmc, HmcInfo, HmcParams, HmcState, HmcWorkspace, Tuning, WindowAdapted};
 pub use init::{Init, explain};
 pub use io::CsvWriter;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use rayon::prelude::*;
-use tilde_core::{Error, Model, Result, try_buffer};
+use tilde_core::{Error, Model, Result, SampledBy, try_buffer};
 
 use crate::adaptation::Stage;
 use crate::hmc::HmcParams;
@@ -402,6 +402,19 @@ impl<K: Kernel> Mcmc<K> {
             }
         }
         self.kernel.validate(model.dim())?;
+        if model.layout().has_discrete() && !self.kernel.samples_discrete() {
+            let names: Vec<String> = model
+                .layout()
+                .discrete()
+                .map(|s| format!("`{}`", s.name))
+                .collect();
+            return Err(Error::InvalidConfig(format!(
+                "the model has discrete latent sites ({}), which this kernel cannot sample: \
+                 wrap it in DiscreteHmcGibbs::new(..), use MixedHmc, or sum the sites out \
+                 with `enumerate`",
+                tilde_core::short_list(&names)
+            )));
+        }
         self.init.validate()?;
         let cross_chain = self
             .kernel
@@ -546,7 +559,7 @@ impl<K: Kernel> Mcmc<K> {
     /// # Errors
     /// A data fault of the model, an invalid setting or a failed initialisation, and
     /// the errors of [`run`](Self::run) for chains that exist already.
-    pub fn warmup<M: Model + Sync + ?Sized>(&mut self, model: &M) -> Result<()> {
+    pub fn warmup<M: Model + SampledBy<K> + Sync + ?Sized>(&mut self, model: &M) -> Result<()> {
         self.execute(model, false).map(|_| ())
     }
 
@@ -558,12 +571,19 @@ impl<K: Kernel> Mcmc<K> {
     /// and metric stay those adapted on the first model; to re-tune the step size after
     /// the data changed, [`warm_start`](Self::warm_start) a new driver instead.
     ///
+    /// A model with discrete latent sites runs only with a kernel that samples them
+    /// ([`DiscreteHmcGibbs`](crate::DiscreteHmcGibbs), [`MixedHmc`](crate::MixedHmc),
+    /// [`HmcGibbs`](crate::HmcGibbs)):
+    /// the bound `M: SampledBy<K>` that `#[model]` implements makes any other a compile
+    /// error, and a discrete site `#[model]` cannot see (its distribution bound to a
+    /// variable first) is an [`Error::InvalidConfig`] here, before any work.
+    ///
     /// # Errors
     /// A data fault of the model, an invalid setting or a failed initialisation (naming
     /// the site whose log-density is not finite); [`Error::DimensionMismatch`] when the
     /// chains ran on a model of another dimension; [`Error::InitFailed`] when a chain's
     /// last position has no finite log-density or gradient on the model given.
-    pub fn run<M: Model + Sync + ?Sized>(&mut self, model: &M) -> Result<Posterior> {
+    pub fn run<M: Model + SampledBy<K> + Sync + ?Sized>(&mut self, model: &M) -> Result<Posterior> {
         self.execute(model, true)
     }
 

@@ -61,6 +61,11 @@ impl<L: LogDensity> LogDensity for Unconstrained<L> {
     }
 }
 
+/// A density on ℝ^dim has no discrete coordinate: every kernel may sample it.
+impl<K: ?Sized, L: LogDensity> tilde_core::SampledBy<K> for Unconstrained<L> {}
+
+impl<L: LogDensity> tilde_core::ContinuousModel for Unconstrained<L> {}
+
 impl<L: LogDensity> Model for Unconstrained<L> {
     fn layout(&self) -> &Layout {
         &self.layout

@@ -20,7 +20,7 @@ type Gaussian = (Vec<f64>, Vec<f64>, Vec<f64>);
 /// ```no_run
 /// use tilde_samplers::{Mcmc, Nuts};
 /// use tilde_vi::LaplaceInitializer;
-/// # fn run<M: tilde_core::Model + Sync>(model: &M) -> tilde_core::Result<()> {
+/// # fn run<M: tilde_core::Model + tilde_core::SampledBy<Nuts> + Sync>(model: &M) -> tilde_core::Result<()> {
 /// let posterior = Mcmc::new(Nuts::default().dense_mass(true))
 ///     .initializer(LaplaceInitializer::new())
 ///     .num_warmup(200)
@@ -60,7 +60,7 @@ impl LaplaceInitializer {
     /// # Errors
     /// [`tilde_core::Error::InitFailed`] when no finite starting point exists,
     /// [`tilde_core::Error::InvalidConfig`] when the Hessian at the optimum is not
-    /// negative-definite, and the model's structural fault (e.g.
+    /// negative-definite or the model has discrete latent sites, and the model's structural fault (e.g.
     /// [`tilde_core::Error::LayoutChanged`]) wherever its log-density is not finite
     /// because of one.
     pub fn fit<M: Model + ?Sized>(&self, model: &M, seed: u64) -> Result<(Vec<f64>, Vec<f64>)> {
@@ -71,6 +71,7 @@ impl LaplaceInitializer {
     /// The mode, the covariance and its lower Cholesky factor.
     fn fit_factored<M: Model + ?Sized>(&self, model: &M, seed: u64) -> Result<Gaussian> {
         model.check()?;
+        crate::svi::refuse_discrete(model, "the Laplace approximation")?;
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let start = self.init.position(model, &mut rng)?;
         let settings = Settings {

@@ -6,7 +6,7 @@ use nalgebra::{DMatrix, DVector};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{Rng, RngExt};
 use rayon::prelude::*;
-use tilde_core::{Error, LogDensity, Model, Result, Watched};
+use tilde_core::{ContinuousModel, Error, LogDensity, Model, Result, Watched};
 use tilde_samplers::{Init, Initializer, Metric, Posterior, WarmStart, chain_rng, loo::psis};
 
 use crate::guide::standard_normal;
@@ -124,12 +124,19 @@ impl Pathfinder {
     /// Runs Pathfinder on `model`.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for zero paths, draws or history or sizes that do not
-    /// fit in memory, a data fault of the model, [`Error::InitFailed`] when a path finds
+    /// [`Error::InvalidConfig`] for zero paths, draws or history, sizes that do not
+    /// fit in memory or discrete latent sites `#[model]` could not see, a data fault of the model, [`Error::InitFailed`] when a path finds
     /// no finite starting point, [`Error::NonFiniteElbo`] when no approximation along
     /// any path has a finite ELBO, and the model's structural fault (e.g.
     /// [`Error::LayoutChanged`]) wherever its log-density is not finite because of one.
-    pub fn run<M: Model + Sync + ?Sized>(&self, model: &M) -> Result<PathfinderResult> {
+    pub fn run<M: ContinuousModel + Sync + ?Sized>(&self, model: &M) -> Result<PathfinderResult> {
+        self.fit(model)
+    }
+
+    /// [`run`](Self::run) on any model, refusing one with discrete latent sites at run
+    /// time.
+    fn fit<M: Model + Sync + ?Sized>(&self, model: &M) -> Result<PathfinderResult> {
+        crate::svi::refuse_discrete(model, "Pathfinder")?;
         if self.num_paths == 0
             || self.num_draws == 0
             || self.draws_per_path == 0
@@ -489,7 +496,7 @@ impl Initializer for Pathfinder {
         num_chains: usize,
         seed: u64,
     ) -> Result<WarmStart> {
-        let fit = self.clone().seed(seed).run(model)?;
+        let fit = self.clone().seed(seed).fit(model)?;
         let draws = fit.draws_unconstrained();
         // one point per chain must fit in memory: an error, not an abort
         drop(tilde_core::try_buffer::<f64>(

@@ -2,7 +2,7 @@
 
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
-use tilde_core::{Draw, Error, Model, Result, Watched, try_buffer};
+use tilde_core::{ContinuousModel, Draw, Error, Model, Result, Watched, try_buffer};
 use tilde_samplers::{Init, Posterior, explain};
 
 use crate::guide::{Guide, standard_normal};
@@ -94,12 +94,13 @@ impl<G: Guide + Clone, O: Optimizer> Svi<G, O> {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for zero steps or particles, more steps than fit in
-    /// memory or a bad optimiser setting, a data fault of the model,
+    /// memory, a bad optimiser setting or discrete latent sites that `#[model]` could
+    /// not see (a discrete distribution bound to a variable), a data fault of the model,
     /// [`Error::InitFailed`] when no finite starting point exists,
     /// [`Error::NonFiniteElbo`] naming the step and the site when the ELBO or its
     /// gradient stops being finite, and the model's structural fault (e.g.
     /// [`Error::LayoutChanged`]) when that is why the log-density is not finite.
-    pub fn run<'m, M: Model + Sync>(&self, model: &'m M) -> Result<SviResult<'m, G, M>> {
+    pub fn run<'m, M: ContinuousModel + Sync>(&self, model: &'m M) -> Result<SviResult<'m, G, M>> {
         if self.num_steps == 0 || self.num_particles == 0 {
             return Err(Error::InvalidConfig(format!(
                 "SVI needs at least one step and one particle, got num_steps = {} and num_particles = {}",
@@ -107,6 +108,7 @@ impl<G: Guide + Clone, O: Optimizer> Svi<G, O> {
             )));
         }
         model.check()?;
+        refuse_discrete(model, "SVI")?;
         let dim = model.dim();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(self.seed);
         let start = self.init.position(model, &mut rng)?;
@@ -174,6 +176,25 @@ impl<G: Guide + Clone, O: Optimizer> Svi<G, O> {
 }
 
 /// The model's log-density at `z`, with or without the bijectors' log-Jacobians.
+/// [`Error::InvalidConfig`] naming a model's discrete latent sites, which `method`
+/// cannot fit (a discrete distribution `#[model]` could not see as one).
+pub(crate) fn refuse_discrete<M: Model + ?Sized>(model: &M, method: &str) -> Result<()> {
+    let names: Vec<String> = model
+        .layout()
+        .discrete()
+        .map(|s| format!("`{}`", s.name))
+        .collect();
+    if names.is_empty() {
+        return Ok(());
+    }
+    Err(Error::InvalidConfig(format!(
+        "{method} needs gradients with respect to every latent site, and the model has \
+         discrete ones ({}): sample it with DiscreteHmcGibbs::new(..) or MixedHmc, or sum the \
+         sites out with `enumerate`",
+        tilde_core::short_list(&names)
+    )))
+}
+
 fn objective<M: Model + ?Sized>(model: &M, jacobian: bool, z: &[f64], grad: &mut [f64]) -> f64 {
     if jacobian {
         model.logp_and_grad(z, grad)

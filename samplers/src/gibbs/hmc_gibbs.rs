@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use rand::Rng;
-use tilde_core::{Error, Layout, LogDensity, Result, Support};
+use tilde_core::{Error, Layout, LogDensity, Result, SamplesDiscrete, Support};
 
 use super::sites::{Binding, SiteSlot};
 use super::{ByRef, Conditional, GibbsSites};
@@ -26,8 +26,11 @@ type UpdateFn = dyn Fn(&mut dyn Rng, &mut GibbsSites<'_>) -> Result<()> + Send +
 /// own sites with [`GibbsSites::set`]; a site it does not set keeps its value. A value
 /// outside the site's support, of the wrong length or not finite, a `set` of a site
 /// that is not its own, and an `Err` returned by `gibbs_fn` stop the run with that
-/// error ([`Error::InvalidUpdate`]), never a panic. Values are `f64` today; discrete
-/// sites will get typed accessors beside these.
+/// error ([`Error::InvalidUpdate`]), never a panic. Values are `f64`: a discrete
+/// site's value is its integer (`0.0`/`1.0` for a `Bernoulli`), and a value that is
+/// not one of its support is such an error. A model's discrete sites must all be
+/// Gibbs sites (the inner kernel cannot move them): [`Error::InvalidConfig`]
+/// otherwise.
 ///
 /// Sites are named whole (`"theta"`) and bound to the model's layout when
 /// [`Mcmc`](crate::Mcmc) starts a run: an unknown name is [`Error::UnknownName`]; a
@@ -268,6 +271,10 @@ impl<K: Kernel + Clone> Adaptation<HmcGibbs<K>> for HmcGibbsAdaptation<K::Adapta
     }
 }
 
+/// The Gibbs function may update discrete sites (it must update all of them: the inner
+/// kernel moves the others along the gradient, which a discrete site lacks).
+impl<K> SamplesDiscrete for HmcGibbs<K> {}
+
 impl<K: Kernel + Clone> Kernel for HmcGibbs<K> {
     type State = HmcGibbsState<K::State>;
     type Params = HmcGibbsParams<K::Params>;
@@ -446,6 +453,14 @@ impl<K: Kernel + Clone> Kernel for HmcGibbs<K> {
             });
             num_values += site.shape.len();
         }
+        if let Some(site) = layout.discrete().find(|s| !self.names.contains(&s.name)) {
+            return Err(Error::InvalidConfig(format!(
+                "HmcGibbs: the discrete site `{}` is not updated by the Gibbs function, and its \
+                 inner kernel cannot move it; name it among the Gibbs sites or use \
+                 DiscreteHmcGibbs",
+                site.name
+            )));
+        }
         if inner_indices.is_empty() {
             return Err(Error::InvalidConfig(
                 "HmcGibbs updates every latent site with its Gibbs function: its inner kernel \
@@ -473,6 +488,10 @@ impl<K: Kernel + Clone> Kernel for HmcGibbs<K> {
 
     fn max_tree_depth(&self) -> Option<usize> {
         self.inner.max_tree_depth()
+    }
+
+    fn samples_discrete(&self) -> bool {
+        true
     }
 
     fn validate(&self, _dim: usize) -> Result<()> {

@@ -10,8 +10,10 @@ macro_rules! dyn_rng {
 }
 
 mod conditional;
+mod discrete;
 mod erased;
 mod hmc_gibbs;
+mod mixed;
 mod point;
 mod sites;
 mod state;
@@ -23,11 +25,15 @@ use crate::kernel::Kernel;
 use crate::metric::Metric;
 
 pub(crate) use conditional::{ByRef, Conditional};
+pub use discrete::{
+    DiscreteHmcGibbs, DiscreteHmcGibbsAdaptation, DiscreteHmcGibbsWorkspace, MAX_ENUMERATED,
+};
 pub use erased::{BlockInfo, BlockKernel, ErasedParams, ErasedState};
 use erased::{DynKernel, Typed};
 pub use hmc_gibbs::{
     HmcGibbs, HmcGibbsAdaptation, HmcGibbsInfo, HmcGibbsParams, HmcGibbsState, HmcGibbsWorkspace,
 };
+pub use mixed::{MixedHmc, MixedHmcAdaptation, MixedHmcWorkspace};
 pub use point::{
     PointAdaptation, PointEstimate, PointInfo, PointParams, PointState, PointWorkspace,
 };

@@ -76,6 +76,15 @@ impl SiteSlot {
                 )));
             }
             y.copy_from_slice(&inverse);
+        } else if self.support.is_discrete() {
+            // a discrete site's coordinate holds its value
+            if let Some(v) = x.iter().find(|v| !self.support.contains(**v)) {
+                return Err(invalid(format!(
+                    "the value {v} is outside its support {}",
+                    self.support
+                )));
+            }
+            y.copy_from_slice(x);
         } else {
             return Err(invalid(format!(
                 "its support {} has no unconstrained form",

@@ -87,8 +87,17 @@ impl<'a, P: Model + Sync + ?Sized, M: Model + Sync + ?Sized> PriorLikelihood<'a,
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] or [`Error::InvalidConfig`] when the two models do
-    /// not have the same latent sites (names and sizes, in order).
+    /// not have the same latent sites (names and sizes, in order), or have discrete
+    /// latent sites (which the mutation kernels, moving every coordinate continuously,
+    /// cannot sample).
     pub fn new(prior: &'a P, model: &'a M) -> Result<Self> {
+        if let Some(site) = model.layout().discrete().next() {
+            return Err(Error::InvalidConfig(format!(
+                "SMC cannot sample the discrete latent site `{}`: use \
+                 Mcmc::new(DiscreteHmcGibbs::new(..)) or MixedHmc",
+                site.name
+            )));
+        }
         if prior.dim() != model.dim() {
             return Err(Error::DimensionMismatch {
                 expected: model.dim(),
