@@ -375,6 +375,11 @@ impl Kernel for MixedHmc {
         } else {
             (-energy_error).exp().min(1.0)
         };
+        let symmetric_acceptance_rate = if is_divergent || energy_error.is_nan() {
+            0.0
+        } else {
+            crate::hmc::symmetric_acceptance(-energy_error)
+        };
         let accepted = !is_divergent && rng.random::<f64>() < acceptance_rate;
         if accepted {
             ws.point.store(&mut state.inner);
@@ -391,6 +396,7 @@ impl Kernel for MixedHmc {
         HmcGibbsInfo {
             inner: Some(HmcInfo {
                 acceptance_rate,
+                symmetric_acceptance_rate,
                 is_divergent,
                 energy: if accepted { ws.point.energy() } else { h0 },
                 num_integration_steps: num_steps,
