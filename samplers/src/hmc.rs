@@ -67,7 +67,9 @@ pub struct HmcInfo {
     /// transition to transition than `acceptance_rate`, and agrees with it to first
     /// order in small errors; 0 for a divergent point. What step-size adaptation
     /// drives towards the target with
-    /// [`Tuning::symmetric_acceptance`].
+    /// [`Tuning::symmetric_acceptance`]. [`Nuts`](crate::Nuts) computes it only with
+    /// that setting (it costs one exponential per leapfrog step) and reports
+    /// `acceptance_rate` here otherwise.
     pub symmetric_acceptance_rate: f64,
     /// The trajectory's energy error exceeded the divergence threshold, or the
     /// log-density stopped being finite.

@@ -243,6 +243,8 @@ struct Trajectory<'a, L: ?Sized, R: ?Sized> {
     num_steps: usize,
     sum_metro_prob: f64,
     sum_symmetric: f64,
+    /// Whether to sum `sum_symmetric` (one exponential per leapfrog step).
+    track_symmetric: bool,
     is_divergent: bool,
 }
 
@@ -284,7 +286,9 @@ impl<L: LogDensity + ?Sized, R: Rng + ?Sized> Trajectory<'_, L, R> {
                 self.is_divergent = true;
             }
             *log_sum_weight = log_sum_exp(*log_sum_weight, self.h0 - h);
-            self.sum_symmetric += symmetric_acceptance(self.h0 - h);
+            if self.track_symmetric {
+                self.sum_symmetric += symmetric_acceptance(self.h0 - h);
+            }
             self.sum_metro_prob += if self.h0 - h > 0.0 {
                 1.0
             } else {
@@ -476,6 +480,7 @@ impl Kernel for Nuts {
             num_steps: 0,
             sum_metro_prob: 0.0,
             sum_symmetric: 0.0,
+            track_symmetric: self.tuning.symmetric_acceptance,
             is_divergent: false,
         };
 
@@ -552,13 +557,16 @@ impl Kernel for Nuts {
         }
 
         let num_steps = traj.num_steps;
-        let (acceptance_rate, symmetric_acceptance_rate) = if num_steps > 0 {
-            (
-                traj.sum_metro_prob / num_steps as f64,
-                traj.sum_symmetric / num_steps as f64,
-            )
-        } else {
-            (0.0, 0.0)
+        let (acceptance_rate, symmetric_acceptance_rate) = match num_steps {
+            0 => (0.0, 0.0),
+            n if traj.track_symmetric => (
+                traj.sum_metro_prob / n as f64,
+                traj.sum_symmetric / n as f64,
+            ),
+            n => (
+                traj.sum_metro_prob / n as f64,
+                traj.sum_metro_prob / n as f64,
+            ),
         };
         let is_divergent = traj.is_divergent;
         ws.z_sample.store(state);
