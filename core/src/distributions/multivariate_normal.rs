@@ -226,7 +226,7 @@ impl<T: Real, M: VectorExpr<T>, S: VectorExpr<T>> MultivariateNormal<T, M, S> {
             }
             let mut quadratic = 0.0;
             for (i, row) in q.chunks_exact(n).enumerate() {
-                w[i] = row.iter().zip(r.iter()).map(|(a, b)| a * b).sum();
+                w[i] = crate::simd::dot(row, r);
                 quadratic += r[i] * w[i];
             }
             let ln_det = match self.form {
