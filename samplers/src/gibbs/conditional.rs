@@ -3,7 +3,9 @@
 
 use std::cell::RefCell;
 
-use tilde_core::LogDensity;
+use tilde_core::{Error, LogDensity, Result};
+
+use crate::kernel::Kernel;
 
 /// A `?Sized` target behind a sized reference, so that it can be used as
 /// `&dyn LogDensity`.
@@ -78,4 +80,54 @@ impl LogDensity for Conditional<'_> {
         }
         log_density
     }
+}
+
+/// Runs `f` on the view of `target` on `indices`, the other coordinates at `position`,
+/// with `full` and `grad` (of the full dimension) as the view's buffers.
+pub(crate) fn on_conditional<L: LogDensity + ?Sized, T>(
+    target: &L,
+    indices: &[usize],
+    position: &[f64],
+    full: &mut [f64],
+    grad: &mut [f64],
+    f: impl FnOnce(&Conditional<'_>) -> T,
+) -> T {
+    full.copy_from_slice(position);
+    let target = ByRef(target);
+    f(&Conditional::new(&target, indices, full, grad))
+}
+
+/// The state of `inner` started at the coordinates `indices` of `position`, on their
+/// conditional density (the kernels that run an inner kernel on some sites).
+pub(crate) fn init_on_conditional<K: Kernel, L: LogDensity + ?Sized>(
+    inner: &K,
+    target: &L,
+    indices: &[usize],
+    position: &[f64],
+) -> Result<K::State> {
+    if position.len() != target.dim() {
+        return Err(Error::DimensionMismatch {
+            expected: target.dim(),
+            found: position.len(),
+        });
+    }
+    let (mut full, mut grad) = (vec![0.0; position.len()], vec![0.0; position.len()]);
+    let start: Vec<f64> = indices.iter().map(|&i| position[i]).collect();
+    on_conditional(target, indices, position, &mut full, &mut grad, |view| {
+        inner.init(view, &start)
+    })
+}
+
+/// Re-evaluates the state of `inner` at the other coordinates' current values.
+pub(crate) fn refresh_on_conditional<K: Kernel, L: LogDensity + ?Sized>(
+    inner: &K,
+    target: &L,
+    indices: &[usize],
+    position: &[f64],
+    state: &mut K::State,
+) -> Result<()> {
+    let (mut full, mut grad) = (vec![0.0; position.len()], vec![0.0; position.len()]);
+    on_conditional(target, indices, position, &mut full, &mut grad, |view| {
+        inner.refresh(view, state)
+    })
 }

@@ -6,7 +6,10 @@ use std::sync::Arc;
 use rand::{Rng, RngExt};
 use tilde_core::{Error, Layout, LogDensity, Result, SamplesDiscrete, Support};
 
-use super::{ByRef, Conditional, HmcGibbsInfo, HmcGibbsParams, HmcGibbsState};
+use super::{
+    ByRef, Conditional, HmcGibbsInfo, HmcGibbsParams, HmcGibbsState, init_on_conditional,
+    on_conditional, refresh_on_conditional,
+};
 use crate::kernel::{Adaptation, Kernel, KernelInfo, KernelState};
 use crate::metric::Metric;
 
@@ -349,16 +352,15 @@ impl<K: Kernel + Clone> Adaptation<DiscreteHmcGibbs<K>>
         let Ok(binding) = kernel.binding() else {
             return;
         };
-        self.full.copy_from_slice(&state.position);
-        let target = ByRef(target);
-        let view = Conditional::new(
-            &target,
+        let inner = &mut self.inner;
+        on_conditional(
+            target,
             &binding.inner_indices,
+            &state.position,
             &mut self.full,
             &mut self.grad,
+            |view| inner.init(&kernel.inner, view, rng, &state.inner, &mut params.inner),
         );
-        self.inner
-            .init(&kernel.inner, &view, rng, &state.inner, &mut params.inner);
     }
 
     fn update<L: LogDensity + ?Sized, R: Rng + ?Sized>(
@@ -373,21 +375,23 @@ impl<K: Kernel + Clone> Adaptation<DiscreteHmcGibbs<K>>
         let (Ok(binding), Some(inner_info)) = (kernel.binding(), &info.inner) else {
             return;
         };
-        self.full.copy_from_slice(&state.position);
-        let target = ByRef(target);
-        let view = Conditional::new(
-            &target,
+        let inner = &mut self.inner;
+        on_conditional(
+            target,
             &binding.inner_indices,
+            &state.position,
             &mut self.full,
             &mut self.grad,
-        );
-        self.inner.update(
-            &kernel.inner,
-            &view,
-            rng,
-            &state.inner,
-            inner_info,
-            &mut params.inner,
+            |view| {
+                inner.update(
+                    &kernel.inner,
+                    view,
+                    rng,
+                    &state.inner,
+                    inner_info,
+                    &mut params.inner,
+                )
+            },
         );
     }
 
@@ -407,17 +411,7 @@ impl<K: Kernel + Clone> Kernel for DiscreteHmcGibbs<K> {
 
     fn init<L: LogDensity + ?Sized>(&self, target: &L, position: &[f64]) -> Result<Self::State> {
         let binding = self.binding()?;
-        if position.len() != target.dim() {
-            return Err(Error::DimensionMismatch {
-                expected: target.dim(),
-                found: position.len(),
-            });
-        }
-        let target = ByRef(target);
-        let (mut full, mut grad) = (position.to_vec(), vec![0.0; position.len()]);
-        let start: Vec<f64> = binding.inner_indices.iter().map(|&i| position[i]).collect();
-        let view = Conditional::new(&target, &binding.inner_indices, &mut full, &mut grad);
-        let inner = self.inner.init(&view, &start)?;
+        let inner = init_on_conditional(&self.inner, target, &binding.inner_indices, position)?;
         Ok(HmcGibbsState {
             position: position.to_vec(),
             log_density: inner.log_density(),
@@ -428,10 +422,13 @@ impl<K: Kernel + Clone> Kernel for DiscreteHmcGibbs<K> {
 
     fn refresh<L: LogDensity + ?Sized>(&self, target: &L, state: &mut Self::State) -> Result<()> {
         let binding = self.binding()?;
-        let target = ByRef(target);
-        let (mut full, mut grad) = (state.position.clone(), vec![0.0; state.position.len()]);
-        let view = Conditional::new(&target, &binding.inner_indices, &mut full, &mut grad);
-        self.inner.refresh(&view, &mut state.inner)?;
+        refresh_on_conditional(
+            &self.inner,
+            target,
+            &binding.inner_indices,
+            &state.position,
+            &mut state.inner,
+        )?;
         state.log_density = state.inner.log_density();
         Ok(())
     }
