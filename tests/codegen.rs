@@ -503,3 +503,87 @@ fn a_panic_computing_transformed_data_is_an_error_of_try() {
         first(&[2.0]).logp(&[2.0])
     );
 }
+
+/// Normal observations in every arrangement the generated code writes out: a data scale
+/// (its `-ln σ` cached once per model), a parameter scale, a data location, a scale that
+/// goes below zero, a site in a branch on a parameter (not cached) and one on data; and a
+/// latent normal vector over data.
+#[model]
+fn normal_observations(y: &[f64], sigma: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 2.0));
+    let s = sample!("s", LogNormal::new(0.0, 0.5));
+    let v = sample!("v", Normal::new(y[0], sigma[1]).iid(3));
+    for i in 0..y.len() {
+        sample!(
+            "a[{i}]",
+            Normal::new(mu * 0.5 + v[i % 3], sigma[i]),
+            obs = y[i]
+        );
+        sample!("b[{i}]", Normal::new(mu, s), obs = y[i]);
+        sample!("c[{i}]", Normal::new(1.5, s * sigma[i]), obs = y[i]);
+        if mu > 0.3 {
+            sample!("d[{i}]", Normal::new(mu - y[i], sigma[i] + s), obs = 0.5);
+        }
+        if sigma[i] > 1.0 {
+            sample!("e[{i}]", Normal::new(mu, sigma[i]), obs = 2.0 * y[i]);
+        }
+    }
+    sample!("f", Normal::new(mu, s - 0.8), obs = 1.0);
+}
+
+#[test]
+fn normal_observations_are_written_out_and_their_constant_cached() {
+    let y = data(5, 30);
+    let sigma: Vec<f64> = data(5, 31).iter().map(|v| 0.5 + v.abs()).collect();
+    let model = normal_observations(&y, &sigma);
+    assert_generated(&model.gradient_engine());
+    let tape = normal_observations(&y, &sigma).with_engine(Engine::Reverse);
+    // `s - 0.8` below zero at some points: a rejection on both engines
+    let dim = model.dim();
+    assert_eq!(dim, 5);
+    let (mut g1, mut g2) = (vec![0.0; dim], vec![0.0; dim]);
+    let below = [0.4, (0.5f64).ln(), 0.1, 0.2, 0.3];
+    assert_eq!(model.logp_and_grad(&below, &mut g1), f64::NEG_INFINITY);
+    assert_eq!(tape.logp_and_grad(&below, &mut g2), f64::NEG_INFINITY);
+    assert_eq!(g1, [0.0; 5]);
+    // the first finite evaluation came after a rejected one: the constant is still right
+    let mut rejected = 0;
+    for seed in 0..40 {
+        let x: Vec<f64> = common::point(dim, seed).iter().map(|v| v * 1.2).collect();
+        for _ in 0..2 {
+            let (lp1, lp2) = (
+                model.logp_and_grad(&x, &mut g1),
+                tape.logp_and_grad(&x, &mut g2),
+            );
+            if lp2 == f64::NEG_INFINITY {
+                assert_eq!(lp1, lp2, "at {x:?}");
+                rejected += 1;
+                continue;
+            }
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0);
+            assert!(close(lp1, lp2), "logp {lp1} vs tape {lp2} at {x:?}");
+            for i in 0..dim {
+                assert!(
+                    close(g1[i], g2[i]),
+                    "grad[{i}] {} vs {} at {x:?}",
+                    g1[i],
+                    g2[i]
+                );
+            }
+        }
+    }
+    assert!(
+        rejected > 0 && rejected < 60,
+        "{rejected} rejected evaluations"
+    );
+
+    // a data scale that is not positive: every evaluation is a rejection, as on the tape
+    let bad = [1.0, -1.0, 2.0, 1.0, 1.0];
+    let model = normal_observations(&y, &bad);
+    let tape = normal_observations(&y, &bad).with_engine(Engine::Reverse);
+    for _ in 0..2 {
+        let x = [0.1, 0.2, 0.3, 0.4, 0.5];
+        assert_eq!(model.logp_and_grad(&x, &mut g1), f64::NEG_INFINITY);
+        assert_eq!(tape.logp_and_grad(&x, &mut g2), f64::NEG_INFINITY);
+    }
+}

@@ -17,6 +17,7 @@ use tilde_core::{Continuous, Iid, Real};
 
 use crate::Fwd;
 
+pub use tilde_core::observed::{normal_constant, normal_constant_obs};
 pub use tilde_core::simd::{axpy, dot, pairwise_sum};
 
 /// Buffers of the generated gradient code: a value stack and the vectors of vector
@@ -187,10 +188,53 @@ pub fn latent_iid<const N: usize, D: Continuous<Scalar = Fwd<N>>>(
     (total, partials)
 }
 
+/// `Σⱼ -½((xⱼ - μ)/σ)²` of a latent `Normal::new(μ, σ).iid(n)` over data `μ` and `σ`,
+/// adding `∂/∂xⱼ = -(xⱼ - μ)/σ²` to `grad[j]`; the rest of the density is
+/// [`normal_iid_constant`]. `-∞` when `σ` is not positive and finite or `μ` not finite.
+#[inline]
+pub fn normal_latent_iid(loc: f64, scale: f64, xs: &[f64], grad: &mut [f64]) -> f64 {
+    if !(scale > 0.0 && scale.is_finite() && loc.is_finite()) {
+        return f64::NEG_INFINITY;
+    }
+    let inv = scale.recip();
+    let mut sums = [0.0; 4];
+    let (chunks, rest) = xs.as_chunks::<4>();
+    let (grad_chunks, grad_rest) = grad.as_chunks_mut::<4>();
+    for (x, g) in chunks.iter().zip(grad_chunks) {
+        for k in 0..4 {
+            let z = (x[k] - loc) * inv;
+            sums[k] += z * z;
+            g[k] -= z * inv;
+        }
+    }
+    for (x, g) in rest.iter().zip(grad_rest) {
+        let z = (x - loc) * inv;
+        sums[0] += z * z;
+        *g -= z * inv;
+    }
+    -0.5 * ((sums[0] + sums[1]) + (sums[2] + sums[3]))
+}
+
+/// `n (-ln σ - ln √(2π))`: the data-only part of [`normal_latent_iid`]'s density;
+/// `-∞` when `σ` is not positive and finite.
+#[inline]
+pub fn normal_iid_constant(scale: f64, n: usize) -> f64 {
+    if n == 0 {
+        return 0.0;
+    }
+    normal_constant(scale, 0.0) * n as f64
+}
+
 /// The log-density of an observed site (see [`ObservedSite`]).
 #[inline]
 pub fn observed<S: ObservedSite<V>, V>(site: S, value: V) -> Option<S::Scalar> {
     site.log_density(value)
+}
+
+/// An observation as `f64`.
+#[inline]
+pub fn obs_value<V: tilde_core::ObsScalar>(value: V) -> f64 {
+    value.to_f64()
 }
 
 /// The log-density of an observed site whose distribution depends on data only.

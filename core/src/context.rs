@@ -1432,6 +1432,7 @@ pub fn discover<M: ModelBody + ?Sized>(model: &M) -> ModelState {
             layout,
             faults: trace.faults,
             engine: Default::default(),
+            data_constant: Default::default(),
         };
     }
 }

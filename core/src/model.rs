@@ -330,6 +330,37 @@ pub struct ModelState {
     pub faults: Vec<Error>,
     /// The gradient engine `logp_and_grad` uses.
     pub engine: Engine,
+    /// The data-only terms of the observed sites, for the generated gradient code.
+    pub data_constant: DataConstant,
+}
+
+/// The sum of the observed sites' terms that depend on data only (`-ln σ - ln √(2π)` of
+/// a normal observation with a data scale), which the gradient code `#[model]`
+/// generates computes at its first finite evaluation and reuses after: a model's data
+/// do not change. A cache, not part of a model's identity (any two compare equal).
+#[derive(Clone, Debug, Default)]
+pub struct DataConstant(std::sync::OnceLock<f64>);
+
+impl DataConstant {
+    /// The sum, once known.
+    #[inline]
+    pub fn get(&self) -> Option<f64> {
+        self.0.get().copied()
+    }
+
+    /// Keeps `value` when it is finite (the first evaluation to finish sets it).
+    #[inline]
+    pub fn set(&self, value: f64) {
+        if value.is_finite() {
+            let _ = self.0.set(value);
+        }
+    }
+}
+
+impl PartialEq for DataConstant {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// How `logp_and_grad` differentiates a model.

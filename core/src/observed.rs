@@ -1,7 +1,7 @@
 //! The log-density of an observed site as a value, for the gradient code `#[model]`
 //! generates (which keeps its own running total instead of a [`Ctx`](crate::Ctx)).
 
-use crate::distributions::{Distribution, Iid, ObsScalar, ObsVector};
+use crate::distributions::{Distribution, Iid, LN_SQRT_2PI, ObsScalar, ObsVector};
 use crate::real::Real;
 
 /// What an observed `sample!` of generated code scores: a scalar distribution with a
@@ -36,5 +36,29 @@ impl<D: Distribution, V: ObsVector> ObservedSite<V> for Iid<D> {
     #[inline]
     fn log_density(&self, value: V) -> Option<D::Scalar> {
         (value.len() == self.len()).then(|| self.dist().ln_pdf_obs_sum(&value))
+    }
+}
+
+/// The data-only part of a normal observation's log-density with a data scale:
+/// `-ln σ - ln √(2π)`; `-∞` (a rejection, as `Normal::ln_pdf_obs`) when `σ` is not
+/// positive or `y` not finite. The generated code adds `-½((y - μ)/σ)²` itself.
+#[inline]
+pub fn normal_constant(scale: f64, y: f64) -> f64 {
+    if scale > 0.0 && scale.is_finite() && y.is_finite() {
+        -scale.ln() - LN_SQRT_2PI
+    } else {
+        f64::NEG_INFINITY
+    }
+}
+
+/// The data-only part of a normal observation's log-density with a parameter scale:
+/// `-ln √(2π)`, `-∞` when `y` is not finite. The generated code adds
+/// `-½((y - μ)/σ)² - ln σ` itself.
+#[inline]
+pub fn normal_constant_obs(y: f64) -> f64 {
+    if y.is_finite() {
+        -LN_SQRT_2PI
+    } else {
+        f64::NEG_INFINITY
     }
 }

@@ -28,6 +28,7 @@ use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, Ident, Pat, Stmt};
 
 use crate::ast::{Model, Site, SiteMacro};
+use crate::observed;
 use crate::parse::placeholder_index;
 use crate::symbolic;
 
@@ -153,6 +154,8 @@ pub fn generate(model: &Model) -> Outcome<TokenStream> {
             .map(|a| a.ident.to_string())
             .filter(|n| !names.twice.contains(n))
             .collect(),
+        active_branches: 0,
+        data_constant: false,
     };
     let top = emitter.block(&model.body.stmts, Mode::Top)?;
     let adjoints = emitter.adjoint_decls(&top.declared);
@@ -163,6 +166,27 @@ pub fn generate(model: &Model) -> Outcome<TokenStream> {
         .iter()
         .map(|v| quote!(__pool.give(#v);))
         .collect();
+    // the data-only terms, summed at the first evaluation and kept by the model
+    let (known, add_known) = if emitter.data_constant {
+        (
+            quote! {
+                let __known_constant: ::core::option::Option<f64> =
+                    self.__tilde_state.data_constant.get();
+                let mut __constant: f64 = 0.0;
+            },
+            quote! {
+                match __known_constant {
+                    ::core::option::Option::Some(__c) => __target += __c,
+                    ::core::option::Option::None => {
+                        self.__tilde_state.data_constant.set(__constant);
+                        __target += __constant;
+                    }
+                }
+            },
+        )
+    } else {
+        (TokenStream::new(), TokenStream::new())
+    };
     Ok(quote! {
         #[allow(unused_imports)]
         use ::tilde::Real as _;
@@ -171,6 +195,7 @@ pub fn generate(model: &Model) -> Outcome<TokenStream> {
         __grad.iter_mut().for_each(|g| *g = 0.0);
         let mut __pos: usize = 0;
         let mut __target: f64 = 0.0;
+        #known
         #adjoints
         #forward
         if __pos != __x.len() {
@@ -178,8 +203,11 @@ pub fn generate(model: &Model) -> Outcome<TokenStream> {
         }
         #(#reverse)*
         #(#give)*
+        #add_known
         if !__target.is_finite() {
             __grad.iter_mut().for_each(|g| *g = 0.0);
+            // a NaN (a scale below zero in a written-out density) is a rejection too
+            __target = __target.max(f64::NEG_INFINITY);
         }
         ::core::option::Option::Some(__target)
     })
@@ -578,6 +606,11 @@ struct Emitter<'m> {
     /// Data arguments that are `f64` slices (or vectors, arrays) and never rebound:
     /// a reduction's term may read them as a contiguous range.
     slices: HashSet<String>,
+    /// How many branches on parameter-dependent conditions enclose the statement
+    /// being emitted: a site there may run at some points and not at others.
+    active_branches: usize,
+    /// Whether a data-only term went into the model's cached constant.
+    data_constant: bool,
 }
 
 fn adjoint_of(name: &str) -> Ident {
@@ -1020,6 +1053,11 @@ impl Emitter<'_> {
         if self.mentions_active(len) || self.has_site(&site.value) {
             return Err("a latent `dist.iid(n)` site whose length depends on parameters".into());
         }
+        if let Some((loc, scale)) = observed::normal_args(inner)
+            && !self.mentions_active(inner)
+        {
+            return self.normal_latent_vector(ident, (loc, scale), len, out);
+        }
         // indices of the leaves are top-level locals, in scope for the reverse pass
         let (dist, leaves, _, mut code) = self.leaves(&site.value)?;
         let width = leaves.len() + 1;
@@ -1080,6 +1118,68 @@ impl Emitter<'_> {
         Ok(())
     }
 
+    /// `Normal::new(μ, σ).iid(n)` over data `μ`, `σ`: the values are the unconstrained
+    /// coordinates themselves, `-½ Σ ((xⱼ - μ)/σ)²` and its gradient in one plain `f64`
+    /// loop, `n (-ln σ - ln √(2π))` in the model's cached constant.
+    fn normal_latent_vector(
+        &mut self,
+        ident: &Ident,
+        (loc, scale): (&Expr, &Expr),
+        len: &Expr,
+        out: &mut Emitted,
+    ) -> Outcome<()> {
+        let (adjoint, n, offset) = (
+            adjoint_of(&ident.to_string()),
+            self.fresh("n"),
+            self.fresh("o"),
+        );
+        let (mut loc, mut scale) = (loc.clone(), scale.clone());
+        Unwrap { sites: self.sites }.visit_expr_mut(&mut loc);
+        Unwrap { sites: self.sites }.visit_expr_mut(&mut scale);
+        self.vectors.push(adjoint.clone());
+        let codegen = quote!(::tilde::__private::codegen);
+        let constant = self.data_term(quote!(#codegen::normal_iid_constant(#scale, #n)));
+        out.forward.extend(quote! {
+            let #n: usize = #len;
+            if __pos + #n > __x.len() {
+                return ::core::option::Option::None;
+            }
+            let #offset: usize = __pos;
+            __pos += #n;
+            #[allow(unused_mut)]
+            let mut #adjoint = __pool.take(#n);
+            __target += #codegen::normal_latent_iid(
+                #loc,
+                #scale,
+                &__x[#offset..#offset + #n],
+                &mut __grad[#offset..#offset + #n],
+            );
+            #constant
+            let #ident: &[f64] = &__x[#offset..#offset + #n];
+        });
+        out.reverse.push(quote! {
+            for (__g, __a) in __grad[#offset..#offset + #n].iter_mut().zip(&#adjoint) {
+                *__g += __a;
+            }
+        });
+        Ok(())
+    }
+
+    /// The forward code of a data-only term of the log-density: added to the model's
+    /// cached constant when the statement runs at every evaluation (outside branches on
+    /// parameters), else to the target each time.
+    fn data_term(&mut self, term: TokenStream) -> TokenStream {
+        if self.active_branches > 0 {
+            return quote!(__target += { #term };);
+        }
+        self.data_constant = true;
+        quote! {
+            if __known_constant.is_none() {
+                __constant += { #term };
+            }
+        }
+    }
+
     /// An observed site, or a `factor!`: a term of the log-density.
     fn term(&mut self, site: &Site, mode: Mode, out: &mut Emitted) -> Outcome<()> {
         let value = match site.kind {
@@ -1132,19 +1232,44 @@ impl Emitter<'_> {
         if !self.mentions_active(&expr) {
             let mut expr = expr;
             Unwrap { sites: self.sites }.visit_expr_mut(&mut expr);
-            let term = match &obs {
-                Some(obs) => quote!(::tilde::__private::codegen::observed_data(#expr, #obs)?),
-                None => quote!(::core::convert::Into::<f64>::into(#expr)),
+            let code = match &obs {
+                Some(obs) => {
+                    self.data_term(quote!(::tilde::__private::codegen::observed_data(#expr, #obs)?))
+                }
+                None => quote!(__target += ::core::convert::Into::<f64>::into(#expr);),
             };
-            out.forward.extend(quote!(__target += { #term };));
+            out.forward.extend(code);
             return Ok(());
         }
-        let (expr, leaves, stored, mut code) = self.leaves(&expr)?;
+        // an observed site of a family written out: its parameter-dependent part in
+        // plain `f64`, its data-only part once per model
+        let mut split = None;
+        if let Some(obs) = &obs {
+            let y = self.fresh("y");
+            let mut unwrapped = expr.clone();
+            Unwrap { sites: self.sites }.visit_expr_mut(&mut unwrapped);
+            let is_active = |e: &Expr| self.mentions_active(e);
+            if let (Some(written), Some(data)) = (
+                observed::split(&expr, &y, is_active),
+                observed::split(&unwrapped, &y, is_active),
+            ) {
+                let value = quote!(let #y: f64 = ::tilde::__private::codegen::obs_value(#obs););
+                let constant = self.data_term(data.constant);
+                split = Some((written.active, quote!(#value #constant)));
+            }
+        }
+        let (expr, leaves, stored, mut code) = match &split {
+            Some((written, _)) => self.leaves(written)?,
+            None => self.leaves(&expr)?,
+        };
         let k = leaves.len();
         let partials = self.fresh("d");
-        if obs.is_none()
+        if (obs.is_none() || split.is_some())
             && let Some(sym) = self.symbolic(&expr, &leaves, true)
         {
+            if let Some((_, first)) = split {
+                code = quote!(#first #code);
+            }
             let (block, width, value) = (&sym.block, sym.width, self.fresh("v"));
             // a term's partials are final as it runs: stable leaves take theirs now
             let now = sym.updates_of(&leaves, &partials, false, |l| l.stable);
@@ -1169,6 +1294,11 @@ impl Emitter<'_> {
             out.forward.extend(code);
             self.later_updates(&later, stored, mode, out);
             return Ok(());
+        }
+        if split.is_some() {
+            return Err(
+                "an observed normal site the symbolic differentiation does not take".into(),
+            );
         }
         let term = match &obs {
             Some(obs) => quote!(::tilde::__private::codegen::observed(#expr, #obs)?),
@@ -1371,18 +1501,11 @@ impl Emitter<'_> {
         }
         let mut cond = (**cond).clone();
         Unwrap { sites: self.sites }.visit_expr_mut(&mut cond);
-        let then = self.block(&i.then_branch.stmts, Mode::Stack)?;
-        let otherwise = match &i.else_branch {
-            None => Emitted::default(),
-            Some((_, e)) => match &**e {
-                Expr::Block(b) => self.block(&b.block.stmts, Mode::Stack)?,
-                Expr::If(_) => {
-                    let stmt = Stmt::Expr((**e).clone(), None);
-                    self.block(std::slice::from_ref(&stmt), Mode::Stack)?
-                }
-                _ => return Err("an `else` that is not a block".into()),
-            },
-        };
+        let on_parameters = usize::from(self.mentions_active(&cond));
+        self.active_branches += on_parameters;
+        let branches = self.branches(i);
+        self.active_branches -= on_parameters;
+        let (then, otherwise) = branches?;
         let flag = self.fresh("b");
         let (then_fwd, else_fwd) = (&then.forward, &otherwise.forward);
         out.forward.extend(quote! {
@@ -1400,6 +1523,23 @@ impl Emitter<'_> {
         };
         self.finish(vec![Stored::Bool(flag)], reverse, mode, out);
         Ok(())
+    }
+
+    /// The code of an `if`'s two branches.
+    fn branches(&mut self, i: &syn::ExprIf) -> Outcome<(Emitted, Emitted)> {
+        let then = self.block(&i.then_branch.stmts, Mode::Stack)?;
+        let otherwise = match &i.else_branch {
+            None => Emitted::default(),
+            Some((_, e)) => match &**e {
+                Expr::Block(b) => self.block(&b.block.stmts, Mode::Stack)?,
+                Expr::If(_) => {
+                    let stmt = Stmt::Expr((**e).clone(), None);
+                    self.block(std::slice::from_ref(&stmt), Mode::Stack)?
+                }
+                _ => return Err("an `else` that is not a block".into()),
+            },
+        };
+        Ok((then, otherwise))
     }
 
     /// A *reduction*: a loop over a range whose body only adds terms to accumulators

@@ -22,6 +22,7 @@ mod check;
 mod discrete;
 mod expand;
 mod hoist;
+mod observed;
 mod parse;
 mod symbolic;
 
