@@ -587,3 +587,47 @@ fn normal_observations_are_written_out_and_their_constant_cached() {
         assert_eq!(tape.logp_and_grad(&x, &mut g2), f64::NEG_INFINITY);
     }
 }
+
+/// The other written-out observations: Poisson counts on the log scale, Student-t with
+/// a data `ν` and a data or parameter scale; and the same families with an argument
+/// they do not write out (a parameter `ν`), which run on forward duals.
+#[model]
+fn counts_and_tails(k: &[u64], y: &[f64], nu: f64) {
+    let a = sample!("a", Normal::new(0.0, 1.0));
+    let s = sample!("s", HalfNormal::new(1.0));
+    let df = sample!("df", Gamma::new(4.0, 0.5));
+    for i in 0..k.len() {
+        sample!("k[{i}]", Poisson::log_rate(a + 0.3 * y[i]), obs = k[i]);
+        sample!("t[{i}]", StudentT::new(nu, a, 0.5 + y[i].abs()), obs = y[i]);
+        sample!("u[{i}]", StudentT::new(nu + 1.0, a * y[i], s), obs = y[i]);
+        sample!("v[{i}]", StudentT::new(df, a, s), obs = y[i]);
+    }
+}
+
+#[test]
+fn poisson_and_student_t_observations_match_the_tape() {
+    let y = data(6, 40);
+    let k: Vec<u64> = y.iter().map(|v| (4.0 * v.abs()).round() as u64).collect();
+    for nu in [0.7, 3.0, 45.0] {
+        let model = counts_and_tails(&k, &y, nu);
+        assert_generated(&model.gradient_engine());
+        let tape = counts_and_tails(&k, &y, nu).with_engine(Engine::Reverse);
+        matches_tape(&model, &tape, 10, 1.5);
+    }
+    // a data `ν` or count outside the support: every evaluation is a rejection
+    let mut g = [0.0; 3];
+    for (k, nu) in [(vec![1u64; 6], -1.0), (vec![1; 6], f64::INFINITY)] {
+        let model = counts_and_tails(&k, &y, nu);
+        let tape = counts_and_tails(&k, &y, nu).with_engine(Engine::Reverse);
+        for _ in 0..2 {
+            assert_eq!(
+                model.logp_and_grad(&[0.1, 0.2, 0.3], &mut g),
+                f64::NEG_INFINITY
+            );
+            assert_eq!(
+                tape.logp_and_grad(&[0.1, 0.2, 0.3], &mut g),
+                f64::NEG_INFINITY
+            );
+        }
+    }
+}

@@ -17,7 +17,9 @@ use tilde_core::{Continuous, Iid, Real};
 
 use crate::Fwd;
 
-pub use tilde_core::observed::{normal_constant, normal_constant_obs};
+pub use tilde_core::observed::{
+    normal_constant, normal_constant_obs, poisson_constant, student_t_constant,
+};
 pub use tilde_core::simd::{axpy, dot, pairwise_sum};
 
 /// Buffers of the generated gradient code: a value stack and the vectors of vector

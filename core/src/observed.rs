@@ -62,3 +62,29 @@ pub fn normal_constant_obs(y: f64) -> f64 {
         f64::NEG_INFINITY
     }
 }
+
+/// The data-only part of a Poisson observation's log-mass with a log-rate `η`:
+/// `-ln k!`; `-∞` when `k` is not a non-negative integer. The generated code adds
+/// `k η - e^η` itself.
+#[inline]
+pub fn poisson_constant(k: f64) -> f64 {
+    if k >= 0.0 && k.fract() == 0.0 {
+        -crate::special::lgamma(k + 1.0)
+    } else {
+        f64::NEG_INFINITY
+    }
+}
+
+/// The data-only part of a Student-t observation's log-density with a data `ν`:
+/// `ln Γ((ν+1)/2) - ln Γ(ν/2) - ½ ln(νπ)`, and `-ln σ` when the scale is data
+/// (`Some(σ)`); `-∞` when `ν` or `σ` is not positive and finite or `y` not finite.
+/// The generated code adds `-(ν+1)/2 ln(1 + ((y - μ)/σ)²/ν)` (and `-ln σ` for a
+/// parameter scale) itself.
+#[inline]
+pub fn student_t_constant(nu: f64, scale: Option<f64>, y: f64) -> f64 {
+    let positive = |v: f64| v > 0.0 && v.is_finite();
+    if !positive(nu) || !scale.is_none_or(positive) || !y.is_finite() {
+        return f64::NEG_INFINITY;
+    }
+    crate::distributions::student_t::ln_norm_const(nu) - scale.map_or(0.0, f64::ln)
+}

@@ -1297,7 +1297,7 @@ impl Emitter<'_> {
         }
         if split.is_some() {
             return Err(
-                "an observed normal site the symbolic differentiation does not take".into(),
+                "a written-out observed site the symbolic differentiation does not take".into(),
             );
         }
         let term = match &obs {

@@ -16,35 +16,69 @@ pub struct Split {
     pub constant: TokenStream,
 }
 
-/// The split of `dist` observing the local `y`, for the families written out here:
-/// `Normal::new(μ, σ)` is `-½((y - μ)/σ)²` plus `-ln σ - ln √(2π)`, where `-ln σ` is
-/// data-only when `σ` is. `is_active` tells whether an argument depends on parameters.
+/// The split of `dist` observing the local `y`, for the families written out here;
+/// `is_active` tells whether an argument depends on parameters:
+/// - `Normal::new(μ, σ)`: `-½((y - μ)/σ)²` plus `-ln σ - ln √(2π)` (`-ln σ` in the
+///   active part when `σ` is active);
+/// - `Poisson::log_rate(η)`: `y η - e^η` plus `-ln y!`;
+/// - `StudentT::new(ν, μ, σ)` with data `ν`: `-(ν+1)/2 ln(1 + ((y - μ)/σ)²/ν)` plus
+///   `ln Γ((ν+1)/2) - ln Γ(ν/2) - ½ ln(νπ) - ln σ`.
+///
 /// `None` for any other distribution (its site runs on forward duals).
 pub fn split(dist: &Expr, y: &Ident, is_active: impl Fn(&Expr) -> bool) -> Option<Split> {
-    let (loc, scale) = normal_args(dist)?;
+    let (family, ctor, args) = call(dist)?;
     let codegen = quote!(::tilde::__private::codegen);
-    Some(if is_active(scale) {
-        Split {
+    Some(match (family.as_str(), ctor.as_str(), args.as_slice()) {
+        ("Normal", "new", [loc, scale]) if is_active(scale) => Split {
             active: syn::parse_quote!(-0.5 * ((#y - (#loc)) / (#scale)).powi(2) - (#scale).ln()),
             constant: quote!(#codegen::normal_constant_obs(#y)),
-        }
-    } else {
-        Split {
+        },
+        ("Normal", "new", [loc, scale]) => Split {
             active: syn::parse_quote!(-0.5 * ((#y - (#loc)) / (#scale)).powi(2)),
             constant: quote!(#codegen::normal_constant(#scale, #y)),
+        },
+        ("Poisson", "log_rate", [eta]) => Split {
+            active: syn::parse_quote!(#y * (#eta) - (#eta).exp()),
+            constant: quote!(#codegen::poisson_constant(#y)),
+        },
+        ("StudentT", "new", [nu, loc, scale]) if !is_active(nu) => {
+            let core: Expr = syn::parse_quote!(-(0.5 * (#nu) + 0.5) * (((#y - (#loc)) / (#scale)).powi(2) / (#nu)).ln_1p());
+            if is_active(scale) {
+                Split {
+                    active: syn::parse_quote!(#core - (#scale).ln()),
+                    constant: quote!(#codegen::student_t_constant(#nu, None, #y)),
+                }
+            } else {
+                Split {
+                    active: core,
+                    constant: quote!(#codegen::student_t_constant(#nu, Some(#scale), #y)),
+                }
+            }
         }
+        _ => return None,
     })
 }
 
 /// `Normal::new(μ, σ)` → `(μ, σ)`.
 pub fn normal_args(dist: &Expr) -> Option<(&Expr, &Expr)> {
+    match call(dist)? {
+        (family, ctor, args) if family == "Normal" && ctor == "new" && args.len() == 2 => {
+            Some((args[0], args[1]))
+        }
+        _ => None,
+    }
+}
+
+/// `Family::ctor(args)` → its family, constructor and arguments.
+fn call(dist: &Expr) -> Option<(String, String, Vec<&Expr>)> {
     let segments = crate::parse::call_segments(dist)?;
     let Expr::Call(call) = dist else {
         return None;
     };
     let n = segments.len();
-    if n < 2 || segments[n - 2] != "Normal" || segments[n - 1] != "new" || call.args.len() != 2 {
+    if n < 2 {
         return None;
     }
-    Some((&call.args[0], &call.args[1]))
+    let args = call.args.iter().collect();
+    Some((segments[n - 2].clone(), segments[n - 1].clone(), args))
 }

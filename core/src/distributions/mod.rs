@@ -94,7 +94,7 @@ mod pareto;
 mod pointwise;
 mod poisson;
 mod skew_normal;
-mod student_t;
+pub(crate) mod student_t;
 mod truncated;
 mod uniform;
 mod von_mises;

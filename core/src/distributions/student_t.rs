@@ -54,7 +54,7 @@ const SERIES: [f64; 6] = [
 
 /// `ln Γ((ν + 1)/2) - ln Γ(ν/2) - ½ ln(νπ)`.
 #[inline]
-pub(super) fn ln_norm_const(nu: f64) -> f64 {
+pub(crate) fn ln_norm_const(nu: f64) -> f64 {
     if nu >= 30.0 {
         // ln Γ(a + ½) - ln Γ(a) = ½ ln a + Σₖ (2^{1-2k} - 2) B₂ₖ / (2k (2k - 1) a^{2k-1}),
         // a = ν/2; the ½ ln a cancels with -½ ln(νπ) up to -ln √(2π). Truncated after
