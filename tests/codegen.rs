@@ -329,10 +329,12 @@ fn reductions_recompute_their_partials() {
 
 /// Linear predictors, which run as one SIMD dot product forwards and one `axpy`
 /// backwards: offsets on either side of the loop variable, either operand order, a
-/// subtraction, a range that starts past 0, an empty range, a data array and a vector,
+/// subtraction, a range that starts past 0, an empty range, a data array, a vector and
+/// transformed data computed at construction,
 /// beside a term that is not a product of two elements (summed in partial sums).
 #[model]
 fn linear_predictors(x: &[f64], w: Vec<f64>, fixed: [f64; 3], y: &[f64], d: usize, empty: usize) {
+    let scaled: Vec<f64> = x.iter().map(|v| 0.5 * v).collect();
     let alpha = sample!("alpha", Normal::new(0.0, 1.0));
     let beta = sample!("beta", Normal::new(0.0, 1.0).iid(d));
     let gamma = sample!("gamma", Normal::new(0.0, 1.0).iid(3));
@@ -350,6 +352,9 @@ fn linear_predictors(x: &[f64], w: Vec<f64>, fixed: [f64; 3], y: &[f64], d: usiz
         }
         for j in empty..empty {
             eta += x[j] * beta[j];
+        }
+        for j in 0..d {
+            eta -= beta[j] * scaled[n * d + j];
         }
         for k in 0..3 {
             eta += gamma[k] * fixed[k];

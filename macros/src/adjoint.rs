@@ -147,11 +147,14 @@ pub fn generate(model: &Model) -> Outcome<TokenStream> {
         next: 0,
         vectors: Vec::new(),
         top: HashSet::new(),
+        // the arguments and the transformed data computed at construction
         slices: model
             .args
             .iter()
-            .filter(|a| is_f64_slice(&a.ty))
-            .map(|a| a.ident.to_string())
+            .map(|a| (&a.ident, &a.ty))
+            .chain(model.hoisted.iter().map(|h| (&h.ident, &h.ty)))
+            .filter(|(_, ty)| is_f64_slice(ty))
+            .map(|(ident, _)| ident.to_string())
             .filter(|n| !names.twice.contains(n))
             .collect(),
         active_branches: 0,
@@ -603,8 +606,8 @@ struct Emitter<'m> {
     vectors: Vec<Ident>,
     /// The active scalars declared at the top level so far.
     top: HashSet<String>,
-    /// Data arguments that are `f64` slices (or vectors, arrays) and never rebound:
-    /// a reduction's term may read them as a contiguous range.
+    /// Data arguments and transformed data that are `f64` slices (or vectors, arrays)
+    /// and never rebound: a reduction's term may read them as a contiguous range.
     slices: HashSet<String>,
     /// How many branches on parameter-dependent conditions enclose the statement
     /// being emitted: a site there may run at some points and not at others.
