@@ -128,7 +128,7 @@ pub use tilde_core::{
     Categorical, GaussianRandomWalk, InverseWishart, LkjCholesky, LowRankMultivariateNormal,
     Multinomial, MultivariateNormal, VectorDistribution, Wishart,
 };
-pub use tilde_core::{ContinuousModel, DiscreteValue, SampledBy, SamplesDiscrete};
+pub use tilde_core::{ContinuousModel, DiscreteValue, Enumerable, SampledBy, SamplesDiscrete};
 pub use tilde_core::{glm, linalg, math, special, vector};
 pub use tilde_macros::{deterministic, factor, model, sample};
 
@@ -209,8 +209,8 @@ pub mod __private {
     pub use tilde_autodiff::codegen;
     pub use tilde_autodiff::{Fwd, describe_engine, log_joint_and_grad, logp_and_grad};
     pub use tilde_core::context::{
-        Ctx, Stop, check, constrain, constrain_into, discover, draw_prior, logp, logp_breakdown,
-        pointwise_log_likelihood, simulate, try_build, try_logp,
+        Ctx, Stop, check, constrain, constrain_into, discover, draw_prior, infer_discrete, logp,
+        logp_breakdown, pointwise_log_likelihood, simulate, try_build, try_logp,
     };
     pub use tilde_core::ops;
     pub use tilde_core::rand::Rng;
