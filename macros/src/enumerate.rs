@@ -132,7 +132,7 @@ impl Finder<'_> {
             .map(|l| l.value())
             .unwrap_or_default();
         if let Some(Stmt::Expr(tail, None)) = stmts.last()
-            && !block_like(tail)
+            && gives_value(tail)
         {
             self.errors.push(syn::Error::new_spanned(
                 tail,
@@ -161,19 +161,28 @@ impl Finder<'_> {
     }
 }
 
-/// An expression that may end a block without giving it a value.
-fn block_like(expr: &Expr) -> bool {
-    match expr {
-        Expr::If(_)
-        | Expr::Match(_)
-        | Expr::ForLoop(_)
-        | Expr::While(_)
-        | Expr::Loop(_)
-        | Expr::Block(_)
-        | Expr::Unsafe(_)
-        | Expr::Macro(_) => true,
-        Expr::Tuple(t) => t.elems.is_empty(),
+/// `true` when an expression ending a block may give the block a value (`mu[z]`,
+/// `if z { 1.0 } else { 0.0 }`); loops, site placeholders, other macros and blocks,
+/// `if`s and `match`es whose branches end with a statement give none.
+fn gives_value(expr: &Expr) -> bool {
+    let block = |b: &Block| match b.stmts.last() {
+        Some(Stmt::Expr(tail, None)) => gives_value(tail),
         _ => false,
+    };
+    match expr {
+        Expr::If(i) => {
+            block(&i.then_branch)
+                || i.else_branch
+                    .as_ref()
+                    .is_some_and(|(_, e)| gives_value(e))
+        }
+        Expr::Match(m) => m.arms.iter().any(|arm| gives_value(&arm.body)),
+        Expr::Block(b) => block(&b.block),
+        Expr::Unsafe(u) => block(&u.block),
+        Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) | Expr::Macro(_) => false,
+        Expr::Tuple(t) => !t.elems.is_empty(),
+        Expr::Paren(p) => gives_value(&p.expr),
+        _ => true,
     }
 }
 

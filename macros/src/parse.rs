@@ -343,7 +343,8 @@ impl VisitMut for Rewriter {
                         "a `#[model]` body returns nothing: write `return;`",
                     ));
                 } else {
-                    *expr = syn::parse_quote!(return ::core::result::Result::Ok(()));
+                    let span = r.return_token.span;
+                    *expr = syn::parse_quote_spanned!(span=> return ::core::result::Result::Ok(()));
                 }
             }
             _ => visit_mut::visit_expr_mut(self, expr),
