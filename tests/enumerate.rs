@@ -62,7 +62,8 @@ fn categorical_mixture_by_hand(y: &[f64]) {
     let mu = sample!("mu", Normal::new(0.0, 3.0).iid(3));
     let sigma = sample!("sigma", HalfNormal::new(1.0));
     for i in 0..y.len() {
-        let terms: [T; 3] = [0, 1, 2].map(|k| w[k].ln() + Normal::<T>::new(mu[k], sigma).ln_pdf_obs(y[i]));
+        let terms: [T; 3] =
+            [0, 1, 2].map(|k| w[k].ln() + Normal::<T>::new(mu[k], sigma).ln_pdf_obs(y[i]));
         factor!("y[{i}]", log_sum_exp(&terms));
     }
 }
@@ -117,9 +118,16 @@ fn dependent(y: &[f64]) {
         let scale = if b { 1.0 } else { 2.0 };
         sample!("y[{i}]", Normal::new(shift + mu[1], scale), obs = y[i]);
         {
-            let c = sample!("c[{i}]", Categorical::new(data(&[0.2, 0.5, 0.3])), enumerate);
+            let c = sample!(
+                "c[{i}]",
+                Categorical::new(data(&[0.2, 0.5, 0.3])),
+                enumerate
+            );
             let extra: f64 = [0.0, 1.0, -1.0][c];
-            factor!("extra[{i}]", Normal::<T>::new(mu[1] * extra, 1.0).ln_pdf_obs(y[i] * 0.5));
+            factor!(
+                "extra[{i}]",
+                Normal::<T>::new(mu[1] * extra, 1.0).ln_pdf_obs(y[i] * 0.5)
+            );
         }
     }
 }
@@ -284,7 +292,10 @@ fn enumerated_sites_add_no_dimension() {
         .collect();
     assert_eq!(regions.len(), Y_MIX.len());
     assert!(regions.iter().all(|s| s.kind == SiteKind::Observed));
-    let total: f64 = breakdown.iter().map(|s| s.log_density + s.ln_jacobian).sum();
+    let total: f64 = breakdown
+        .iter()
+        .map(|s| s.log_density + s.ln_jacobian)
+        .sum();
     assert!(close(total, model.logp(&x), 1e-12));
 }
 
@@ -298,7 +309,8 @@ fn pointwise_log_likelihood_sums_the_site_out() {
     assert_eq!(pointwise.len(), Y_MIX.len());
     for (i, (name, value)) in pointwise.iter().enumerate() {
         assert_eq!(name, &format!("z[{i}]"));
-        let normal = |mu: f64, y: f64| -0.5 * (y - mu).powi(2) - 0.5 * (2.0 * std::f64::consts::PI).ln();
+        let normal =
+            |mu: f64, y: f64| -0.5 * (y - mu).powi(2) - 0.5 * (2.0 * std::f64::consts::PI).ln();
         let want = log_sum_exp(&[
             (0.6f64).ln() + normal(-0.8, Y_MIX[i]),
             (0.4f64).ln() + normal(1.1, Y_MIX[i]),
@@ -336,7 +348,10 @@ fn mixture_exact(y: &[f64]) -> ([Moments; 3], Vec<f64>) {
         let mut log_weight = ln_beta(a, b) - ln_beta(P_PRIOR.0, P_PRIOR.1);
         let mut m = [Moments::default(); 3];
         for k in 0..2 {
-            let d: Vec<f64> = (0..n).filter(|&i| z(i) == k).map(|i| y[i] - MU_PRIOR[k]).collect();
+            let d: Vec<f64> = (0..n)
+                .filter(|&i| z(i) == k)
+                .map(|i| y[i] - MU_PRIOR[k])
+                .collect();
             let count = d.len() as f64;
             let sum: f64 = d.iter().sum();
             let squares: f64 = d.iter().map(|v| v * v).sum();
@@ -411,7 +426,10 @@ fn gaussian_mixture_under_nuts_matches_the_exact_posterior() {
     // the assignments drawn afterwards from their conditionals
     let with_z = infer_discrete(&model, &posterior, 7).unwrap();
     assert_eq!(with_z.num_draws(), posterior.num_draws());
-    assert_eq!(with_z.draws("mu0").unwrap(), posterior.draws("mu0").unwrap());
+    assert_eq!(
+        with_z.draws("mu0").unwrap(),
+        posterior.draws("mu0").unwrap()
+    );
     for (i, want) in z_on.iter().enumerate() {
         let name = format!("z[{i}]");
         let draws = with_z.draws(&name).unwrap();
@@ -419,12 +437,18 @@ fn gaussian_mixture_under_nuts_matches_the_exact_posterior() {
         let chains = with_z.draws_by_chain(&name).unwrap();
         let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
         let z = (mean(&refs) - want) / mcse_mean(&refs);
-        eprintln!("{name}: P(z = 1) {:.5} vs {want:.5} (z {z:.2})", mean(&refs));
+        eprintln!(
+            "{name}: P(z = 1) {:.5} vs {want:.5} (z {z:.2})",
+            mean(&refs)
+        );
         assert!(z.abs() < 4.0);
     }
     // reproducible for a seed
     assert_eq!(
-        infer_discrete(&model, &posterior, 7).unwrap().draws("z[2]").unwrap(),
+        infer_discrete(&model, &posterior, 7)
+            .unwrap()
+            .draws("z[2]")
+            .unwrap(),
         with_z.draws("z[2]").unwrap()
     );
 }
@@ -515,7 +539,10 @@ fn infer_discrete_draws_dependent_sites_jointly() {
     for (k, (&c, &q)) in counts.iter().zip(&exact).enumerate() {
         let freq = c as f64 / n as f64;
         let se = (q * (1.0 - q) / n as f64).sqrt();
-        eprintln!("(a, b) = {k:02b}: {freq:.4} vs {q:.4} (z {:.2})", (freq - q) / se);
+        eprintln!(
+            "(a, b) = {k:02b}: {freq:.4} vs {q:.4} (z {:.2})",
+            (freq - q) / se
+        );
         assert!((freq - q).abs() < 4.0 * se);
     }
 }
@@ -544,5 +571,11 @@ fn prior_predictive_draws_enumerated_sites_from_their_prior() {
         .run(&model)
         .unwrap();
     let replicated = Predictive::posterior(&model, &posterior, 2).unwrap();
-    assert!(replicated.draws("y[1]").unwrap().iter().all(|v| v.is_finite()));
+    assert!(
+        replicated
+            .draws("y[1]")
+            .unwrap()
+            .iter()
+            .all(|v| v.is_finite())
+    );
 }

@@ -116,7 +116,10 @@ fn low_dim_gauss_mix_with_enumerate() {
     let y = data.get("y").nums();
     let enumerated = low_dim_gauss_mix_enumerated(&y);
     let by_hand = models::low_dim_gauss_mix(&y);
-    assert_eq!(enumerated.layout().column_names(), by_hand.layout().column_names());
+    assert_eq!(
+        enumerated.layout().column_names(),
+        by_hand.layout().column_names()
+    );
     for seed in 0..5 {
         let x = common::point(enumerated.dim(), seed);
         let (mut g, mut g_hand) = (vec![0.0; x.len()], vec![0.0; x.len()]);

@@ -970,15 +970,14 @@ impl<'x, T: Real> Ctx<'x, T> {
                 ))));
             }
         };
-        if self.prior.is_some() {
-            if self.fixed.is_none() && !self.infer {
-                // a prior draw: the value from its distribution
-                let rng = self.prior.as_deref_mut().expect("checked above");
-                let k: f64 = rand::distr::Distribution::sample(&dist, rng);
-                return region(self, D::Value::from_integer(k as u64));
-            }
+        let prior_draw = self.fixed.is_none() && !self.infer;
+        if prior_draw && let Some(rng) = self.prior.as_deref_mut() {
+            // a prior draw: the value from its distribution
+            let k: f64 = rand::distr::Distribution::sample(&dist, rng);
+            return region(self, D::Value::from_integer(k as u64));
+        }
+        if let Some(rng) = self.prior.take() {
             // the conditional given the rest: score every branch, draw one, run it
-            let rng = self.prior.take();
             let simulate = std::mem::replace(&mut self.simulate, false);
             let infer = std::mem::replace(&mut self.infer, false);
             let trace = self.trace.take();
@@ -986,13 +985,13 @@ impl<'x, T: Real> Ctx<'x, T> {
             let scored = self.branches(&dist, count, &region, false, |_, lw| {
                 log_weights.push(lw.value());
             });
-            self.prior = rng;
             self.simulate = simulate;
             self.infer = infer;
             self.trace = trace;
+            let drawn = draw_branch(&log_weights, &mut *rng);
+            self.prior = Some(rng);
             scored?;
-            let rng = self.prior.as_deref_mut().expect("restored above");
-            let Some(k) = draw_branch(&log_weights, rng) else {
+            let Some(k) = drawn else {
                 return Err(Stop::fault(Error::InvalidConfig(format!(
                     "the enumerated site `{}` has no value of finite log-density at this draw",
                     name()

@@ -171,10 +171,7 @@ fn gives_value(expr: &Expr) -> bool {
     };
     match expr {
         Expr::If(i) => {
-            block(&i.then_branch)
-                || i.else_branch
-                    .as_ref()
-                    .is_some_and(|(_, e)| gives_value(e))
+            block(&i.then_branch) || i.else_branch.as_ref().is_some_and(|(_, e)| gives_value(e))
         }
         Expr::Match(m) => m.arms.iter().any(|arm| gives_value(&arm.body)),
         Expr::Block(b) => block(&b.block),

@@ -50,10 +50,7 @@ pub fn infer_discrete<M: Model + Sync + ?Sized>(
     }
     let chains = posterior.chains();
     // the first draw names the enumerated sites
-    let Some((first_chain, first)) = chains
-        .iter()
-        .enumerate()
-        .find(|(_, c)| !c.stats.is_empty())
+    let Some((first_chain, first)) = chains.iter().enumerate().find(|(_, c)| !c.stats.is_empty())
     else {
         return Ok(posterior.clone());
     };
