@@ -63,6 +63,71 @@
 //!   `&Vec<f64>`). A `let mut`, a name bound twice, a type holding a reference or `T`,
 //!   or anything after a statement that may `return` is left in the body.
 //!
+//! ## Enumerated discrete sites
+//!
+//! `let z = sample!("z[{i}]", dist, enumerate);` sums a discrete site with a finite
+//! support out exactly (NumPyro's enumeration): `Bernoulli` (`z` is a `bool`),
+//! `Categorical` (a `usize`), `Binomial` and `BetaBinomial` (a `u64`); a distribution
+//! with an unbounded support (`Poisson`, `Geometric`, …) is a compile error naming
+//! [`Enumerable`]. The *region* of the site is the rest of the enclosing block after its
+//! `let`: it runs once for each value `k` of the support, and the model adds
+//! `ln Σₖ exp(ln p(z = k) + what the region adds with z = k)`. Sequential enumerated
+//! sites of one region nest (the product of their supports); a site per loop iteration
+//! sums each iteration's region on its own. The site adds no coordinate: the model is a
+//! continuous model, which plain `Nuts` (and the variational guides) sample. Gradients
+//! come from the tape or forward duals (the generated gradient code does not handle
+//! enumeration; [`Engine::Codegen`] falls back to the tape).
+//!
+//! `#[model]` checks that no value of `z` leaves its region, since the region runs once
+//! per value: an assignment to a variable declared before the region (`acc += mu[z]`),
+//! a `deterministic!`, a `return`, a `break`/`continue` out of it, or a value at the end
+//! of its block is a compile error with a hint, as is a latent `sample!` inside the
+//! region (it would be read once per branch: declare it before, or put the enumerated
+//! site and what uses it in their own block `{ .. }`). Mutating an outer variable
+//! through a method (`v.push(z)`) is rejected by the compiler (the region is a `Fn`
+//! closure).
+//!
+//! Draws of the enumerated sites come afterwards, from their conditional distribution
+//! given each posterior draw (NumPyro's `infer_discrete`): [`samplers::infer_discrete`]
+//! returns the posterior with a column per enumerated site.
+//!
+//! ```
+//! use tilde::prelude::*;
+//!
+//! #[model]
+//! fn mixture(y: &[f64]) {
+//!     let mu = sample!("mu", Normal::new(0.0, 3.0).iid(2).ordered());
+//!     let p = sample!("p", Beta::new(2.0, 2.0));
+//!     for i in 0..y.len() {
+//!         let z = sample!("z[{i}]", Bernoulli::new(p), enumerate);
+//!         sample!("y[{i}]", Normal::new(mu[usize::from(z)], 1.0), obs = y[i]);
+//!     }
+//! }
+//!
+//! let model = mixture(&[-2.1, -1.7, 2.3, 1.9, 2.4]);
+//! assert_eq!(model.dim(), 3); // mu and p: the assignments are summed out
+//! let posterior = Mcmc::new(Nuts::default())
+//!     .num_warmup(200)
+//!     .num_samples(200)
+//!     .num_chains(1)
+//!     .seed(1)
+//!     .progress(false)
+//!     .run(&model)?;
+//! let with_z = tilde::samplers::infer_discrete(&model, &posterior, 7)?;
+//! let z0 = with_z.draws("z[0]")?; // 0.0 or 1.0, one per draw
+//! assert_eq!(z0.len(), 200);
+//! # Ok::<(), tilde::Error>(())
+//! ```
+//!
+//! A log-density breakdown ([`Model::logp_breakdown`]) and the pointwise
+//! log-likelihood ([`Model::pointwise_log_likelihood`]) list each enumerated site's
+//! region as one observed term named after the site (`"z[3]"`) with the site summed
+//! out; the observations inside the region are not listed on their own. A prior
+//! simulation draws an enumerated site from its prior and a posterior one
+//! ([`Predictive::posterior`]) from its conditional given the draw; neither records
+//! its value. A chain of dependent states (a hidden Markov model) cannot be enumerated
+//! site by site (its states would leave their regions): use [`math::hmm_marginal`].
+//!
 //! ## The model struct and its constructors
 //! - `eight_schools(&y, &sigma)` builds the model: it runs the body once to lay out
 //!   its sites, and computes the transformed data. Faults in the data are kept for
@@ -128,7 +193,7 @@ pub use tilde_core::{
     Categorical, GaussianRandomWalk, InverseWishart, LkjCholesky, LowRankMultivariateNormal,
     Multinomial, MultivariateNormal, VectorDistribution, Wishart,
 };
-pub use tilde_core::{ContinuousModel, DiscreteValue, SampledBy, SamplesDiscrete};
+pub use tilde_core::{ContinuousModel, DiscreteValue, Enumerable, SampledBy, SamplesDiscrete};
 pub use tilde_core::{glm, linalg, math, special, vector};
 pub use tilde_macros::{deterministic, factor, model, sample};
 
@@ -209,8 +274,8 @@ pub mod __private {
     pub use tilde_autodiff::codegen;
     pub use tilde_autodiff::{Fwd, describe_engine, log_joint_and_grad, logp_and_grad};
     pub use tilde_core::context::{
-        Ctx, Stop, check, constrain, constrain_into, discover, draw_prior, logp, logp_breakdown,
-        pointwise_log_likelihood, simulate, try_build, try_logp,
+        Ctx, Stop, check, constrain, constrain_into, discover, draw_prior, infer_discrete, logp,
+        logp_breakdown, pointwise_log_likelihood, simulate, try_build, try_logp,
     };
     pub use tilde_core::ops;
     pub use tilde_core::rand::Rng;

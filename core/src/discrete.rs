@@ -10,6 +10,9 @@
 //!   that implement [`SamplesDiscrete`] (`DiscreteHmcGibbs`, `MixedHmc`, `HmcGibbs`)
 //!   when it has some. `Mcmc::run` requires it.
 //!
+//! An enumerated site (`sample!("z", dist, enumerate)`) is summed out and occupies no
+//! coordinate: it does not count as a discrete latent site here.
+//!
 //! `#[model]` recognises a discrete site by its distribution's name as written
 //! (`Bernoulli::new(..)`, `Categorical::new(..)`, ...). A discrete distribution bound to
 //! a variable first escapes it: the run then stops with an

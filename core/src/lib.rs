@@ -29,7 +29,7 @@ mod support;
 pub mod vector;
 
 pub use bijectors::{Bijector, VectorBijector};
-pub use context::{Ctx, DiscreteValue, Latent, Observe, Record, Stop};
+pub use context::{Ctx, DiscreteValue, Enumerable, Latent, Observe, Record, Stop};
 pub use discrete::{ContinuousModel, SampledBy, SamplesDiscrete};
 pub use distributions::{
     Bernoulli, Beta, BetaBinomial, Binomial, Cauchy, Cdf, Continuous, Delta, Dirichlet,

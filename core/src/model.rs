@@ -127,6 +127,21 @@ pub trait Model: LogDensity {
         ))
     }
 
+    /// The values of the enumerated sites (`sample!("z", dist, enumerate)`) drawn from
+    /// their conditional distribution given a draw's constrained values (`row`, in
+    /// [`Layout::column_names`] order), by site name: NumPyro's `infer_discrete`.
+    /// `tilde::samplers::infer_discrete` applies it to every draw of a posterior.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a model that cannot (the default), or a structural
+    /// fault of the model.
+    fn infer_discrete(&self, rng: &mut dyn rand::Rng, row: &[f64]) -> Result<Draw> {
+        let _ = (rng, row);
+        Err(Error::InvalidConfig(
+            "this model cannot draw its enumerated sites".into(),
+        ))
+    }
+
     /// Writes the values of [`Layout::column_names`] at `x` into `out` (cleared first):
     /// what a sampler stores per draw. NaN fills what a faulty evaluation did not reach.
     fn constrain_into(&self, x: &[f64], out: &mut Vec<f64>) {
@@ -178,6 +193,9 @@ macro_rules! forward_model {
             }
             fn pointwise_log_likelihood(&self, row: &[f64]) -> Result<Vec<(String, f64)>> {
                 (**self).pointwise_log_likelihood(row)
+            }
+            fn infer_discrete(&self, rng: &mut dyn rand::Rng, row: &[f64]) -> Result<Draw> {
+                (**self).infer_discrete(rng, row)
             }
             fn constrain_into(&self, x: &[f64], out: &mut Vec<f64>) {
                 (**self).constrain_into(x, out)
@@ -537,6 +555,9 @@ impl<M: Model + ?Sized> Model for Watched<'_, M> {
     }
     fn pointwise_log_likelihood(&self, row: &[f64]) -> Result<Vec<(String, f64)>> {
         self.model.pointwise_log_likelihood(row)
+    }
+    fn infer_discrete(&self, rng: &mut dyn rand::Rng, row: &[f64]) -> Result<Draw> {
+        self.model.infer_discrete(rng, row)
     }
     fn constrain_into(&self, x: &[f64], out: &mut Vec<f64>) {
         self.model.constrain_into(x, out)

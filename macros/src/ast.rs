@@ -96,6 +96,9 @@ pub struct Site {
     pub value: Expr,
     /// `obs = …` of an observed `sample!`.
     pub obs: Option<Expr>,
+    /// The span of `enumerate` in `sample!("z", dist, enumerate)`: a site summed out
+    /// over its support (see `enumerate`).
+    pub enumerate: Option<Span>,
     /// The variables bound by each enclosing `for` loop, outermost first.
     pub loops: Vec<Vec<Ident>>,
     /// The span of the closure the site sits in, if any.

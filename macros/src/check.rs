@@ -20,6 +20,7 @@ pub fn check(model: &Model) -> Checked {
     let mut errors: Vec<syn::Error> = model.errors.clone();
     let bad_signature = check_signature(model, &mut errors);
     check_sites(model, &mut errors);
+    crate::enumerate::check(model, &mut errors);
     Checked {
         errors,
         bad_signature,

@@ -17,9 +17,13 @@ const DISCRETE: &[&str] = &[
 ];
 
 /// `true` for a latent `sample!` whose distribution is written as a constructor of a
-/// discrete distribution (`Bernoulli::new(p)`, `tilde::Categorical::logits(&w)`).
+/// discrete distribution (`Bernoulli::new(p)`, `tilde::Categorical::logits(&w)`) and
+/// that is not enumerated (an enumerated site is summed out and adds no coordinate).
 pub fn is_discrete_latent(site: &Site) -> bool {
-    site.kind == SiteMacro::Sample && site.obs.is_none() && is_discrete_expr(&site.value)
+    site.kind == SiteMacro::Sample
+        && site.obs.is_none()
+        && site.enumerate.is_none()
+        && is_discrete_expr(&site.value)
 }
 
 fn is_discrete_expr(expr: &Expr) -> bool {

@@ -78,6 +78,23 @@ impl VisitMut for Fill<'_> {
         }
         visit_mut::visit_expr_mut(self, expr);
     }
+
+    fn visit_stmt_mut(&mut self, stmt: &mut syn::Stmt) {
+        // a placeholder statement re-parsed from tokens (a region of `enumerate`) is a
+        // macro statement
+        if let syn::Stmt::Macro(m) = stmt
+            && placeholder_index(&m.mac).is_some()
+        {
+            let mut expr = Expr::Macro(syn::ExprMacro {
+                attrs: m.attrs.clone(),
+                mac: m.mac.clone(),
+            });
+            self.visit_expr_mut(&mut expr);
+            *stmt = syn::Stmt::Expr(expr, Some(m.semi_token.unwrap_or_default()));
+            return;
+        }
+        visit_mut::visit_stmt_mut(self, stmt);
+    }
 }
 
 /// Writes each binary `+ - * / %` as a call of `tilde::__private::ops`, so that plain
@@ -157,6 +174,7 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
 
     let body = if checked.errors.is_empty() {
         let mut block = model.body.clone();
+        crate::enumerate::restructure(&mut block, &model.sites);
         Fill {
             sites: &model.sites,
         }
@@ -169,10 +187,13 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
     };
 
     // the generated gradient, or why there is none
-    let codegen = if checked.errors.is_empty() {
-        crate::adjoint::generate(model)
-    } else {
+    let codegen = if !checked.errors.is_empty() {
         Err("the model did not compile".to_string())
+    } else if crate::enumerate::has_enumerated(model) {
+        // the log-sum-exp over an enumerated site's branches is the tape's
+        Err("the model enumerates a discrete site (`enumerate`), which the generated code does not sum out".to_string())
+    } else {
+        crate::adjoint::generate(model)
     };
     let bindings: Vec<TokenStream> = bindings.collect();
     let has_loop = crate::adjoint::has_loop(&model.body);
@@ -460,6 +481,13 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
                 row: &[f64],
             ) -> ::tilde::Result<::std::vec::Vec<(::std::string::String, f64)>> {
                 ::tilde::__private::pointwise_log_likelihood(self, row)
+            }
+            fn infer_discrete(
+                &self,
+                rng: &mut dyn ::tilde::__private::Rng,
+                row: &[f64],
+            ) -> ::tilde::Result<::tilde::Draw> {
+                ::tilde::__private::infer_discrete(self, rng, row)
             }
         }
     }

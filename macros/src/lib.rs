@@ -20,6 +20,7 @@ mod adjoint;
 mod ast;
 mod check;
 mod discrete;
+mod enumerate;
 mod expand;
 mod hoist;
 mod observed;

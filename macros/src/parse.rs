@@ -253,6 +253,7 @@ impl Rewriter {
             return syn::parse_quote!(());
         };
         let mut obs: Option<Expr> = None;
+        let mut enumerate: Option<Span> = None;
         for extra in args {
             if kind != SiteMacro::Sample {
                 self.errors.push(syn::Error::new_spanned(
@@ -274,16 +275,33 @@ impl Rewriter {
                 }
                 Expr::Assign(assign) => self.errors.push(syn::Error::new_spanned(
                     &assign.left,
-                    "unknown option: the only option of `sample!` is `obs = value`",
+                    "unknown option: `sample!` takes `obs = value` or `enumerate`",
                 )),
+                Expr::Path(p) if p.path.is_ident("enumerate") => {
+                    if enumerate.is_some() {
+                        self.errors.push(syn::Error::new_spanned(
+                            &p,
+                            "`enumerate` is given twice: write it once",
+                        ));
+                    } else {
+                        enumerate = Some(p.span());
+                    }
+                }
                 Expr::Path(p) if p.path.is_ident("obs") => self.errors.push(
                     syn::Error::new_spanned(p, "`obs` needs a value: write `obs = y`"),
                 ),
                 other => self.errors.push(syn::Error::new_spanned(
                     other,
-                    "expected `obs = value` after the distribution",
+                    "expected `obs = value` or `enumerate` after the distribution",
                 )),
             }
+        }
+        if let (Some(span), Some(_)) = (enumerate, &obs) {
+            self.errors.push(syn::Error::new(
+                span,
+                "an observed site is not enumerated: `enumerate` sums a latent site out; remove `enumerate` or `obs`",
+            ));
+            enumerate = None;
         }
         // Site macros nested in the arguments are sites too.
         self.visit_expr_mut(&mut value);
@@ -297,6 +315,7 @@ impl Rewriter {
             name_span: name_expr.span(),
             value,
             obs,
+            enumerate,
             loops: self.loops.clone(),
             in_closure: self.closure,
         });
@@ -324,7 +343,8 @@ impl VisitMut for Rewriter {
                         "a `#[model]` body returns nothing: write `return;`",
                     ));
                 } else {
-                    *expr = syn::parse_quote!(return ::core::result::Result::Ok(()));
+                    let span = r.return_token.span;
+                    *expr = syn::parse_quote_spanned!(span=> return ::core::result::Result::Ok(()));
                 }
             }
             _ => visit_mut::visit_expr_mut(self, expr),

@@ -18,6 +18,7 @@ pub mod diagnostics;
 mod fft;
 mod gibbs;
 mod hmc;
+mod infer_discrete;
 mod init;
 mod io;
 mod kernel;
@@ -53,6 +54,7 @@ pub use gibbs::{
     MixedHmc, MixedHmcAdaptation, MixedHmcWorkspace,
 };
 pub use hmc::{Hmc, HmcInfo, HmcParams, HmcState, HmcWorkspace, Tuning, WindowAdapted};
+pub use infer_discrete::infer_discrete;
 pub use init::{Init, explain};
 pub use io::CsvWriter;
 pub use kernel::{Adaptation, Kernel, KernelInfo, KernelParams, KernelState, NoAdaptation};

@@ -22,7 +22,7 @@ use crate::posterior::{ChainDraws, Posterior, SampleStats};
 pub struct Predictive;
 
 /// The RNG of draw `draw` of chain `chain`.
-fn draw_rng(seed: u64, chain: usize, draw: usize) -> rand::rngs::Xoshiro256PlusPlus {
+pub(crate) fn draw_rng(seed: u64, chain: usize, draw: usize) -> rand::rngs::Xoshiro256PlusPlus {
     chain_rng(
         seed ^ (draw as u64).wrapping_mul(0xD1B5_4A32_D192_ED03),
         chain,

@@ -1,0 +1,12 @@
+use tilde::prelude::*;
+
+#[model]
+fn switch(y: f64) {
+    let p = sample!("p", Beta::new(1.0, 1.0));
+    let z = sample!("z", Bernoulli::new(p), enumerate);
+    let mu = if z { 1.0 } else { 0.0 };
+    deterministic!("mu", mu);
+    sample!("y", Normal::new(mu, 1.0), obs = y);
+}
+
+fn main() {}
