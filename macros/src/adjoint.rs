@@ -628,7 +628,10 @@ impl Emitter<'_> {
 
     fn adjoint_decls(&self, declared: &[String]) -> TokenStream {
         let idents = declared.iter().map(|n| adjoint_of(n));
-        quote!(#(#[allow(unused_mut, unused_variables)] let mut #idents: f64 = 0.0;)*)
+        // -0.0, the exact additive identity: `-0.0 + x` is `x` for every `x` (`0.0 + -0.0`
+        // is `+0.0`), so the compiler drops the first addition to an adjoint and turns
+        // `-0.0 - x` into a negation, which shortens a reverse sweep's serial chain
+        quote!(#(#[allow(unused_mut, unused_variables)] let mut #idents: f64 = -0.0;)*)
     }
 
     fn mentions_active(&self, expr: &Expr) -> bool {
@@ -948,7 +951,7 @@ impl Emitter<'_> {
         let (expr, leaves, mut stored, mut code) = self.leaves(expr)?;
         let partials = self.fresh("d");
         let adjoint = adjoint_of(&target.to_string());
-        let zero = assign.then(|| quote!(#adjoint = 0.0;));
+        let zero = assign.then(|| quote!(#adjoint = -0.0;));
         let updates = if let Some(sym) = self.symbolic(&expr, &leaves, true) {
             let (block, width) = (&sym.block, sym.width);
             code.extend(quote!(let (#value, #partials): (f64, [f64; #width]) = #block;));
