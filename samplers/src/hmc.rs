@@ -66,10 +66,10 @@ pub struct HmcInfo {
     /// on the size of the energy error only, not on its sign, so it varies less from
     /// transition to transition than `acceptance_rate`, and agrees with it to first
     /// order in small errors; 0 for a divergent point. What step-size adaptation
-    /// drives towards the target with
-    /// [`Tuning::symmetric_acceptance`]. [`Nuts`](crate::Nuts) computes it only with
-    /// that setting (it costs one exponential per leapfrog step) and reports
-    /// `acceptance_rate` here otherwise.
+    /// drives towards the target with [`Tuning::symmetric_acceptance`] (and late in
+    /// warm-up with [`Tuning::late_symmetric_warmup`]). [`Nuts`](crate::Nuts) computes
+    /// it only with one of those settings (it costs one exponential per leapfrog step)
+    /// and reports `acceptance_rate` here otherwise.
     pub symmetric_acceptance_rate: f64,
     /// The trajectory's energy error exceeded the divergence threshold, or the
     /// log-density stopped being finite.
@@ -173,6 +173,16 @@ pub struct Tuning {
     /// NUTS by 2–27 %, but it made the `gp_pois_regr` reference fail more often
     /// (alpha under-explored), so it is not the default.
     pub symmetric_acceptance: bool,
+    /// With [`MetricAdaptation::Fisher`] or [`MetricAdaptation::LowRank`]: a late
+    /// warm-up for a larger step size (default `false`) — windows after the early phase that grow 1.5×
+    /// each, dual averaging on the symmetric acceptance statistic once no switch is
+    /// left, and no restart at the start of the final phase (one at its first
+    /// divergent transition instead); [`FisherAdaptation`](crate::adaptation::FisherAdaptation).
+    /// On the peer models of `docs/performance.md` it raised NUTS's ESS per gradient
+    /// by 0–17 %, but the `kidscore_momiq` reference
+    /// fails at its test seed and `gp_pois_regr` passes less often, so it is not the
+    /// default.
+    pub late_symmetric_warmup: bool,
     /// Adapt the inverse mass matrix in the slow windows; without it the matrix stays
     /// as given (or the unit one).
     pub adapt_mass_matrix: bool,
@@ -198,6 +208,7 @@ impl Tuning {
             step_size: 1.0,
             adapt_step_size: true,
             symmetric_acceptance: false,
+            late_symmetric_warmup: false,
             adapt_mass_matrix: true,
             inverse_mass_matrix: None,
             dense_blocks: Vec::new(),
@@ -403,6 +414,22 @@ macro_rules! tuning_builders {
         /// ```
         pub fn symmetric_acceptance(mut self, symmetric: bool) -> Self {
             self.tuning.symmetric_acceptance = symmetric;
+            self
+        }
+
+        /// A late warm-up for a larger step size with the Fisher adaptation: growing windows, the
+        /// symmetric statistic late, no restart of dual averaging at the final phase
+        /// ([`Tuning::late_symmetric_warmup`](crate::Tuning::late_symmetric_warmup);
+        /// default `false`).
+        ///
+        /// ```
+        /// use tilde_samplers::Nuts;
+        ///
+        /// let nuts = Nuts::default().late_symmetric_warmup(true);
+        /// assert!(nuts.tuning().late_symmetric_warmup);
+        /// ```
+        pub fn late_symmetric_warmup(mut self, late: bool) -> Self {
+            self.tuning.late_symmetric_warmup = late;
             self
         }
 

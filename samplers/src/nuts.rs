@@ -480,7 +480,7 @@ impl Kernel for Nuts {
             num_steps: 0,
             sum_metro_prob: 0.0,
             sum_symmetric: 0.0,
-            track_symmetric: self.tuning.symmetric_acceptance,
+            track_symmetric: self.tuning.symmetric_acceptance || self.tuning.late_symmetric_warmup,
             is_divergent: false,
         };
 

@@ -18,23 +18,28 @@ pub enum FisherPhase {
     /// The first 30 %: the background estimator is switched in every 10 kept draws,
     /// so the metric follows the chain out of its starting region quickly.
     Early,
-    /// Up to the last 15 %: the background estimator is switched in every 80 kept
-    /// draws, except when fewer iterations than that remain before the final phase
-    /// (the last foreground estimator then keeps growing).
+    /// Up to the last 15 %: the background estimator is switched in after windows of
+    /// 80 kept draws (with [`FisherSchedule::with_growth`], each window that many
+    /// times the one before), except when the next window would not end before the
+    /// final phase (the last foreground estimator then keeps growing).
     Late,
     /// The last 15 %: the metric is fixed and only the step size adapts, dual
     /// averaging restarted at its start, so the final step size suits the final
-    /// metric.
+    /// metric (with [`Tuning::late_symmetric_warmup`]: continued, and restarted once at
+    /// the first divergent transition of this phase).
     Final,
 }
 
 /// The warm-up schedule of [`FisherAdaptation`] for `num_warmup` iterations, after
 /// nutpie's: an early phase of short windows (the first 30 %, switching every 10 kept
-/// draws), growing windows (switching every 80) and a final step-size-only phase (the
-/// last 15 %). The metric is re-estimated after every iteration before the final phase
-/// from the foreground estimator, which holds the draws since the switch before last;
-/// a background estimator holds the draws since the last switch and replaces it at the
-/// next.
+/// draws), windows of 80 kept draws (growing, [`FisherSchedule::with_growth`]) and a
+/// final step-size-only phase (the last 15 %). The metric is re-estimated after every
+/// iteration before the final phase from the foreground estimator, which holds the
+/// draws since the switch before last; a background estimator holds the draws since
+/// the last switch and replaces it at the next. Once the next window would not end
+/// before the final phase, no switch is left: the iterations from there on are *late*
+/// ([`FisherSchedule::is_late`]); with [`Tuning::late_symmetric_warmup`] dual
+/// averaging follows the symmetric acceptance statistic there.
 ///
 /// # Example
 /// ```
@@ -48,27 +53,44 @@ pub enum FisherPhase {
 /// let switches = schedule.switches();
 /// assert_eq!(&switches[..3], [9, 19, 29]);
 /// assert_eq!(&switches[29..], [299, 379, 459, 539, 619, 699]);
+/// // windows growing 1.5×: after 80 and 120 draws; the window after 180
+/// // would end past iteration 850, so no switch is left from 581 on
+/// let growing = FisherSchedule::with_growth(1000, 1.5);
+/// assert_eq!(&growing.switches()[29..], [299, 379, 499]);
+/// assert!(!growing.is_late(580, 180) && growing.is_late(581, 180));
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FisherSchedule {
     num_warmup: usize,
     early_end: usize,
     final_start: usize,
+    growth: f64,
 }
 
 /// Kept draws between switches in the early phase.
 const EARLY_SWITCH: usize = 10;
-/// Kept draws between switches after it.
+/// Kept draws in the first window after it.
 const LATE_SWITCH: usize = 80;
+/// Each late window is this many times the one before with
+/// [`Tuning::late_symmetric_warmup`].
+const LATE_GROWTH: f64 = 1.5;
 
 impl FisherSchedule {
-    /// The schedule of `num_warmup` iterations.
+    /// The schedule of `num_warmup` iterations, with late windows of 80 kept draws.
     pub fn new(num_warmup: usize) -> Self {
+        Self::with_growth(num_warmup, 1.0)
+    }
+
+    /// The schedule of `num_warmup` iterations whose late windows grow: the first of 80
+    /// kept draws, each next one `growth` times the one before (at least one draw
+    /// more); `growth` ≤ 1 (or NaN) keeps them at 80.
+    pub fn with_growth(num_warmup: usize, growth: f64) -> Self {
         let n = num_warmup as f64;
         FisherSchedule {
             num_warmup,
             early_end: (0.3 * n) as usize,
             final_start: num_warmup - (0.15 * n) as usize,
+            growth: if growth > 1.0 { growth } else { 1.0 },
         }
     }
 
@@ -93,32 +115,47 @@ impl FisherSchedule {
         }
     }
 
-    /// The number of kept draws the background estimator needs before it is switched
-    /// in at iteration `i`.
-    pub fn switch_after(&self, i: usize) -> usize {
+    /// The window (kept draws before a switch) that follows a window of `window` kept
+    /// draws ending at iteration `i`: 10 in the early phase, else `window`, or the
+    /// growth times `window` (at least one more) when the windows grow.
+    pub fn next_window(&self, i: usize, window: usize) -> usize {
         if i < self.early_end {
             EARLY_SWITCH
+        } else if self.growth > 1.0 {
+            ((window as f64 * self.growth).round() as usize).max(window + 1)
         } else {
-            LATE_SWITCH
+            window
         }
     }
 
-    /// Whether a switch may happen at iteration `i`: before the final phase, and not
-    /// so late that the new foreground estimator would see fewer draws than a window.
-    pub fn may_switch(&self, i: usize) -> bool {
-        i + self.switch_after(i) <= self.final_start
+    /// The first window of the late phase when the background estimator holds
+    /// `background` kept draws at its start: 80, or `background` if more.
+    pub fn first_late_window(background: usize) -> usize {
+        LATE_SWITCH.max(background)
+    }
+
+    /// Whether iteration `i`, in a window of `window` kept draws, is late: in the final
+    /// phase, or where the window after the current one would not end before it (no
+    /// switch can happen any more).
+    pub fn is_late(&self, i: usize, window: usize) -> bool {
+        i + self.next_window(i, window) > self.final_start
     }
 
     /// The iterations at which the background estimator is switched in when every
     /// draw is kept (none diverges).
     pub fn switches(&self) -> Vec<usize> {
         let mut background = 0;
+        let mut window = EARLY_SWITCH;
         let mut out = Vec::new();
         for i in 0..self.final_start.min(self.num_warmup) {
             background += 1;
-            if background >= self.switch_after(i) && self.may_switch(i) {
+            if i == self.early_end {
+                window = Self::first_late_window(background);
+            }
+            if background >= window && !self.is_late(i, window) {
                 out.push(i);
                 background = 0;
+                window = self.next_window(i, window);
             }
         }
         out
@@ -195,7 +232,9 @@ impl DrawGradVariance {
 ///   an inverse mass matrix or there are no warm-up iterations to adapt it in), then a
 ///   step size by the kernel's heuristic;
 /// - after every iteration, a dual-averaging update of the step size on the
-///   acceptance rate (the symmetric statistic with [`Tuning::symmetric_acceptance`]);
+///   acceptance rate (the symmetric statistic with [`Tuning::symmetric_acceptance`],
+///   and with [`Tuning::late_symmetric_warmup`] from the late iterations on,
+///   [`FisherSchedule::is_late`]);
 /// - after each iteration before the final phase, a non-divergent draw and its gradient
 ///   go into the foreground and background estimators; at a switch the background
 ///   replaces the foreground; the metric is re-estimated from the foreground (the
@@ -206,7 +245,10 @@ impl DrawGradVariance {
 ///   averaged step size (restarting at every switch cost a quarter of the ESS per
 ///   gradient on garch11);
 /// - the final phase restarts dual averaging on the final metric; `finalize` takes its
-///   averaged step size.
+///   averaged step size. With [`Tuning::late_symmetric_warmup`] the late windows grow
+///   1.5× each ([`FisherSchedule::with_growth`]) and the final phase continues dual
+///   averaging instead, restarting it once at its first divergent transition (a
+///   restart's averaged iterate ends lower, `docs/performance.md`).
 ///
 /// A window of divergences adds nothing, so the metric stays; a coordinate whose
 /// estimate is not positive and finite keeps its previous value; a step size that is
@@ -231,6 +273,12 @@ pub struct FisherAdaptation {
     split: usize,
     /// The metric's variances when dual averaging last restarted.
     restarted_at: Vec<f64>,
+    /// Kept draws the background estimator needs before the next switch.
+    window: usize,
+    /// Whether a divergent transition of the final phase restarted dual averaging.
+    restarted_on_divergence: bool,
+    /// [`Tuning::late_symmetric_warmup`].
+    nuts_rs_late: bool,
 }
 
 impl FisherAdaptation {
@@ -246,7 +294,11 @@ impl FisherAdaptation {
         };
         let estimator_dim = if adapt_metric { dim } else { 0 };
         FisherAdaptation {
-            schedule: FisherSchedule::new(num_warmup),
+            schedule: if tuning.late_symmetric_warmup {
+                FisherSchedule::with_growth(num_warmup, LATE_GROWTH)
+            } else {
+                FisherSchedule::new(num_warmup)
+            },
             iteration: 0,
             target_accept: tuning.target_accept,
             adapt_step_size: tuning.adapt_step_size,
@@ -261,12 +313,16 @@ impl FisherAdaptation {
             grads: Vec::new(),
             split: 0,
             restarted_at: Vec::new(),
+            window: EARLY_SWITCH,
+            restarted_on_divergence: false,
+            nuts_rs_late: tuning.late_symmetric_warmup,
         }
     }
 
-    /// The acceptance statistic dual averaging follows.
-    fn statistic<I: KernelInfo>(&self, info: &I) -> f64 {
-        if self.symmetric_acceptance {
+    /// The acceptance statistic dual averaging follows at iteration `i`.
+    fn statistic<I: KernelInfo>(&self, info: &I, i: usize) -> f64 {
+        if self.symmetric_acceptance || (self.nuts_rs_late && self.schedule.is_late(i, self.window))
+        {
             info.symmetric_acceptance_rate()
         } else {
             info.acceptance_rate()
@@ -401,7 +457,15 @@ impl<K: WindowAdapted> Adaptation<K> for FisherAdaptation {
         self.iteration += 1;
         if self.adapt_step_size {
             params.step_size =
-                usable_step_size(self.dual.update(self.statistic(info)), params.step_size);
+                usable_step_size(self.dual.update(self.statistic(info, i)), params.step_size);
+            if self.nuts_rs_late
+                && self.schedule.phase(i) == FisherPhase::Final
+                && info.is_divergent()
+                && !self.restarted_on_divergence
+            {
+                self.restarted_on_divergence = true;
+                self.restart_step_size(params.step_size);
+            }
         }
         if !self.adapt_metric || self.schedule.phase(i) == FisherPhase::Final {
             return;
@@ -419,10 +483,14 @@ impl<K: WindowAdapted> Adaptation<K> for FisherAdaptation {
                 self.grads.push(grad.to_vec());
             }
         }
+        if i == self.schedule.early_end() {
+            self.window = FisherSchedule::first_late_window(self.background.count());
+        }
         let switched =
-            self.background.count() >= self.schedule.switch_after(i) && self.schedule.may_switch(i);
+            self.background.count() >= self.window && !self.schedule.is_late(i, self.window);
         if switched {
             self.switch();
+            self.window = self.schedule.next_window(i, self.window);
         }
         let low_rank_due = switched || (i + 1).is_multiple_of(EARLY_SWITCH);
         if let Some(metric) = self.estimate(&params.inverse_mass_matrix, low_rank_due) {
@@ -431,7 +499,7 @@ impl<K: WindowAdapted> Adaptation<K> for FisherAdaptation {
         if !self.adapt_step_size {
             return;
         }
-        if i + 1 == self.schedule.final_start
+        if (i + 1 == self.schedule.final_start && !self.nuts_rs_late)
             || (switched && moved(&self.restarted_at, &params.inverse_mass_matrix))
         {
             self.restarted_at = variances(&params.inverse_mass_matrix);
@@ -494,24 +562,42 @@ mod tests {
 
     #[test]
     fn schedules_of_every_length() {
-        for n in [0, 1, 5, 19, 20, 100, 150, 1000, 4000] {
-            let s = FisherSchedule::new(n);
+        for (n, growth) in [0, 1, 5, 19, 20, 100, 150, 1000, 4000]
+            .into_iter()
+            .flat_map(|n| [(n, 1.0), (n, 1.5)])
+        {
+            let s = FisherSchedule::with_growth(n, growth);
             assert!(
                 s.early_end() <= s.final_start() && s.final_start() <= n,
                 "{n}"
             );
             let switches = s.switches();
             assert!(switches.windows(2).all(|w| w[0] < w[1]));
-            assert!(
-                switches
-                    .iter()
-                    .all(|&i| i + s.switch_after(i) <= s.final_start())
-            );
+            // no switch in a late iteration, and the late windows grow
+            assert!(switches.iter().all(|&i| i + 10 <= s.final_start()));
+            let late: Vec<usize> = switches
+                .windows(2)
+                .filter(|w| w[0] >= s.early_end())
+                .map(|w| w[1] - w[0])
+                .collect();
+            if growth > 1.0 {
+                assert!(late.windows(2).all(|g| g[1] > g[0]), "{n}: {late:?}");
+            } else {
+                assert!(late.iter().all(|&g| g == 80), "{n}: {late:?}");
+            }
+            assert!(s.is_late(s.final_start(), 1), "{n}");
         }
         assert!(FisherSchedule::new(15).switches().is_empty());
         assert_eq!(FisherSchedule::new(100).switches(), [9, 19, 29]);
         let s = FisherSchedule::new(1000);
         assert_eq!(s.switches().len(), 30 + 5);
+        assert_eq!(
+            FisherSchedule::with_growth(1000, 1.5).switches().len(),
+            30 + 2
+        );
+        assert_eq!(FisherSchedule::with_growth(1000, 0.5), s);
+        let s4 = FisherSchedule::with_growth(4000, 1.5);
+        assert_eq!(&s4.switches()[119..], [1199, 1279, 1399, 1579, 1849, 2254]);
         assert_eq!(s.phase(0), FisherPhase::Early);
         assert_eq!(s.phase(300), FisherPhase::Late);
         assert_eq!(s.phase(849), FisherPhase::Late);
@@ -664,6 +750,37 @@ mod tests {
         let symmetric = final_step_size(Nuts::default().symmetric_acceptance(true), &mut rng);
         assert!(symmetric < 0.5 && plain > 0.5, "{symmetric} {plain}");
         assert!(symmetric > 0.0 && symmetric.is_finite());
+    }
+
+    #[test]
+    fn the_late_symmetric_warmup_follows_the_symmetric_statistic_late() {
+        // acceptance rate 1 but symmetric statistic 0.2: with the option the late
+        // iterations (from 581 of 1000) pull the step size down, without it it grows
+        let target = Independent(vec![1.0, 2.0]);
+        let mut rng = chain_rng(9, 0);
+        let final_step_size = |kernel: Nuts, rng: &mut _| {
+            let mut a = FisherAdaptation::new(2, 1000, kernel.tuning(), true);
+            let mut params = HmcParams {
+                step_size: 0.5,
+                inverse_mass_matrix: Metric::unit(2),
+            };
+            let info = HmcInfo {
+                symmetric_acceptance_rate: 0.2,
+                ..info(1.0, false)
+            };
+            for k in 0..1000 {
+                let x = [((k * 7) % 13) as f64 - 6.0, ((k * 5) % 11) as f64 - 5.0];
+                let s = state(x.to_vec(), vec![-x[0], -x[1] / 4.0]);
+                a.update(&kernel, &target, rng, &s, &info, &mut params);
+                params.validate().unwrap();
+            }
+            Adaptation::<Nuts>::finalize(&mut a, &mut params);
+            params.step_size
+        };
+        let plain = final_step_size(Nuts::default(), &mut rng);
+        let late = final_step_size(Nuts::default().late_symmetric_warmup(true), &mut rng);
+        assert!(late < 0.5 && plain > 0.5, "{late} {plain}");
+        assert!(late > 0.0 && late.is_finite());
     }
 
     #[test]
