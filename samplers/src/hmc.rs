@@ -174,12 +174,13 @@ pub struct Tuning {
     /// (alpha under-explored), so it is not the default.
     pub symmetric_acceptance: bool,
     /// With [`MetricAdaptation::Fisher`] or [`MetricAdaptation::LowRank`]: a late
-    /// warm-up for a larger step size (default `false`) — windows after the early phase that grow 1.5×
-    /// each, dual averaging on the symmetric acceptance statistic once no switch is
-    /// left, and no restart at the start of the final phase (one at its first
-    /// divergent transition instead); [`FisherAdaptation`](crate::adaptation::FisherAdaptation).
-    /// On the peer models of `docs/performance.md` it raised NUTS's ESS per gradient
-    /// by 0–17 %, but the `kidscore_momiq` reference
+    /// warm-up for a larger step size (default `false`) — windows after the early
+    /// phase that grow 1.5× each, dual averaging on the symmetric acceptance statistic
+    /// once no switch is left, and no restart at the start of the final phase (one at
+    /// its first divergent transition instead);
+    /// [`FisherAdaptation`](crate::adaptation::FisherAdaptation). On the peer models of
+    /// `docs/performance.md` (eight schools, a 100-d Gaussian, logistic regression) it
+    /// raised NUTS's ESS per gradient by 0–28 %, but the `kidscore_momiq` reference
     /// fails at its test seed and `gp_pois_regr` passes less often, so it is not the
     /// default.
     pub late_symmetric_warmup: bool,
@@ -417,8 +418,9 @@ macro_rules! tuning_builders {
             self
         }
 
-        /// A late warm-up for a larger step size with the Fisher adaptation: growing windows, the
-        /// symmetric statistic late, no restart of dual averaging at the final phase
+        /// A late warm-up for a larger step size with the Fisher adaptation: growing
+        /// windows, the symmetric statistic late, no restart of dual averaging at the
+        /// final phase
         /// ([`Tuning::late_symmetric_warmup`](crate::Tuning::late_symmetric_warmup);
         /// default `false`).
         ///
