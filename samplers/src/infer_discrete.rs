@@ -38,12 +38,7 @@ pub fn infer_discrete<M: Model + Sync + ?Sized>(
     posterior: &Posterior,
     seed: u64,
 ) -> Result<Posterior> {
-    model.check()?;
-    if posterior.names() != model.layout().column_names() {
-        return Err(Error::InvalidConfig(
-            "the posterior's draws do not come from this model".into(),
-        ));
-    }
+    crate::predictive::check_draws_of(model, posterior)?;
     let columns = posterior.names().len();
     fn row(chain: &ChainDraws, draw: usize, columns: usize) -> &[f64] {
         &chain.values[draw * columns..(draw + 1) * columns]

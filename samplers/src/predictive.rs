@@ -168,12 +168,7 @@ impl Predictive {
         posterior: &Posterior,
         seed: u64,
     ) -> Result<Posterior> {
-        model.check()?;
-        if posterior.names() != model.layout().column_names() {
-            return Err(Error::InvalidConfig(
-                "the posterior's draws do not come from this model".into(),
-            ));
-        }
+        check_draws_of(model, posterior)?;
         let columns = posterior.names().len().max(1);
         let num_draws: Vec<usize> = posterior
             .chains()
@@ -231,12 +226,7 @@ pub fn log_likelihood<M: Model + Sync + ?Sized>(
     model: &M,
     posterior: &Posterior,
 ) -> Result<LogLikelihood> {
-    model.check()?;
-    if posterior.names() != model.layout().column_names() {
-        return Err(Error::InvalidConfig(
-            "the posterior's draws do not come from this model".into(),
-        ));
-    }
+    check_draws_of(model, posterior)?;
     if posterior.num_draws() == 0 {
         return Err(Error::InvalidConfig(
             "the posterior has no draws, so there is no log-likelihood to compute".into(),
@@ -294,4 +284,20 @@ pub fn log_likelihood<M: Model + Sync + ?Sized>(
         values,
         r_eff,
     })
+}
+
+/// Checks the model's data and that `posterior`'s columns are the model's: what every
+/// computation over a model's posterior draws needs first.
+///
+/// # Errors
+/// A data fault of the model, or [`Error::InvalidConfig`] when the draws come from
+/// another model.
+pub(crate) fn check_draws_of<M: Model + ?Sized>(model: &M, posterior: &Posterior) -> Result<()> {
+    model.check()?;
+    if posterior.names() != model.layout().column_names() {
+        return Err(Error::InvalidConfig(
+            "the posterior's draws do not come from this model".into(),
+        ));
+    }
+    Ok(())
 }
