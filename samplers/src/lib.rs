@@ -44,10 +44,10 @@ pub use chees::{
     CHEES_TARGET_ACCEPT, Chees, CheesAdaptation, CheesParams, CheesState, CheesWorkspace,
 };
 pub use gibbs::{
-    BlockInfo, BlockKernel, ErasedParams, ErasedState, Gibbs, GibbsAdaptation, GibbsInfo,
-    GibbsParams, GibbsSites, GibbsState, GibbsWorkspace, HmcGibbs, HmcGibbsAdaptation,
-    HmcGibbsInfo, HmcGibbsParams, HmcGibbsState, HmcGibbsWorkspace, PointAdaptation, PointEstimate,
-    PointInfo, PointParams, PointState, PointWorkspace,
+    BlockInfo, BlockKernel, ConditionalAdaptation, ErasedParams, ErasedState, Gibbs,
+    GibbsAdaptation, GibbsInfo, GibbsParams, GibbsSites, GibbsState, GibbsWorkspace, HmcGibbs,
+    HmcGibbsAdaptation, HmcGibbsInfo, HmcGibbsParams, HmcGibbsState, HmcGibbsWorkspace,
+    PointAdaptation, PointEstimate, PointInfo, PointParams, PointState, PointWorkspace,
 };
 pub use gibbs::{
     DiscreteHmcGibbs, DiscreteHmcGibbsAdaptation, DiscreteHmcGibbsWorkspace, MAX_ENUMERATED,

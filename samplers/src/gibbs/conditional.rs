@@ -3,9 +3,10 @@
 
 use std::cell::RefCell;
 
+use rand::Rng;
 use tilde_core::{Error, LogDensity, Result};
 
-use crate::kernel::Kernel;
+use crate::kernel::{Adaptation, Kernel};
 
 /// A `?Sized` target behind a sized reference, so that it can be used as
 /// `&dyn LogDensity`.
@@ -130,4 +131,82 @@ pub(crate) fn refresh_on_conditional<K: Kernel, L: LogDensity + ?Sized>(
     on_conditional(target, indices, position, &mut full, &mut grad, |view| {
         inner.refresh(view, state)
     })
+}
+
+/// The inner kernel's adaptation on its sites' conditional density: what
+/// [`HmcGibbs`](super::HmcGibbs) and [`DiscreteHmcGibbs`](super::DiscreteHmcGibbs)
+/// adapt (the full position and gradient are its buffers).
+pub struct ConditionalAdaptation<A> {
+    pub(super) inner: A,
+    full: Vec<f64>,
+    grad: Vec<f64>,
+}
+
+impl<A> std::fmt::Debug for ConditionalAdaptation<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConditionalAdaptation")
+            .finish_non_exhaustive()
+    }
+}
+
+impl<A> ConditionalAdaptation<A> {
+    /// `inner` over a model of dimension `dim`.
+    pub(super) fn new(inner: A, dim: usize) -> Self {
+        ConditionalAdaptation {
+            inner,
+            full: vec![0.0; dim],
+            grad: vec![0.0; dim],
+        }
+    }
+
+    /// The inner adaptation's `init` on the conditional of the sites `indices`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn init_on<K: Kernel, L: LogDensity + ?Sized, R: Rng + ?Sized>(
+        &mut self,
+        kernel: &K,
+        indices: &[usize],
+        target: &L,
+        rng: &mut R,
+        position: &[f64],
+        state: &K::State,
+        params: &mut K::Params,
+    ) where
+        A: Adaptation<K>,
+    {
+        let inner = &mut self.inner;
+        on_conditional(
+            target,
+            indices,
+            position,
+            &mut self.full,
+            &mut self.grad,
+            |view| inner.init(kernel, view, rng, state, params),
+        );
+    }
+
+    /// The inner adaptation's `update` on the conditional of the sites `indices`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn update_on<K: Kernel, L: LogDensity + ?Sized, R: Rng + ?Sized>(
+        &mut self,
+        kernel: &K,
+        indices: &[usize],
+        target: &L,
+        rng: &mut R,
+        position: &[f64],
+        state: &K::State,
+        info: &K::Info,
+        params: &mut K::Params,
+    ) where
+        A: Adaptation<K>,
+    {
+        let inner = &mut self.inner;
+        on_conditional(
+            target,
+            indices,
+            position,
+            &mut self.full,
+            &mut self.grad,
+            |view| inner.update(kernel, view, rng, state, info, params),
+        );
+    }
 }

@@ -7,8 +7,8 @@ use rand::{Rng, RngExt};
 use tilde_core::{Error, Layout, LogDensity, Result, SamplesDiscrete, Support};
 
 use super::{
-    ByRef, Conditional, HmcGibbsInfo, HmcGibbsParams, HmcGibbsState, init_on_conditional,
-    on_conditional, refresh_on_conditional,
+    ByRef, Conditional, ConditionalAdaptation, HmcGibbsInfo, HmcGibbsParams, HmcGibbsState,
+    init_on_conditional, refresh_on_conditional,
 };
 use crate::kernel::{Adaptation, Kernel, KernelInfo, KernelState};
 use crate::metric::Metric;
@@ -324,23 +324,10 @@ impl<W> fmt::Debug for DiscreteHmcGibbsWorkspace<W> {
     }
 }
 
-/// The inner kernel's adaptation, on the continuous sites' conditional density.
-pub struct DiscreteHmcGibbsAdaptation<A> {
-    pub(super) inner: A,
-    full: Vec<f64>,
-    grad: Vec<f64>,
-}
+/// The inner kernel's adaptation, on its sites' conditional density.
+pub type DiscreteHmcGibbsAdaptation<A> = ConditionalAdaptation<A>;
 
-impl<A> fmt::Debug for DiscreteHmcGibbsAdaptation<A> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DiscreteHmcGibbsAdaptation")
-            .finish_non_exhaustive()
-    }
-}
-
-impl<K: Kernel + Clone> Adaptation<DiscreteHmcGibbs<K>>
-    for DiscreteHmcGibbsAdaptation<K::Adaptation>
-{
+impl<K: Kernel + Clone> Adaptation<DiscreteHmcGibbs<K>> for ConditionalAdaptation<K::Adaptation> {
     fn init<L: LogDensity + ?Sized, R: Rng + ?Sized>(
         &mut self,
         kernel: &DiscreteHmcGibbs<K>,
@@ -349,18 +336,18 @@ impl<K: Kernel + Clone> Adaptation<DiscreteHmcGibbs<K>>
         state: &HmcGibbsState<K::State>,
         params: &mut HmcGibbsParams<K::Params>,
     ) {
-        let Ok(binding) = kernel.binding() else {
-            return;
-        };
-        let inner = &mut self.inner;
-        on_conditional(
-            target,
-            &binding.inner_indices,
-            &state.position,
-            &mut self.full,
-            &mut self.grad,
-            |view| inner.init(&kernel.inner, view, rng, &state.inner, &mut params.inner),
-        );
+        if let Ok(binding) = kernel.binding() {
+            let (indices, position) = (&binding.inner_indices, &state.position);
+            self.init_on(
+                &kernel.inner,
+                indices,
+                target,
+                rng,
+                position,
+                &state.inner,
+                &mut params.inner,
+            );
+        }
     }
 
     fn update<L: LogDensity + ?Sized, R: Rng + ?Sized>(
@@ -372,27 +359,20 @@ impl<K: Kernel + Clone> Adaptation<DiscreteHmcGibbs<K>>
         info: &HmcGibbsInfo<K::Info>,
         params: &mut HmcGibbsParams<K::Params>,
     ) {
-        let (Ok(binding), Some(inner_info)) = (kernel.binding(), &info.inner) else {
-            return;
-        };
-        let inner = &mut self.inner;
-        on_conditional(
-            target,
-            &binding.inner_indices,
-            &state.position,
-            &mut self.full,
-            &mut self.grad,
-            |view| {
-                inner.update(
-                    &kernel.inner,
-                    view,
-                    rng,
-                    &state.inner,
-                    inner_info,
-                    &mut params.inner,
-                )
-            },
-        );
+        if let (Ok(binding), Some(inner_info)) = (kernel.binding(), &info.inner) {
+            let (indices, position) = (&binding.inner_indices, &state.position);
+            let (inner_state, inner_params) = (&state.inner, &mut params.inner);
+            self.update_on(
+                &kernel.inner,
+                indices,
+                target,
+                rng,
+                position,
+                inner_state,
+                inner_info,
+                inner_params,
+            );
+        }
     }
 
     fn finalize(&mut self, params: &mut HmcGibbsParams<K::Params>) {
@@ -510,11 +490,10 @@ impl<K: Kernel + Clone> Kernel for DiscreteHmcGibbs<K> {
 
     fn adaptation(&self, dim: usize, num_warmup: usize, adapt_metric: bool) -> Self::Adaptation {
         let inner_dim = self.binding.as_deref().map_or(0, |b| b.inner_indices.len());
-        DiscreteHmcGibbsAdaptation {
-            inner: self.inner.adaptation(inner_dim, num_warmup, adapt_metric),
-            full: vec![0.0; dim],
-            grad: vec![0.0; dim],
-        }
+        ConditionalAdaptation::new(
+            self.inner.adaptation(inner_dim, num_warmup, adapt_metric),
+            dim,
+        )
     }
 
     fn warmup_kernel(&self) -> Option<Self> {

@@ -8,7 +8,8 @@ use tilde_core::{Error, Layout, LogDensity, Result, SamplesDiscrete, Support};
 
 use super::sites::{Binding, SiteSlot};
 use super::{
-    ByRef, Conditional, GibbsSites, init_on_conditional, on_conditional, refresh_on_conditional,
+    ByRef, Conditional, ConditionalAdaptation, GibbsSites, init_on_conditional,
+    refresh_on_conditional,
 };
 use crate::kernel::{Adaptation, Kernel, KernelInfo, KernelParams, KernelState};
 use crate::metric::Metric;
@@ -202,19 +203,9 @@ impl<W> fmt::Debug for HmcGibbsWorkspace<W> {
 }
 
 /// The inner kernel's adaptation, on its sites' conditional density.
-pub struct HmcGibbsAdaptation<A> {
-    inner: A,
-    full: Vec<f64>,
-    grad: Vec<f64>,
-}
+pub type HmcGibbsAdaptation<A> = ConditionalAdaptation<A>;
 
-impl<A> fmt::Debug for HmcGibbsAdaptation<A> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HmcGibbsAdaptation").finish_non_exhaustive()
-    }
-}
-
-impl<K: Kernel + Clone> Adaptation<HmcGibbs<K>> for HmcGibbsAdaptation<K::Adaptation> {
+impl<K: Kernel + Clone> Adaptation<HmcGibbs<K>> for ConditionalAdaptation<K::Adaptation> {
     fn init<L: LogDensity + ?Sized, R: Rng + ?Sized>(
         &mut self,
         kernel: &HmcGibbs<K>,
@@ -223,18 +214,18 @@ impl<K: Kernel + Clone> Adaptation<HmcGibbs<K>> for HmcGibbsAdaptation<K::Adapta
         state: &HmcGibbsState<K::State>,
         params: &mut HmcGibbsParams<K::Params>,
     ) {
-        let Ok(binding) = kernel.binding() else {
-            return;
-        };
-        let inner = &mut self.inner;
-        on_conditional(
-            target,
-            &binding.inner_indices,
-            &state.position,
-            &mut self.full,
-            &mut self.grad,
-            |view| inner.init(&kernel.inner, view, rng, &state.inner, &mut params.inner),
-        );
+        if let Ok(binding) = kernel.binding() {
+            let (indices, position) = (&binding.inner_indices, &state.position);
+            self.init_on(
+                &kernel.inner,
+                indices,
+                target,
+                rng,
+                position,
+                &state.inner,
+                &mut params.inner,
+            );
+        }
     }
 
     fn update<L: LogDensity + ?Sized, R: Rng + ?Sized>(
@@ -246,27 +237,20 @@ impl<K: Kernel + Clone> Adaptation<HmcGibbs<K>> for HmcGibbsAdaptation<K::Adapta
         info: &HmcGibbsInfo<K::Info>,
         params: &mut HmcGibbsParams<K::Params>,
     ) {
-        let (Ok(binding), Some(inner_info)) = (kernel.binding(), &info.inner) else {
-            return;
-        };
-        let inner = &mut self.inner;
-        on_conditional(
-            target,
-            &binding.inner_indices,
-            &state.position,
-            &mut self.full,
-            &mut self.grad,
-            |view| {
-                inner.update(
-                    &kernel.inner,
-                    view,
-                    rng,
-                    &state.inner,
-                    inner_info,
-                    &mut params.inner,
-                )
-            },
-        );
+        if let (Ok(binding), Some(inner_info)) = (kernel.binding(), &info.inner) {
+            let (indices, position) = (&binding.inner_indices, &state.position);
+            let (inner_state, inner_params) = (&state.inner, &mut params.inner);
+            self.update_on(
+                &kernel.inner,
+                indices,
+                target,
+                rng,
+                position,
+                inner_state,
+                inner_info,
+                inner_params,
+            );
+        }
     }
 
     fn finalize(&mut self, params: &mut HmcGibbsParams<K::Params>) {
@@ -401,11 +385,10 @@ impl<K: Kernel + Clone> Kernel for HmcGibbs<K> {
 
     fn adaptation(&self, dim: usize, num_warmup: usize, adapt_metric: bool) -> Self::Adaptation {
         let inner_dim = self.binding.as_deref().map_or(0, |b| b.inner_indices.len());
-        HmcGibbsAdaptation {
-            inner: self.inner.adaptation(inner_dim, num_warmup, adapt_metric),
-            full: vec![0.0; dim],
-            grad: vec![0.0; dim],
-        }
+        ConditionalAdaptation::new(
+            self.inner.adaptation(inner_dim, num_warmup, adapt_metric),
+            dim,
+        )
     }
 
     fn warmup_kernel(&self) -> Option<Self> {

@@ -24,9 +24,8 @@ use tilde_core::{Error, Layout, LogDensity, Result};
 use crate::kernel::Kernel;
 use crate::metric::Metric;
 
-pub(crate) use conditional::{
-    ByRef, Conditional, init_on_conditional, on_conditional, refresh_on_conditional,
-};
+pub use conditional::ConditionalAdaptation;
+pub(crate) use conditional::{ByRef, Conditional, init_on_conditional, refresh_on_conditional};
 pub use discrete::{
     DiscreteHmcGibbs, DiscreteHmcGibbsAdaptation, DiscreteHmcGibbsWorkspace, MAX_ENUMERATED,
 };
