@@ -136,6 +136,13 @@ pub fn chain_rng(seed: u64, chain: usize) -> Xoshiro256PlusPlus {
     Xoshiro256PlusPlus::seed_from_u64(z ^ (z >> 31))
 }
 
+/// The results of parallel work in index order, or the error of the lowest index: the
+/// same error whatever the threads' timing (a parallel `collect` into a `Result` keeps
+/// whichever error a thread met first).
+pub(crate) fn first_error_in_order<T>(results: Vec<Result<T>>) -> Result<Vec<T>> {
+    results.into_iter().collect()
+}
+
 impl<K: Kernel> Mcmc<K> {
     /// A driver for `kernel` with NumPyro's defaults: 1000 warm-up and 1000 draws, one
     /// chain, no thinning, seed 0, progress bars on a terminal, `Init::Uniform(2.0)`.
@@ -481,8 +488,8 @@ impl<K: Kernel> Mcmc<K> {
                         warmup_draws: WarmupDraws::default(),
                     })
                 })
-                .collect::<Result<Vec<_>>>()?;
-            self.chains = Some(chains);
+                .collect::<Vec<_>>();
+            self.chains = Some(first_error_in_order(chains)?);
             return Ok(true);
         }
         let warm = self.warm_start.clone();
@@ -520,8 +527,8 @@ impl<K: Kernel> Mcmc<K> {
                     warmup_draws: WarmupDraws::default(),
                 })
             })
-            .collect::<Result<Vec<_>>>()?;
-        self.chains = Some(chains);
+            .collect::<Vec<_>>();
+        self.chains = Some(first_error_in_order(chains)?);
         Ok(true)
     }
 
@@ -537,10 +544,10 @@ impl<K: Kernel> Mcmc<K> {
         let Some(chains) = self.chains.as_mut() else {
             return Ok(());
         };
-        chains
+        let results: Vec<Result<()>> = chains
             .par_iter_mut()
             .enumerate()
-            .try_for_each(|(index, chain)| {
+            .map(|(index, chain)| {
                 let position = chain.state.position();
                 let state = kernel.init(model, position).map_err(|_| Error::InitFailed {
                     tries: 1,
@@ -552,6 +559,8 @@ impl<K: Kernel> Mcmc<K> {
                 chain.state = state;
                 Ok(())
             })
+            .collect();
+        first_error_in_order(results).map(drop)
     }
 
     /// Runs warm-up (window adaptation) on every chain not yet adapted; draws nothing.
@@ -664,7 +673,7 @@ impl<K: Kernel> Mcmc<K> {
                 &chain_bars,
             )?;
         }
-        let draws: Vec<ChainDraws> = chains
+        let draws: Vec<Result<ChainDraws>> = chains
             .par_iter_mut()
             .zip(chain_bars.par_iter())
             .zip(offsets.par_iter())
@@ -725,7 +734,8 @@ impl<K: Kernel> Mcmc<K> {
                 bar.finish();
                 out
             })
-            .collect::<Result<_>>()?;
+            .collect::<Vec<_>>();
+        let draws = first_error_in_order(draws)?;
         let mut posterior = Posterior::new(names.to_vec(), draws)
             .with_kernel_stat(K::Info::KERNEL_STAT.map(String::from));
         posterior.max_tree_depth = kernel.max_tree_depth();

@@ -8,6 +8,7 @@
 use rayon::prelude::*;
 use tilde_core::{Draw, Error, Model, Result, special};
 
+use crate::mcmc::first_error_in_order;
 use crate::posterior::Posterior;
 use crate::predictive::Predictive;
 
@@ -60,7 +61,7 @@ where
         .iter()
         .map(|n| prior.draws(n))
         .collect::<Result<_>>()?;
-    let fits: Vec<(Vec<usize>, usize)> = (0..num_simulations)
+    let fits: Vec<Result<(Vec<usize>, usize)>> = (0..num_simulations)
         .into_par_iter()
         .map(|s| {
             let simulation = Draw::new(names.clone(), columns.iter().map(|c| c[s]).collect());
@@ -74,7 +75,8 @@ where
                 .collect::<Result<Vec<_>>>()?;
             Ok((ranks, posterior.num_draws() * posterior.num_chains()))
         })
-        .collect::<Result<_>>()?;
+        .collect();
+    let fits = first_error_in_order(fits)?;
     let num_draws = fits[0].1;
     if fits.iter().any(|(_, l)| *l != num_draws) {
         return Err(Error::InvalidConfig(

@@ -12,7 +12,7 @@ use tilde_core::{Error, Result};
 use crate::adaptation::Welford;
 use crate::hmc::{HmcParams, WindowAdapted};
 use crate::kernel::{KernelInfo, KernelState};
-use crate::mcmc::chain_rng;
+use crate::mcmc::{chain_rng, first_error_in_order};
 use crate::metric::Metric;
 use crate::posterior::{ChainDraws, Posterior, SampleStats};
 
@@ -237,7 +237,7 @@ impl<K: WindowAdapted> Smc<K> {
         self.validate(target)?;
         let dim = target.dim();
         let seed = self.seed;
-        let positions = (0..self.num_particles)
+        let positions: Vec<_> = (0..self.num_particles)
             .into_par_iter()
             .map(|i| {
                 let mut rng = chain_rng(seed, i);
@@ -252,7 +252,8 @@ impl<K: WindowAdapted> Smc<K> {
                 }
                 Ok(x)
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect();
+        let positions = first_error_in_order(positions)?;
         self.last = None;
         self.num_calls = 0;
         self.total_log_evidence = 0.0;
