@@ -170,6 +170,53 @@ fn arma_carries_state_across_iterations() {
     matches_tape(&model, &arma(&y).with_engine(Engine::Reverse), 10, 1.0);
 }
 
+/// Data behind an iterator whose length bound is `bound` (a wrong one, as `size_hint`
+/// may be): a carried loop sizes its record from the bound.
+struct Bounded<'a> {
+    values: std::slice::Iter<'a, f64>,
+    bound: usize,
+}
+
+impl<'a> Iterator for Bounded<'a> {
+    type Item = &'a f64;
+    fn next(&mut self) -> Option<&'a f64> {
+        self.values.next()
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.bound))
+    }
+}
+
+#[model]
+fn bounded_loop(y: &[f64], bound: usize) {
+    let rho = sample!("rho", Normal::new(0.0, 0.5));
+    let s = sample!("s", HalfNormal::new(1.0));
+    let mut state = rho * 0.0;
+    let mut total = rho * 0.0;
+    let values = Bounded {
+        values: y.iter(),
+        bound,
+    };
+    for v in values {
+        state = rho * state + *v;
+        total += -0.5 * (state / s).powi(2) - s.ln();
+    }
+    factor!("states", total);
+}
+
+#[test]
+fn a_carried_loop_longer_or_shorter_than_its_bound_matches_the_tape() {
+    let y = data(12, 7);
+    // a bound above the length leaves room unused; one below it hands the model to the
+    // tape rather than drop iterations
+    for bound in [40, 12, 5, 0] {
+        let model = bounded_loop(&y, bound);
+        assert_generated(&model.gradient_engine());
+        let tape = bounded_loop(&y, bound).with_engine(Engine::Reverse);
+        matches_tape(&model, &tape, 6, 1.0);
+    }
+}
+
 #[test]
 fn garch_with_a_parameter_dependent_bound_and_a_branch() {
     let y = data(20, 5);

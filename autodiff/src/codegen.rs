@@ -77,6 +77,15 @@ impl Pool {
     }
 }
 
+/// The length of the record of a loop over `iter` that keeps `width` values per
+/// iteration: room for the iterator's upper length bound (its lower bound when it has
+/// none; the generated code hands a longer loop to the tape).
+#[inline]
+pub fn record_len<I: Iterator>(iter: &I, width: usize) -> usize {
+    let (lower, upper) = iter.size_hint();
+    upper.unwrap_or(lower).saturating_mul(width)
+}
+
 thread_local! {
     static POOL: RefCell<Pool> = RefCell::new(Pool::default());
 }

@@ -664,6 +664,19 @@ impl Emitter<'_> {
     /// Forward code pushing a deferred block's stored values as one array, and reverse
     /// code popping it and binding each value again.
     fn stash_together(stored: &[Stored]) -> (TokenStream, TokenStream) {
+        let Some((values, binds)) = Self::stored_together(stored) else {
+            return (quote!(), quote!());
+        };
+        let width = values.len();
+        (
+            quote!(__pool.push_all(&[#(#values),*]);),
+            quote!(let __it: [f64; #width] = __pool.pop_all::<#width>(); #(#binds)*),
+        )
+    }
+
+    /// A deferred block's stored values as the elements of one array, and the code that
+    /// binds each again from that array `__it`; `None` when nothing is stored.
+    fn stored_together(stored: &[Stored]) -> Option<(Vec<TokenStream>, Vec<TokenStream>)> {
         let mut values = Vec::new();
         let mut binds = Vec::new();
         for s in stored {
@@ -684,14 +697,7 @@ impl Emitter<'_> {
                 }
             }
         }
-        if values.is_empty() {
-            return (quote!(), quote!());
-        }
-        let width = values.len();
-        (
-            quote!(__pool.push_all(&[#(#values),*]);),
-            quote!(let __it: [f64; #width] = __pool.pop_all::<#width>(); #(#binds)*),
-        )
+        (!values.is_empty()).then_some((values, binds))
     }
 
     fn block(&mut self, stmts: &[Stmt], mode: Mode) -> Outcome<Emitted> {
@@ -1480,6 +1486,45 @@ impl Emitter<'_> {
         let decls = self.adjoint_decls(&body.declared);
         let forward = &body.forward;
         let reverse = body.reverse.iter().rev();
+        if !mode.is_stacked()
+            && let Some((values, binds)) = Self::stored_together(&body.deferred)
+        {
+            // a loop not nested in stacked code keeps its iterations' values in a record
+            // sized before the loop: no capacity check (and no call that would make the
+            // compiler keep the carried values in memory) in the loop
+            let (iter, record, slots, slot) = (
+                self.fresh("iter"),
+                self.fresh("record"),
+                self.fresh("slots"),
+                self.fresh("slot"),
+            );
+            let width = values.len();
+            out.forward.extend(quote! {
+                let #iter = ::core::iter::IntoIterator::into_iter(#iterable);
+                let mut #record: ::std::vec::Vec<f64> =
+                    __pool.take(::tilde::__private::codegen::record_len(&#iter, #width));
+                let (#slots, _) = #record.as_chunks_mut::<#width>();
+                let mut #count: usize = 0;
+                for #pat in #iter {
+                    #forward
+                    // an iterator longer than its length bound: the tape runs the model
+                    let ::core::option::Option::Some(#slot) = #slots.get_mut(#count) else {
+                        return ::core::option::Option::None;
+                    };
+                    *#slot = [#(#values),*];
+                    #count += 1;
+                }
+            });
+            out.reverse.push(quote! {
+                for __it in #slots[..#count].iter().rev() {
+                    #decls
+                    #(#binds)*
+                    #(#reverse)*
+                }
+                __pool.give(#record);
+            });
+            return Ok(());
+        }
         let (push, pop) = Self::stash_together(&body.deferred);
         out.forward.extend(quote! {
             let mut #count: usize = 0;
