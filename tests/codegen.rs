@@ -11,6 +11,7 @@ mod natural;
 use natural::{garch11, hmm2, logistic_loop};
 use tilde::Engine;
 use tilde::prelude::*;
+use tilde::vector::{self, VectorExpr, params, scalar};
 
 /// `logp_and_grad` and `log_joint_and_grad` of `generated` (which must run generated
 /// code) against `tape` at `points` seeded points in `[-scale, scale]^dim`.
@@ -682,4 +683,72 @@ fn poisson_and_student_t_observations_match_the_tape() {
             );
         }
     }
+}
+
+/// `Normal::each` observations over vector expressions, which the generated code runs
+/// as scalar loops: a bound expression read by two sites, an inline one over data, a
+/// broadcast parameter scale.
+#[model]
+fn each_sites(y: &[f64], sigma: &[f64], x: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 5.0));
+    let tau = sample!("tau", HalfCauchy::new(5.0));
+    let s = sample!("s", HalfNormal::new(1.0));
+    let theta_raw = sample!("theta_raw", Normal::new(0.0, 1.0).iid(y.len()));
+    let theta = params(theta_raw).scale(tau).shift(mu);
+    sample!("y", Normal::each(theta, vector::data(sigma)), obs = y);
+    sample!(
+        "x",
+        Normal::each(vector::data(x).scale(2.0).shift(mu), scalar(s)),
+        obs = x
+    );
+    sample!("y_again", Normal::each(theta, scalar(s)), obs = y);
+}
+
+/// The same bound expression read outside a site as well: the body is analysed as
+/// written (and runs on the tape).
+#[model]
+fn each_read_elsewhere(y: &[f64], sigma: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 5.0));
+    let theta_raw = sample!("theta_raw", Normal::new(0.0, 1.0).iid(y.len()));
+    let theta = params(theta_raw).shift(mu);
+    sample!("y", Normal::each(theta, vector::data(sigma)), obs = y);
+    factor!("n", -0.1 * theta.len().unwrap_or(0) as f64);
+}
+
+#[test]
+fn each_observations_run_as_generated_loops() {
+    let (y, x) = (data(7, 11), data(5, 12));
+    let sigma: Vec<f64> = (0..7).map(|i| 0.5 + 0.25 * i as f64).collect();
+    let model = each_sites(&y, &sigma, &x);
+    assert_generated(&model.gradient_engine());
+    let tape = each_sites(&y, &sigma, &x).with_engine(Engine::Reverse);
+    matches_tape(&model, &tape, 10, 1.5);
+
+    // lengths that disagree, and a non-positive data scale: as the tape
+    let short = &sigma[..6];
+    let mut bad = sigma.clone();
+    bad[3] = -1.0;
+    for sigma in [short, &bad] {
+        let (model, tape) = (
+            each_sites(&y, sigma, &x).with_engine(Engine::Codegen),
+            each_sites(&y, sigma, &x).with_engine(Engine::Reverse),
+        );
+        let p = vec![0.3; model.dim()];
+        let (mut g1, mut g2) = (vec![0.0; model.dim()], vec![0.0; model.dim()]);
+        let (a, b) = (
+            model.logp_and_grad(&p, &mut g1),
+            tape.logp_and_grad(&p, &mut g2),
+        );
+        assert_eq!(a, f64::NEG_INFINITY);
+        assert_eq!((a, &g1), (b, &g2));
+    }
+
+    let elsewhere = each_read_elsewhere(&y, &sigma);
+    assert!(
+        elsewhere
+            .gradient_engine()
+            .contains("generated no gradient code"),
+        "{}",
+        elsewhere.gradient_engine()
+    );
 }

@@ -77,6 +77,14 @@ impl Pool {
     }
 }
 
+/// The length of a `Normal::each` site the generated code runs as a loop: `n`, the
+/// observation's, when every vector argument has it (`None` otherwise: the tape runs
+/// the model and reports the mismatch).
+#[inline]
+pub fn each_len(lengths: &[usize], n: usize) -> Option<usize> {
+    lengths.iter().all(|&l| l == n).then_some(n)
+}
+
 /// The length of the record of a loop over `iter` that keeps `width` values per
 /// iteration: room for the iterator's upper length bound (its lower bound when it has
 /// none; the generated code hands a longer loop to the tape).

@@ -108,9 +108,16 @@ fn gradient<M: ModelBody + ?Sized>(model: &M, x: &[f64], grad: &mut [f64], jacob
         Engine::Reverse => false,
         _ => state.layout.dim() <= AUTO_FORWARD_MAX_DIM,
     };
-    if forward {
+    let value = if forward {
         forward::logp_and_grad_with(model, x, grad, jacobian)
     } else {
         reverse::logp_and_grad_with(model, x, grad, jacobian)
+    };
+    if value.is_finite() {
+        return value;
     }
+    // a rejection, as the generated code gives it: `-∞` (also for a NaN) with a zero
+    // gradient, whichever site made it
+    grad.iter_mut().for_each(|g| *g = 0.0);
+    value.max(f64::NEG_INFINITY)
 }

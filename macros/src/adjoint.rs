@@ -121,26 +121,33 @@ enum Kind {
     Vector,
 }
 
-/// The generated `generated_logp_and_grad` body, or why there is none.
-pub fn generate(model: &Model) -> Outcome<TokenStream> {
-    if model.sites.iter().any(crate::discrete::is_discrete_latent) {
+/// The generated `generated_logp_and_grad` body and whether it runs loops (then
+/// `Engine::Auto` prefers it, see `ModelBody::prefers_generated`), or why there is none.
+pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
+    // vectorised `Normal::each` observations as scalar loops, in this code only
+    let rewritten = crate::vector_sites::rewrite(&model.body, &model.sites);
+    let (body, sites) = match &rewritten {
+        Some((body, sites)) => (body, sites.as_slice()),
+        None => (&model.body, model.sites.as_slice()),
+    };
+    if sites.iter().any(crate::discrete::is_discrete_latent) {
         return Err("a discrete latent site".to_string());
     }
     let mut names = Names::default();
     for arg in &model.args {
         names.bind(&arg.ident.to_string());
     }
-    names.visit_block(&model.body);
-    let active = activity(model)?;
+    names.visit_block(body);
+    let active = activity(body, sites)?;
     if let Some(twice) = names.twice.iter().find(|n| active.contains_key(*n)) {
         return Err(format!(
             "the parameter-dependent name `{twice}` is bound more than once"
         ));
     }
     let mut assigned = Assigned::default();
-    assigned.visit_block(&model.body);
+    assigned.visit_block(body);
     let mut emitter = Emitter {
-        sites: &model.sites,
+        sites,
         active,
         reassigned: assigned.names,
         twice: names.twice.clone(),
@@ -160,7 +167,7 @@ pub fn generate(model: &Model) -> Outcome<TokenStream> {
         active_branches: 0,
         data_constant: false,
     };
-    let top = emitter.block(&model.body.stmts, Mode::Top)?;
+    let top = emitter.block(&body.stmts, Mode::Top)?;
     let adjoints = emitter.adjoint_decls(&top.declared);
     let forward = &top.forward;
     let reverse: Vec<&TokenStream> = top.reverse.iter().rev().collect();
@@ -190,7 +197,7 @@ pub fn generate(model: &Model) -> Outcome<TokenStream> {
     } else {
         (TokenStream::new(), TokenStream::new())
     };
-    Ok(quote! {
+    let code = quote! {
         #[allow(unused_imports)]
         use ::tilde::Real as _;
         #[allow(dead_code)]
@@ -213,12 +220,13 @@ pub fn generate(model: &Model) -> Outcome<TokenStream> {
             __target = __target.max(f64::NEG_INFINITY);
         }
         ::core::option::Option::Some(__target)
-    })
+    };
+    Ok((code, has_loop(body)))
 }
 
 /// Whether the body has a `for` loop: the generated code is what `Engine::Auto` runs
 /// then (see `ModelBody::prefers_generated`).
-pub fn has_loop(body: &syn::Block) -> bool {
+fn has_loop(body: &syn::Block) -> bool {
     struct Loops(bool);
     impl<'a> Visit<'a> for Loops {
         fn visit_expr_for_loop(&mut self, _: &'a syn::ExprForLoop) {
@@ -409,7 +417,7 @@ fn iid(expr: &Expr) -> Option<(&Expr, &Expr)> {
 }
 
 /// The active bindings, by a fixpoint over `let`s and assignments.
-fn activity(model: &Model) -> Outcome<HashMap<String, Kind>> {
+fn activity(body: &syn::Block, sites: &[Site]) -> Outcome<HashMap<String, Kind>> {
     struct Pass<'m> {
         sites: &'m [Site],
         active: HashMap<String, Kind>,
@@ -471,14 +479,14 @@ fn activity(model: &Model) -> Outcome<HashMap<String, Kind>> {
         fn visit_item(&mut self, _: &'a syn::Item) {}
     }
     let mut pass = Pass {
-        sites: &model.sites,
+        sites,
         active: HashMap::new(),
         changed: true,
         error: None,
     };
     while pass.changed {
         pass.changed = false;
-        pass.visit_block(&model.body);
+        pass.visit_block(body);
     }
     match pass.error {
         Some(e) => Err(e),

@@ -85,6 +85,7 @@ impl SiteMacro {
 }
 
 /// One site macro call.
+#[derive(Clone)]
 pub struct Site {
     /// Which macro.
     pub kind: SiteMacro,

@@ -196,9 +196,8 @@ pub fn expand(model: &Model, checked: Checked) -> TokenStream {
         crate::adjoint::generate(model)
     };
     let bindings: Vec<TokenStream> = bindings.collect();
-    let has_loop = crate::adjoint::has_loop(&model.body);
     let (generated, status) = match codegen {
-        Ok(code) => (
+        Ok((code, has_loop)) => (
             quote! {
                 #[allow(unused_variables, unused_mut, unused_braces, unused_parens, non_snake_case, clippy::all)]
                 fn generated_logp_and_grad(

@@ -26,6 +26,7 @@ mod hoist;
 mod observed;
 mod parse;
 mod symbolic;
+mod vector_sites;
 
 /// Turns a function into a probabilistic model. See the `tilde` crate's documentation.
 #[proc_macro_attribute]
