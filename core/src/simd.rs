@@ -50,6 +50,26 @@ pub fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
     axpy_lanes::<false>(a, x, y);
 }
 
+/// `y[j] += Σₖ aₖ · xₖ[j]` (`k` in order) over the common length of the rows and `y`:
+/// `K` [`axpy`]s with one load and store of `y` for all of them, the same numbers as
+/// the `K` calls in turn.
+///
+/// # Example
+/// ```
+/// let mut y = [1.0, 1.0];
+/// tilde_core::simd::axpy_rows(&[2.0, 1.0], &[&[3.0, 4.0], &[1.0, 1.0]], &mut y);
+/// assert_eq!(y, [8.0, 10.0]);
+/// ```
+#[inline]
+pub fn axpy_rows<const K: usize>(a: &[f64; K], x: &[&[f64]; K], y: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if y.len() >= 2 * LANES && x86::has_avx2_fma() {
+        x86::axpy_rows(a, x, y);
+        return;
+    }
+    axpy_rows_lanes::<K, false>(a, x, y);
+}
+
 /// The sum of partial sums, added pairwise (`(s₀ + s₁) + (s₂ + s₃)`, …).
 ///
 /// # Example
@@ -110,6 +130,28 @@ fn axpy_lanes<const FUSED: bool>(a: f64, x: &[f64], y: &mut [f64]) {
     }
 }
 
+/// The portable body of [`axpy_rows`].
+#[inline(always)]
+fn axpy_rows_lanes<const K: usize, const FUSED: bool>(
+    a: &[f64; K],
+    x: &[&[f64]; K],
+    y: &mut [f64],
+) {
+    let n = x.iter().fold(y.len(), |n, row| n.min(row.len()));
+    let x: [&[f64]; K] = x.map(|row| &row[..n]);
+    for (j, yj) in y[..n].iter_mut().enumerate() {
+        let mut v = *yj;
+        for k in 0..K {
+            v = if FUSED {
+                a[k].mul_add(x[k][j], v)
+            } else {
+                v + a[k] * x[k][j]
+            };
+        }
+        *yj = v;
+    }
+}
+
 /// The AVX2 + FMA versions, compiled for those instructions and called only after the
 /// CPU was seen to have them.
 #[cfg(target_arch = "x86_64")]
@@ -130,6 +172,16 @@ mod x86 {
     pub(super) fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
         // SAFETY: as in `dot`.
         unsafe { axpy_avx2(a, x, y) }
+    }
+
+    pub(super) fn axpy_rows<const K: usize>(a: &[f64; K], x: &[&[f64]; K], y: &mut [f64]) {
+        // SAFETY: as in `dot`.
+        unsafe { axpy_rows_avx2(a, x, y) }
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    fn axpy_rows_avx2<const K: usize>(a: &[f64; K], x: &[&[f64]; K], y: &mut [f64]) {
+        super::axpy_rows_lanes::<K, true>(a, x, y);
     }
 
     #[target_feature(enable = "avx2,fma")]
@@ -168,6 +220,15 @@ mod tests {
             }
             axpy(0.5, &a, &mut y);
             assert_eq!(y, expected, "n = {n}");
+            // several rows at once: the same numbers as one axpy after another
+            let (b, c) = (exact(n, 4), exact(n, 5));
+            let mut together = exact(n, 6);
+            let mut in_turn = together.clone();
+            axpy_rows(&[0.5, -2.0, 0.25], &[&a, &b, &c], &mut together);
+            for (w, row) in [(0.5, &a), (-2.0, &b), (0.25, &c)] {
+                axpy(w, row, &mut in_turn);
+            }
+            assert_eq!(together, in_turn, "n = {n}");
         }
     }
 
@@ -178,6 +239,27 @@ mod tests {
         let sequential: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
         for value in [dot(&a, &b), dot_lanes::<false>(&a, &b)] {
             assert!((value - sequential).abs() <= 1e-13 * a.len() as f64);
+        }
+    }
+
+    #[test]
+    fn rows_at_once_give_the_numbers_of_axpys_in_turn() {
+        for n in [5, 16, 40, 1001] {
+            let rows: Vec<Vec<f64>> = (0..4)
+                .map(|k| (0..n).map(|j| ((j * 3 + k) as f64 * 0.37).sin()).collect())
+                .collect();
+            let weights = [0.3, -1.7, 2.9, 1e-3];
+            let mut together: Vec<f64> = (0..n).map(|j| (j as f64 * 0.11).cos()).collect();
+            let mut in_turn = together.clone();
+            axpy_rows(
+                &weights,
+                &[&rows[0], &rows[1], &rows[2], &rows[3]],
+                &mut together,
+            );
+            for (w, row) in weights.iter().zip(&rows) {
+                axpy(*w, row, &mut in_turn);
+            }
+            assert_eq!(together, in_turn, "n = {n}");
         }
     }
 
