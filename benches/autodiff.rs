@@ -52,6 +52,12 @@ fn hierarchical_normal_loop(y: &[f64], sigma: &[f64]) {
     }
 }
 
+/// A Gaussian over a data precision matrix (factored once per model).
+#[model]
+fn gaussian_precision(zeros: &[f64], prec: &[f64]) {
+    sample!("x", MultivariateNormal::precision(data(zeros), data(prec)));
+}
+
 /// Logistic regression with its gradient written by hand.
 struct LogisticByHand<'a> {
     x: &'a [f64],
@@ -120,6 +126,7 @@ fn benches(c: &mut Criterion) {
             })
         });
     }
+    mvn_benches();
     println!("hierarchical normal: gradient time / f64 time");
     for j in [8usize, 100, 1000] {
         let y: Vec<f64> = (0..j).map(|i| ((i * 37) % 23) as f64 - 11.0).collect();
@@ -143,6 +150,31 @@ fn benches(c: &mut Criterion) {
             )
         );
         println!("{row}");
+    }
+}
+
+/// `n × n` precision matrix of an AR(1)-correlated Gaussian (tridiagonal, positive
+/// definite).
+fn ar1_precision(n: usize, rho: f64) -> Vec<f64> {
+    let mut p = vec![0.0; n * n];
+    for i in 0..n {
+        let edge = i == 0 || i == n - 1;
+        p[i * n + i] = if edge { 1.0 } else { 1.0 + rho * rho } / (1.0 - rho * rho);
+        if i + 1 < n {
+            p[i * n + i + 1] = -rho / (1.0 - rho * rho);
+            p[(i + 1) * n + i] = -rho / (1.0 - rho * rho);
+        }
+    }
+    p
+}
+
+fn mvn_benches() {
+    println!("Gaussian over a data precision matrix: gradient time / f64 time");
+    for n in [10usize, 100] {
+        let (zeros, prec) = (vec![0.0; n], ar1_precision(n, 0.9));
+        let model = gaussian_precision(&zeros, &prec);
+        let auto = ratio(&gaussian_precision(&zeros, &prec), &model);
+        println!("  n = {n:>4}:  Auto {auto:.2}");
     }
 }
 
