@@ -715,6 +715,19 @@ fn each_read_elsewhere(y: &[f64], sigma: &[f64]) {
     factor!("n", -0.1 * theta.len().unwrap_or(0) as f64);
 }
 
+/// A vector-expression name bound twice: each site reads the binding above it, which
+/// the body as written (on the tape) gets right.
+#[model]
+fn each_shadowed(y: &[f64], sigma: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 5.0));
+    let a = sample!("a", Normal::new(0.0, 1.0).iid(y.len()));
+    let b = sample!("b", Normal::new(0.0, 1.0).iid(y.len()));
+    let t = params(a).shift(mu);
+    sample!("y", Normal::each(t, vector::data(sigma)), obs = y);
+    let t = params(b).shift(mu);
+    sample!("y_again", Normal::each(t, vector::data(sigma)), obs = y);
+}
+
 #[test]
 fn each_observations_run_as_generated_loops() {
     let (y, x) = (data(7, 11), data(5, 12));
@@ -742,6 +755,10 @@ fn each_observations_run_as_generated_loops() {
         assert_eq!(a, f64::NEG_INFINITY);
         assert_eq!((a, &g1), (b, &g2));
     }
+
+    let shadowed = each_shadowed(&y, &sigma).with_engine(Engine::Codegen);
+    let tape = each_shadowed(&y, &sigma).with_engine(Engine::Reverse);
+    matches_tape(&shadowed, &tape, 5, 1.0);
 
     let elsewhere = each_read_elsewhere(&y, &sigma);
     assert!(

@@ -40,6 +40,11 @@ pub fn rewrite(body: &Block, sites: &[Site]) -> Option<(Block, Vec<Site>)> {
     let index = Ident::new("__each_i", Span::call_site());
     let mut bound: HashMap<String, Elements> = HashMap::new();
     let mut binding_stmts = Vec::new();
+    let mut new_sites = sites.to_vec();
+    let mut stmts = Vec::with_capacity(body.stmts.len());
+    let mut rewritten = 0usize;
+    let mut reads_in_sites: HashMap<String, usize> = HashMap::new();
+    // in order: a site reads the bindings above it
     for (k, stmt) in body.stmts.iter().enumerate() {
         if let Stmt::Local(local) = stmt
             && let Pat::Ident(p) = &local.pat
@@ -49,16 +54,11 @@ pub fn rewrite(body: &Block, sites: &[Site]) -> Option<(Block, Vec<Site>)> {
             && init.diverge.is_none()
             && let Some(e) = elements(&init.expr, &bound, &index)
         {
-            bound.insert(p.ident.to_string(), e);
+            if bound.insert(p.ident.to_string(), e).is_some() {
+                // a name bound twice: which binding a read means is left to the analysis
+                return None;
+            }
             binding_stmts.push(k);
-        }
-    }
-    let mut new_sites = sites.to_vec();
-    let mut stmts = Vec::with_capacity(body.stmts.len());
-    let mut rewritten = 0usize;
-    let mut reads_in_sites: HashMap<String, usize> = HashMap::new();
-    for (k, stmt) in body.stmts.iter().enumerate() {
-        if binding_stmts.contains(&k) {
             continue;
         }
         let Some((site, loc, scale, obs)) = each_site(stmt, sites) else {

@@ -1,0 +1,411 @@
+//! What the analysis knows: the families, methods and functions it differentiates,
+//! which bindings are active, and the syntactic facts the emitter asks about.
+
+use std::collections::{HashMap, HashSet};
+
+use proc_macro2::TokenStream;
+use syn::visit::{self, Visit};
+use syn::{Expr, Pat};
+
+use crate::ast::{Site, SiteMacro};
+use crate::parse::placeholder_index;
+
+use super::Outcome;
+
+/// Scalar families with a continuous density: latent sites of these are analysed.
+pub(super) const CONTINUOUS: &[&str] = &[
+    "Normal",
+    "HalfNormal",
+    "LogNormal",
+    "Cauchy",
+    "HalfCauchy",
+    "StudentT",
+    "HalfStudentT",
+    "Laplace",
+    "Exponential",
+    "Gamma",
+    "InverseGamma",
+    "Beta",
+    "Uniform",
+    "Logistic",
+    "Gumbel",
+    "Weibull",
+    "Pareto",
+    "SkewNormal",
+    "VonMises",
+    "Flat",
+];
+
+/// Scalar families that are only observed here (counts).
+pub(super) const DISCRETE: &[&str] = &[
+    "Bernoulli",
+    "Binomial",
+    "Poisson",
+    "NegativeBinomial",
+    "Geometric",
+    "BetaBinomial",
+    "ZeroInflatedPoisson",
+];
+
+/// Methods of `tilde::Real` that map scalars to a scalar.
+pub(super) const REAL_METHODS: &[&str] = &[
+    "abs",
+    "atan",
+    "cos",
+    "digamma",
+    "erf",
+    "erfc",
+    "exp",
+    "exp_m1",
+    "inv_logit",
+    "lgamma",
+    "ln",
+    "ln_1p",
+    "log1m_exp",
+    "log1p_exp",
+    "log_inv_logit",
+    "logit",
+    "max",
+    "min",
+    "pow",
+    "powf",
+    "powi",
+    "recip",
+    "sin",
+    "sqrt",
+    "tan",
+    "tanh",
+];
+
+/// Functions of `tilde::math` over scalars that return a scalar.
+pub(super) const MATH_FUNCTIONS: &[&str] = &[
+    "log1p_exp",
+    "lgamma",
+    "digamma",
+    "lbeta",
+    "erf",
+    "erfc",
+    "std_normal_cdf",
+    "std_normal_quantile",
+    "log_diff_exp",
+    "log_mix",
+];
+
+/// What an active binding holds.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Kind {
+    Scalar,
+    /// The slice of a latent `dist.iid(n)` site.
+    Vector,
+}
+
+/// Whether the body has a `for` loop: the generated code is what `Engine::Auto` runs
+/// then (see `ModelBody::prefers_generated`).
+pub(super) fn has_loop(body: &syn::Block) -> bool {
+    struct Loops(bool);
+    impl<'a> Visit<'a> for Loops {
+        fn visit_expr_for_loop(&mut self, _: &'a syn::ExprForLoop) {
+            self.0 = true;
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut loops = Loops(false);
+    loops.visit_block(body);
+    loops.0
+}
+
+/// Every name the body binds, and those it binds more than once (activity is a
+/// property of names, so a parameter-dependent one must be bound once).
+#[derive(Default)]
+pub(super) struct Names {
+    pub(super) seen: HashSet<String>,
+    pub(super) twice: HashSet<String>,
+}
+
+impl Names {
+    pub(super) fn bind(&mut self, name: &str) {
+        if !self.seen.insert(name.to_string()) {
+            self.twice.insert(name.to_string());
+        }
+    }
+}
+
+impl<'a> Visit<'a> for Names {
+    fn visit_pat_ident(&mut self, p: &'a syn::PatIdent) {
+        self.bind(&p.ident.to_string());
+        visit::visit_pat_ident(self, p);
+    }
+    fn visit_item(&mut self, _: &'a syn::Item) {}
+}
+
+/// The names assigned (`x = …`, `x += …`) anywhere in the body.
+#[derive(Default)]
+pub(super) struct Assigned {
+    pub(super) names: HashSet<String>,
+}
+
+pub(super) fn assignment(expr: &Expr) -> Option<(&Expr, &Expr, Option<syn::BinOp>)> {
+    match expr {
+        Expr::Assign(a) => Some((&a.left, &a.right, None)),
+        Expr::Binary(b)
+            if matches!(
+                b.op,
+                syn::BinOp::AddAssign(_)
+                    | syn::BinOp::SubAssign(_)
+                    | syn::BinOp::MulAssign(_)
+                    | syn::BinOp::DivAssign(_)
+                    | syn::BinOp::RemAssign(_)
+                    | syn::BinOp::BitAndAssign(_)
+                    | syn::BinOp::BitOrAssign(_)
+                    | syn::BinOp::BitXorAssign(_)
+                    | syn::BinOp::ShlAssign(_)
+                    | syn::BinOp::ShrAssign(_)
+            ) =>
+        {
+            Some((&b.left, &b.right, Some(b.op)))
+        }
+        _ => None,
+    }
+}
+
+pub(super) fn ident_of(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(|i| i.to_string()),
+        Expr::Paren(p) => ident_of(&p.expr),
+        _ => None,
+    }
+}
+
+impl<'a> Visit<'a> for Assigned {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Some((left, _, _)) = assignment(expr)
+            && let Some(name) = ident_of(left)
+        {
+            self.names.insert(name);
+        }
+        visit::visit_expr(self, expr);
+    }
+    fn visit_item(&mut self, _: &'a syn::Item) {}
+}
+
+/// The single-segment names an expression reads, and whether it holds a latent site.
+/// `v.len()` does not read `v`'s values.
+pub(super) struct Mentions<'m> {
+    pub(super) sites: &'m [Site],
+    pub(super) names: HashSet<String>,
+    pub(super) latent: bool,
+    pub(super) other_site: bool,
+}
+
+impl<'m> Mentions<'m> {
+    pub(super) fn of(sites: &'m [Site], expr: &Expr) -> Self {
+        let mut m = Mentions {
+            sites,
+            names: HashSet::new(),
+            latent: false,
+            other_site: false,
+        };
+        m.visit_expr(expr);
+        m
+    }
+
+    pub(super) fn of_tokens(tokens: &TokenStream) -> HashSet<String> {
+        let mut out = HashSet::new();
+        fn walk(tokens: TokenStream, out: &mut HashSet<String>) {
+            for t in tokens {
+                match t {
+                    proc_macro2::TokenTree::Ident(i) => {
+                        out.insert(i.to_string());
+                    }
+                    proc_macro2::TokenTree::Group(g) => walk(g.stream(), out),
+                    _ => {}
+                }
+            }
+        }
+        walk(tokens.clone(), &mut out);
+        out
+    }
+
+    pub(super) fn any_in(&self, active: &HashMap<String, Kind>) -> bool {
+        self.latent || self.names.iter().any(|n| active.contains_key(n))
+    }
+}
+
+impl<'a> Visit<'a> for Mentions<'_> {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Path(p) if p.qself.is_none() => {
+                if let Some(i) = p.path.get_ident() {
+                    self.names.insert(i.to_string());
+                }
+            }
+            Expr::MethodCall(m) if m.method == "len" && ident_of(&m.receiver).is_some() => {}
+            Expr::Macro(m) => match placeholder_index(&m.mac).and_then(|i| self.sites.get(i)) {
+                Some(site) => {
+                    match (site.kind, &site.obs) {
+                        (SiteMacro::Sample, None) => self.latent = true,
+                        (SiteMacro::Deterministic, _) => {}
+                        _ => self.other_site = true,
+                    }
+                    self.visit_expr(&site.value);
+                    if let Some(obs) = &site.obs {
+                        self.visit_expr(obs);
+                    }
+                }
+                None => {
+                    self.names.extend(Self::of_tokens(&m.mac.tokens));
+                }
+            },
+            _ => visit::visit_expr(self, expr),
+        }
+    }
+    fn visit_item(&mut self, _: &'a syn::Item) {}
+}
+
+/// The site behind a placeholder expression, if `expr` is one.
+pub(super) fn site_of<'m>(sites: &'m [Site], expr: &Expr) -> Option<&'m Site> {
+    match expr {
+        Expr::Macro(m) => placeholder_index(&m.mac).and_then(|i| sites.get(i)),
+        Expr::Paren(p) => site_of(sites, &p.expr),
+        _ => None,
+    }
+}
+
+/// `Family::ctor(..)` → the family's name.
+pub(super) fn family(expr: &Expr) -> Option<String> {
+    let segments = crate::parse::call_segments(expr)?;
+    let n = segments.len();
+    if n < 2 || segments[n - 1] == "each" {
+        return None;
+    }
+    Some(segments[n - 2].clone())
+}
+
+/// `inner.iid(n)` → `(inner, n)`.
+pub(super) fn iid(expr: &Expr) -> Option<(&Expr, &Expr)> {
+    match expr {
+        Expr::MethodCall(m) if m.method == "iid" && m.args.len() == 1 => {
+            Some((&m.receiver, &m.args[0]))
+        }
+        _ => None,
+    }
+}
+
+/// The active bindings, by a fixpoint over `let`s and assignments.
+pub(super) fn activity(body: &syn::Block, sites: &[Site]) -> Outcome<HashMap<String, Kind>> {
+    struct Pass<'m> {
+        sites: &'m [Site],
+        active: HashMap<String, Kind>,
+        changed: bool,
+        error: Option<String>,
+    }
+    impl Pass<'_> {
+        fn mark(&mut self, name: String, kind: Kind) {
+            if let std::collections::hash_map::Entry::Vacant(e) = self.active.entry(name) {
+                e.insert(kind);
+                self.changed = true;
+            }
+        }
+    }
+    impl<'a> Visit<'a> for Pass<'_> {
+        fn visit_local(&mut self, local: &'a syn::Local) {
+            if let Some(init) = &local.init {
+                let m = Mentions::of(self.sites, &init.expr);
+                if m.any_in(&self.active) {
+                    let mut pat = &local.pat;
+                    if let Pat::Type(t) = pat {
+                        pat = &t.pat;
+                    }
+                    match pat {
+                        Pat::Ident(p) => {
+                            let vector = site_of(self.sites, &init.expr).is_some_and(|s| {
+                                s.kind == SiteMacro::Sample
+                                    && s.obs.is_none()
+                                    && iid(&s.value).is_some()
+                            });
+                            let kind = if vector { Kind::Vector } else { Kind::Scalar };
+                            self.mark(p.ident.to_string(), kind);
+                        }
+                        _ => {
+                            self.error.get_or_insert_with(|| {
+                                "a pattern `let` binds a parameter-dependent value".into()
+                            });
+                        }
+                    }
+                }
+            }
+            visit::visit_local(self, local);
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Some((left, right, _)) = assignment(expr)
+                && Mentions::of(self.sites, right).any_in(&self.active)
+            {
+                match ident_of(left) {
+                    Some(name) => self.mark(name, Kind::Scalar),
+                    None => {
+                        self.error.get_or_insert_with(|| {
+                            "a parameter-dependent value is assigned to an element or field".into()
+                        });
+                    }
+                }
+            }
+            visit::visit_expr(self, expr);
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut pass = Pass {
+        sites,
+        active: HashMap::new(),
+        changed: true,
+        error: None,
+    };
+    while pass.changed {
+        pass.changed = false;
+        pass.visit_block(body);
+    }
+    match pass.error {
+        Some(e) => Err(e),
+        None => Ok(pass.active),
+    }
+}
+
+/// Whether an expression holds `return`, `break` or `continue` outside closures.
+#[derive(Default)]
+pub(super) struct Jumps {
+    pub(super) found: bool,
+}
+
+impl<'a> Visit<'a> for Jumps {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Return(_) | Expr::Break(_) | Expr::Continue(_) => self.found = true,
+            Expr::Closure(_) => {}
+            _ => visit::visit_expr(self, expr),
+        }
+    }
+    fn visit_item(&mut self, _: &'a syn::Item) {}
+}
+
+/// Whether an argument's type is a contiguous run of `f64` that slices by a range:
+/// `[f64]`, `[f64; N]` or `Vec<f64>`, behind any references.
+pub(super) fn is_f64_slice(ty: &syn::Type) -> bool {
+    let is_f64 = |t: &syn::Type| matches!(t, syn::Type::Path(p) if p.path.is_ident("f64"));
+    match ty {
+        syn::Type::Reference(r) => is_f64_slice(&r.elem),
+        syn::Type::Paren(p) => is_f64_slice(&p.elem),
+        syn::Type::Slice(s) => is_f64(&s.elem),
+        syn::Type::Array(a) => is_f64(&a.elem),
+        syn::Type::Path(p) => {
+            p.qself.is_none()
+                && p.path.segments.len() == 1
+                && p.path.segments[0].ident == "Vec"
+                && matches!(
+                    &p.path.segments[0].arguments,
+                    syn::PathArguments::AngleBracketed(a)
+                        if a.args.len() == 1
+                            && matches!(&a.args[0], syn::GenericArgument::Type(t) if is_f64(t))
+                )
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,397 @@
+//! The sites: latent scalars and vectors, observed sites and `factor!` terms.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::visit_mut::VisitMut;
+use syn::{Expr, Ident};
+
+use crate::ast::{Site, SiteMacro};
+use crate::observed;
+use crate::symbolic;
+
+use super::analysis::*;
+use super::leaves::*;
+use super::*;
+
+impl Emitter<'_> {
+    pub(super) fn latent_scalar(
+        &mut self,
+        ident: &Ident,
+        mutability: Option<TokenStream>,
+        site: &Site,
+        mode: Mode,
+        out: &mut Emitted,
+    ) -> Outcome<()> {
+        let dist = &site.value;
+        if family(dist).is_none_or(|f| !CONTINUOUS.contains(&f.as_str())) {
+            return Err(format!(
+                "a latent site of a distribution other than the scalar families ({})",
+                quote!(#dist)
+            ));
+        }
+        let (dist, leaves, mut stored, mut code) = self.leaves(dist)?;
+        let n = leaves.len() + 1;
+        let (offset, dv, dl, value) = (
+            self.fresh("o"),
+            self.fresh("dv"),
+            self.fresh("dl"),
+            self.fresh("v"),
+        );
+        let block = dual_block(
+            &leaves,
+            1,
+            n,
+            quote! {
+                let __dist = #dist;
+                ::tilde::__private::codegen::latent::<#n, _>(&__dist, __x[#offset], __jacobian, &mut __target)
+            },
+        );
+        code.extend(quote! {
+            if __pos >= __x.len() {
+                return ::core::option::Option::None;
+            }
+            let #offset: usize = __pos;
+            __pos += 1;
+            let (#value, #dv, #dl): (f64, [f64; #n], [f64; #n]) = #block;
+            #[allow(unused_mut)]
+            let #mutability #ident: f64 = #value;
+        });
+        stored.push(Stored::Usize(offset.clone()));
+        stored.push(Stored::Array(dv.clone(), n));
+        stored.push(Stored::Array(dl.clone(), n));
+        let adjoint = adjoint_of(&ident.to_string());
+        let updates = leaves.iter().enumerate().map(|(i, l)| {
+            let a = &l.adjoint;
+            let i = i + 1;
+            quote!(#a += __a * #dv[#i] + #dl[#i];)
+        });
+        let reverse = quote! {
+            let __a = #adjoint;
+            __grad[#offset] += __a * #dv[0] + #dl[0];
+            #(#updates)*
+        };
+        out.forward.extend(code);
+        self.finish(stored, reverse, mode, out);
+        Ok(())
+    }
+
+    pub(super) fn latent_vector(
+        &mut self,
+        ident: &Ident,
+        site: &Site,
+        out: &mut Emitted,
+    ) -> Outcome<()> {
+        let Some((inner, len)) = iid(&site.value) else {
+            return Err("a latent vector site other than `dist.iid(n)`".into());
+        };
+        if family(inner).is_none_or(|f| !CONTINUOUS.contains(&f.as_str())) {
+            return Err(
+                "a latent vector site of a distribution other than the scalar families".into(),
+            );
+        }
+        if self.mentions_active(len) || self.has_site(&site.value) {
+            return Err("a latent `dist.iid(n)` site whose length depends on parameters".into());
+        }
+        if let Some((loc, scale)) = observed::normal_args(inner)
+            && !self.mentions_active(inner)
+        {
+            return self.normal_latent_vector(ident, (loc, scale), len, out);
+        }
+        // indices of the leaves are top-level locals, in scope for the reverse pass
+        let (dist, leaves, _, mut code) = self.leaves(&site.value)?;
+        let width = leaves.len() + 1;
+        let (values, slopes, adjoint, n, offset, dl) = (
+            self.fresh("values"),
+            self.fresh("slopes"),
+            adjoint_of(&ident.to_string()),
+            self.fresh("n"),
+            self.fresh("o"),
+            self.fresh("dl"),
+        );
+        self.vectors
+            .extend([values.clone(), slopes.clone(), adjoint.clone()]);
+        let block = dual_block(
+            &leaves,
+            1,
+            width,
+            quote! {
+                let __site = #dist;
+                let (__lp, __partials) = ::tilde::__private::codegen::latent_iid::<#width, _>(
+                    &__site,
+                    &__x[#offset..#offset + #n],
+                    &mut #values,
+                    &mut #slopes,
+                    &mut __grad[#offset..#offset + #n],
+                    __jacobian,
+                );
+                __target += __lp;
+                __partials
+            },
+        );
+        code.extend(quote! {
+            let #n: usize = #len;
+            if __pos + #n > __x.len() {
+                return ::core::option::Option::None;
+            }
+            let #offset: usize = __pos;
+            __pos += #n;
+            let mut #values = __pool.take(#n);
+            let mut #slopes = __pool.take(#n * #width);
+            #[allow(unused_mut)]
+            let mut #adjoint = __pool.take(#n);
+            let #dl: [f64; #width] = #block;
+            let #ident: &[f64] = &#values;
+        });
+        out.forward.extend(code);
+        let updates = leaves.iter().enumerate().map(|(k, l)| {
+            let a = &l.adjoint;
+            let k = k + 1;
+            quote!(#a += #dl[#k] + (0..#n).map(|__j| #adjoint[__j] * #slopes[__j * #width + #k]).sum::<f64>();)
+        });
+        out.reverse.push(quote! {
+            for __j in 0..#n {
+                __grad[#offset + __j] += #adjoint[__j] * #slopes[__j * #width];
+            }
+            #(#updates)*
+        });
+        Ok(())
+    }
+
+    /// `Normal::new(μ, σ).iid(n)` over data `μ`, `σ`: the values are the unconstrained
+    /// coordinates themselves, `-½ Σ ((xⱼ - μ)/σ)²` and its gradient in one plain `f64`
+    /// loop, `n (-ln σ - ln √(2π))` in the model's cached constant.
+    pub(super) fn normal_latent_vector(
+        &mut self,
+        ident: &Ident,
+        (loc, scale): (&Expr, &Expr),
+        len: &Expr,
+        out: &mut Emitted,
+    ) -> Outcome<()> {
+        let (adjoint, n, offset) = (
+            adjoint_of(&ident.to_string()),
+            self.fresh("n"),
+            self.fresh("o"),
+        );
+        let (mut loc, mut scale) = (loc.clone(), scale.clone());
+        Unwrap { sites: self.sites }.visit_expr_mut(&mut loc);
+        Unwrap { sites: self.sites }.visit_expr_mut(&mut scale);
+        self.vectors.push(adjoint.clone());
+        let codegen = quote!(::tilde::__private::codegen);
+        let constant = self.data_term(quote!(#codegen::normal_iid_constant(#scale, #n)));
+        out.forward.extend(quote! {
+            let #n: usize = #len;
+            if __pos + #n > __x.len() {
+                return ::core::option::Option::None;
+            }
+            let #offset: usize = __pos;
+            __pos += #n;
+            #[allow(unused_mut)]
+            let mut #adjoint = __pool.take(#n);
+            __target += #codegen::normal_latent_iid(
+                #loc,
+                #scale,
+                &__x[#offset..#offset + #n],
+                &mut __grad[#offset..#offset + #n],
+            );
+            #constant
+            let #ident: &[f64] = &__x[#offset..#offset + #n];
+        });
+        out.reverse.push(quote! {
+            for (__g, __a) in __grad[#offset..#offset + #n].iter_mut().zip(&#adjoint) {
+                *__g += __a;
+            }
+        });
+        Ok(())
+    }
+
+    /// The forward code of a data-only term of the log-density: added to the model's
+    /// cached constant when the statement runs at every evaluation (outside branches on
+    /// parameters), else to the target each time.
+    pub(super) fn data_term(&mut self, term: TokenStream) -> TokenStream {
+        if self.active_branches > 0 {
+            return quote!(__target += { #term };);
+        }
+        self.data_constant = true;
+        quote! {
+            if __known_constant.is_none() {
+                __constant += { #term };
+            }
+        }
+    }
+
+    /// An observed site, or a `factor!`: a term of the log-density.
+    pub(super) fn term(&mut self, site: &Site, mode: Mode, out: &mut Emitted) -> Outcome<()> {
+        let value = match site.kind {
+            SiteMacro::Sample => {
+                let Some(obs) = &site.obs else {
+                    // a latent site whose value is not used: bound to a name of its own
+                    let ident = self.fresh("unused");
+                    if iid(&site.value).is_some() {
+                        if mode != Mode::Top {
+                            return Err("a vector site inside a loop or branch".into());
+                        }
+                        self.active.insert(ident.to_string(), Kind::Vector);
+                        return self.latent_vector(&ident, site, out);
+                    }
+                    self.active.insert(ident.to_string(), Kind::Scalar);
+                    out.declared.push(ident.to_string());
+                    return self.latent_scalar(&ident, None, site, mode, out);
+                };
+                let dist = &site.value;
+                let analysed = |d: &Expr| {
+                    family(d).is_some_and(|f| {
+                        CONTINUOUS.contains(&f.as_str()) || DISCRETE.contains(&f.as_str())
+                    })
+                };
+                let inner = iid(dist).map_or(dist, |(inner, _)| inner);
+                if !analysed(inner) {
+                    return Err(format!(
+                        "an observed site of a distribution other than the scalar families ({})",
+                        quote!(#dist)
+                    ));
+                }
+                if let Some((_, len)) = iid(dist)
+                    && self.mentions_active(len)
+                {
+                    return Err("an `iid` length that depends on parameters".into());
+                }
+                if self.mentions_active(obs) || self.has_site(obs) {
+                    return Err("an observation that depends on parameters".into());
+                }
+                (dist.clone(), Some(obs.clone()))
+            }
+            SiteMacro::Factor => (site.value.clone(), None),
+            SiteMacro::Deterministic => return Ok(()),
+        };
+        let (expr, obs) = value;
+        let expr = self.lift(&expr, mode, out)?;
+        if self.has_site(&expr) {
+            return Err("a site inside another site's arguments".into());
+        }
+        if !self.mentions_active(&expr) {
+            let mut expr = expr;
+            Unwrap { sites: self.sites }.visit_expr_mut(&mut expr);
+            let code = match &obs {
+                Some(obs) => {
+                    self.data_term(quote!(::tilde::__private::codegen::observed_data(#expr, #obs)?))
+                }
+                None => quote!(__target += ::core::convert::Into::<f64>::into(#expr);),
+            };
+            out.forward.extend(code);
+            return Ok(());
+        }
+        // an observed site of a family written out: its parameter-dependent part in
+        // plain `f64`, its data-only part once per model
+        let mut split = None;
+        if let Some(obs) = &obs {
+            let y = self.fresh("y");
+            let mut unwrapped = expr.clone();
+            Unwrap { sites: self.sites }.visit_expr_mut(&mut unwrapped);
+            let is_active = |e: &Expr| self.mentions_active(e);
+            if let (Some(written), Some(data)) = (
+                observed::split(&expr, &y, is_active),
+                observed::split(&unwrapped, &y, is_active),
+            ) {
+                let value = quote!(let #y: f64 = ::tilde::__private::codegen::obs_value(#obs););
+                let constant = self.data_term(data.constant);
+                split = Some((written.active, quote!(#value #constant)));
+            }
+        }
+        let (expr, leaves, stored, mut code) = match &split {
+            Some((written, _)) => self.leaves(written)?,
+            None => self.leaves(&expr)?,
+        };
+        let k = leaves.len();
+        let partials = self.fresh("d");
+        if (obs.is_none() || split.is_some())
+            && let Some(sym) = self.symbolic(&expr, &leaves, true)
+        {
+            if let Some((_, first)) = split {
+                code = quote!(#first #code);
+            }
+            let (block, width, value) = (&sym.block, sym.width, self.fresh("v"));
+            // a term's partials are final as it runs: stable leaves take theirs now
+            let now = sym.updates_of(&leaves, &partials, false, |l| l.stable);
+            code.extend(quote! {
+                let (#value, #partials): (f64, [f64; #width]) = #block;
+                __target += #value;
+                #now
+            });
+            let later: Vec<(&Leaf, TokenStream)> = leaves
+                .iter()
+                .zip(&sym.partials)
+                .filter(|(l, _)| !l.stable)
+                .map(|(l, p)| {
+                    let partial = match p {
+                        PartialAt::Const(c) => symbolic::literal(*c),
+                        PartialAt::Value(v) => v.clone(),
+                        PartialAt::Stored(i) => quote!(#partials[#i]),
+                    };
+                    (l, partial)
+                })
+                .collect();
+            out.forward.extend(code);
+            self.later_updates(&later, stored, mode, out);
+            return Ok(());
+        }
+        if split.is_some() {
+            return Err(
+                "a written-out observed site the symbolic differentiation does not take".into(),
+            );
+        }
+        let term = match &obs {
+            Some(obs) => quote!(::tilde::__private::codegen::observed(#expr, #obs)?),
+            None => quote!(::core::convert::Into::<T>::into(#expr)),
+        };
+        let block = dual_block(
+            &leaves,
+            0,
+            k,
+            quote! {
+                let __r: T = #term;
+                __target += ::tilde::Real::value(__r);
+                __r.gradient()
+            },
+        );
+        code.extend(quote!(let #partials: [f64; #k] = #block;));
+        let mut later = Vec::new();
+        for (i, l) in leaves.iter().enumerate() {
+            if l.stable {
+                let a = &l.adjoint;
+                code.extend(quote!(#a += #partials[#i];));
+            } else {
+                later.push((l, quote!(#partials[#i])));
+            }
+        }
+        out.forward.extend(code);
+        self.later_updates(&later, stored, mode, out);
+        Ok(())
+    }
+
+    /// The reverse code of a term's leaves whose adjoints the reverse pass settles
+    /// (each with its partial, an expression of the forward pass): the partials are
+    /// copied into one stored array.
+    pub(super) fn later_updates(
+        &mut self,
+        later: &[(&Leaf, TokenStream)],
+        mut stored: Vec<Stored>,
+        mode: Mode,
+        out: &mut Emitted,
+    ) {
+        if later.is_empty() {
+            // only the indices of stable leaves, which nothing reads again
+            return;
+        }
+        let kept = self.fresh("d");
+        let width = later.len();
+        let values = later.iter().map(|(_, p)| p);
+        out.forward
+            .extend(quote!(let #kept: [f64; #width] = [#(#values),*];));
+        stored.push(Stored::Array(kept.clone(), width));
+        let updates = later.iter().enumerate().map(|(i, (l, _))| {
+            let a = &l.adjoint;
+            quote!(#a += #kept[#i];)
+        });
+        self.finish(stored, quote!(#(#updates)*), mode, out);
+    }
+}
