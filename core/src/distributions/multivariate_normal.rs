@@ -142,6 +142,35 @@ pub struct MultivariateNormal<T, M, S> {
     scalar: std::marker::PhantomData<T>,
 }
 
+impl<M: VectorExpr<f64>, S: VectorExpr<f64>> MultivariateNormal<f64, M, S> {
+    /// The log-density at `x` with its gradient in `x` added to `grad`, for a
+    /// covariance or precision matrix factored once ([`crate::vector::factored`]): `ln f`
+    /// and `∂ ln f/∂x = -Q (x - mean)` (`Q` the precision), one matrix-vector product.
+    /// The mean counts as data (its `f64` values; no partials go to it). `None` for
+    /// any other matrix (the caller differentiates another way) or `x` of another
+    /// length; `-∞` with nothing added for values or a matrix that give no finite
+    /// density.
+    pub fn ln_pdf_and_grad_prepared(&self, x: &[f64], grad: &mut [f64]) -> Option<f64> {
+        let n = self.n;
+        let prepared = self.matrix.matrix_factor()?;
+        if self.form == Form::Cholesky || x.len() != n || grad.len() != n {
+            return None;
+        }
+        Some(with_scratch(&MVN_WORK, 2 * n, 0.0, |work| {
+            let (r, w) = work.split_at_mut(n);
+            match self.prepared_value(prepared, x, r, w) {
+                Some(value) => {
+                    for (g, wi) in grad.iter_mut().zip(w.iter()) {
+                        *g -= wi;
+                    }
+                    value
+                }
+                None => f64::NEG_INFINITY,
+            }
+        }))
+    }
+}
+
 impl<T: Real, M: VectorExpr<T>, S: VectorExpr<T>> MultivariateNormal<T, M, S> {
     fn with_form(mean: M, matrix: S, form: Form) -> Self {
         let len = matrix.len().unwrap_or(1);
@@ -196,10 +225,45 @@ impl<T: Real, M: VectorExpr<T>, S: VectorExpr<T>> MultivariateNormal<T, M, S> {
         }
     }
 
-    /// [`ln_pdf_at`](Self::ln_pdf_at) over a matrix factored when it was made: with
-    /// `Q` the precision (the matrix itself, or the covariance's inverse) and
-    /// `w = Q r`, `ln f = -n/2 ln 2π ± ½ ln det A - ½ rᵀ w` and `∂/∂x = -w`, one
-    /// matrix-vector product and no partials for the (data) matrix.
+    /// The log-density at `x` over a matrix factored when it was made, with `w = Q r`
+    /// written into `w` (`Q` the precision, the matrix itself or the covariance's inverse;
+    /// `r = x - mean`): `ln f = -n/2 ln 2π ± ½ ln det A - ½ rᵀ w`, one matrix-vector
+    /// product. `None` when it is not finite.
+    fn prepared_value(
+        &self,
+        prepared: &crate::vector::MatrixFactor,
+        x: &[f64],
+        r: &mut [f64],
+        w: &mut [f64],
+    ) -> Option<f64> {
+        let n = self.n;
+        let q = match self.form {
+            Form::Precision => prepared.symmetric(),
+            _ => prepared.inverse(),
+        }?;
+        for i in 0..n {
+            r[i] = x[i] - self.mean.at(i);
+            if !r[i].is_finite() {
+                return None;
+            }
+        }
+        let mut quadratic = 0.0;
+        for (i, row) in q.chunks_exact(n).enumerate() {
+            w[i] = crate::simd::dot(row, r);
+            quadratic += r[i] * w[i];
+        }
+        let half_ln_det = prepared.half_ln_det();
+        let ln_det = match self.form {
+            Form::Precision => half_ln_det,
+            _ => -half_ln_det,
+        };
+        let value = -(n as f64) * LN_SQRT_2PI + ln_det - 0.5 * quadratic;
+        value.is_finite().then_some(value)
+    }
+
+    /// [`ln_pdf_at`](Self::ln_pdf_at) over a matrix factored when it was made
+    /// ([`prepared_value`](Self::prepared_value)): `∂/∂x = -w`, and no partials for the
+    /// (data) matrix.
     fn ln_pdf_prepared(
         &self,
         prepared: &crate::vector::MatrixFactor,
@@ -207,36 +271,11 @@ impl<T: Real, M: VectorExpr<T>, S: VectorExpr<T>> MultivariateNormal<T, M, S> {
         x_terms: Option<&[T]>,
     ) -> T {
         let n = self.n;
-        let (Some(q), half_ln_det) = (
-            match self.form {
-                Form::Precision => prepared.symmetric(),
-                _ => prepared.inverse(),
-            },
-            prepared.half_ln_det(),
-        ) else {
-            return neg_inf();
-        };
         with_scratch(&MVN_WORK, 2 * n, 0.0, |work| {
             let (r, w) = work.split_at_mut(n);
-            for i in 0..n {
-                r[i] = x[i] - self.mean.at(i);
-                if !r[i].is_finite() {
-                    return neg_inf();
-                }
-            }
-            let mut quadratic = 0.0;
-            for (i, row) in q.chunks_exact(n).enumerate() {
-                w[i] = crate::simd::dot(row, r);
-                quadratic += r[i] * w[i];
-            }
-            let ln_det = match self.form {
-                Form::Precision => half_ln_det,
-                _ => -half_ln_det,
-            };
-            let value = -(n as f64) * LN_SQRT_2PI + ln_det - 0.5 * quadratic;
-            if !value.is_finite() {
+            let Some(value) = self.prepared_value(prepared, x, r, w) else {
                 return neg_inf();
-            }
+            };
             if !T::TRACKS_DERIVATIVES {
                 return T::from(value);
             }

@@ -291,6 +291,30 @@ pub(super) fn iid(expr: &Expr) -> Option<(&Expr, &Expr)> {
     }
 }
 
+/// `MultivariateNormal::precision(mean, factored(m))` or `::covariance`: a Gaussian
+/// over a data matrix the model factored at construction (see `hoist`).
+pub(super) fn factored_mvn(expr: &Expr) -> bool {
+    let Some(segments) = crate::parse::call_segments(expr) else {
+        return false;
+    };
+    let n = segments.len();
+    let Expr::Call(call) = expr else {
+        return false;
+    };
+    n >= 2
+        && segments[n - 2] == "MultivariateNormal"
+        && ["precision", "covariance"].contains(&segments[n - 1].as_str())
+        && call.args.len() == 2
+        && matches!(&call.args[1], Expr::Call(c) if matches!(&*c.func, Expr::Path(p)
+            if p.path.segments.last().is_some_and(|s| s.ident == "factored")))
+}
+
+/// Whether a latent site's distribution gives a vector: `dist.iid(n)` or a Gaussian
+/// over a factored data matrix.
+pub(super) fn is_latent_vector(value: &Expr) -> bool {
+    iid(value).is_some() || factored_mvn(value)
+}
+
 /// The active bindings, by a fixpoint over `let`s and assignments.
 pub(super) fn activity(body: &syn::Block, sites: &[Site]) -> Outcome<HashMap<String, Kind>> {
     struct Pass<'m> {
@@ -321,7 +345,7 @@ pub(super) fn activity(body: &syn::Block, sites: &[Site]) -> Outcome<HashMap<Str
                             let vector = site_of(self.sites, &init.expr).is_some_and(|s| {
                                 s.kind == SiteMacro::Sample
                                     && s.obs.is_none()
-                                    && iid(&s.value).is_some()
+                                    && is_latent_vector(&s.value)
                             });
                             let kind = if vector { Kind::Vector } else { Kind::Scalar };
                             self.mark(p.ident.to_string(), kind);

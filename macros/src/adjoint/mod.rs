@@ -474,7 +474,7 @@ impl Emitter<'_> {
                     && let Some(site) = placeholder_index(&m.mac).and_then(|i| self.sites.get(i))
                     && site.kind == SiteMacro::Sample
                     && site.obs.is_none()
-                    && iid(&site.value).is_none()
+                    && !is_latent_vector(&site.value)
                 {
                     self.next += 1;
                     let ident = format_ident!("__lifted{}", self.next);

@@ -81,6 +81,12 @@ impl Emitter<'_> {
         site: &Site,
         out: &mut Emitted,
     ) -> Outcome<()> {
+        if factored_mvn(&site.value) {
+            if self.mentions_active(&site.value) || self.has_site(&site.value) {
+                return Err("a multivariate normal whose mean depends on parameters".into());
+            }
+            return self.factored_mvn_vector(ident, site, out);
+        }
         let Some((inner, len)) = iid(&site.value) else {
             return Err("a latent vector site other than `dist.iid(n)`".into());
         };
@@ -204,6 +210,48 @@ impl Emitter<'_> {
         Ok(())
     }
 
+    /// A Gaussian over a data matrix factored at construction, with a data mean: its
+    /// values are the unconstrained coordinates, its log-density and gradient one
+    /// matrix-vector product (`MultivariateNormal::ln_pdf_and_grad_prepared`).
+    pub(super) fn factored_mvn_vector(
+        &mut self,
+        ident: &Ident,
+        site: &Site,
+        out: &mut Emitted,
+    ) -> Outcome<()> {
+        let (adjoint, n, offset, dist) = (
+            adjoint_of(&ident.to_string()),
+            self.fresh("n"),
+            self.fresh("o"),
+            self.fresh("mvn"),
+        );
+        let mut value = site.value.clone();
+        Unwrap { sites: self.sites }.visit_expr_mut(&mut value);
+        self.vectors.push(adjoint.clone());
+        out.forward.extend(quote! {
+            let #dist: ::tilde::MultivariateNormal<f64, _, _> = #value;
+            let #n: usize = ::tilde::VectorDistribution::len(&#dist);
+            if __pos + #n > __x.len() {
+                return ::core::option::Option::None;
+            }
+            let #offset: usize = __pos;
+            __pos += #n;
+            #[allow(unused_mut)]
+            let mut #adjoint = __pool.take(#n);
+            __target += #dist.ln_pdf_and_grad_prepared(
+                &__x[#offset..#offset + #n],
+                &mut __grad[#offset..#offset + #n],
+            )?;
+            let #ident: &[f64] = &__x[#offset..#offset + #n];
+        });
+        out.reverse.push(quote! {
+            for (__g, __a) in __grad[#offset..#offset + #n].iter_mut().zip(&#adjoint) {
+                *__g += __a;
+            }
+        });
+        Ok(())
+    }
+
     /// The forward code of a data-only term of the log-density: added to the model's
     /// cached constant when the statement runs at every evaluation (outside branches on
     /// parameters), else to the target each time.
@@ -226,7 +274,7 @@ impl Emitter<'_> {
                 let Some(obs) = &site.obs else {
                     // a latent site whose value is not used: bound to a name of its own
                     let ident = self.fresh("unused");
-                    if iid(&site.value).is_some() {
+                    if is_latent_vector(&site.value) {
                         if mode != Mode::Top {
                             return Err("a vector site inside a loop or branch".into());
                         }
