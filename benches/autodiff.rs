@@ -174,7 +174,11 @@ fn mvn_benches() {
         let (zeros, prec) = (vec![0.0; n], ar1_precision(n, 0.9));
         let model = gaussian_precision(&zeros, &prec);
         let auto = ratio(&gaussian_precision(&zeros, &prec), &model);
-        println!("  n = {n:>4}:  Auto {auto:.2}");
+        let generated = ratio(
+            &gaussian_precision(&zeros, &prec).with_engine(Engine::Codegen),
+            &model,
+        );
+        println!("  n = {n:>4}:  Auto {auto:.2}  Codegen {generated:.2}");
     }
 }
 

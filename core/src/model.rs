@@ -330,8 +330,10 @@ pub trait ModelBody {
     }
 
     /// Whether [`Engine::Auto`] runs the generated code: `#[model]` says so for bodies
-    /// with loops, where it saves one tape node per operation; a body without loops is
-    /// a few vectorised sites, one tape node each, which the tape differentiates as fast.
+    /// with loops, where it saves one tape node per operation, and for latent Gaussians
+    /// over data matrices factored at construction (one matrix-vector product); any
+    /// other body is a few vectorised sites, one tape node each, which the tape
+    /// differentiates as fast.
     fn prefers_generated(&self) -> bool {
         false
     }

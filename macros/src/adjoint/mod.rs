@@ -42,8 +42,8 @@ use leaves::*;
 
 type Outcome<T> = Result<T, String>;
 
-/// The generated `generated_logp_and_grad` body and whether it runs loops (then
-/// `Engine::Auto` prefers it, see `ModelBody::prefers_generated`), or why there is none.
+/// The generated `generated_logp_and_grad` body and whether `Engine::Auto` prefers it
+/// to the tape (see `ModelBody::prefers_generated`), or why there is none.
 pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
     // vectorised `Normal::each` observations as scalar loops, in this code only
     let rewritten = crate::vector_sites::rewrite(&model.body, &model.sites);
@@ -142,7 +142,13 @@ pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
         }
         ::core::option::Option::Some(__target)
     };
-    Ok((code, has_loop(body)))
+    // loops save a tape node per operation; a Gaussian over a factored matrix is one
+    // matrix-vector product without the tape's set-up
+    let prefers = has_loop(body)
+        || sites
+            .iter()
+            .any(|s| s.kind == SiteMacro::Sample && s.obs.is_none() && factored_mvn(&s.value));
+    Ok((code, prefers))
 }
 
 /// Where a block's code goes.
