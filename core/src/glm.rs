@@ -150,8 +150,8 @@ impl<'a, T: Real> Glm<'a, T> {
         };
         with_scratch(&ROW_SCRATCH, 2 * d, 0.0, |scratch| {
             let (beta, grad_beta) = scratch.split_at_mut(d);
-            // the rows' contributions to β's gradient, added four rows at a time (one
-            // pass over the gradient for four rows, which are still in cache)
+            // the rows' contributions to β's gradient, added `ROWS_AT_ONCE` rows at a
+            // time (one pass over the gradient for rows that are still in cache)
             let mut pending: [(f64, usize); ROWS_AT_ONCE] = [(0.0, 0); ROWS_AT_ONCE];
             let mut waiting = 0;
             for (b, p) in beta.iter_mut().zip(self.beta) {
@@ -197,18 +197,19 @@ impl<'a, T: Real> Glm<'a, T> {
                     }
                 };
                 total += value;
-                if T::TRACKS_DERIVATIVES && d < ROWS_AT_ONCE_FROM {
+                if T::TRACKS_DERIVATIVES {
                     grad_alpha += g;
-                    crate::simd::axpy(g, row, grad_beta);
-                } else if T::TRACKS_DERIVATIVES {
-                    grad_alpha += g;
-                    pending[waiting] = (g, i);
-                    waiting += 1;
-                    if waiting == ROWS_AT_ONCE {
-                        let weights = pending.map(|(g, _)| g);
-                        let rows = pending.map(|(_, r)| &self.x[r * d..(r + 1) * d]);
-                        crate::simd::axpy_rows(&weights, &rows, grad_beta);
-                        waiting = 0;
+                    if d < ROWS_AT_ONCE_FROM {
+                        crate::simd::axpy(g, row, grad_beta);
+                    } else {
+                        pending[waiting] = (g, i);
+                        waiting += 1;
+                        if waiting == ROWS_AT_ONCE {
+                            let weights = pending.map(|(g, _)| g);
+                            let rows = pending.map(|(_, r)| &self.x[r * d..(r + 1) * d]);
+                            crate::simd::axpy_rows(&weights, &rows, grad_beta);
+                            waiting = 0;
+                        }
                     }
                 }
             }
