@@ -30,8 +30,8 @@ pub enum FisherPhase {
     Final,
 }
 
-/// The warm-up schedule of [`FisherAdaptation`] for `num_warmup` iterations, after
-/// nutpie's: an early phase of short windows (the first 30 %, switching every 10 kept
+/// The warm-up schedule of [`FisherAdaptation`] for `num_warmup` iterations (the
+/// design of Seyboldt, Carlson & Carpenter 2026): an early phase of short windows (the first 30 %, switching every 10 kept
 /// draws), windows of 80 kept draws (growing, [`FisherSchedule::with_growth`]) and a
 /// final step-size-only phase (the last 15 %). The metric is re-estimated after every
 /// iteration before the final phase from the foreground estimator, which holds the
@@ -278,7 +278,7 @@ pub struct FisherAdaptation {
     /// Whether a divergent transition of the final phase restarted dual averaging.
     restarted_on_divergence: bool,
     /// [`Tuning::late_symmetric_warmup`].
-    nuts_rs_late: bool,
+    late_symmetric: bool,
 }
 
 impl FisherAdaptation {
@@ -315,13 +315,14 @@ impl FisherAdaptation {
             restarted_at: Vec::new(),
             window: EARLY_SWITCH,
             restarted_on_divergence: false,
-            nuts_rs_late: tuning.late_symmetric_warmup,
+            late_symmetric: tuning.late_symmetric_warmup,
         }
     }
 
     /// The acceptance statistic dual averaging follows at iteration `i`.
     fn statistic<I: KernelInfo>(&self, info: &I, i: usize) -> f64 {
-        if self.symmetric_acceptance || (self.nuts_rs_late && self.schedule.is_late(i, self.window))
+        if self.symmetric_acceptance
+            || (self.late_symmetric && self.schedule.is_late(i, self.window))
         {
             info.symmetric_acceptance_rate()
         } else {
@@ -458,7 +459,7 @@ impl<K: WindowAdapted> Adaptation<K> for FisherAdaptation {
         if self.adapt_step_size {
             params.step_size =
                 usable_step_size(self.dual.update(self.statistic(info, i)), params.step_size);
-            if self.nuts_rs_late
+            if self.late_symmetric
                 && self.schedule.phase(i) == FisherPhase::Final
                 && info.is_divergent()
                 && !self.restarted_on_divergence
@@ -499,7 +500,7 @@ impl<K: WindowAdapted> Adaptation<K> for FisherAdaptation {
         if !self.adapt_step_size {
             return;
         }
-        if (i + 1 == self.schedule.final_start && !self.nuts_rs_late)
+        if (i + 1 == self.schedule.final_start && !self.late_symmetric)
             || (switched && moved(&self.restarted_at, &params.inverse_mass_matrix))
         {
             self.restarted_at = variances(&params.inverse_mass_matrix);
