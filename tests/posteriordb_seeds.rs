@@ -56,7 +56,7 @@ fn pass_rate_over_seeds() {
             // gradients (warm-up included) and the divergent transitions of the fit
             let summary = posterior.summary();
             let (mut min_ess, mut max_r_hat) = (f64::INFINITY, 0.0f64);
-            for (stan_name, _) in reference.get("params").entries() {
+            for stan_name in reference.get("params").entries().keys() {
                 if let Some(row) = summary.get(&common::zero_based(stan_name)) {
                     min_ess = min_ess.min(row.ess_bulk);
                     max_r_hat = max_r_hat.max(row.r_hat);
