@@ -1,7 +1,9 @@
 //! ESS per gradient (warm-up included) of NUTS on every posteriordb reference posterior,
 //! with each metric adaptation: the Fisher diagonal (the default), Stan's windows and
-//! the low-rank update. Prints one markdown row per posterior (min bulk ESS over every
-//! reported component per 1000 gradients, median over the seeds) and the median ratio.
+//! the low-rank update (with NUTS's default late symmetric warm-up), and the Fisher
+//! diagonal with the restarted warm-up (`.late_symmetric_warmup(false)`). Prints one
+//! markdown row per posterior (min bulk ESS over every reported component per 1000
+//! gradients, median over the seeds) and the median ratios.
 //!
 //! ```text
 //! cargo run --release --example adaptation_ess              # seeds 1, 2, 3
@@ -48,25 +50,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         seeds = vec![1, 2, 3];
     }
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/posteriordb");
+    // (adaptation, late symmetric warm-up): the default, Stan's windows, low rank, and
+    // the Fisher diagonal with the restarted warm-up
     let adaptations = [
-        ("Fisher (default)", MetricAdaptation::Fisher),
-        ("Stan windows", MetricAdaptation::StanWindows),
-        ("low rank", MetricAdaptation::low_rank()),
+        (MetricAdaptation::Fisher, true),
+        (MetricAdaptation::StanWindows, true),
+        (MetricAdaptation::low_rank(), true),
+        (MetricAdaptation::Fisher, false),
     ];
     println!(
         "seeds {seeds:?}; min bulk ESS per 1000 gradients (gradients, thousands), median over seeds"
     );
-    println!("| posterior | Fisher | Stan windows | low rank | Fisher / Stan | low rank / Stan |");
-    println!("|---|---|---|---|---|---|");
-    let (mut fisher_ratios, mut low_rank_ratios) = (Vec::new(), Vec::new());
+    println!(
+        "| posterior | Fisher | Stan windows | low rank | Fisher, restarted | Fisher / Stan \
+         | low rank / Stan | Fisher / restarted |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    let (mut fisher_ratios, mut low_rank_ratios, mut restarted_ratios) =
+        (Vec::new(), Vec::new(), Vec::new());
     for name in models::NAMES {
         let data = Json::parse(&std::fs::read_to_string(root.join(name).join("data.json"))?);
         let mut cells = Vec::new();
         let mut values = Vec::new();
-        for (_, adaptation) in adaptations {
+        for (adaptation, late) in adaptations {
             let (mut ess, mut grads) = (Vec::new(), Vec::new());
             for &seed in &seeds {
-                let posterior = models::fit_with(name, &data, seed, false, adaptation)?;
+                let posterior = models::fit_with(name, &data, seed, false, adaptation, late)?;
                 let (e, g) = ess_per_gradient(&posterior);
                 ess.push(e);
                 grads.push(g as f64);
@@ -77,19 +86,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         fisher_ratios.push(values[0] / values[1]);
         low_rank_ratios.push(values[2] / values[1]);
+        restarted_ratios.push(values[0] / values[3]);
         println!(
-            "| {name} | {} | {} | {} | {:.2} | {:.2} |",
+            "| {name} | {} | {} | {} | {} | {:.2} | {:.2} | {:.2} |",
             cells[0],
             cells[1],
             cells[2],
+            cells[3],
             values[0] / values[1],
-            values[2] / values[1]
+            values[2] / values[1],
+            values[0] / values[3]
         );
     }
     println!(
-        "\nmedian ratio: Fisher / Stan {:.2}, low rank / Stan {:.2}",
+        "\nmedian ratio: Fisher / Stan {:.2}, low rank / Stan {:.2}, Fisher / restarted {:.2}",
         median(fisher_ratios),
-        median(low_rank_ratios)
+        median(low_rank_ratios),
+        median(restarted_ratios)
     );
     Ok(())
 }

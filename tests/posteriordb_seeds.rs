@@ -52,11 +52,27 @@ fn pass_rate_over_seeds() {
             let adapted = posterior.adapted();
             let step_size =
                 adapted.iter().map(|p| p.step_size).sum::<f64>() / adapted.len().max(1) as f64;
+            // the worst convergence figures over the reference's parameters, the
+            // gradients (warm-up included) and the divergent transitions of the fit
+            let summary = posterior.summary();
+            let (mut min_ess, mut max_r_hat) = (f64::INFINITY, 0.0f64);
+            for stan_name in reference.get("params").entries().keys() {
+                if let Some(row) = summary.get(&common::zero_based(stan_name)) {
+                    min_ess = min_ess.min(row.ess_bulk);
+                    max_r_hat = max_r_hat.max(row.r_hat);
+                }
+            }
+            let stats = format!(
+                "step size {step_size:.4}, min ess_bulk {min_ess:.0}, max r_hat {max_r_hat:.4}, \
+                 {} gradients, {} divergences",
+                posterior.num_gradient_evals(),
+                posterior.num_divergences()
+            );
             if failures.is_empty() {
                 passed += 1;
-                println!("{name} seed {seed}: pass (step size {step_size:.4})");
+                println!("{name} seed {seed}: pass ({stats})");
             } else {
-                println!("{name} seed {seed}: FAIL (step size {step_size:.4}) {failures:?}");
+                println!("{name} seed {seed}: FAIL ({stats}) {failures:?}");
             }
         }
         println!("{name}: {passed} / {} pass", seeds.len());

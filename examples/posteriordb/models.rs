@@ -192,8 +192,16 @@ fn matrix(rows: &Json) -> Vec<f64> {
 /// Fits the posterior `name` with NUTS, 4 chains × (1000 + 1000) (the centred funnel
 /// × (1000 + 4000)), from its `data.json`.
 pub fn fit(name: &str, data: &Json, seed: u64, progress: bool) -> tilde::Result<Posterior> {
-    let default = Nuts::default().tuning().metric_adaptation;
-    fit_with(name, data, seed, progress, default)
+    let nuts = Nuts::default();
+    let default = nuts.tuning();
+    fit_with(
+        name,
+        data,
+        seed,
+        progress,
+        default.metric_adaptation,
+        default.late_symmetric_warmup,
+    )
 }
 
 /// [`fit`] with the metric adaptation `adaptation`.
@@ -203,12 +211,14 @@ pub fn fit_with(
     seed: u64,
     progress: bool,
     adaptation: MetricAdaptation,
+    late_symmetric_warmup: bool,
 ) -> tilde::Result<Posterior> {
     let nuts = |accept: f64| {
         Mcmc::new(
             Nuts::default()
                 .target_accept(accept)
-                .metric_adaptation(adaptation),
+                .metric_adaptation(adaptation)
+                .late_symmetric_warmup(late_symmetric_warmup),
         )
         .num_warmup(1000)
         .num_samples(1000)

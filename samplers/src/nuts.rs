@@ -44,6 +44,7 @@ impl Default for Nuts {
             max_tree_depth_warmup: None,
             tuning: Tuning {
                 metric_adaptation: MetricAdaptation::Fisher,
+                late_symmetric_warmup: true,
                 ..Tuning::new(0.8)
             },
             divergence_threshold: 1000.0,

@@ -18,22 +18,24 @@ pub enum FisherPhase {
     /// The first 30 %: the background estimator is switched in every 10 kept draws,
     /// so the metric follows the chain out of its starting region quickly.
     Early,
-    /// Up to the last 15 %: the background estimator is switched in after windows of
+    /// Up to the final phase: the background estimator is switched in after windows of
     /// 80 kept draws (with [`FisherSchedule::with_growth`], each window that many
     /// times the one before), except when the next window would not end before the
     /// final phase (the last foreground estimator then keeps growing).
     Late,
-    /// The last 15 %: the metric is fixed and only the step size adapts, dual
-    /// averaging restarted at its start, so the final step size suits the final
+    /// The last 15 % (10 % with [`Tuning::late_symmetric_warmup`], the default of
+    /// [`Nuts`](crate::Nuts)): the metric is fixed and only the step size adapts,
+    /// dual averaging restarted at its start, so the final step size suits the final
     /// metric (with [`Tuning::late_symmetric_warmup`]: continued, and restarted once at
     /// the first divergent transition of this phase).
     Final,
 }
 
-/// The warm-up schedule of [`FisherAdaptation`] for `num_warmup` iterations, after
-/// nutpie's: an early phase of short windows (the first 30 %, switching every 10 kept
+/// The warm-up schedule of [`FisherAdaptation`] for `num_warmup` iterations (the
+/// design of Seyboldt, Carlson & Carpenter 2026): an early phase of short windows (the first 30 %, switching every 10 kept
 /// draws), windows of 80 kept draws (growing, [`FisherSchedule::with_growth`]) and a
-/// final step-size-only phase (the last 15 %). The metric is re-estimated after every
+/// final step-size-only phase (the last 15 %, [`FisherSchedule::with_final_share`]).
+/// The metric is re-estimated after every
 /// iteration before the final phase from the foreground estimator, which holds the
 /// draws since the switch before last; a background estimator holds the draws since
 /// the last switch and replaces it at the next. Once the next window would not end
@@ -58,6 +60,11 @@ pub enum FisherPhase {
 /// let growing = FisherSchedule::with_growth(1000, 1.5);
 /// assert_eq!(&growing.switches()[29..], [299, 379, 499]);
 /// assert!(!growing.is_late(580, 180) && growing.is_late(581, 180));
+/// // the schedule of the late symmetric warm-up: a final phase of the last 10 %
+/// let late = growing.with_final_share(0.1);
+/// assert_eq!(late.final_start(), 900);
+/// assert_eq!(&late.switches()[29..], [299, 379, 499]);
+/// assert!(!late.is_late(630, 180) && late.is_late(631, 180));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FisherSchedule {
@@ -74,6 +81,14 @@ const LATE_SWITCH: usize = 80;
 /// Each late window is this many times the one before with
 /// [`Tuning::late_symmetric_warmup`].
 const LATE_GROWTH: f64 = 1.5;
+/// The share of warm-up in the final phase.
+const FINAL_SHARE: f64 = 0.15;
+/// The share of warm-up in the final phase with [`Tuning::late_symmetric_warmup`]:
+/// dual averaging is continued there, not restarted, so it needs fewer iterations to
+/// settle, and the last metric holds 50 draws (per 1000 iterations) more.
+const LATE_FINAL_SHARE: f64 = 0.10;
+/// The largest share of the final phase (the early phase takes the first 30 %).
+const MAX_FINAL_SHARE: f64 = 0.7;
 
 impl FisherSchedule {
     /// The schedule of `num_warmup` iterations, with late windows of 80 kept draws.
@@ -89,8 +104,23 @@ impl FisherSchedule {
         FisherSchedule {
             num_warmup,
             early_end: (0.3 * n) as usize,
-            final_start: num_warmup - (0.15 * n) as usize,
+            final_start: num_warmup - (FINAL_SHARE * n) as usize,
             growth: if growth > 1.0 { growth } else { 1.0 },
+        }
+    }
+
+    /// The same schedule with a final phase of the last `share` of the iterations
+    /// (default 0.15), `share` clamped to `[0, 0.7]` (NaN keeps 0.15).
+    pub fn with_final_share(self, share: f64) -> Self {
+        let share = if share.is_nan() {
+            FINAL_SHARE
+        } else {
+            share.clamp(0.0, MAX_FINAL_SHARE)
+        };
+        let final_start = self.num_warmup - (share * self.num_warmup as f64) as usize;
+        FisherSchedule {
+            final_start: final_start.max(self.early_end),
+            ..self
         }
     }
 
@@ -245,10 +275,12 @@ impl DrawGradVariance {
 ///   averaged step size (restarting at every switch cost a quarter of the ESS per
 ///   gradient on garch11);
 /// - the final phase restarts dual averaging on the final metric; `finalize` takes its
-///   averaged step size. With [`Tuning::late_symmetric_warmup`] the late windows grow
-///   1.5× each ([`FisherSchedule::with_growth`]) and the final phase continues dual
-///   averaging instead, restarting it once at its first divergent transition (a
-///   restart's averaged iterate ends lower, `docs/performance.md`).
+///   averaged step size. With [`Tuning::late_symmetric_warmup`] (the default of
+///   [`Nuts`](crate::Nuts)) the late windows grow 1.5× each
+///   ([`FisherSchedule::with_growth`]), the final phase is the last 10 %
+///   ([`FisherSchedule::with_final_share`]) and continues dual averaging instead,
+///   restarting it once at its first divergent transition (a restart's averaged
+///   iterate ends lower, `docs/performance.md`).
 ///
 /// A window of divergences adds nothing, so the metric stays; a coordinate whose
 /// estimate is not positive and finite keeps its previous value; a step size that is
@@ -278,7 +310,7 @@ pub struct FisherAdaptation {
     /// Whether a divergent transition of the final phase restarted dual averaging.
     restarted_on_divergence: bool,
     /// [`Tuning::late_symmetric_warmup`].
-    nuts_rs_late: bool,
+    late_symmetric: bool,
 }
 
 impl FisherAdaptation {
@@ -296,6 +328,7 @@ impl FisherAdaptation {
         FisherAdaptation {
             schedule: if tuning.late_symmetric_warmup {
                 FisherSchedule::with_growth(num_warmup, LATE_GROWTH)
+                    .with_final_share(LATE_FINAL_SHARE)
             } else {
                 FisherSchedule::new(num_warmup)
             },
@@ -315,13 +348,14 @@ impl FisherAdaptation {
             restarted_at: Vec::new(),
             window: EARLY_SWITCH,
             restarted_on_divergence: false,
-            nuts_rs_late: tuning.late_symmetric_warmup,
+            late_symmetric: tuning.late_symmetric_warmup,
         }
     }
 
     /// The acceptance statistic dual averaging follows at iteration `i`.
     fn statistic<I: KernelInfo>(&self, info: &I, i: usize) -> f64 {
-        if self.symmetric_acceptance || (self.nuts_rs_late && self.schedule.is_late(i, self.window))
+        if self.symmetric_acceptance
+            || (self.late_symmetric && self.schedule.is_late(i, self.window))
         {
             info.symmetric_acceptance_rate()
         } else {
@@ -458,7 +492,7 @@ impl<K: WindowAdapted> Adaptation<K> for FisherAdaptation {
         if self.adapt_step_size {
             params.step_size =
                 usable_step_size(self.dual.update(self.statistic(info, i)), params.step_size);
-            if self.nuts_rs_late
+            if self.late_symmetric
                 && self.schedule.phase(i) == FisherPhase::Final
                 && info.is_divergent()
                 && !self.restarted_on_divergence
@@ -499,7 +533,7 @@ impl<K: WindowAdapted> Adaptation<K> for FisherAdaptation {
         if !self.adapt_step_size {
             return;
         }
-        if (i + 1 == self.schedule.final_start && !self.nuts_rs_late)
+        if (i + 1 == self.schedule.final_start && !self.late_symmetric)
             || (switched && moved(&self.restarted_at, &params.inverse_mass_matrix))
         {
             self.restarted_at = variances(&params.inverse_mass_matrix);
@@ -562,11 +596,12 @@ mod tests {
 
     #[test]
     fn schedules_of_every_length() {
-        for (n, growth) in [0, 1, 5, 19, 20, 100, 150, 1000, 4000]
+        for (n, growth, share) in [0, 1, 5, 19, 20, 100, 150, 1000, 4000]
             .into_iter()
-            .flat_map(|n| [(n, 1.0), (n, 1.5)])
+            .flat_map(|n| [(n, 1.0, 0.15), (n, 1.5, 0.15), (n, 1.5, 0.1), (n, 1.0, 0.0)])
         {
-            let s = FisherSchedule::with_growth(n, growth);
+            let s = FisherSchedule::with_growth(n, growth).with_final_share(share);
+            assert_eq!(s.final_start(), n - (share * n as f64) as usize, "{n}");
             assert!(
                 s.early_end() <= s.final_start() && s.final_start() <= n,
                 "{n}"
@@ -596,6 +631,15 @@ mod tests {
             30 + 2
         );
         assert_eq!(FisherSchedule::with_growth(1000, 0.5), s);
+        assert_eq!(s.with_final_share(0.15), s);
+        assert_eq!(s.with_final_share(f64::NAN), s);
+        // a share above 0.7 would cut into the early phase
+        assert_eq!(s.with_final_share(0.9).final_start(), 300);
+        assert_eq!(s.with_final_share(-1.0).final_start(), 1000);
+        let late = FisherSchedule::with_growth(1000, 1.5).with_final_share(0.1);
+        assert_eq!(late.final_start(), 900);
+        assert_eq!(late.phase(899), FisherPhase::Late);
+        assert_eq!(late.phase(900), FisherPhase::Final);
         let s4 = FisherSchedule::with_growth(4000, 1.5);
         assert_eq!(&s4.switches()[119..], [1199, 1279, 1399, 1579, 1849, 2254]);
         assert_eq!(s.phase(0), FisherPhase::Early);
@@ -746,19 +790,22 @@ mod tests {
             Adaptation::<Nuts>::finalize(&mut a, &mut params);
             params.step_size
         };
-        let plain = final_step_size(Nuts::default(), &mut rng);
-        let symmetric = final_step_size(Nuts::default().symmetric_acceptance(true), &mut rng);
+        let restarted = Nuts::default().late_symmetric_warmup(false);
+        let plain = final_step_size(restarted.clone(), &mut rng);
+        let symmetric = final_step_size(restarted.symmetric_acceptance(true), &mut rng);
         assert!(symmetric < 0.5 && plain > 0.5, "{symmetric} {plain}");
         assert!(symmetric > 0.0 && symmetric.is_finite());
     }
 
     #[test]
     fn the_late_symmetric_warmup_follows_the_symmetric_statistic_late() {
-        // acceptance rate 1 but symmetric statistic 0.2: with the option the late
-        // iterations (from 581 of 1000) pull the step size down, without it it grows
+        // acceptance rate 1 but symmetric statistic 0.2: with the late symmetric
+        // warm-up (NUTS's default) the late iterations (from 631 of 1000) pull the step
+        // size down, with the restarted warm-up it grows: (step size before the late
+        // iterations, final step size)
         let target = Independent(vec![1.0, 2.0]);
         let mut rng = chain_rng(9, 0);
-        let final_step_size = |kernel: Nuts, rng: &mut _| {
+        let step_sizes = |kernel: Nuts, rng: &mut _| {
             let mut a = FisherAdaptation::new(2, 1000, kernel.tuning(), true);
             let mut params = HmcParams {
                 step_size: 0.5,
@@ -768,19 +815,63 @@ mod tests {
                 symmetric_acceptance_rate: 0.2,
                 ..info(1.0, false)
             };
+            let mut before_late = f64::NAN;
             for k in 0..1000 {
+                if k == 631 {
+                    before_late = params.step_size;
+                }
                 let x = [((k * 7) % 13) as f64 - 6.0, ((k * 5) % 11) as f64 - 5.0];
                 let s = state(x.to_vec(), vec![-x[0], -x[1] / 4.0]);
                 a.update(&kernel, &target, rng, &s, &info, &mut params);
                 params.validate().unwrap();
             }
             Adaptation::<Nuts>::finalize(&mut a, &mut params);
-            params.step_size
+            (before_late, params.step_size)
         };
-        let plain = final_step_size(Nuts::default(), &mut rng);
-        let late = final_step_size(Nuts::default().late_symmetric_warmup(true), &mut rng);
-        assert!(late < 0.5 && plain > 0.5, "{late} {plain}");
-        assert!(late > 0.0 && late.is_finite());
+        let plain = step_sizes(Nuts::default().late_symmetric_warmup(false), &mut rng);
+        let late = step_sizes(Nuts::default(), &mut rng);
+        // both grow up to the late iterations (acceptance rate 1)
+        assert!(late.0 > 0.5 && plain.0 > 0.5, "{late:?} {plain:?}");
+        assert!(
+            late.1 < late.0 / 10.0 && plain.1 > plain.0,
+            "{late:?} {plain:?}"
+        );
+        assert!(late.1 > 0.0 && late.1.is_finite());
+    }
+
+    #[test]
+    fn nuts_warms_up_late_symmetric_and_keeps_the_restarted_rule() {
+        // the metric follows the draws up to the final phase and stays from there on:
+        // the last 10 % with NUTS's default, the last 15 % with the restarted rule
+        let target = Independent(vec![1.0, 2.0]);
+        let mut rng = chain_rng(4, 0);
+        let last_change = |kernel: Nuts, rng: &mut _| {
+            let mut a = FisherAdaptation::new(2, 1000, kernel.tuning(), true);
+            let mut params = HmcParams {
+                step_size: 0.5,
+                inverse_mass_matrix: Metric::unit(2),
+            };
+            let mut last = 0;
+            for k in 0..1000 {
+                // a gradient shrinking with k: every estimate differs from the one before
+                let x = [((k * 7) % 13) as f64 - 6.0, ((k * 5) % 11) as f64 - 5.0];
+                let g = [-x[0] / (1.0 + k as f64 / 100.0), -x[1] / 4.0];
+                let s = state(x.to_vec(), g.to_vec());
+                let before = params.inverse_mass_matrix.clone();
+                a.update(&kernel, &target, rng, &s, &info(0.8, false), &mut params);
+                params.validate().unwrap();
+                if params.inverse_mass_matrix != before {
+                    last = k;
+                }
+            }
+            (last, a.schedule().final_start())
+        };
+        assert!(Nuts::default().tuning().late_symmetric_warmup);
+        assert_eq!(last_change(Nuts::default(), &mut rng), (899, 900));
+        let restarted = Nuts::default().late_symmetric_warmup(false);
+        assert_eq!(last_change(restarted, &mut rng), (849, 850));
+        // HMC keeps the restarted rule by default
+        assert!(!crate::Hmc::default().tuning().late_symmetric_warmup);
     }
 
     #[test]
