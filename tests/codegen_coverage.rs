@@ -1083,3 +1083,132 @@ fn written_out_observations() {
         check!(written_out_sites(&y, &sigma, &k, nu), 20, 2.0, generated);
     }
 }
+
+// What the data-flow analysis cannot follow: values changed on a condition over
+// parameters, data changed in place after a sum read it, `max` meeting NaN.
+
+/// A data scale set on a condition over a parameter: the scale depends on the
+/// parameter through the branch taken, so its `-ln sd` term is not a constant.
+#[model]
+fn regime_scale(y: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    let mut sd = 1.0;
+    if mu > 0.0 {
+        sd = 2.0;
+    }
+    for i in 0..y.len() {
+        sample!("y[{i}]", Normal::new(mu, sd), obs = y[i]);
+    }
+}
+
+/// A count of exceedances of a parameter, observed by a site with data arguments.
+#[model]
+fn exceedances(y: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    sample!("m", Normal::new(mu, 1.0), obs = 0.3);
+    let mut k = 0u64;
+    for i in 0..y.len() {
+        if mu < y[i] {
+            k += 1;
+        }
+    }
+    sample!("k", Binomial::new(y.len() as u64, 0.5), obs = k);
+}
+
+#[test]
+fn values_changed_on_a_condition_over_parameters_run_on_the_tape() {
+    let y = data(6, 77);
+    let model = regime_scale(&y);
+    assert_falls_back(&model.gradient_engine());
+    // on both sides of the switch
+    matches_tape(
+        &model,
+        &regime_scale(&y).with_engine(Engine::Reverse),
+        10,
+        1.5,
+    );
+    let model = exceedances(&y);
+    assert_falls_back(&model.gradient_engine());
+    matches_tape(
+        &model,
+        &exceedances(&y).with_engine(Engine::Reverse),
+        10,
+        1.5,
+    );
+}
+
+/// A scratch buffer filled, summed over, then filled again and summed over again.
+#[model]
+fn scratch_buffer(x: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    let s = sample!("s", HalfNormal::new(1.0));
+    let n = x.len();
+    let mut w = vec![0.0; n];
+    for i in 0..n {
+        w[i] = x[i] * x[i];
+    }
+    let mut a = 0.0 * mu;
+    for i in 0..n {
+        a += w[i] * (mu - x[i]).powi(2);
+    }
+    for i in 0..n {
+        w[i] = x[i].abs();
+    }
+    let mut b = 0.0 * mu;
+    for i in 0..n {
+        b += w[i] * s;
+    }
+    factor!("a", -0.5 * a);
+    factor!("b", -b);
+}
+
+#[test]
+fn data_changed_in_place_after_a_sum_read_it() {
+    let x = data(6, 77);
+    let model = scratch_buffer(&x);
+    assert_generated(&model.gradient_engine());
+    matches_tape(
+        &model,
+        &scratch_buffer(&x).with_engine(Engine::Reverse),
+        10,
+        1.5,
+    );
+}
+
+/// A floor under a logarithm that is NaN for `s < x[i]`: `Real::max` keeps the NaN
+/// (the point is rejected), as on the tape.
+#[model]
+fn floored_log(x: &[f64]) {
+    let s = sample!("s", Normal::new(0.0, 1.0));
+    let mut a = 0.0 * s;
+    for i in 0..x.len() {
+        a += T::from(-30.0).max((s - x[i]).ln());
+    }
+    factor!("a", a);
+}
+
+#[test]
+fn max_over_a_nan_rejects_the_point_as_the_tape_does() {
+    let x: Vec<f64> = data(6, 77).iter().map(|v| v.abs()).collect();
+    let model = floored_log(&x);
+    assert_generated(&model.gradient_engine());
+    let tape = floored_log(&x).with_engine(Engine::Reverse);
+    for s in [-1.0, 0.5, 2.0] {
+        let (mut g1, mut g2) = ([0.0], [0.0]);
+        let (lp1, lp2) = (
+            model.logp_and_grad(&[s], &mut g1),
+            tape.logp_and_grad(&[s], &mut g2),
+        );
+        assert_eq!(lp1.is_finite(), lp2.is_finite(), "at {s}: {lp1} vs {lp2}");
+        if lp2.is_finite() {
+            assert!((lp1 - lp2).abs() <= 1e-12 * lp2.abs().max(1.0), "at {s}");
+            assert!(
+                (g1[0] - g2[0]).abs() <= 1e-12 * g2[0].abs().max(1.0),
+                "at {s}"
+            );
+        } else {
+            assert_eq!((lp1, g1), (f64::NEG_INFINITY, [0.0]), "at {s}");
+        }
+    }
+    assert!(!model.logp(&[0.5]).is_finite());
+}

@@ -393,6 +393,149 @@ pub(super) fn activity(body: &syn::Block, sites: &[Site]) -> Outcome<HashMap<Str
     }
 }
 
+/// The name an assignment or borrow changes: `w` of `w`, `w[i]`, `w.f`, `*w`.
+pub(super) fn base_of(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Index(i) => base_of(&i.expr),
+        Expr::Field(f) => base_of(&f.base),
+        Expr::Paren(p) => base_of(&p.expr),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => base_of(&u.expr),
+        _ => ident_of(expr),
+    }
+}
+
+/// The names the body may change after binding them: those assigned (`x = …`,
+/// `x[i] += …`, `x.f = …`), borrowed `&mut`, or bound `mut` (which any change of an
+/// owned value needs, by a method such as `push` or `iter_mut` too).
+pub(super) fn mutated(body: &syn::Block) -> HashSet<String> {
+    #[derive(Default)]
+    struct Changes(HashSet<String>);
+    impl<'a> Visit<'a> for Changes {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            let changed = match expr {
+                Expr::Reference(r) if r.mutability.is_some() => base_of(&r.expr),
+                _ => assignment(expr).and_then(|(left, _, _)| base_of(left)),
+            };
+            self.0.extend(changed);
+            visit::visit_expr(self, expr);
+        }
+        fn visit_pat_ident(&mut self, p: &'a syn::PatIdent) {
+            if p.mutability.is_some() {
+                self.0.insert(p.ident.to_string());
+            }
+            visit::visit_pat_ident(self, p);
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut changes = Changes::default();
+    changes.visit_block(body);
+    changes.0
+}
+
+/// Methods that read a collection without changing it.
+const READ_ONLY_METHODS: &[&str] = &[
+    "len", "is_empty", "iter", "get", "first", "last", "contains", "clone", "to_vec",
+];
+
+/// An error when code that runs only on a condition over parameters changes a value
+/// that is not parameter-dependent by its data flow (`if mu > 0.0 { sd = 2.0 }`): the
+/// value then depends on the parameters through the branch taken, which the analysis
+/// (of data flow) does not follow, so the tape runs such a model.
+pub(super) fn changed_under_parameters(
+    body: &syn::Block,
+    sites: &[Site],
+    active: &HashMap<String, Kind>,
+) -> Outcome<()> {
+    struct Pass<'m> {
+        sites: &'m [Site],
+        active: &'m HashMap<String, Kind>,
+        mutated: HashSet<String>,
+        /// The names bound inside each enclosing branch on parameters.
+        local: Vec<HashSet<String>>,
+        error: Option<String>,
+    }
+    impl Pass<'_> {
+        fn on_parameters(&self, e: &Expr) -> bool {
+            Mentions::of(self.sites, e).any_in(self.active)
+        }
+        fn conditional(&mut self, bound_in: &dyn Fn(&mut Names), visit: &dyn Fn(&mut Self)) {
+            let mut names = Names::default();
+            bound_in(&mut names);
+            self.local.push(names.seen);
+            visit(self);
+            self.local.pop();
+        }
+        fn check(&mut self, name: Option<String>) {
+            let Some(name) = name else { return };
+            let outer = !self.local.iter().any(|l| l.contains(&name));
+            if !self.local.is_empty() && outer && !self.active.contains_key(&name) {
+                self.error.get_or_insert_with(|| {
+                    format!("`{name}` is changed in code that runs on a condition over parameters")
+                });
+            }
+        }
+    }
+    impl<'a> Visit<'a> for Pass<'_> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            match expr {
+                Expr::If(i) if self.on_parameters(&i.cond) => {
+                    self.visit_expr(&i.cond);
+                    self.conditional(
+                        &|n| {
+                            n.visit_block(&i.then_branch);
+                            if let Some((_, e)) = &i.else_branch {
+                                n.visit_expr(e);
+                            }
+                        },
+                        &|p| {
+                            p.visit_block(&i.then_branch);
+                            if let Some((_, e)) = &i.else_branch {
+                                p.visit_expr(e);
+                            }
+                        },
+                    );
+                    return;
+                }
+                Expr::Match(m) if self.on_parameters(&m.expr) => {
+                    self.conditional(&|n| m.arms.iter().for_each(|a| n.visit_arm(a)), &|p| {
+                        m.arms.iter().for_each(|a| p.visit_arm(a))
+                    });
+                    return;
+                }
+                Expr::While(w) if self.on_parameters(&w.cond) => {
+                    self.conditional(&|n| n.visit_block(&w.body), &|p| p.visit_block(&w.body));
+                    return;
+                }
+                Expr::Reference(r) if r.mutability.is_some() => self.check(base_of(&r.expr)),
+                Expr::MethodCall(m)
+                    if !READ_ONLY_METHODS.contains(&m.method.to_string().as_str()) =>
+                {
+                    let receiver = base_of(&m.receiver);
+                    if receiver.as_ref().is_some_and(|r| self.mutated.contains(r)) {
+                        self.check(receiver);
+                    }
+                }
+                _ => {
+                    if let Some((left, _, _)) = assignment(expr) {
+                        self.check(base_of(left));
+                    }
+                }
+            }
+            visit::visit_expr(self, expr);
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut pass = Pass {
+        sites,
+        active,
+        mutated: mutated(body),
+        local: Vec::new(),
+        error: None,
+    };
+    pass.visit_block(body);
+    pass.error.map_or(Ok(()), Err)
+}
+
 /// Whether an expression holds `return`, `break` or `continue` outside closures.
 #[derive(Default)]
 pub(super) struct Jumps {

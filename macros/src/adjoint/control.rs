@@ -218,11 +218,12 @@ impl Emitter<'_> {
                 return None;
             }
             let reads = Mentions::of(self.sites, &term);
-            if reads
-                .names
-                .iter()
-                .any(|n| *n != loop_var && (self.reassigned.contains(n) || self.twice.contains(n)))
-            {
+            if reads.names.iter().any(|n| {
+                *n != loop_var
+                    && (self.reassigned.contains(n)
+                        || self.twice.contains(n)
+                        || self.mutated.contains(n))
+            }) {
                 return None;
             }
             terms.push((ident, term));
@@ -264,13 +265,15 @@ impl Emitter<'_> {
             let k = leaves.len();
             let values = leaf_values(&leaves);
             let lane = self.fresh("lanes");
+            let mut value = expr.clone();
+            RealMinMax.visit_expr_mut(&mut value);
             forward.extend(quote! {
                 #lane[__lane] += {
                     #indices
                     #values
                     #[allow(dead_code)]
                     type T = f64;
-                    ::core::convert::Into::<f64>::into(#expr)
+                    ::core::convert::Into::<f64>::into(#value)
                 };
             });
             lanes.push((target.clone(), lane));

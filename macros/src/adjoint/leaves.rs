@@ -246,3 +246,43 @@ impl VisitMut for Unwrap<'_> {
         visit_mut::visit_expr_mut(self, expr);
     }
 }
+
+/// Writes `a.max(b)` and `a.min(b)` over parameter-dependent values (a leaf `__lk` or a
+/// `T::…` path in either operand) as `Real::max(a, b)`: in plain `f64` code the method
+/// call would be `f64::max`, which returns the other operand for a NaN where the model's
+/// `Real::max` (the tape's and the generic body's) returns the NaN.
+pub(super) struct RealMinMax;
+
+impl RealMinMax {
+    fn parameter_dependent(expr: &Expr) -> bool {
+        struct Found(bool);
+        impl<'a> syn::visit::Visit<'a> for Found {
+            fn visit_expr_path(&mut self, p: &'a syn::ExprPath) {
+                let first = p.path.segments.first().map(|s| s.ident.to_string());
+                let leaf = first.as_deref().is_some_and(|f| {
+                    f.strip_prefix("__l")
+                        .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()))
+                });
+                self.0 |= leaf || (first.as_deref() == Some("T") && p.path.segments.len() > 1);
+            }
+        }
+        let mut found = Found(false);
+        syn::visit::Visit::visit_expr(&mut found, expr);
+        found.0
+    }
+}
+
+impl VisitMut for RealMinMax {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        visit_mut::visit_expr_mut(self, expr);
+        if let Expr::MethodCall(m) = expr
+            && m.turbofish.is_none()
+            && (m.method == "max" || m.method == "min")
+            && m.args.len() == 1
+            && (Self::parameter_dependent(&m.receiver) || Self::parameter_dependent(&m.args[0]))
+        {
+            let (method, receiver, arg) = (&m.method, &m.receiver, &m.args[0]);
+            *expr = syn::parse_quote!(::tilde::Real::#method(#receiver, #arg));
+        }
+    }
+}

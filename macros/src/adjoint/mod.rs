@@ -60,6 +60,7 @@ pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
     }
     names.visit_block(body);
     let active = activity(body, sites)?;
+    changed_under_parameters(body, sites, &active)?;
     if let Some(twice) = names.twice.iter().find(|n| active.contains_key(*n)) {
         return Err(format!(
             "the parameter-dependent name `{twice}` is bound more than once"
@@ -67,11 +68,13 @@ pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
     }
     let mut assigned = Assigned::default();
     assigned.visit_block(body);
+    let changed = mutated(body);
     let mut emitter = Emitter {
         sites,
         active,
         reassigned: assigned.names,
         twice: names.twice.clone(),
+        mutated: changed.clone(),
         next: 0,
         vectors: Vec::new(),
         top: HashSet::new(),
@@ -83,7 +86,7 @@ pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
             .chain(model.hoisted.iter().map(|h| (&h.ident, &h.ty)))
             .filter(|(_, ty)| is_f64_slice(ty))
             .map(|(ident, _)| ident.to_string())
-            .filter(|n| !names.twice.contains(n))
+            .filter(|n| !names.twice.contains(n) && !changed.contains(n))
             .collect(),
         active_branches: 0,
         data_constant: false,
@@ -266,6 +269,9 @@ struct Emitter<'m> {
     /// Names bound more than once (data only): a reduction's reverse sweep must not
     /// read one, since a later binding may shadow it there.
     twice: HashSet<String>,
+    /// Names the body may change after binding them (see [`mutated`]): a reduction's
+    /// reverse sweep must not read one either.
+    mutated: HashSet<String>,
     next: usize,
     /// The buffers of vector sites, returned to the pool at the end.
     vectors: Vec<Ident>,
