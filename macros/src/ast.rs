@@ -105,3 +105,15 @@ pub struct Site {
     /// The span of the closure the site sits in, if any.
     pub in_closure: Option<Span>,
 }
+
+/// Calls `each` with every identifier in `tokens`, nested groups included (a macro's
+/// arguments, which the parsers do not see as expressions).
+pub fn each_ident(tokens: proc_macro2::TokenStream, each: &mut impl FnMut(&Ident)) {
+    for t in tokens {
+        match t {
+            proc_macro2::TokenTree::Ident(i) => each(&i),
+            proc_macro2::TokenTree::Group(g) => each_ident(g.stream(), each),
+            _ => {}
+        }
+    }
+}

@@ -315,12 +315,6 @@ impl<'a> Visit<'a> for Reads<'_> {
 
 impl Reads<'_> {
     fn tokens(&mut self, tokens: proc_macro2::TokenStream) {
-        for t in tokens {
-            match t {
-                proc_macro2::TokenTree::Ident(i) => self.names.push(i.to_string()),
-                proc_macro2::TokenTree::Group(g) => self.tokens(g.stream()),
-                _ => {}
-            }
-        }
+        crate::ast::each_ident(tokens, &mut |i| self.names.push(i.to_string()));
     }
 }

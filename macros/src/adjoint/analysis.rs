@@ -211,18 +211,9 @@ impl<'m> Mentions<'m> {
 
     pub(super) fn of_tokens(tokens: &TokenStream) -> HashSet<String> {
         let mut out = HashSet::new();
-        fn walk(tokens: TokenStream, out: &mut HashSet<String>) {
-            for t in tokens {
-                match t {
-                    proc_macro2::TokenTree::Ident(i) => {
-                        out.insert(i.to_string());
-                    }
-                    proc_macro2::TokenTree::Group(g) => walk(g.stream(), out),
-                    _ => {}
-                }
-            }
-        }
-        walk(tokens.clone(), &mut out);
+        crate::ast::each_ident(tokens.clone(), &mut |i| {
+            out.insert(i.to_string());
+        });
         out
     }
 

@@ -65,12 +65,7 @@ impl Emitter<'_> {
                 self.fresh("slot"),
             );
             let width = values.len();
-            out.forward.extend(quote! {
-                let #iter = ::core::iter::IntoIterator::into_iter(#iterable);
-                let mut #record: ::std::vec::Vec<f64> =
-                    __pool.take(::tilde::__private::codegen::record_len(&#iter, #width));
-                let (#slots, _) = #record.as_chunks_mut::<#width>();
-                let mut #count: usize = 0;
+            let looped = quote! {
                 for #pat in #iter {
                     #forward
                     // an iterator longer than its length bound: the tape runs the model
@@ -80,6 +75,15 @@ impl Emitter<'_> {
                     *#slot = [#(#values),*];
                     #count += 1;
                 }
+            };
+            let looped = accumulated_locally(looped);
+            out.forward.extend(quote! {
+                let #iter = ::core::iter::IntoIterator::into_iter(#iterable);
+                let mut #record: ::std::vec::Vec<f64> =
+                    __pool.take(::tilde::__private::codegen::record_len(&#iter, #width));
+                let (#slots, _) = #record.as_chunks_mut::<#width>();
+                let mut #count: usize = 0;
+                #looped
             });
             out.reverse.push(quote! {
                 for __it in #slots[..#count].iter().rev() {
@@ -536,6 +540,67 @@ impl DotTerm {
 }
 
 /// `e` without enclosing parentheses.
+/// `code` (a loop) with the log-density and the adjoints it only adds to
+/// (`__target += …`, `__adj_x -= …`, never read) summed in locals of the loop, added
+/// to the outer ones after it. The outer ones live across the calls of the whole
+/// function, and the compiler kept them in memory, with a store and a reload on each
+/// iteration's path through them.
+fn accumulated_locally(code: TokenStream) -> TokenStream {
+    use proc_macro2::TokenTree;
+    // per name: whether every occurrence is the left side of `+=` or `-=`
+    fn scan(code: TokenStream, only_added: &mut Vec<(String, bool)>) {
+        let mut tokens = code.into_iter().peekable();
+        while let Some(token) = tokens.next() {
+            match token {
+                TokenTree::Group(g) => scan(g.stream(), only_added),
+                TokenTree::Ident(i) => {
+                    let name = i.to_string();
+                    if name != "__target" && !name.starts_with("__adj_") {
+                        continue;
+                    }
+                    let added = match tokens.peek() {
+                        Some(TokenTree::Punct(p))
+                            if (p.as_char() == '+' || p.as_char() == '-')
+                                && p.spacing() == proc_macro2::Spacing::Joint =>
+                        {
+                            let mut ahead = tokens.clone();
+                            ahead.next();
+                            matches!(ahead.next(), Some(TokenTree::Punct(q)) if q.as_char() == '=')
+                        }
+                        _ => false,
+                    };
+                    match only_added.iter_mut().find(|(n, _)| *n == name) {
+                        Some((_, all)) => *all &= added,
+                        None => only_added.push((name, added)),
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut only_added = Vec::new();
+    scan(code.clone(), &mut only_added);
+    let names: Vec<Ident> = only_added
+        .into_iter()
+        .filter(|(_, all)| *all)
+        .map(|(n, _)| Ident::new(&n, Span::call_site()))
+        .collect();
+    if names.is_empty() {
+        return code;
+    }
+    let sums: Vec<Ident> = (0..names.len())
+        .map(|k| format_ident!("__sum{}", k))
+        .collect();
+    quote! {
+        let (#(#sums,)*) = {
+            #(let mut #names: f64 = -0.0;)*
+            #code
+            (#(#names,)*)
+        };
+        #(#names += #sums;)*
+    }
+}
+
 pub(super) fn strip_parens(mut e: &Expr) -> &Expr {
     while let Expr::Paren(p) = e {
         e = &p.expr;

@@ -173,38 +173,16 @@ impl Emitter<'_> {
         len: &Expr,
         out: &mut Emitted,
     ) -> Outcome<()> {
-        let (adjoint, n, offset) = (
-            adjoint_of(&ident.to_string()),
-            self.fresh("n"),
-            self.fresh("o"),
-        );
         let (mut loc, mut scale) = (loc.clone(), scale.clone());
         Unwrap { sites: self.sites }.visit_expr_mut(&mut loc);
         Unwrap { sites: self.sites }.visit_expr_mut(&mut scale);
-        self.vectors.push(adjoint.clone());
         let codegen = quote!(::tilde::__private::codegen);
+        let n = self.fresh("n");
         let constant = self.data_term(quote!(#codegen::normal_iid_constant(#scale, #n)));
-        out.forward.extend(quote! {
-            let #n: usize = #len;
-            if __pos + #n > __x.len() {
-                return ::core::option::Option::None;
-            }
-            let #offset: usize = __pos;
-            __pos += #n;
-            #[allow(unused_mut)]
-            let mut #adjoint = __pool.take(#n);
-            __target += #codegen::normal_latent_iid(
-                #loc,
-                #scale,
-                &__x[#offset..#offset + #n],
-                &mut __grad[#offset..#offset + #n],
-            );
-            #constant
-            let #ident: &[f64] = &__x[#offset..#offset + #n];
-        });
-        out.reverse.push(quote! {
-            for (__g, __a) in __grad[#offset..#offset + #n].iter_mut().zip(&#adjoint) {
-                *__g += __a;
+        self.coordinates_vector(ident, &n, quote!(#len), out, |x, grad| {
+            quote! {
+                __target += #codegen::normal_latent_iid(#loc, #scale, #x, #grad);
+                #constant
             }
         });
         Ok(())
@@ -219,18 +197,44 @@ impl Emitter<'_> {
         site: &Site,
         out: &mut Emitted,
     ) -> Outcome<()> {
-        let (adjoint, n, offset, dist) = (
-            adjoint_of(&ident.to_string()),
-            self.fresh("n"),
-            self.fresh("o"),
-            self.fresh("mvn"),
-        );
+        let (n, dist) = (self.fresh("n"), self.fresh("mvn"));
         let mut value = site.value.clone();
         Unwrap { sites: self.sites }.visit_expr_mut(&mut value);
-        self.vectors.push(adjoint.clone());
         out.forward.extend(quote! {
             let #dist: ::tilde::MultivariateNormal<f64, _, _> = #value;
-            let #n: usize = ::tilde::VectorDistribution::len(&#dist);
+        });
+        let len = quote!(::tilde::VectorDistribution::len(&#dist));
+        self.coordinates_vector(
+            ident,
+            &n,
+            len,
+            out,
+            |x, grad| quote!(__target += #dist.ln_pdf_and_grad_prepared(#x, #grad)?;),
+        );
+        Ok(())
+    }
+
+    /// A latent vector site whose values are its `n = len` unconstrained coordinates
+    /// (no transform): claims them, binds `ident` to them, runs `density(x, grad)` (code
+    /// adding the site's log-density to the target and its gradient to `grad`, the
+    /// coordinates' slice of the gradient), and adds the adjoints the body's uses of
+    /// the values gather to the gradient in the reverse pass.
+    fn coordinates_vector(
+        &mut self,
+        ident: &Ident,
+        n: &Ident,
+        len: TokenStream,
+        out: &mut Emitted,
+        density: impl FnOnce(TokenStream, TokenStream) -> TokenStream,
+    ) {
+        let (adjoint, offset) = (adjoint_of(&ident.to_string()), self.fresh("o"));
+        self.vectors.push(adjoint.clone());
+        let density = density(
+            quote!(&__x[#offset..#offset + #n]),
+            quote!(&mut __grad[#offset..#offset + #n]),
+        );
+        out.forward.extend(quote! {
+            let #n: usize = #len;
             if __pos + #n > __x.len() {
                 return ::core::option::Option::None;
             }
@@ -238,10 +242,7 @@ impl Emitter<'_> {
             __pos += #n;
             #[allow(unused_mut)]
             let mut #adjoint = __pool.take(#n);
-            __target += #dist.ln_pdf_and_grad_prepared(
-                &__x[#offset..#offset + #n],
-                &mut __grad[#offset..#offset + #n],
-            )?;
+            #density
             let #ident: &[f64] = &__x[#offset..#offset + #n];
         });
         out.reverse.push(quote! {
@@ -249,7 +250,6 @@ impl Emitter<'_> {
                 *__g += __a;
             }
         });
-        Ok(())
     }
 
     /// The forward code of a data-only term of the log-density: added to the model's
