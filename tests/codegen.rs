@@ -10,6 +10,7 @@ mod natural;
 
 use natural::{garch11, hmm2, logistic_loop};
 use tilde::Engine;
+use tilde::glm::Glm;
 use tilde::prelude::*;
 use tilde::vector::{self, VectorExpr, params, scalar};
 
@@ -833,4 +834,66 @@ fn gaussian_priors_over_factored_data_matrices_match_the_tape() {
     );
     assert_eq!(a, f64::NEG_INFINITY);
     assert_eq!((a, &g1), (b, &g2));
+}
+
+/// `Glm` sites of each family beside a loop: β a latent vector, α and σ parameters or
+/// data.
+#[model]
+fn glm_sites(x: &[f64], y01: &[bool], counts: &[u64], z: &[f64], d: usize) {
+    let alpha = sample!("alpha", Normal::new(0.0, 2.0));
+    let beta = sample!("beta", Normal::new(0.0, 1.0).iid(d));
+    let sigma = sample!("sigma", HalfNormal::new(1.0));
+    sample!("y", Glm::bernoulli_logit(x, beta, alpha), obs = y01);
+    sample!("k", Glm::poisson_log(x, beta, 0.3), obs = counts);
+    sample!("z", Glm::normal(x, beta, alpha, sigma), obs = z);
+    for j in 0..d {
+        factor!("shrink[{j}]", -0.1 * beta[j] * beta[j] * sigma);
+    }
+}
+
+/// A `Glm` site alone, with its intercept computed from a parameter (the tape runs it).
+#[model]
+fn glm_shifted(x: &[f64], y01: &[bool], d: usize) {
+    let alpha = sample!("alpha", Normal::new(0.0, 2.0));
+    let beta = sample!("beta", Normal::new(0.0, 1.0).iid(d));
+    sample!("y", Glm::bernoulli_logit(x, beta, alpha + 1.0), obs = y01);
+}
+
+#[test]
+fn glm_sites_run_in_generated_code() {
+    for d in [3usize, 20] {
+        let n = 40;
+        let x = data(n * d, 21);
+        let y01: Vec<bool> = data(n, 22).iter().map(|v| *v > 0.0).collect();
+        let counts: Vec<u64> = data(n, 23).iter().map(|v| (v.abs() * 3.0) as u64).collect();
+        let z = data(n, 24);
+        let make = || glm_sites(&x, &y01, &counts, &z, d);
+        let model = make();
+        assert_generated(&model.gradient_engine());
+        matches_tape(&model, &make().with_engine(Engine::Reverse), 10, 1.0);
+        // one observation short: the tape runs the model and reports it
+        let short = glm_sites(&x, &y01[..n - 1], &counts, &z, d);
+        let p = vec![0.1; short.dim()];
+        assert!(short.try_logp(&p).is_err());
+        let tape = glm_sites(&x, &y01[..n - 1], &counts, &z, d).with_engine(Engine::Reverse);
+        let (mut g1, mut g2) = (vec![0.0; p.len()], vec![0.0; p.len()]);
+        let (a, b) = (
+            short.logp_and_grad(&p, &mut g1),
+            tape.logp_and_grad(&p, &mut g2),
+        );
+        assert_eq!((a.to_bits(), &g1), (b.to_bits(), &g2));
+    }
+    let (x, y01) = (data(30, 26), vec![true, false, true, true, false, true]);
+    let model = glm_shifted(&x, &y01, 5);
+    assert!(
+        model
+            .gradient_engine()
+            .contains("generated no gradient code")
+    );
+    matches_tape(
+        &model,
+        &glm_shifted(&x, &y01, 5).with_engine(Engine::Reverse),
+        5,
+        1.0,
+    );
 }

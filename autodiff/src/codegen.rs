@@ -261,3 +261,18 @@ pub fn obs_value<V: tilde_core::ObsScalar>(value: V) -> f64 {
 pub fn observed_data<S: ObservedSite<V, Scalar = f64>, V>(site: S, value: V) -> Option<f64> {
     site.log_density(value)
 }
+
+/// The log-density of a [`Glm`](tilde_core::glm::Glm) site observed at `y`, with its
+/// partials added to `grad_intercept`, `grad_beta` (when not empty) and `grad_scale`
+/// (see `Glm::ln_pdf_obs_and_grad`); `None` when `y` does not have one value per row
+/// of the design matrix (the tape then runs the model and reports it).
+pub fn glm<V: tilde_core::ObsVector>(
+    glm: &tilde_core::glm::Glm<'_, f64>,
+    y: V,
+    grad_intercept: &mut f64,
+    grad_beta: &mut [f64],
+    grad_scale: &mut f64,
+) -> Option<f64> {
+    (glm.rows() == Some(y.len()))
+        .then(|| glm.ln_pdf_obs_and_grad(&y, grad_intercept, grad_beta, grad_scale))
+}

@@ -139,83 +139,26 @@ impl<'a, T: Real> Glm<'a, T> {
             "Glm: the design matrix needs one row of {d} values per observation"
         );
         let alpha = self.intercept.value();
-        let scale = match self.family {
-            Family::Normal { scale } => {
-                if !(scale.value() > 0.0 && scale.value().is_finite()) {
-                    return T::from(f64::NEG_INFINITY);
-                }
-                scale.value()
-            }
-            _ => 1.0,
+        let family = match self.family {
+            Family::Normal { scale } => Family::Normal {
+                scale: scale.value(),
+            },
+            Family::BernoulliLogit => Family::BernoulliLogit,
+            Family::PoissonLog => Family::PoissonLog,
         };
         with_scratch(&ROW_SCRATCH, 2 * d, 0.0, |scratch| {
             let (beta, grad_beta) = scratch.split_at_mut(d);
-            // the rows' contributions to β's gradient, added `ROWS_AT_ONCE` rows at a
-            // time (one pass over the gradient for rows that are still in cache)
-            let mut pending: [(f64, usize); ROWS_AT_ONCE] = [(0.0, 0); ROWS_AT_ONCE];
-            let mut waiting = 0;
             for (b, p) in beta.iter_mut().zip(self.beta) {
                 *b = p.value();
             }
             grad_beta.iter_mut().for_each(|g| *g = 0.0);
-            let (mut total, mut grad_alpha, mut grad_scale) = (0.0, 0.0, 0.0);
-            let inv_var = 1.0 / (scale * scale);
-            for i in 0..y.len() {
-                let row = &self.x[i * d..(i + 1) * d];
-                let eta = alpha + crate::simd::dot(row, beta);
-                let yi = y.get_f64(i);
-                let (value, g) = match self.family {
-                    Family::Normal { .. } => {
-                        let r = yi - eta;
-                        grad_scale += r * r * inv_var / scale - 1.0 / scale;
-                        (
-                            -0.5 * r * r * inv_var - scale.ln() - 0.918_938_533_204_672_8,
-                            r * inv_var,
-                        )
-                    }
-                    Family::BernoulliLogit => {
-                        if yi != 0.0 && yi != 1.0 {
-                            return T::from(f64::NEG_INFINITY);
-                        }
-                        // y η - ln(1 + e^η) = ln p or ln(1 - p), derivative y - p
-                        let v = crate::distributions::ProbValues::of_logit(eta);
-                        if yi == 1.0 {
-                            (v.ln_p, v.q)
-                        } else {
-                            (v.ln_q, -v.p)
-                        }
-                    }
-                    Family::PoissonLog => {
-                        if yi < 0.0 || yi.fract() != 0.0 {
-                            return T::from(f64::NEG_INFINITY);
-                        }
-                        let rate = eta.exp();
-                        (
-                            yi * eta - rate - crate::special::lgamma(yi + 1.0),
-                            yi - rate,
-                        )
-                    }
-                };
-                total += value;
-                if T::TRACKS_DERIVATIVES {
-                    grad_alpha += g;
-                    if d < ROWS_AT_ONCE_FROM {
-                        crate::simd::axpy(g, row, grad_beta);
-                    } else {
-                        pending[waiting] = (g, i);
-                        waiting += 1;
-                        if waiting == ROWS_AT_ONCE {
-                            let weights = pending.map(|(g, _)| g);
-                            let rows = pending.map(|(_, r)| &self.x[r * d..(r + 1) * d]);
-                            crate::simd::axpy_rows(&weights, &rows, grad_beta);
-                            waiting = 0;
-                        }
-                    }
-                }
-            }
-            for &(g, r) in &pending[..waiting] {
-                crate::simd::axpy(g, &self.x[r * d..(r + 1) * d], grad_beta);
-            }
+            let (mut grad_alpha, mut grad_scale) = (0.0, 0.0);
+            let gradient = T::TRACKS_DERIVATIVES.then_some(Gradient {
+                intercept: &mut grad_alpha,
+                beta: grad_beta,
+                scale: &mut grad_scale,
+            });
+            let total = value_and_gradient(self.x, beta, alpha, family, y, gradient);
             if !total.is_finite() {
                 return T::from(f64::NEG_INFINITY);
             }
@@ -230,6 +173,142 @@ impl<'a, T: Real> Glm<'a, T> {
             )
         })
     }
+}
+
+impl Glm<'_, f64> {
+    /// The log-density of `y` (length [`rows`](Self::rows)), `-∞` for invalid values or
+    /// parameters, with its partials in `α`, the scale (0 but for the normal family)
+    /// and `β` **added** to `grad_intercept`, `grad_scale` and `grad_beta` (left as
+    /// they are when `grad_beta` is empty: `β` is data). The gradient code `#[model]`
+    /// generates calls this.
+    ///
+    /// # Panics
+    /// When `y` does not have one value per row, or `grad_beta` is neither empty nor
+    /// of `β`'s length (caller-contract mismatches).
+    pub fn ln_pdf_obs_and_grad<V: ObsVector + ?Sized>(
+        &self,
+        y: &V,
+        grad_intercept: &mut f64,
+        grad_beta: &mut [f64],
+        grad_scale: &mut f64,
+    ) -> f64 {
+        let d = self.beta.len();
+        assert_eq!(
+            self.rows(),
+            Some(y.len()),
+            "Glm: the design matrix needs one row of {d} values per observation"
+        );
+        assert!(
+            grad_beta.is_empty() || grad_beta.len() == d,
+            "Glm: a gradient of β needs {d} values"
+        );
+        let gradient = Gradient {
+            intercept: grad_intercept,
+            beta: grad_beta,
+            scale: grad_scale,
+        };
+        let family = self.family;
+        value_and_gradient(self.x, self.beta, self.intercept, family, y, Some(gradient))
+    }
+}
+
+/// Where [`value_and_gradient`] adds the partials (of `β` only when `beta` is not
+/// empty).
+struct Gradient<'g> {
+    intercept: &'g mut f64,
+    beta: &'g mut [f64],
+    scale: &'g mut f64,
+}
+
+/// The log-density of `y` under the GLM at `f64` parameter values (`-∞` for invalid
+/// values or parameters), and its partials added to `gradient` when there is one.
+fn value_and_gradient<V: ObsVector + ?Sized>(
+    x: &[f64],
+    beta: &[f64],
+    alpha: f64,
+    family: Family<f64>,
+    y: &V,
+    mut gradient: Option<Gradient<'_>>,
+) -> f64 {
+    let d = beta.len();
+    let scale = match family {
+        Family::Normal { scale } => {
+            if !(scale > 0.0 && scale.is_finite()) {
+                return f64::NEG_INFINITY;
+            }
+            scale
+        }
+        _ => 1.0,
+    };
+    // the rows' contributions to β's gradient, added `ROWS_AT_ONCE` rows at a time (one
+    // pass over the gradient for rows that are still in cache)
+    let mut pending: [(f64, usize); ROWS_AT_ONCE] = [(0.0, 0); ROWS_AT_ONCE];
+    let mut waiting = 0;
+    let (mut total, mut grad_alpha, mut grad_scale) = (0.0, 0.0, 0.0);
+    let inv_var = 1.0 / (scale * scale);
+    for i in 0..y.len() {
+        let row = &x[i * d..(i + 1) * d];
+        let eta = alpha + crate::simd::dot(row, beta);
+        let yi = y.get_f64(i);
+        let (value, g) = match family {
+            Family::Normal { .. } => {
+                let r = yi - eta;
+                grad_scale += r * r * inv_var / scale - 1.0 / scale;
+                (
+                    -0.5 * r * r * inv_var - scale.ln() - 0.918_938_533_204_672_8,
+                    r * inv_var,
+                )
+            }
+            Family::BernoulliLogit => {
+                if yi != 0.0 && yi != 1.0 {
+                    return f64::NEG_INFINITY;
+                }
+                // y η - ln(1 + e^η) = ln p or ln(1 - p), derivative y - p
+                let v = crate::distributions::ProbValues::of_logit(eta);
+                if yi == 1.0 {
+                    (v.ln_p, v.q)
+                } else {
+                    (v.ln_q, -v.p)
+                }
+            }
+            Family::PoissonLog => {
+                if yi < 0.0 || yi.fract() != 0.0 {
+                    return f64::NEG_INFINITY;
+                }
+                let rate = eta.exp();
+                (
+                    yi * eta - rate - crate::special::lgamma(yi + 1.0),
+                    yi - rate,
+                )
+            }
+        };
+        total += value;
+        let Some(gradient) = gradient.as_mut().filter(|g| !g.beta.is_empty()) else {
+            grad_alpha += g;
+            continue;
+        };
+        grad_alpha += g;
+        if d < ROWS_AT_ONCE_FROM {
+            crate::simd::axpy(g, row, gradient.beta);
+        } else {
+            pending[waiting] = (g, i);
+            waiting += 1;
+            if waiting == ROWS_AT_ONCE {
+                let weights = pending.map(|(g, _)| g);
+                let rows = pending.map(|(_, r)| &x[r * d..(r + 1) * d]);
+                crate::simd::axpy_rows(&weights, &rows, gradient.beta);
+                waiting = 0;
+            }
+        }
+    }
+    if let Some(gradient) = gradient {
+        for &(g, r) in &pending[..waiting] {
+            crate::simd::axpy(g, &x[r * d..(r + 1) * d], gradient.beta);
+        }
+        *gradient.intercept += grad_alpha;
+        *gradient.scale += grad_scale;
+    }
+    total
 }
 
 /// How many rows' gradient contributions [`Glm::ln_pdf_obs`] adds in one pass.

@@ -146,11 +146,16 @@ pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
         ::core::option::Option::Some(__target)
     };
     // loops save a tape node per operation; a Gaussian over a factored matrix is one
-    // matrix-vector product without the tape's set-up
+    // matrix-vector product, and a `Glm` site one pass over its rows, without the
+    // tape's set-up and copies
     let prefers = has_loop(body)
-        || sites
-            .iter()
-            .any(|s| s.kind == SiteMacro::Sample && s.obs.is_none() && factored_mvn(&s.value));
+        || sites.iter().any(|s| {
+            s.kind == SiteMacro::Sample
+                && match s.obs {
+                    None => factored_mvn(&s.value),
+                    Some(_) => family(&s.value).as_deref() == Some("Glm"),
+                }
+        });
     Ok((code, prefers))
 }
 

@@ -252,6 +252,81 @@ impl Emitter<'_> {
         });
     }
 
+    /// An observed `Glm::normal|bernoulli_logit|poisson_log(x, β, α[, σ])` site over a
+    /// data matrix `x`: its log-density and partials from one pass over the rows
+    /// (`Glm::ln_pdf_obs_and_grad`), added to the adjoints as the term runs. `β` is data
+    /// or a latent vector site, `α` and `σ` data or scalars that are never reassigned.
+    fn glm_site(&mut self, dist: &Expr, obs: &Expr, out: &mut Emitted) -> Outcome<()> {
+        let Expr::Call(call) = dist else {
+            return Err("a `Glm` site that is not a constructor call".into());
+        };
+        let method = crate::parse::call_segments(dist)
+            .and_then(|s| s.last().cloned())
+            .unwrap_or_default();
+        let arity = match method.as_str() {
+            "normal" => 4,
+            "bernoulli_logit" | "poisson_log" => 3,
+            _ => return Err(format!("`Glm::{method}`")),
+        };
+        if call.args.len() != arity {
+            return Err(format!(
+                "`Glm::{method}` with {} arguments",
+                call.args.len()
+            ));
+        }
+        let args: Vec<&Expr> = call.args.iter().collect();
+        if self.mentions_active(args[0]) || self.mentions_active(obs) {
+            return Err("a `Glm` site over a parameter-dependent matrix or observation".into());
+        }
+        // the adjoint of an argument, `None` for data
+        let adjoint = |arg: &Expr, kind: Kind| -> Outcome<Option<Ident>> {
+            if !self.mentions_active(arg) {
+                return Ok(None);
+            }
+            match ident_of(arg) {
+                Some(name)
+                    if self.active.get(&name) == Some(&kind)
+                        && (kind == Kind::Vector
+                            || (self.top.contains(&name) && !self.reassigned.contains(&name))) =>
+                {
+                    Ok(Some(adjoint_of(&name)))
+                }
+                _ => Err("a `Glm` argument computed from parameters".into()),
+            }
+        };
+        let beta = match adjoint(args[1], Kind::Vector)? {
+            Some(a) => quote!(&mut #a[..]),
+            None => quote!(&mut []),
+        };
+        let add = |arg: Option<&Expr>, partial: &Ident| -> Outcome<TokenStream> {
+            Ok(
+                match arg.map(|a| adjoint(a, Kind::Scalar)).transpose()?.flatten() {
+                    Some(a) => quote!(#a += #partial;),
+                    None => quote!(),
+                },
+            )
+        };
+        let (intercept, scale) = (format_ident!("__gi"), format_ident!("__gs"));
+        let add_intercept = add(Some(args[2]), &intercept)?;
+        let add_scale = add(args.get(3).copied(), &scale)?;
+        let (mut dist, mut obs) = (dist.clone(), obs.clone());
+        Unwrap { sites: self.sites }.visit_expr_mut(&mut dist);
+        Unwrap { sites: self.sites }.visit_expr_mut(&mut obs);
+        out.forward.extend(quote! {{
+            let (mut #intercept, mut #scale): (f64, f64) = (0.0, 0.0);
+            __target += ::tilde::__private::codegen::glm(
+                &#dist,
+                #obs,
+                &mut #intercept,
+                #beta,
+                &mut #scale,
+            )?;
+            #add_intercept
+            #add_scale
+        }});
+        Ok(())
+    }
+
     /// The forward code of a data-only term of the log-density: added to the model's
     /// cached constant when the statement runs at every evaluation (outside branches on
     /// parameters), else to the target each time.
@@ -286,6 +361,9 @@ impl Emitter<'_> {
                     return self.latent_scalar(&ident, None, site, mode, out);
                 };
                 let dist = &site.value;
+                if family(dist).as_deref() == Some("Glm") {
+                    return self.glm_site(dist, obs, out);
+                }
                 let analysed = |d: &Expr| {
                     family(d).is_some_and(|f| {
                         CONTINUOUS.contains(&f.as_str()) || DISCRETE.contains(&f.as_str())
