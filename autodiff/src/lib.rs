@@ -104,16 +104,22 @@ fn gradient<M: ModelBody + ?Sized>(model: &M, x: &[f64], grad: &mut [f64], jacob
     if generated && let Some(value) = model.generated_logp_and_grad(x, grad, jacobian) {
         return value;
     }
+    // what the generated code hands back runs on the tape, the oracle
     let forward = match state.engine {
         Engine::Forward => true,
-        Engine::Reverse => false,
-        _ => state.layout.dim() <= AUTO_FORWARD_MAX_DIM,
+        Engine::Reverse | Engine::Codegen => false,
+        _ => !generated && state.layout.dim() <= AUTO_FORWARD_MAX_DIM,
     };
-    let value = if forward {
+    let mut value = if forward {
         forward::logp_and_grad_with(model, x, grad, jacobian)
     } else {
         reverse::logp_and_grad_with(model, x, grad, jacobian)
     };
+    if forward && value.is_finite() && grad.iter().any(|g| g.is_nan()) {
+        // a zero derivative times an infinite one (`√x` at 0 times 0) is NaN in forward
+        // duals; the tape skips zero adjoints and gives the gradient
+        value = reverse::logp_and_grad_with(model, x, grad, jacobian);
+    }
     if value.is_finite() {
         return value;
     }

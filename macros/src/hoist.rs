@@ -41,17 +41,24 @@ pub fn hoist(body: &mut Block) -> Vec<Hoisted> {
     // names of the body that a hoisted expression must not read
     let mut locals: HashSet<String> = ["self", "Self", "T"].map(String::from).into();
     let twice = bound_twice(body);
+    // an item of the body is in scope in all of it, and not at construction
+    for stmt in &body.stmts {
+        if let Stmt::Item(_) = stmt {
+            locals.extend(bound_names(stmt));
+        }
+    }
     for k in 0..body.stmts.len() {
-        let stmt = &mut body.stmts[k];
+        let (head, later) = body.stmts.split_at_mut(k + 1);
+        let stmt = &mut head[k];
         if let Some((ident, ty, expr)) = candidate(stmt)
             && !twice.contains(&ident.to_string())
             && type_storable(&ty)
             && expr_storable(&expr)
         {
             let read = tokens_of(&expr.to_token_stream());
-            if read.iter().all(|n| !locals.contains(n)) {
+            let by_value = is_copied(&ty);
+            if read.iter().all(|n| !locals.contains(n)) && (by_value || !moved(&ident, later)) {
                 let field = format_ident!("__tilde_data{}", hoisted.len());
-                let by_value = is_copied(&ty);
                 let replacement: Stmt = if by_value {
                     syn::parse_quote!(let #ident: #ty = self.#field;)
                 } else {
@@ -61,8 +68,8 @@ pub fn hoist(body: &mut Block) -> Vec<Hoisted> {
                 if !by_value {
                     // `&name` meant a `&Type`, which `name` now is
                     let mut unref = Unref(&ident);
-                    for later in &mut body.stmts[k + 1..] {
-                        unref.visit_stmt_mut(later);
+                    for stmt in later.iter_mut() {
+                        unref.visit_stmt_mut(stmt);
                     }
                 }
                 // an argument it shadows is no longer what the name means
@@ -189,6 +196,36 @@ fn bound_twice(body: &Block) -> HashSet<String> {
     let mut names = Names::default();
     names.visit_block(body);
     names.twice
+}
+
+/// Whether `stmts` may use `name`'s value other than through a reference: anywhere but
+/// as `name[i]`, `&name`, `name.field` or the receiver of a method other than
+/// `into_iter` (`for v in name`, `f(name)` and `let w = name` take the value, which a
+/// stored value read as `&Type` cannot give). Macro arguments are not looked into.
+fn moved(name: &Ident, stmts: &[Stmt]) -> bool {
+    struct Uses<'n> {
+        name: &'n Ident,
+        moved: bool,
+    }
+    impl<'a> Visit<'a> for Uses<'_> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            let is_name = |e: &Expr| matches!(e, Expr::Path(p) if p.path.is_ident(self.name));
+            match expr {
+                Expr::Path(_) if is_name(expr) => self.moved = true,
+                Expr::Index(i) if is_name(&i.expr) => self.visit_expr(&i.index),
+                Expr::Reference(r) if is_name(&r.expr) => {}
+                Expr::Field(f) if is_name(&f.base) => {}
+                Expr::MethodCall(m) if is_name(&m.receiver) && m.method != "into_iter" => {
+                    m.args.iter().for_each(|a| self.visit_expr(a));
+                }
+                _ => visit::visit_expr(self, expr),
+            }
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut uses = Uses { name, moved: false };
+    stmts.iter().for_each(|s| uses.visit_stmt(s));
+    uses.moved
 }
 
 /// Rewrites `&name` to `name`, for a hoisted `name` the body now binds as `&Type`.

@@ -36,7 +36,14 @@ struct Elements {
 /// the vector-expression `let`s they read removed; `None` when there is no such site,
 /// or when a bound vector expression is read anywhere else (then nothing is rewritten
 /// and the analysis sees the body as written).
-pub fn rewrite(body: &Block, sites: &[Site]) -> Option<(Block, Vec<Site>)> {
+///
+/// `unstable` are the names that may mean another value at a site than at a binding
+/// above it (bound twice, or changed): a binding reading one keeps the body as written.
+pub fn rewrite(
+    body: &Block,
+    sites: &[Site],
+    unstable: &std::collections::HashSet<String>,
+) -> Option<(Block, Vec<Site>)> {
     let index = Ident::new("__each_i", Span::call_site());
     let mut bound: HashMap<String, Elements> = HashMap::new();
     let mut binding_stmts = Vec::new();
@@ -54,6 +61,12 @@ pub fn rewrite(body: &Block, sites: &[Site]) -> Option<(Block, Vec<Site>)> {
             && init.diverge.is_none()
             && let Some(e) = elements(&init.expr, &bound, &index)
         {
+            if names_read(&init.expr, sites)
+                .iter()
+                .any(|n| unstable.contains(n))
+            {
+                return None;
+            }
             if bound.insert(p.ident.to_string(), e).is_some() {
                 // a name bound twice: which binding a read means is left to the analysis
                 return None;

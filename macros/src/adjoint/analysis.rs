@@ -437,11 +437,22 @@ pub(super) fn changed_under_parameters(
     sites: &[Site],
     active: &HashMap<String, Kind>,
 ) -> Outcome<()> {
+    /// How many times each name is bound.
+    #[derive(Default)]
+    struct Bindings(HashMap<String, usize>);
+    impl<'a> Visit<'a> for Bindings {
+        fn visit_pat_ident(&mut self, p: &'a syn::PatIdent) {
+            *self.0.entry(p.ident.to_string()).or_default() += 1;
+            visit::visit_pat_ident(self, p);
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
     struct Pass<'m> {
         sites: &'m [Site],
         active: &'m HashMap<String, Kind>,
+        everywhere: Bindings,
         mutated: HashSet<String>,
-        /// The names bound inside each enclosing branch on parameters.
+        /// The names bound only inside each enclosing branch on parameters.
         local: Vec<HashSet<String>>,
         error: Option<String>,
     }
@@ -449,10 +460,16 @@ pub(super) fn changed_under_parameters(
         fn on_parameters(&self, e: &Expr) -> bool {
             Mentions::of(self.sites, e).any_in(self.active)
         }
-        fn conditional(&mut self, bound_in: &dyn Fn(&mut Names), visit: &dyn Fn(&mut Self)) {
-            let mut names = Names::default();
-            bound_in(&mut names);
-            self.local.push(names.seen);
+        fn conditional(&mut self, bound_in: &dyn Fn(&mut Bindings), visit: &dyn Fn(&mut Self)) {
+            let mut inside = Bindings::default();
+            bound_in(&mut inside);
+            let only_inside = inside
+                .0
+                .into_iter()
+                .filter(|(n, k)| self.everywhere.0.get(n) == Some(k))
+                .map(|(n, _)| n)
+                .collect();
+            self.local.push(only_inside);
             visit(self);
             self.local.pop();
         }
@@ -498,12 +515,16 @@ pub(super) fn changed_under_parameters(
                     return;
                 }
                 Expr::Reference(r) if r.mutability.is_some() => self.check(base_of(&r.expr)),
+                // a method may change its receiver: a `mut` binding's (`push`), or a plain
+                // name's through `&` (`Cell::set`)
                 Expr::MethodCall(m)
-                    if !READ_ONLY_METHODS.contains(&m.method.to_string().as_str()) =>
+                    if !READ_ONLY_METHODS.contains(&m.method.to_string().as_str())
+                        && !REAL_METHODS.contains(&m.method.to_string().as_str()) =>
                 {
-                    let receiver = base_of(&m.receiver);
-                    if receiver.as_ref().is_some_and(|r| self.mutated.contains(r)) {
-                        self.check(receiver);
+                    let base = base_of(&m.receiver);
+                    let plain = ident_of(&m.receiver).is_some();
+                    if plain || base.as_ref().is_some_and(|b| self.mutated.contains(b)) {
+                        self.check(base);
                     }
                 }
                 _ => {
@@ -516,9 +537,12 @@ pub(super) fn changed_under_parameters(
         }
         fn visit_item(&mut self, _: &'a syn::Item) {}
     }
+    let mut everywhere = Bindings::default();
+    everywhere.visit_block(body);
     let mut pass = Pass {
         sites,
         active,
+        everywhere,
         mutated: mutated(body),
         local: Vec::new(),
         error: None,

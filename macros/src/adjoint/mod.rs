@@ -46,7 +46,17 @@ type Outcome<T> = Result<T, String>;
 /// to the tape (see `ModelBody::prefers_generated`), or why there is none.
 pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
     // vectorised `Normal::each` observations as scalar loops, in this code only
-    let rewritten = crate::vector_sites::rewrite(&model.body, &model.sites);
+    let unstable = {
+        let mut names = Names::default();
+        for arg in &model.args {
+            names.bind(&arg.ident.to_string());
+        }
+        names.visit_block(&model.body);
+        let mut unstable = mutated(&model.body);
+        unstable.extend(names.twice);
+        unstable
+    };
+    let rewritten = crate::vector_sites::rewrite(&model.body, &model.sites, &unstable);
     let (body, sites) = match &rewritten {
         Some((body, sites)) => (body, sites.as_slice()),
         None => (&model.body, model.sites.as_slice()),
@@ -142,6 +152,10 @@ pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
             __grad.iter_mut().for_each(|g| *g = 0.0);
             // a NaN (a scale below zero in a written-out density) is a rejection too
             __target = __target.max(f64::NEG_INFINITY);
+        } else if __grad.iter().any(|g| g.is_nan()) {
+            // a zero adjoint met an infinite local derivative (`√x` at 0 times 0): the
+            // tape, which skips zero adjoints, gives the gradient
+            return ::core::option::Option::None;
         }
         ::core::option::Option::Some(__target)
     };
