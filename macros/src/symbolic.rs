@@ -254,6 +254,24 @@ fn tree(expr: &Expr) -> Option<Node> {
 struct Forward<'f> {
     code: Vec<(Ident, TokenStream)>,
     fresh: &'f mut dyn FnMut(&str) -> Ident,
+    /// Per leaf: whether its value is the same wherever the statement runs.
+    stable: &'f [bool],
+}
+
+impl Forward<'_> {
+    /// Whether `node`'s value is the same wherever the statement runs: literals and
+    /// stable leaves only.
+    fn invariant(&self, node: &Node) -> bool {
+        match node {
+            Node::Leaf(k) => self.stable.get(*k).copied().unwrap_or(false),
+            Node::Data(_, c) => c.is_some(),
+            Node::Neg(inner) => self.invariant(inner),
+            Node::Binary(_, a, b) | Node::Select(_, a, b) => self.invariant(a) && self.invariant(b),
+            Node::Method(_, receiver, args) => {
+                args.iter().all(|a| float_literal(a).is_some()) && self.invariant(receiver)
+            }
+        }
+    }
 }
 
 /// A node with its value and what its children's adjoints need.
@@ -314,8 +332,16 @@ impl Forward<'_> {
                     '*' => quote!(*),
                     _ => quote!(/),
                 };
-                self.code
-                    .push((t.clone(), quote!(let #t: f64 = #va #op_tokens #vb;)));
+                let value =
+                    if *op == '/' && !matches!(**b, Node::Data(_, Some(_))) && self.invariant(b) {
+                        // a division by a value that does not change in a loop: a product
+                        // with its reciprocal, which the compiler computes once before the
+                        // loop (the partials need `1/b` anyway)
+                        quote!(#va * (#vb).recip())
+                    } else {
+                        quote!(#va #op_tokens #vb)
+                    };
+                self.code.push((t.clone(), quote!(let #t: f64 = #value;)));
                 (
                     Evaluated::Binary(*op, t.clone(), Box::new(ea), Box::new(eb)),
                     quote!(#t),
@@ -434,15 +460,21 @@ fn backward(node: &Evaluated, adjoint: Partial, partials: &mut [Option<Partial>]
 
 /// The value and partials of `expr` with respect to its `num_leaves` leaves, or `None`
 /// when it holds something over a leaf that this does not differentiate.
+///
+/// `stable[k]` says whether leaf `k`'s value is the same wherever the statement runs (a
+/// parameter never reassigned): a division by an expression of such leaves and
+/// literals becomes a product with the reciprocal.
 pub fn differentiate(
     expr: &Expr,
-    num_leaves: usize,
+    stable: &[bool],
     fresh: &mut dyn FnMut(&str) -> Ident,
 ) -> Option<Differentiated> {
+    let num_leaves = stable.len();
     let node = tree(expr)?;
     let mut forward = Forward {
         code: Vec::new(),
         fresh,
+        stable,
     };
     let (evaluated, value_expr) = forward.eval(&node);
     let value = (forward.fresh)("s");

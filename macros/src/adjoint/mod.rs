@@ -594,7 +594,13 @@ impl Emitter<'_> {
             *next += 1;
             format_ident!("__{}{}", prefix, *next)
         };
-        let d = symbolic::differentiate(expr, leaves.len(), &mut fresh)?;
+        // a stable scalar does not change in a loop; a vector's element is read at an
+        // index that may
+        let stable: Vec<bool> = leaves
+            .iter()
+            .map(|l| l.stable && syn::parse2::<Ident>(l.value.clone()).is_ok())
+            .collect();
+        let d = symbolic::differentiate(expr, &stable, &mut fresh)?;
         let (code, read) = d.code_for(value);
         let mut kept = Vec::new();
         let partials = d
