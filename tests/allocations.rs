@@ -81,7 +81,21 @@ fn no_allocation_after_warm_up() {
         let model = carried(&y);
         assert!(!model.gradient_engine().contains("no gradient code"));
         assert_eq!(allocations_per_call(&model), (0, 0), "carried, J = {j}");
+        // a `Glm` site in generated code
+        let x: Vec<f64> = (0..j * 20).map(|k| (k as f64 * 0.37).sin()).collect();
+        let model = regression(&x, &y, 20);
+        assert!(!model.gradient_engine().contains("no gradient code"));
+        assert_eq!(allocations_per_call(&model), (0, 0), "Glm, J = {j}");
     }
+}
+
+/// A normal linear regression as one `Glm` site.
+#[model]
+fn regression(x: &[f64], y: &[f64], d: usize) {
+    let alpha = sample!("alpha", Normal::new(0.0, 2.0));
+    let beta = sample!("beta", Normal::new(0.0, 1.0).iid(d));
+    let sigma = sample!("sigma", HalfNormal::new(1.0));
+    sample!("y", tilde::glm::Glm::normal(x, beta, alpha, sigma), obs = y);
 }
 
 /// A volatility carried across iterations and a branch: generated code that uses its

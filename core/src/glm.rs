@@ -202,13 +202,22 @@ impl Glm<'_, f64> {
             grad_beta.is_empty() || grad_beta.len() == d,
             "Glm: a gradient of β needs {d} values"
         );
-        let gradient = Gradient {
-            intercept: grad_intercept,
-            beta: grad_beta,
-            scale: grad_scale,
-        };
-        let family = self.family;
-        value_and_gradient(self.x, self.beta, self.intercept, family, y, Some(gradient))
+        with_scratch(&ROW_SCRATCH, 2 * d, 0.0, |scratch| {
+            let (beta, gb) = scratch.split_at_mut(d);
+            beta.copy_from_slice(self.beta);
+            gb.iter_mut().for_each(|g| *g = 0.0);
+            let gradient = Gradient {
+                intercept: grad_intercept,
+                beta: if grad_beta.is_empty() { &mut [] } else { gb },
+                scale: grad_scale,
+            };
+            let total =
+                value_and_gradient(self.x, beta, self.intercept, self.family, y, Some(gradient));
+            for (g, b) in grad_beta.iter_mut().zip(gb.iter()) {
+                *g += b;
+            }
+            total
+        })
     }
 }
 
