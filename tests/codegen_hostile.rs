@@ -7,10 +7,12 @@
 //! that depend on an outer loop variable or change after the loop; loops that carry a
 //! value over `filter`, `chain`, `flat_map`, `skip_while`, uneven `zip`, reversed
 //! `enumerate` and an iterator whose `size_hint` lies; nested carried loops with latent
-//! and observed sites; `else if` chains on parameters with sites in some arms only;
+//! and observed sites, a double sum into one accumulator, a carried loop inside a loop
+//! that carries nothing; `else if` chains on parameters with sites in some arms only;
 //! written-out Normal, `Poisson::log_rate` and Student-t observations at values
 //! computed from data, of integer and `bool` types, at literals, and at counts outside
-//! the support; latent `Uniform`/`Flat::interval` sites with parameter bounds and a
+//! the support, NaN and infinite observations, `Normal::each` observing a subslice and
+//! a computed vector; latent `Uniform`/`Flat::interval` sites with parameter bounds and a
 //! Bernoulli with a latent probability; arguments of type `f32`, `i32`, `u64`,
 //! `&Vec<f64>`, arrays, nested vectors, structs and `Option`; `deterministic!` values
 //! read in sums and carried loops and by each other; operator precedence, long
@@ -25,6 +27,7 @@ mod json;
 
 use tilde::Engine;
 use tilde::prelude::*;
+use tilde::vector::{params, scalar};
 
 /// `logp_and_grad` and `log_joint_and_grad` of `generated` against `tape` at `points`
 /// seeded points in `[-scale, scale]^dim`.
@@ -762,4 +765,69 @@ fn operators(y: &[f64]) {
 fn operators_and_precedence() {
     let y = data(4, 22);
     check!(operators(&y), 20, 1.5, generated);
+}
+
+// ---------------------------------------------------------------------------------
+// nested sums and carried loops inside loops
+
+/// A double sum into an accumulator declared outside both loops, and a loop carrying a
+/// value inside a loop that carries none, with a site in each.
+#[model]
+fn nested_sums(x: &[f64], y: &[f64], d: usize) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    let rho = sample!("rho", Uniform::new(-1.0, 1.0));
+    let beta = sample!("beta", Normal::new(0.0, 1.0).iid(d));
+    let mut acc = 0.0 * mu;
+    for i in 0..y.len() {
+        for j in 0..d {
+            acc += x[i * d + j] * beta[j];
+            acc -= (x[i * d + j] - mu).powi(2) * 0.1;
+        }
+    }
+    for g in 0..2 {
+        let mut level = mu * (g as f64);
+        for t in 0..y.len() {
+            level = rho * level + y[t] * beta[g];
+            sample!("y[{g},{t}]", Normal::new(level, 1.0), obs = y[t]);
+        }
+        factor!("l[{g}]", -0.1 * level * level);
+    }
+    factor!("acc", -0.5 * acc * acc);
+}
+
+#[test]
+fn double_sums_and_carried_loops_inside_loops() {
+    let (n, d) = (5, 3);
+    let (x, y) = (data(n * d, 32), data(n, 33));
+    check!(nested_sums(&x, &y, d), 10, 1.5, generated);
+}
+
+/// `Normal::each` observations of a subslice and of a computed vector; a data
+/// observation that is NaN or infinite (every point rejected, as on the tape).
+#[model]
+fn each_obs_spellings(y: &[f64], bad: f64) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    let a = sample!("a", Normal::new(0.0, 1.0).iid(y.len() - 1));
+    sample!(
+        "tail",
+        Normal::each(params(a).shift(mu), scalar(1.0)),
+        obs = &y[1..]
+    );
+    sample!(
+        "twice",
+        Normal::each(scalar(mu), scalar(2.0)),
+        obs = y.iter().map(|v| v * 2.0).collect::<Vec<f64>>()
+    );
+    sample!("bad", Normal::new(mu, 1.0), obs = bad);
+}
+
+#[test]
+fn each_observations_of_subslices_and_computed_vectors() {
+    let y = data(4, 34);
+    check!(each_obs_spellings(&y, 0.5), 10, 1.5, generated);
+    for bad in [f64::NAN, f64::INFINITY] {
+        let model = each_obs_spellings(&y, bad).with_engine(Engine::Codegen);
+        let tape = each_obs_spellings(&y, bad).with_engine(Engine::Reverse);
+        assert_eq!(sweep(&model, &tape, 3, 1.5), 6);
+    }
 }
