@@ -87,12 +87,20 @@ pub fn each_len(lengths: &[usize], n: usize) -> Option<usize> {
 
 /// The length of the record of a loop over `iter` that keeps `width` values per
 /// iteration: room for the iterator's upper length bound (its lower bound when it has
-/// none; the generated code hands a longer loop to the tape).
+/// none, or one of more than `RECORD_MAX` values; the generated code hands a longer
+/// loop to the tape).
 #[inline]
 pub fn record_len<I: Iterator>(iter: &I, width: usize) -> usize {
     let (lower, upper) = iter.size_hint();
-    upper.unwrap_or(lower).saturating_mul(width)
+    match upper.and_then(|u| u.checked_mul(width)) {
+        Some(len) if len <= RECORD_MAX => len,
+        _ => lower.saturating_mul(width).min(RECORD_MAX),
+    }
 }
+
+/// The most values a loop's record holds (32 MB): an iterator whose length bound is
+/// larger (`(0..usize::MAX).take_while(…)`) gets a record of its lower bound.
+const RECORD_MAX: usize = 1 << 22;
 
 thread_local! {
     static POOL: RefCell<Pool> = RefCell::new(Pool::default());

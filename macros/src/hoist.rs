@@ -36,7 +36,7 @@ const COPIED: &[&str] = &[
 
 /// Finds the hoistable `let`s of `body`, replaces each with a read of its field, and
 /// returns them in order.
-pub fn hoist(body: &mut Block) -> Vec<Hoisted> {
+pub fn hoist(body: &mut Block, sites: &[Site]) -> Vec<Hoisted> {
     let mut hoisted: Vec<Hoisted> = Vec::new();
     // names of the body that a hoisted expression must not read
     let mut locals: HashSet<String> = ["self", "Self", "T"].map(String::from).into();
@@ -57,7 +57,9 @@ pub fn hoist(body: &mut Block) -> Vec<Hoisted> {
         {
             let read = tokens_of(&expr.to_token_stream());
             let by_value = is_copied(&ty);
-            if read.iter().all(|n| !locals.contains(n)) && (by_value || !moved(&ident, later)) {
+            if read.iter().all(|n| !locals.contains(n))
+                && (by_value || !moved(&ident, later, sites))
+            {
                 let field = format_ident!("__tilde_data{}", hoisted.len());
                 let replacement: Stmt = if by_value {
                     syn::parse_quote!(let #ident: #ty = self.#field;)
@@ -201,16 +203,36 @@ fn bound_twice(body: &Block) -> HashSet<String> {
 /// Whether `stmts` may use `name`'s value other than through a reference: anywhere but
 /// as `name[i]`, `&name`, `name.field` or the receiver of a method other than
 /// `into_iter` (`for v in name`, `f(name)` and `let w = name` take the value, which a
-/// stored value read as `&Type` cannot give). Macro arguments are not looked into.
-fn moved(name: &Ident, stmts: &[Stmt]) -> bool {
+/// stored value read as `&Type` cannot give), in the statements and the sites' arguments;
+/// other macros' arguments are not looked into.
+fn moved(name: &Ident, stmts: &[Stmt], sites: &[Site]) -> bool {
     struct Uses<'n> {
         name: &'n Ident,
+        sites: &'n [Site],
         moved: bool,
     }
     impl<'a> Visit<'a> for Uses<'_> {
         fn visit_expr(&mut self, expr: &'a Expr) {
             let is_name = |e: &Expr| matches!(e, Expr::Path(p) if p.path.is_ident(self.name));
             match expr {
+                // a site's arguments, which the body holds as a placeholder
+                Expr::Macro(m) => {
+                    let site =
+                        crate::parse::placeholder_index(&m.mac).and_then(|i| self.sites.get(i));
+                    if let Some(site) = site {
+                        let sites = self.sites;
+                        let mut inner = Uses {
+                            name: self.name,
+                            sites,
+                            moved: false,
+                        };
+                        inner.visit_expr(&site.value);
+                        if let Some(obs) = &site.obs {
+                            inner.visit_expr(obs);
+                        }
+                        self.moved |= inner.moved;
+                    }
+                }
                 Expr::Path(_) if is_name(expr) => self.moved = true,
                 Expr::Index(i) if is_name(&i.expr) => self.visit_expr(&i.index),
                 Expr::Reference(r) if is_name(&r.expr) => {}
@@ -223,7 +245,11 @@ fn moved(name: &Ident, stmts: &[Stmt]) -> bool {
         }
         fn visit_item(&mut self, _: &'a syn::Item) {}
     }
-    let mut uses = Uses { name, moved: false };
+    let mut uses = Uses {
+        name,
+        sites,
+        moved: false,
+    };
     stmts.iter().for_each(|s| uses.visit_stmt(s));
     uses.moved
 }

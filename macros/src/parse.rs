@@ -66,7 +66,7 @@ pub fn parse(args: TokenStream, input: TokenStream) -> syn::Result<Model> {
     let mut body = (*func.block).clone();
     rewriter.visit_block_mut(&mut body);
     errors.extend(rewriter.errors);
-    let mut hoisted = crate::hoist::hoist(&mut body);
+    let mut hoisted = crate::hoist::hoist(&mut body, &rewriter.sites);
     crate::hoist::hoist_factors(&mut body, &mut rewriter.sites, &args, &mut hoisted);
 
     let attrs = attributes(&func, &mut errors);

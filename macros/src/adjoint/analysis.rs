@@ -396,23 +396,34 @@ pub(super) fn base_of(expr: &Expr) -> Option<String> {
 }
 
 /// The names the body may change after binding them: those assigned (`x = …`,
-/// `x[i] += …`, `x.f = …`), borrowed `&mut`, or bound `mut` (which any change of an
-/// owned value needs, by a method such as `push` or `iter_mut` too).
+/// `x[i] += …`, `x.f = …`), borrowed `&mut`, bound `mut` (which any change of an
+/// owned value needs), or the receiver of a method that may change it (`Cell::set`).
 pub(super) fn mutated(body: &syn::Block) -> HashSet<String> {
     #[derive(Default)]
-    struct Changes(HashSet<String>);
+    struct Changes {
+        changed: HashSet<String>,
+        /// Receivers of methods that may change them (a binding of the body's only
+        /// counts: the data arguments are shared references).
+        receivers: HashSet<String>,
+        bound: HashSet<String>,
+    }
     impl<'a> Visit<'a> for Changes {
         fn visit_expr(&mut self, expr: &'a Expr) {
             let changed = match expr {
                 Expr::Reference(r) if r.mutability.is_some() => base_of(&r.expr),
+                Expr::MethodCall(m) if !reads_only(&m.method) => {
+                    self.receivers.extend(base_of(&m.receiver));
+                    None
+                }
                 _ => assignment(expr).and_then(|(left, _, _)| base_of(left)),
             };
-            self.0.extend(changed);
+            self.changed.extend(changed);
             visit::visit_expr(self, expr);
         }
         fn visit_pat_ident(&mut self, p: &'a syn::PatIdent) {
+            self.bound.insert(p.ident.to_string());
             if p.mutability.is_some() {
-                self.0.insert(p.ident.to_string());
+                self.changed.insert(p.ident.to_string());
             }
             visit::visit_pat_ident(self, p);
         }
@@ -420,13 +431,88 @@ pub(super) fn mutated(body: &syn::Block) -> HashSet<String> {
     }
     let mut changes = Changes::default();
     changes.visit_block(body);
-    changes.0
+    let Changes {
+        mut changed,
+        receivers,
+        bound,
+    } = changes;
+    changed.extend(receivers.into_iter().filter(|r| bound.contains(r)));
+    changed
+}
+
+/// The bindings of the body that it may move (use by value where a copy is not
+/// certain): a bare name as a `for` loop's iterable, a function's or method's argument,
+/// a `let`'s or an assignment's whole value, an element of an array, tuple or struct,
+/// or a site's observation. A sum's reverse sweep, which runs at the end of the body,
+/// must not read one.
+pub(super) fn moved(body: &syn::Block, sites: &[Site]) -> HashSet<String> {
+    struct Moves<'m> {
+        sites: &'m [Site],
+        bound: HashSet<String>,
+        moved: HashSet<String>,
+    }
+    impl Moves<'_> {
+        fn by_value(&mut self, e: &Expr) {
+            if let Some(name) = ident_of(e)
+                && self.bound.contains(&name)
+            {
+                self.moved.insert(name);
+            }
+        }
+    }
+    impl<'a> Visit<'a> for Moves<'_> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            match expr {
+                Expr::ForLoop(f) => self.by_value(&f.expr),
+                Expr::Call(c) => c.args.iter().for_each(|a| self.by_value(a)),
+                Expr::MethodCall(m) => m.args.iter().for_each(|a| self.by_value(a)),
+                Expr::Array(a) => a.elems.iter().for_each(|e| self.by_value(e)),
+                Expr::Tuple(t) => t.elems.iter().for_each(|e| self.by_value(e)),
+                Expr::Struct(s) => s.fields.iter().for_each(|f| self.by_value(&f.expr)),
+                Expr::Assign(a) => self.by_value(&a.right),
+                Expr::Macro(m) => {
+                    if let Some(site) = placeholder_index(&m.mac).and_then(|i| self.sites.get(i)) {
+                        if let Some(obs) = &site.obs {
+                            self.by_value(obs);
+                            self.visit_expr(obs);
+                        }
+                        self.visit_expr(&site.value);
+                    }
+                }
+                _ => {}
+            }
+            visit::visit_expr(self, expr);
+        }
+        fn visit_local(&mut self, local: &'a syn::Local) {
+            if let Some(init) = &local.init {
+                self.by_value(&init.expr);
+            }
+            visit::visit_local(self, local);
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut bound = Names::default();
+    bound.visit_block(body);
+    let mut moves = Moves {
+        sites,
+        bound: bound.seen,
+        moved: HashSet::new(),
+    };
+    moves.visit_block(body);
+    moves.moved
 }
 
 /// Methods that read a collection without changing it.
 const READ_ONLY_METHODS: &[&str] = &[
     "len", "is_empty", "iter", "get", "first", "last", "contains", "clone", "to_vec",
 ];
+
+/// Whether a method only reads its receiver: a collection's reader or a scalar
+/// function.
+fn reads_only(method: &syn::Ident) -> bool {
+    let method = method.to_string();
+    READ_ONLY_METHODS.contains(&method.as_str()) || REAL_METHODS.contains(&method.as_str())
+}
 
 /// An error when code that runs only on a condition over parameters changes a value
 /// that is not parameter-dependent by its data flow (`if mu > 0.0 { sd = 2.0 }`): the
@@ -436,6 +522,7 @@ pub(super) fn changed_under_parameters(
     body: &syn::Block,
     sites: &[Site],
     active: &HashMap<String, Kind>,
+    arguments: &HashSet<String>,
 ) -> Outcome<()> {
     /// How many times each name is bound.
     #[derive(Default)]
@@ -451,7 +538,7 @@ pub(super) fn changed_under_parameters(
         sites: &'m [Site],
         active: &'m HashMap<String, Kind>,
         everywhere: Bindings,
-        mutated: HashSet<String>,
+        arguments: &'m HashSet<String>,
         /// The names bound only inside each enclosing branch on parameters.
         local: Vec<HashSet<String>>,
         error: Option<String>,
@@ -473,8 +560,16 @@ pub(super) fn changed_under_parameters(
             visit(self);
             self.local.pop();
         }
-        fn check(&mut self, name: Option<String>) {
+        /// An error when `name` is a value from outside the enclosing branches: a
+        /// binding of the body, or an argument when `arguments` (which only an
+        /// assignment or a `&mut` can change: they are shared references).
+        fn check(&mut self, name: Option<String>, arguments: bool) {
             let Some(name) = name else { return };
+            let argument = arguments && self.arguments.contains(&name);
+            if !self.everywhere.0.contains_key(&name) && !argument {
+                // a function or a constant
+                return;
+            }
             let outer = !self.local.iter().any(|l| l.contains(&name));
             if !self.local.is_empty() && outer && !self.active.contains_key(&name) {
                 self.error.get_or_insert_with(|| {
@@ -514,22 +609,16 @@ pub(super) fn changed_under_parameters(
                     self.conditional(&|n| n.visit_block(&w.body), &|p| p.visit_block(&w.body));
                     return;
                 }
-                Expr::Reference(r) if r.mutability.is_some() => self.check(base_of(&r.expr)),
-                // a method may change its receiver: a `mut` binding's (`push`), or a plain
-                // name's through `&` (`Cell::set`)
-                Expr::MethodCall(m)
-                    if !READ_ONLY_METHODS.contains(&m.method.to_string().as_str())
-                        && !REAL_METHODS.contains(&m.method.to_string().as_str()) =>
-                {
-                    let base = base_of(&m.receiver);
-                    let plain = ident_of(&m.receiver).is_some();
-                    if plain || base.as_ref().is_some_and(|b| self.mutated.contains(b)) {
-                        self.check(base);
-                    }
+                Expr::Reference(r) if r.mutability.is_some() => self.check(base_of(&r.expr), true),
+                // a method may change its receiver (`push`, or `Cell::set` through `&`)
+                Expr::MethodCall(m) if !reads_only(&m.method) => {
+                    self.check(base_of(&m.receiver), false)
                 }
+                // a closure of the body may change what it captured
+                Expr::Call(c) => self.check(ident_of(&c.func), false),
                 _ => {
                     if let Some((left, _, _)) = assignment(expr) {
-                        self.check(base_of(left));
+                        self.check(base_of(left), true);
                     }
                 }
             }
@@ -543,7 +632,7 @@ pub(super) fn changed_under_parameters(
         sites,
         active,
         everywhere,
-        mutated: mutated(body),
+        arguments,
         local: Vec::new(),
         error: None,
     };

@@ -117,6 +117,15 @@ impl Emitter<'_> {
 
     pub(super) fn branch(&mut self, i: &syn::ExprIf, mode: Mode, out: &mut Emitted) -> Outcome<()> {
         let cond = &i.cond;
+        if let Expr::Let(_) = &**cond {
+            // `if let`: as written when it only reads data, else the tape
+            let whole = Expr::If(i.clone());
+            if self.mentions_active(&whole) || self.has_site(&whole) {
+                return Err("an `if let` over parameters or with sites".into());
+            }
+            out.forward.extend(quote!(#whole));
+            return Ok(());
+        }
         if self.has_site(cond) {
             return Err("a site in a condition".into());
         }
@@ -180,8 +189,14 @@ impl Emitter<'_> {
         let Expr::Range(range) = &*f.expr else {
             return None;
         };
-        range.start.as_ref()?;
-        range.end.as_ref()?;
+        // the lanes step through the range by integer arithmetic: not over `char`s
+        let is_char = |e: &Expr| {
+            matches!(strip_parens(e), Expr::Lit(l) if matches!(l.lit, syn::Lit::Char(_)))
+                || matches!(strip_parens(e), Expr::Cast(c) if quote!(#c).to_string().ends_with("char"))
+        };
+        if range.start.as_deref().is_none_or(is_char) || range.end.as_deref().is_none_or(is_char) {
+            return None;
+        }
         let loop_var = var.ident.to_string();
         let mut terms = Vec::new();
         for stmt in &f.body.stmts {
@@ -226,7 +241,8 @@ impl Emitter<'_> {
                 *n != loop_var
                     && (self.reassigned.contains(n)
                         || self.twice.contains(n)
-                        || self.mutated.contains(n))
+                        || self.mutated.contains(n)
+                        || (self.moved.contains(n) && !self.active.contains_key(n)))
             }) {
                 return None;
             }

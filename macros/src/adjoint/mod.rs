@@ -64,13 +64,25 @@ pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
     if sites.iter().any(crate::discrete::is_discrete_latent) {
         return Err("a discrete latent site".to_string());
     }
+    // `deterministic!` values are plain expressions here (this code records nothing)
+    let mut body = body.clone();
+    Unwrap { sites }.visit_block_mut(&mut body);
+    let body = &body;
+    // a jump leaves a statement half done, and the generic body's `return` is not this
+    // code's
+    let mut jumps = Jumps::default();
+    jumps.visit_block(body);
+    if jumps.found {
+        return Err("`return`, `break` or `continue` in the body".into());
+    }
     let mut names = Names::default();
     for arg in &model.args {
         names.bind(&arg.ident.to_string());
     }
     names.visit_block(body);
     let active = activity(body, sites)?;
-    changed_under_parameters(body, sites, &active)?;
+    let arguments: HashSet<String> = model.args.iter().map(|a| a.ident.to_string()).collect();
+    changed_under_parameters(body, sites, &active, &arguments)?;
     if let Some(twice) = names.twice.iter().find(|n| active.contains_key(*n)) {
         return Err(format!(
             "the parameter-dependent name `{twice}` is bound more than once"
@@ -85,6 +97,7 @@ pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
         reassigned: assigned.names,
         twice: names.twice.clone(),
         mutated: changed.clone(),
+        moved: moved(body, sites),
         next: 0,
         vectors: Vec::new(),
         top: HashSet::new(),
@@ -288,9 +301,10 @@ struct Emitter<'m> {
     /// Names bound more than once (data only): a reduction's reverse sweep must not
     /// read one, since a later binding may shadow it there.
     twice: HashSet<String>,
-    /// Names the body may change after binding them (see [`mutated`]): a reduction's
-    /// reverse sweep must not read one either.
+    /// Names the body may change after binding them (see [`mutated`]) or move (see
+    /// [`moved`]): a reduction's reverse sweep must not read one either.
     mutated: HashSet<String>,
+    moved: HashSet<String>,
     next: usize,
     /// The buffers of vector sites, returned to the pool at the end.
     vectors: Vec<Ident>,

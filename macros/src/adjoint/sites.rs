@@ -384,7 +384,9 @@ impl Emitter<'_> {
                 if self.mentions_active(obs) || self.has_site(obs) {
                     return Err("an observation that depends on parameters".into());
                 }
-                (dist.clone(), Some(obs.clone()))
+                let mut obs = obs.clone();
+                Unwrap { sites: self.sites }.visit_expr_mut(&mut obs);
+                (dist.clone(), Some(obs))
             }
             SiteMacro::Factor => (site.value.clone(), None),
             SiteMacro::Deterministic => return Ok(()),
