@@ -655,5 +655,304 @@ fn shadows_and_moves(y: &[f64]) {
 #[test]
 fn a_shadowed_target_in_a_carried_loop_and_a_string_moved_after_a_sum() {
     let y = data(6, 15);
-    check!(shadows_and_moves(&y), 10, 1.5, generated);
+    // a user name beginning with `__` sends the body to the tape
+    check!(shadows_and_moves(&y), 10, 1.5, fallback);
+}
+
+// ---------------------------------------------------------------------------------
+// failures this round found, fixed
+
+fn widen(c: &std::cell::Cell<f64>) {
+    c.set(2.0);
+}
+
+/// A data scale changed under a condition on a parameter by a function lent a `Cell`,
+/// by a method on a `Cell` argument, by a local macro.
+#[model]
+fn cell_changed_by_function(y: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    let sd = std::cell::Cell::new(1.0);
+    if mu > 0.0 {
+        widen(&sd);
+    }
+    for i in 0..y.len() {
+        sample!("y[{i}]", Normal::new(mu, sd.get()), obs = y[i]);
+    }
+}
+
+#[model]
+fn cell_argument_under_parameter(y: &[f64], w: &std::cell::Cell<f64>) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    w.set(1.0);
+    if mu > 0.0 {
+        w.set(2.0);
+    }
+    for i in 0..y.len() {
+        sample!("y[{i}]", Normal::new(mu, w.get()), obs = y[i]);
+    }
+}
+
+#[model]
+fn macro_changes_scale(y: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    let mut sd = 1.0;
+    macro_rules! widen {
+        () => {
+            sd = 2.0;
+        };
+    }
+    if mu > 0.0 {
+        widen!();
+    }
+    for i in 0..y.len() {
+        sample!("y[{i}]", Normal::new(mu, sd), obs = y[i]);
+    }
+}
+
+#[test]
+fn changes_through_functions_arguments_and_macros_under_parameter_conditions() {
+    let y = [0.5, -1.0, 2.0];
+    let cell = std::cell::Cell::new(1.0);
+    for first in [0.5, -0.5] {
+        let (m, t) = (
+            cell_changed_by_function(&y),
+            cell_changed_by_function(&y).with_engine(Engine::Reverse),
+        );
+        for mu in [first, -first] {
+            agrees_at(&m, &t, &[mu], true);
+        }
+        let (m, t) = (
+            cell_argument_under_parameter(&y, &cell),
+            cell_argument_under_parameter(&y, &cell).with_engine(Engine::Reverse),
+        );
+        for mu in [first, -first] {
+            agrees_at(&m, &t, &[mu], true);
+        }
+        let (m, t) = (
+            macro_changes_scale(&y),
+            macro_changes_scale(&y).with_engine(Engine::Reverse),
+        );
+        for mu in [first, -first] {
+            agrees_at(&m, &t, &[mu], true);
+        }
+    }
+}
+
+/// User names that look like the generated code's.
+#[model]
+fn clash_leaf(y: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    let __l0 = 3.0;
+    factor!("f", -0.5 * (mu * __l0).powi(2) + 0.0 * y[0]);
+}
+
+#[model]
+fn clash_target(y: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    let mut __target = 0.0;
+    __target += y[0];
+    factor!("f", -0.5 * mu * mu + 0.0 * __target);
+}
+
+#[model]
+fn clash_lane(y: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    let __j = 1usize;
+    let mut acc = 0.0 * mu;
+    for i in 0..y.len() {
+        acc += (y[(i + __j) % y.len()] - mu).powi(2);
+    }
+    factor!("acc", -0.5 * acc);
+}
+
+#[model]
+fn clash_a(y: &[f64]) {
+    let __a = sample!("a", Normal::new(0.0, 1.0));
+    let b = sample!("b", Normal::new(0.0, 1.0));
+    let c = __a * b + 0.0 * y[0];
+    factor!("c", -0.5 * c * c);
+}
+
+/// A local macro that reads a parameter.
+#[model]
+fn local_macro(y: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    macro_rules! twice_mu {
+        () => {
+            mu * 2.0
+        };
+    }
+    let z = twice_mu!();
+    factor!("z", -0.5 * z * z + 0.0 * y[0]);
+}
+
+#[test]
+fn generated_names_and_local_macros_send_the_body_to_the_tape() {
+    let y = data(20, 16);
+    check!(clash_leaf(&y), 5, 1.5, fallback);
+    check!(clash_target(&y), 5, 1.5, fallback);
+    check!(clash_lane(&y), 5, 1.5, fallback);
+    check!(clash_a(&y), 5, 1.5, fallback);
+    check!(local_macro(&y), 5, 1.5, fallback);
+}
+
+/// A sum's terms reading a `Cell` argument changed after the sum, a body `Cell` lent to
+/// a function after it, a closure that keeps state.
+#[model]
+fn cell_argument_sum(y: &[f64], w: &std::cell::Cell<f64>) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    w.set(1.0);
+    let mut acc = 0.0 * mu;
+    for i in 0..y.len() {
+        acc += (y[i] - mu).powi(2) * w.get();
+    }
+    w.set(3.0);
+    factor!("acc", -0.5 * acc);
+}
+
+#[model]
+fn cell_lent_after_sum(y: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    let w = std::cell::Cell::new(1.0);
+    let mut acc = 0.0 * mu;
+    for i in 0..y.len() {
+        acc += (y[i] - mu).powi(2) * w.get();
+    }
+    widen(&w);
+    factor!("acc", -0.5 * acc);
+}
+
+#[model]
+fn stateful_closure_in_sum(y: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    let count = std::cell::Cell::new(0.0);
+    let next = || {
+        count.set(count.get() + 1.0);
+        count.get()
+    };
+    let mut acc = 0.0 * mu;
+    for i in 0..y.len() {
+        acc += mu * next() * y[i];
+    }
+    factor!("acc", -0.5 * acc * acc);
+}
+
+/// Data moved after a sum by a block's value, a `move` closure, a `match`.
+#[model]
+fn moved_by_block(y: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    let v = y.to_vec();
+    let mut acc = 0.0 * mu;
+    for i in 0..y.len() {
+        acc += (v[i] - mu).powi(2);
+    }
+    let w = { v };
+    factor!("acc", -0.5 * acc + 0.0 * w.len() as f64);
+}
+
+#[model]
+fn moved_by_closure(y: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    let v = y.to_vec();
+    let mut acc = 0.0 * mu;
+    for i in 0..y.len() {
+        acc += (v[i] - mu).powi(2);
+    }
+    let count = move || v.len();
+    factor!("acc", -0.5 * acc + 0.0 * count() as f64);
+}
+
+#[model]
+fn moved_by_match(y: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    let v = y.to_vec();
+    let mut acc = 0.0 * mu;
+    for i in 0..y.len() {
+        acc += (v[i] - mu).powi(2);
+    }
+    let n = match v {
+        w => w.len(),
+    };
+    factor!("acc", -0.5 * acc + 0.0 * n as f64);
+}
+
+#[test]
+fn sums_over_values_that_change_or_move_after_them() {
+    let y = data(5, 17);
+    let cell = std::cell::Cell::new(1.0);
+    sweep(
+        &cell_argument_sum(&y, &cell),
+        &cell_argument_sum(&y, &cell).with_engine(Engine::Reverse),
+        5,
+        1.5,
+    );
+    sweep(
+        &cell_lent_after_sum(&y),
+        &cell_lent_after_sum(&y).with_engine(Engine::Reverse),
+        5,
+        1.5,
+    );
+    sweep(
+        &stateful_closure_in_sum(&y),
+        &stateful_closure_in_sum(&y).with_engine(Engine::Reverse),
+        5,
+        1.5,
+    );
+    check!(moved_by_block(&y), 5, 1.5, generated);
+    check!(moved_by_closure(&y), 5, 1.5, generated);
+    check!(moved_by_match(&y), 5, 1.5, generated);
+}
+
+/// Subnormal values: a division by a tiny parameter, `√(x²)` and `√s` near zero.
+#[model]
+fn tiny_values(y: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    factor!("f", 1e-320 / mu + 0.0 * y[0]);
+}
+
+#[model]
+fn tiny_product(y: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    factor!("f", 1e-320 / (mu * y[0]));
+}
+
+#[model]
+fn tiny_root(y: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    factor!("f", (mu * mu).sqrt() + 0.0 * y[0]);
+}
+
+#[model]
+fn tiny_scale_root(y: &[f64]) {
+    let s = sample!("s", HalfNormal::new(1.0));
+    factor!("f", s.sqrt() + 0.0 * y[0]);
+}
+
+#[test]
+fn subnormal_values_give_the_tapes_numbers() {
+    let y = [1.0];
+    agrees_at(
+        &tiny_values(&y).with_engine(Engine::Codegen),
+        &tiny_values(&y).with_engine(Engine::Reverse),
+        &[1e-309],
+        true,
+    );
+    agrees_at(
+        &tiny_product(&y).with_engine(Engine::Codegen),
+        &tiny_product(&y).with_engine(Engine::Reverse),
+        &[1e-309],
+        true,
+    );
+    agrees_at(
+        &tiny_root(&y).with_engine(Engine::Codegen),
+        &tiny_root(&y).with_engine(Engine::Reverse),
+        &[1e-160],
+        true,
+    );
+    agrees_at(
+        &tiny_scale_root(&y).with_engine(Engine::Codegen),
+        &tiny_scale_root(&y).with_engine(Engine::Reverse),
+        &[1e-310f64.ln()],
+        true,
+    );
 }

@@ -21,6 +21,9 @@
 //! generator does not analyse (an `if` value in a sum, a data `match` with sites, an
 //! early `return`, a latent site in another's arguments) are checked to fall back.
 
+// a model over eight kinds of data argument
+#![allow(clippy::too_many_arguments)]
+
 mod common;
 #[macro_use]
 #[path = "common/against_tape.rs"]

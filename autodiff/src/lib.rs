@@ -115,7 +115,7 @@ fn gradient<M: ModelBody + ?Sized>(model: &M, x: &[f64], grad: &mut [f64], jacob
     } else {
         reverse::logp_and_grad_with(model, x, grad, jacobian)
     };
-    if forward && value.is_finite() && grad.iter().any(|g| g.is_nan()) {
+    if forward && value.is_finite() && grad.iter().any(|g| !g.is_finite()) {
         // a zero derivative times an infinite one (`√x` at 0 times 0) is NaN in forward
         // duals; the tape skips zero adjoints and gives the gradient
         value = reverse::logp_and_grad_with(model, x, grad, jacobian);

@@ -470,6 +470,21 @@ pub(super) fn moved(body: &syn::Block, sites: &[Site]) -> HashSet<String> {
                 Expr::Tuple(t) => t.elems.iter().for_each(|e| self.by_value(e)),
                 Expr::Struct(s) => s.fields.iter().for_each(|f| self.by_value(&f.expr)),
                 Expr::Assign(a) => self.by_value(&a.right),
+                Expr::Match(m) => self.by_value(&m.expr),
+                Expr::Let(l) => self.by_value(&l.expr),
+                Expr::Return(r) => r.expr.iter().for_each(|e| self.by_value(e)),
+                Expr::Break(b) => b.expr.iter().for_each(|e| self.by_value(e)),
+                Expr::Block(b) => {
+                    if let Some(syn::Stmt::Expr(tail, None)) = b.block.stmts.last() {
+                        self.by_value(tail);
+                    }
+                }
+                // a `move` closure takes whatever it names
+                Expr::Closure(c) if c.capture.is_some() => {
+                    let names = Mentions::of_tokens(&quote::ToTokens::to_token_stream(&c.body));
+                    self.moved
+                        .extend(names.into_iter().filter(|n| self.bound.contains(n)));
+                }
                 Expr::Macro(m) => {
                     if let Some(site) = placeholder_index(&m.mac).and_then(|i| self.sites.get(i)) {
                         if let Some(obs) = &site.obs {
@@ -561,8 +576,7 @@ pub(super) fn changed_under_parameters(
             self.local.pop();
         }
         /// An error when `name` is a value from outside the enclosing branches: a
-        /// binding of the body, or an argument when `arguments` (which only an
-        /// assignment or a `&mut` can change: they are shared references).
+        /// binding of the body, or an argument when `arguments`.
         fn check(&mut self, name: Option<String>, arguments: bool) {
             let Some(name) = name else { return };
             let argument = arguments && self.arguments.contains(&name);
@@ -611,11 +625,20 @@ pub(super) fn changed_under_parameters(
                 }
                 Expr::Reference(r) if r.mutability.is_some() => self.check(base_of(&r.expr), true),
                 // a method may change its receiver (`push`, or `Cell::set` through `&`)
+                // (through `&`: `Cell::set` on an argument too)
                 Expr::MethodCall(m) if !reads_only(&m.method) => {
-                    self.check(base_of(&m.receiver), false)
+                    self.check(base_of(&m.receiver), true)
                 }
-                // a closure of the body may change what it captured
-                Expr::Call(c) => self.check(ident_of(&c.func), false),
+                // a closure of the body may change what it captured, and a function
+                // what it is lent (`widen(&cell)`)
+                Expr::Call(c) => {
+                    self.check(ident_of(&c.func), false);
+                    for arg in &c.args {
+                        if let Expr::Reference(r) = arg {
+                            self.check(base_of(&r.expr), true);
+                        }
+                    }
+                }
                 _ => {
                     if let Some((left, _, _)) = assignment(expr) {
                         self.check(base_of(left), true);
@@ -638,6 +661,22 @@ pub(super) fn changed_under_parameters(
     };
     pass.visit_block(body);
     pass.error.map_or(Ok(()), Err)
+}
+
+/// Whether the body defines a `macro_rules!` anywhere (in a nested block too).
+pub(super) fn has_local_macro(body: &syn::Block) -> bool {
+    struct Found(bool);
+    impl<'a> Visit<'a> for Found {
+        fn visit_item_macro(&mut self, _: &'a syn::ItemMacro) {
+            self.0 = true;
+        }
+        fn visit_stmt_macro(&mut self, m: &'a syn::StmtMacro) {
+            self.0 |= m.mac.path.is_ident("macro_rules");
+        }
+    }
+    let mut found = Found(false);
+    found.visit_block(body);
+    found.0
 }
 
 /// Whether an expression holds `return`, `break` or `continue` outside closures.

@@ -233,7 +233,7 @@ impl Emitter<'_> {
                 },
                 Some(_) => return None,
             };
-            if self.has_site(&term) {
+            if self.has_site(&term) || !pure(&term) {
                 return None;
             }
             let reads = Mentions::of(self.sites, &term);
@@ -615,6 +615,41 @@ fn accumulated_locally(code: TokenStream) -> TokenStream {
         };
         #(#names += #sums;)*
     }
+}
+
+/// Whether evaluating `term` twice gives the same value: no call but to a function of
+/// `tilde::math` or a path of the standard library's `f64`, no method but the
+/// elementary ones and `len`, no macro (a reduction evaluates its terms again in its
+/// reverse sweep; a closure or a `Cell::get` may not give the same value then).
+fn pure(term: &Expr) -> bool {
+    struct Pure(bool);
+    impl<'a> Visit<'a> for Pure {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            match expr {
+                Expr::Call(c) => {
+                    let known = matches!(&*c.func, Expr::Path(p) if {
+                        let segments: Vec<String> =
+                            p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+                        segments.iter().any(|s| s == "math")
+                            || segments.first().is_some_and(|s| s == "f64" || s == "T")
+                    });
+                    self.0 &= known;
+                }
+                Expr::MethodCall(m) => {
+                    let method = m.method.to_string();
+                    self.0 &= REAL_METHODS.contains(&method.as_str()) || method == "len";
+                }
+                Expr::Macro(_) | Expr::Closure(_) | Expr::Block(_) | Expr::Unsafe(_) => {
+                    self.0 = false
+                }
+                _ => {}
+            }
+            syn::visit::visit_expr(self, expr);
+        }
+    }
+    let mut pure = Pure(true);
+    pure.visit_expr(term);
+    pure.0
 }
 
 pub(super) fn strip_parens(mut e: &Expr) -> &Expr {

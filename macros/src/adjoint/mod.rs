@@ -75,6 +75,38 @@ pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
     if jumps.found {
         return Err("`return`, `break` or `continue` in the body".into());
     }
+    // this code's own names begin with `__`: a user name that does too could clash (the
+    // parser's placeholders and hidden fields, and the `Normal::each` loops, are ours)
+    let mut clash = None;
+    let tokens = sites.iter().map(|s| {
+        let (value, obs) = (&s.value, &s.obs);
+        quote!(#value #obs)
+    });
+    for tokens in std::iter::once(quote!(#body)).chain(tokens) {
+        crate::ast::each_ident(tokens, &mut |i| {
+            let name = i.to_string();
+            let ours = ["__tilde", "__each_", "__private"]
+                .iter()
+                .any(|p| name.starts_with(p));
+            if name.starts_with("__") && !ours {
+                clash.get_or_insert(name);
+            }
+        });
+    }
+    if let Some(name) = clash {
+        return Err(format!(
+            "the name `{name}` (this code's names begin with `__`)"
+        ));
+    }
+    // a macro defined in the body may read or change anything, unseen
+    if body
+        .stmts
+        .iter()
+        .any(|s| matches!(s, Stmt::Item(syn::Item::Macro(_))))
+        || has_local_macro(body)
+    {
+        return Err("a `macro_rules!` in the body".into());
+    }
     let mut names = Names::default();
     for arg in &model.args {
         names.bind(&arg.ident.to_string());
@@ -161,14 +193,17 @@ pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
         #(#reverse)*
         #(#give)*
         #add_known
+        if __target == f64::INFINITY || (__target.is_finite() && __grad.iter().any(|g| !g.is_finite())) {
+            // an overflow here that the tape's order of operations may avoid (`a · (1/b)`
+            // for `a / b` at a subnormal `b`), or a zero adjoint that met an infinite
+            // local derivative (`√x` at 0 times 0): the tape, which skips zero adjoints,
+            // gives the value and the gradient
+            return ::core::option::Option::None;
+        }
         if !__target.is_finite() {
             __grad.iter_mut().for_each(|g| *g = 0.0);
             // a NaN (a scale below zero in a written-out density) is a rejection too
             __target = __target.max(f64::NEG_INFINITY);
-        } else if __grad.iter().any(|g| g.is_nan()) {
-            // a zero adjoint met an infinite local derivative (`√x` at 0 times 0): the
-            // tape, which skips zero adjoints, gives the gradient
-            return ::core::option::Option::None;
         }
         ::core::option::Option::Some(__target)
     };
