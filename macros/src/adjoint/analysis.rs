@@ -120,6 +120,8 @@ pub(super) fn has_loop(body: &syn::Block) -> bool {
 pub(super) struct Names {
     pub(super) seen: HashSet<String>,
     pub(super) twice: HashSet<String>,
+    /// How many times each name is bound.
+    pub(super) count: HashMap<String, usize>,
 }
 
 impl Names {
@@ -127,6 +129,7 @@ impl Names {
         if !self.seen.insert(name.to_string()) {
             self.twice.insert(name.to_string());
         }
+        *self.count.entry(name.to_string()).or_default() += 1;
     }
 }
 
@@ -539,20 +542,10 @@ pub(super) fn changed_under_parameters(
     active: &HashMap<String, Kind>,
     arguments: &HashSet<String>,
 ) -> Outcome<()> {
-    /// How many times each name is bound.
-    #[derive(Default)]
-    struct Bindings(HashMap<String, usize>);
-    impl<'a> Visit<'a> for Bindings {
-        fn visit_pat_ident(&mut self, p: &'a syn::PatIdent) {
-            *self.0.entry(p.ident.to_string()).or_default() += 1;
-            visit::visit_pat_ident(self, p);
-        }
-        fn visit_item(&mut self, _: &'a syn::Item) {}
-    }
     struct Pass<'m> {
         sites: &'m [Site],
         active: &'m HashMap<String, Kind>,
-        everywhere: Bindings,
+        everywhere: Names,
         arguments: &'m HashSet<String>,
         /// The names bound only inside each enclosing branch on parameters.
         local: Vec<HashSet<String>>,
@@ -562,13 +555,13 @@ pub(super) fn changed_under_parameters(
         fn on_parameters(&self, e: &Expr) -> bool {
             Mentions::of(self.sites, e).any_in(self.active)
         }
-        fn conditional(&mut self, bound_in: &dyn Fn(&mut Bindings), visit: &dyn Fn(&mut Self)) {
-            let mut inside = Bindings::default();
+        fn conditional(&mut self, bound_in: &dyn Fn(&mut Names), visit: &dyn Fn(&mut Self)) {
+            let mut inside = Names::default();
             bound_in(&mut inside);
             let only_inside = inside
-                .0
+                .count
                 .into_iter()
-                .filter(|(n, k)| self.everywhere.0.get(n) == Some(k))
+                .filter(|(n, k)| self.everywhere.count.get(n) == Some(k))
                 .map(|(n, _)| n)
                 .collect();
             self.local.push(only_inside);
@@ -580,7 +573,7 @@ pub(super) fn changed_under_parameters(
         fn check(&mut self, name: Option<String>, arguments: bool) {
             let Some(name) = name else { return };
             let argument = arguments && self.arguments.contains(&name);
-            if !self.everywhere.0.contains_key(&name) && !argument {
+            if !self.everywhere.seen.contains(&name) && !argument {
                 // a function or a constant
                 return;
             }
@@ -649,7 +642,7 @@ pub(super) fn changed_under_parameters(
         }
         fn visit_item(&mut self, _: &'a syn::Item) {}
     }
-    let mut everywhere = Bindings::default();
+    let mut everywhere = Names::default();
     everywhere.visit_block(body);
     let mut pass = Pass {
         sites,

@@ -46,16 +46,8 @@ type Outcome<T> = Result<T, String>;
 /// to the tape (see `ModelBody::prefers_generated`), or why there is none.
 pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
     // vectorised `Normal::each` observations as scalar loops, in this code only
-    let unstable = {
-        let mut names = Names::default();
-        for arg in &model.args {
-            names.bind(&arg.ident.to_string());
-        }
-        names.visit_block(&model.body);
-        let mut unstable = mutated(&model.body);
-        unstable.extend(names.twice);
-        unstable
-    };
+    let mut unstable = mutated(&model.body);
+    unstable.extend(bindings(model, &model.body).twice);
     let rewritten = crate::vector_sites::rewrite(&model.body, &model.sites, &unstable);
     let (body, sites) = match &rewritten {
         Some((body, sites)) => (body, sites.as_slice()),
@@ -107,11 +99,7 @@ pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
     {
         return Err("a `macro_rules!` in the body".into());
     }
-    let mut names = Names::default();
-    for arg in &model.args {
-        names.bind(&arg.ident.to_string());
-    }
-    names.visit_block(body);
+    let names = bindings(model, body);
     let active = activity(body, sites)?;
     let arguments: HashSet<String> = model.args.iter().map(|a| a.ident.to_string()).collect();
     changed_under_parameters(body, sites, &active, &arguments)?;
@@ -219,6 +207,16 @@ pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
                 }
         });
     Ok((code, prefers))
+}
+
+/// The names the model's arguments and `body` bind.
+fn bindings(model: &Model, body: &syn::Block) -> Names {
+    let mut names = Names::default();
+    for arg in &model.args {
+        names.bind(&arg.ident.to_string());
+    }
+    names.visit_block(body);
+    names
 }
 
 /// Where a block's code goes.
