@@ -956,3 +956,35 @@ fn subnormal_values_give_the_tapes_numbers() {
         true,
     );
 }
+
+/// Sums over integer ranges wider than their type's maximum (`-100i8..100`: the
+/// difference of the ends overflows `i8`), ending at the type's maximum, shorter than
+/// a chunk of lanes, and empty. Release builds wrap silently; a debug build panicked
+/// in the chunking of the lanes before it counted chunks from the range's length.
+#[model]
+fn sums_over_wide_integer_ranges(y: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    let mut acc = 0.0 * mu;
+    for k in -100i8..100 {
+        acc += (mu - f64::from(k) * 0.01).powi(2);
+    }
+    for k in 120i8..127 {
+        acc += mu * f64::from(k) * 1e-3;
+    }
+    for k in 240u8..255 {
+        acc += (mu * f64::from(k) * 1e-3).sin();
+    }
+    for k in 3u8..1 {
+        acc += mu * f64::from(k);
+    }
+    for k in -3i64..2 {
+        acc += mu * y[(k + 3) as usize];
+    }
+    factor!("acc", -0.5 * acc);
+}
+
+#[test]
+fn sums_over_integer_ranges_wider_than_their_type() {
+    let y = data(6, 4);
+    check!(sums_over_wide_integer_ranges(&y), 10, 1.5, generated);
+}

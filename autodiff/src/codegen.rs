@@ -70,7 +70,22 @@ impl Pool {
         v
     }
 
-    /// Returns a vector of [`take`](Self::take) to the pool.
+    /// A vector of length `n` whose values are unspecified (left from an earlier use, or
+    /// zero), from the pool when it has one: the record of a carried loop, every slot of
+    /// which is written before it is read, so it is not cleared on every evaluation.
+    #[inline]
+    pub fn take_record(&mut self, n: usize) -> Vec<f64> {
+        let mut v = self.vectors.pop().unwrap_or_default();
+        if v.len() < n {
+            v.resize(n, 0.0);
+        } else {
+            v.truncate(n);
+        }
+        v
+    }
+
+    /// Returns a vector of [`take`](Self::take) or [`take_record`](Self::take_record)
+    /// to the pool.
     #[inline]
     pub fn give(&mut self, v: Vec<f64>) {
         self.vectors.push(v);

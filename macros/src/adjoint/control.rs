@@ -80,7 +80,7 @@ impl Emitter<'_> {
             out.forward.extend(quote! {
                 let #iter = ::core::iter::IntoIterator::into_iter(#iterable);
                 let mut #record: ::std::vec::Vec<f64> =
-                    __pool.take(::tilde::__private::codegen::record_len(&#iter, #width));
+                    __pool.take_record(::tilde::__private::codegen::record_len(&#iter, #width));
                 let (#slots, _) = #record.as_chunks_mut::<#width>();
                 let mut #count: usize = 0;
                 #looped
@@ -353,17 +353,25 @@ impl Emitter<'_> {
         let chunked = match range.limits {
             syn::RangeLimits::HalfOpen(_) => {
                 let base = self.fresh("base");
+                let chunks = self.fresh("chunks");
                 // unsuffixed, so that it takes the range's integer type
                 let step = proc_macro2::Literal::usize_unsuffixed(LANES);
+                // The whole chunks are counted from the range's length (a method of the
+                // range, not of its possibly still unsettled integer type), so no
+                // subtraction of its ends overflows (`-100i8..100`), and `base` never
+                // passes `last`.
                 quote! {
                     let mut #base = #first;
-                    while #base < #last && #last - #base >= #step {
+                    let mut #chunks: usize =
+                        ::core::iter::Iterator::size_hint(&(#first..#last)).0 / #LANES;
+                    while #chunks > 0 {
                         for __j in 0..#step {
                             let #pat = #base + __j;
                             let __lane = __j as usize;
                             #forward
                         }
                         #base += #step;
+                        #chunks -= 1;
                     }
                     for #pat in #base..#last {
                         let __lane = 0usize;
