@@ -653,6 +653,36 @@ fn poisson_and_student_t_observations_match_the_tape() {
     }
 }
 
+/// Poisson counts on the log scale from 0 to 10⁹, with log-rates near `ln k`: the
+/// written-out log-mass must keep the tape's relative accuracy where `k η`, `e^η` and
+/// `ln k!` are each ~10¹⁰ and their sum is ~-10.
+#[model]
+fn large_counts(k: &[u64]) {
+    let a = sample!("a", Normal::new(0.0, 1.0));
+    for i in 0..k.len() {
+        let centre = ((k[i] as f64) + 0.5).ln();
+        sample!("k[{i}]", Poisson::log_rate(centre + 1e-3 * a), obs = k[i]);
+    }
+}
+
+#[test]
+fn poisson_observations_at_large_counts_match_the_tape() {
+    for k in [
+        vec![0u64, 1, 2, 15, 16, 17],
+        vec![1_000_000],
+        vec![123_456_789, 1_000_000_000],
+    ] {
+        let model = large_counts(&k).with_engine(Engine::Codegen);
+        assert_generated(&model.gradient_engine());
+        matches_tape(
+            &model,
+            &large_counts(&k).with_engine(Engine::Reverse),
+            10,
+            1.5,
+        );
+    }
+}
+
 /// `Normal::each` observations over vector expressions, which the generated code runs
 /// as scalar loops: a bound expression read by two sites, an inline one over data, a
 /// broadcast parameter scale.

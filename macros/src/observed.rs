@@ -20,7 +20,8 @@ pub struct Split {
 /// `is_active` tells whether an argument depends on parameters:
 /// - `Normal::new(μ, σ)`: `-½((y - μ)/σ)²` plus `-ln σ - ln √(2π)` (`-ln σ` in the
 ///   active part when `σ` is active);
-/// - `Poisson::log_rate(η)`: `y η - e^η` plus `-ln y!`;
+/// - `Poisson::log_rate(η)`: `-bd0(y, e^η)` (`y η - e^η - (y ln y - y)`, without
+///   the cancellation of its terms at large counts) plus `-stirlerr(y) - ½ ln(2πy)`;
 /// - `StudentT::new(ν, μ, σ)` with data `ν`: `-(ν+1)/2 ln(1 + ((y - μ)/σ)²/ν)` plus
 ///   `ln Γ((ν+1)/2) - ln Γ(ν/2) - ½ ln(νπ) - ln σ`.
 ///
@@ -38,7 +39,7 @@ pub fn split(dist: &Expr, y: &Ident, is_active: impl Fn(&Expr) -> bool) -> Optio
             constant: quote!(#codegen::normal_constant(#scale, #y)),
         },
         ("Poisson", "log_rate", [eta]) => Split {
-            active: syn::parse_quote!(#y * (#eta) - (#eta).exp()),
+            active: syn::parse_quote!((#eta).__poisson_log_rate(#y)),
             constant: quote!(#codegen::poisson_constant(#y)),
         },
         ("StudentT", "new", [nu, loc, scale]) if !is_active(nu) => {

@@ -139,7 +139,12 @@ enum Node {
 }
 
 /// The elementary methods [`differentiate`] knows, with one argument or none.
+/// `η.__poisson_log_rate(k)` is no method of `f64`: it stands for the part of a
+/// Poisson observation's log-mass that depends on its log-rate (see
+/// `observed::split`), computed by `poisson_log_rate_kernel` (a user name beginning
+/// with `__` sends the body to the tape, so only that code writes it).
 const METHODS: &[(&str, usize)] = &[
+    ("__poisson_log_rate", 1),
     ("abs", 0),
     ("atan", 0),
     ("cos", 0),
@@ -378,6 +383,7 @@ impl Forward<'_> {
                     "atan" => quote!((1.0 + #x * #x).recip()),
                     "cos" => quote!(-#x.sin()),
                     "exp" => quote!(#t),
+                    "__poisson_log_rate" => quote!((#arg) - #x.exp()),
                     "exp_m1" => quote!(#x.exp()),
                     "ln" => quote!(#x.recip()),
                     "ln_1p" => quote!((#x + 1.0).recip()),
@@ -395,6 +401,9 @@ impl Forward<'_> {
                     _ => quote!(1.0 - #t * #t), // tanh
                 };
                 let call = match arg {
+                    Some(arg) if name == "__poisson_log_rate" => {
+                        quote!(::tilde::__private::codegen::poisson_log_rate_kernel(#x, #arg))
+                    }
                     Some(arg) => quote!(#x.#m(#arg)),
                     None => quote!(#x.#m()),
                 };

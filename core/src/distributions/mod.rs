@@ -135,6 +135,7 @@ pub use negative_binomial::NegativeBinomial;
 pub use normal::{Normal, NormalEach};
 pub use pareto::Pareto;
 pub use poisson::Poisson;
+pub(crate) use poisson::{bd0, stirlerr};
 pub use skew_normal::SkewNormal;
 pub use student_t::StudentT;
 pub use truncated::{Cdf, Truncated, TruncatedNormal};

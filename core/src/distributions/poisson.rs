@@ -31,7 +31,7 @@ const STIRLERR_SMALL: [f64; 15] = [
 ///
 /// A table up to 15, then the asymptotic series `1/(12k) - 1/(360k³) + …` to `k⁻⁹`, whose
 /// first omitted term is below 2e-16 for `k ≥ 16`.
-pub(super) fn stirlerr(k: f64) -> f64 {
+pub(crate) fn stirlerr(k: f64) -> f64 {
     if k <= 15.0 {
         return STIRLERR_SMALL[(k as usize).saturating_sub(1)];
     }
@@ -46,7 +46,7 @@ pub(super) fn stirlerr(k: f64) -> f64 {
 /// Near `x = m` the two sides cancel to `(x - m)²/(2m)`; there it is summed as the series
 /// `(x - m) v + 2x Σⱼ v^{2j+1}/(2j+1)` with `v = (x - m)/(x + m)`, which keeps full
 /// relative accuracy (Loader 2000, as in R's `dpois_raw` and `dbinom_raw`).
-pub(super) fn bd0(x: f64, m: f64, ln_m: f64) -> f64 {
+pub(crate) fn bd0(x: f64, m: f64, ln_m: f64) -> f64 {
     let diff = x - m;
     let sum = m + x;
     if diff.abs() < 0.1 * sum {

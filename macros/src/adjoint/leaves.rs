@@ -99,7 +99,11 @@ impl<'a> Visit<'a> for Check<'_, '_> {
                 visit::visit_expr(self, expr)
             }
             Expr::MethodCall(m) => {
-                if !REAL_METHODS.contains(&m.method.to_string().as_str()) || m.turbofish.is_some() {
+                // `__poisson_log_rate`: the written-out Poisson observation's own term
+                // (`observed::split`; a user's `__` name never gets here)
+                let known = REAL_METHODS.contains(&m.method.to_string().as_str())
+                    || m.method == "__poisson_log_rate";
+                if !known || m.turbofish.is_some() {
                     self.error = Some(format!("the method `{}` over parameters", m.method));
                 } else {
                     visit::visit_expr(self, expr);
