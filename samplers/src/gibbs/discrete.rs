@@ -6,11 +6,9 @@ use std::sync::Arc;
 use rand::{Rng, RngExt};
 use tilde_core::{Error, Layout, LogDensity, Result, SamplesDiscrete, Support};
 
-use super::{
-    ByRef, Conditional, ConditionalAdaptation, HmcGibbsInfo, HmcGibbsParams, HmcGibbsState,
-    init_on_conditional, refresh_on_conditional,
-};
-use crate::kernel::{Adaptation, Kernel, KernelInfo, KernelState};
+use super::hmc_gibbs::{conditional_adaptation, init_within, refresh_within, transition_within};
+use super::{ConditionalAdaptation, HmcGibbsInfo, HmcGibbsParams, HmcGibbsState};
+use crate::kernel::{Adaptation, Kernel, KernelInfo};
 use crate::metric::Metric;
 
 /// Supports of at most this many values are enumerated by a Gibbs update; larger (and
@@ -327,58 +325,7 @@ impl<W> fmt::Debug for DiscreteHmcGibbsWorkspace<W> {
 /// The inner kernel's adaptation, on its sites' conditional density.
 pub type DiscreteHmcGibbsAdaptation<A> = ConditionalAdaptation<A>;
 
-impl<K: Kernel + Clone> Adaptation<DiscreteHmcGibbs<K>> for ConditionalAdaptation<K::Adaptation> {
-    fn init<L: LogDensity + ?Sized, R: Rng + ?Sized>(
-        &mut self,
-        kernel: &DiscreteHmcGibbs<K>,
-        target: &L,
-        rng: &mut R,
-        state: &HmcGibbsState<K::State>,
-        params: &mut HmcGibbsParams<K::Params>,
-    ) {
-        if let Ok(binding) = kernel.binding() {
-            let (indices, position) = (&binding.inner_indices, &state.position);
-            self.init_on(
-                &kernel.inner,
-                indices,
-                target,
-                rng,
-                position,
-                &state.inner,
-                &mut params.inner,
-            );
-        }
-    }
-
-    fn update<L: LogDensity + ?Sized, R: Rng + ?Sized>(
-        &mut self,
-        kernel: &DiscreteHmcGibbs<K>,
-        target: &L,
-        rng: &mut R,
-        state: &HmcGibbsState<K::State>,
-        info: &HmcGibbsInfo<K::Info>,
-        params: &mut HmcGibbsParams<K::Params>,
-    ) {
-        if let (Ok(binding), Some(inner_info)) = (kernel.binding(), &info.inner) {
-            let (indices, position) = (&binding.inner_indices, &state.position);
-            let (inner_state, inner_params) = (&state.inner, &mut params.inner);
-            self.update_on(
-                &kernel.inner,
-                indices,
-                target,
-                rng,
-                position,
-                inner_state,
-                inner_info,
-                inner_params,
-            );
-        }
-    }
-
-    fn finalize(&mut self, params: &mut HmcGibbsParams<K::Params>) {
-        self.inner.finalize(&mut params.inner);
-    }
-}
+conditional_adaptation!(DiscreteHmcGibbs);
 
 impl<K> SamplesDiscrete for DiscreteHmcGibbs<K> {}
 
@@ -390,27 +337,16 @@ impl<K: Kernel + Clone> Kernel for DiscreteHmcGibbs<K> {
     type Adaptation = DiscreteHmcGibbsAdaptation<K::Adaptation>;
 
     fn init<L: LogDensity + ?Sized>(&self, target: &L, position: &[f64]) -> Result<Self::State> {
-        let binding = self.binding()?;
-        let inner = init_on_conditional(&self.inner, target, &binding.inner_indices, position)?;
-        Ok(HmcGibbsState {
-            position: position.to_vec(),
-            log_density: inner.log_density(),
-            inner,
-            fault: None,
-        })
+        init_within(
+            &self.inner,
+            &self.binding()?.inner_indices,
+            target,
+            position,
+        )
     }
 
     fn refresh<L: LogDensity + ?Sized>(&self, target: &L, state: &mut Self::State) -> Result<()> {
-        let binding = self.binding()?;
-        refresh_on_conditional(
-            &self.inner,
-            target,
-            &binding.inner_indices,
-            &state.position,
-            &mut state.inner,
-        )?;
-        state.log_density = state.inner.log_density();
-        Ok(())
+        refresh_within(&self.inner, &self.binding()?.inner_indices, target, state)
     }
 
     fn workspace(&self, dim: usize) -> Self::Workspace {
@@ -457,23 +393,19 @@ impl<K: Kernel + Clone> Kernel for DiscreteHmcGibbs<K> {
             num_evaluations += n;
         }
         // the inner kernel on the continuous sites given the new discrete values
-        ws.full.copy_from_slice(&state.position);
-        let target = ByRef(target);
-        let view = Conditional::new(&target, &binding.inner_indices, &mut ws.full, &mut ws.grad);
-        if let Err(e) = self.inner.refresh(&view, &mut state.inner) {
-            state.fault = Some(e);
-            return HmcGibbsInfo {
-                inner: None,
-                num_evaluations,
-            };
-        }
+        let buffers = (&mut ws.inner, &mut ws.full[..], &mut ws.grad[..]);
+        let indices = &binding.inner_indices;
         let info =
-            self.inner
-                .transition(&view, rng, &mut state.inner, &params.inner, &mut ws.inner);
-        for (&i, &v) in binding.inner_indices.iter().zip(state.inner.position()) {
-            state.position[i] = v;
-        }
-        state.log_density = state.inner.log_density();
+            match transition_within(&self.inner, indices, target, rng, state, params, buffers) {
+                Ok(info) => info,
+                Err(e) => {
+                    state.fault = Some(e);
+                    return HmcGibbsInfo {
+                        inner: None,
+                        num_evaluations,
+                    };
+                }
+            };
         HmcGibbsInfo {
             num_evaluations: num_evaluations + info.num_evaluations() + 1,
             inner: Some(info),

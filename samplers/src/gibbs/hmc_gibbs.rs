@@ -205,58 +205,124 @@ impl<W> fmt::Debug for HmcGibbsWorkspace<W> {
 /// The inner kernel's adaptation, on its sites' conditional density.
 pub type HmcGibbsAdaptation<A> = ConditionalAdaptation<A>;
 
-impl<K: Kernel + Clone> Adaptation<HmcGibbs<K>> for ConditionalAdaptation<K::Adaptation> {
-    fn init<L: LogDensity + ?Sized, R: Rng + ?Sized>(
-        &mut self,
-        kernel: &HmcGibbs<K>,
-        target: &L,
-        rng: &mut R,
-        state: &HmcGibbsState<K::State>,
-        params: &mut HmcGibbsParams<K::Params>,
-    ) {
-        if let Ok(binding) = kernel.binding() {
-            let (indices, position) = (&binding.inner_indices, &state.position);
-            self.init_on(
-                &kernel.inner,
-                indices,
-                target,
-                rng,
-                position,
-                &state.inner,
-                &mut params.inner,
-            );
-        }
-    }
-
-    fn update<L: LogDensity + ?Sized, R: Rng + ?Sized>(
-        &mut self,
-        kernel: &HmcGibbs<K>,
-        target: &L,
-        rng: &mut R,
-        state: &HmcGibbsState<K::State>,
-        info: &HmcGibbsInfo<K::Info>,
-        params: &mut HmcGibbsParams<K::Params>,
-    ) {
-        if let (Ok(binding), Some(inner_info)) = (kernel.binding(), &info.inner) {
-            let (indices, position) = (&binding.inner_indices, &state.position);
-            let (inner_state, inner_params) = (&state.inner, &mut params.inner);
-            self.update_on(
-                &kernel.inner,
-                indices,
-                target,
-                rng,
-                position,
-                inner_state,
-                inner_info,
-                inner_params,
-            );
-        }
-    }
-
-    fn finalize(&mut self, params: &mut HmcGibbsParams<K::Params>) {
-        self.inner.finalize(&mut params.inner);
-    }
+/// The start of a kernel whose `inner` kernel moves the coordinates `indices` on their
+/// conditional density at `position` (the others move by the kernel's own update).
+pub(super) fn init_within<K: Kernel, L: LogDensity + ?Sized>(
+    inner: &K,
+    indices: &[usize],
+    target: &L,
+    position: &[f64],
+) -> Result<HmcGibbsState<K::State>> {
+    let inner = init_on_conditional(inner, target, indices, position)?;
+    Ok(HmcGibbsState {
+        position: position.to_vec(),
+        log_density: inner.log_density(),
+        inner,
+        fault: None,
+    })
 }
+
+/// [`init_within`]'s state recomputed for a changed `target`.
+pub(super) fn refresh_within<K: Kernel, L: LogDensity + ?Sized>(
+    inner: &K,
+    indices: &[usize],
+    target: &L,
+    state: &mut HmcGibbsState<K::State>,
+) -> Result<()> {
+    refresh_on_conditional(inner, target, indices, &state.position, &mut state.inner)?;
+    state.log_density = state.inner.log_density();
+    Ok(())
+}
+
+/// The inner kernel's transition on the conditional density of `indices` given the
+/// rest of the state's position (which the kernel's own update has just changed),
+/// written back into the position; `Err` when the inner kernel's state cannot be
+/// recomputed at that position. `buffers`: the inner kernel's workspace and two
+/// vectors of the full dimension.
+pub(super) fn transition_within<K: Kernel, L: LogDensity + ?Sized, R: Rng + ?Sized>(
+    inner: &K,
+    indices: &[usize],
+    target: &L,
+    rng: &mut R,
+    state: &mut HmcGibbsState<K::State>,
+    params: &HmcGibbsParams<K::Params>,
+    buffers: (&mut K::Workspace, &mut [f64], &mut [f64]),
+) -> Result<K::Info> {
+    let (inner_ws, full, grad) = buffers;
+    full.copy_from_slice(&state.position);
+    let target = ByRef(target);
+    let view = Conditional::new(&target, indices, full, grad);
+    inner.refresh(&view, &mut state.inner)?;
+    let info = inner.transition(&view, rng, &mut state.inner, &params.inner, inner_ws);
+    for (&i, &v) in indices.iter().zip(state.inner.position()) {
+        state.position[i] = v;
+    }
+    state.log_density = state.inner.log_density();
+    Ok(info)
+}
+
+/// The inner kernel's adaptation, on its coordinates' conditional density, for a kernel
+/// `$kernel<K>` whose `inner: K` moves the coordinates of its `binding()`'s
+/// `inner_indices` in an [`HmcGibbsState`] ([`HmcGibbs`] and `DiscreteHmcGibbs`).
+macro_rules! conditional_adaptation {
+    ($kernel:ident) => {
+        impl<K: Kernel + Clone> Adaptation<$kernel<K>> for ConditionalAdaptation<K::Adaptation> {
+            fn init<L: LogDensity + ?Sized, R: Rng + ?Sized>(
+                &mut self,
+                kernel: &$kernel<K>,
+                target: &L,
+                rng: &mut R,
+                state: &HmcGibbsState<K::State>,
+                params: &mut HmcGibbsParams<K::Params>,
+            ) {
+                if let Ok(binding) = kernel.binding() {
+                    let (indices, position) = (&binding.inner_indices, &state.position);
+                    self.init_on(
+                        &kernel.inner,
+                        indices,
+                        target,
+                        rng,
+                        position,
+                        &state.inner,
+                        &mut params.inner,
+                    );
+                }
+            }
+
+            fn update<L: LogDensity + ?Sized, R: Rng + ?Sized>(
+                &mut self,
+                kernel: &$kernel<K>,
+                target: &L,
+                rng: &mut R,
+                state: &HmcGibbsState<K::State>,
+                info: &HmcGibbsInfo<K::Info>,
+                params: &mut HmcGibbsParams<K::Params>,
+            ) {
+                if let (Ok(binding), Some(inner_info)) = (kernel.binding(), &info.inner) {
+                    let (indices, position) = (&binding.inner_indices, &state.position);
+                    let (inner_state, inner_params) = (&state.inner, &mut params.inner);
+                    self.update_on(
+                        &kernel.inner,
+                        indices,
+                        target,
+                        rng,
+                        position,
+                        inner_state,
+                        inner_info,
+                        inner_params,
+                    );
+                }
+            }
+
+            fn finalize(&mut self, params: &mut HmcGibbsParams<K::Params>) {
+                self.inner.finalize(&mut params.inner);
+            }
+        }
+    };
+}
+pub(super) use conditional_adaptation;
+
+conditional_adaptation!(HmcGibbs);
 
 /// The Gibbs function may update discrete sites (it must update all of them: the inner
 /// kernel moves the others along the gradient, which a discrete site lacks).
@@ -270,27 +336,16 @@ impl<K: Kernel + Clone> Kernel for HmcGibbs<K> {
     type Adaptation = HmcGibbsAdaptation<K::Adaptation>;
 
     fn init<L: LogDensity + ?Sized>(&self, target: &L, position: &[f64]) -> Result<Self::State> {
-        let binding = self.binding()?;
-        let inner = init_on_conditional(&self.inner, target, &binding.inner_indices, position)?;
-        Ok(HmcGibbsState {
-            position: position.to_vec(),
-            log_density: inner.log_density(),
-            inner,
-            fault: None,
-        })
+        init_within(
+            &self.inner,
+            &self.binding()?.inner_indices,
+            target,
+            position,
+        )
     }
 
     fn refresh<L: LogDensity + ?Sized>(&self, target: &L, state: &mut Self::State) -> Result<()> {
-        let binding = self.binding()?;
-        refresh_on_conditional(
-            &self.inner,
-            target,
-            &binding.inner_indices,
-            &state.position,
-            &mut state.inner,
-        )?;
-        state.log_density = state.inner.log_density();
-        Ok(())
+        refresh_within(&self.inner, &self.binding()?.inner_indices, target, state)
     }
 
     fn workspace(&self, dim: usize) -> Self::Workspace {
@@ -343,10 +398,10 @@ impl<K: Kernel + Clone> Kernel for HmcGibbs<K> {
             return failed(state, e);
         }
         // the inner kernel on its sites given the new values
-        ws.full.copy_from_slice(&state.position);
-        let target = ByRef(target);
-        let view = Conditional::new(&target, &binding.inner_indices, &mut ws.full, &mut ws.grad);
-        if self.inner.refresh(&view, &mut state.inner).is_err() {
+        let buffers = (&mut ws.inner, &mut ws.full[..], &mut ws.grad[..]);
+        let indices = &binding.inner_indices;
+        let moved = transition_within(&self.inner, indices, target, rng, state, params, buffers);
+        let Ok(info) = moved else {
             let name = binding
                 .sites
                 .iter()
@@ -361,14 +416,7 @@ impl<K: Kernel + Clone> Kernel for HmcGibbs<K> {
                         .into(),
                 },
             );
-        }
-        let info =
-            self.inner
-                .transition(&view, rng, &mut state.inner, &params.inner, &mut ws.inner);
-        for (&i, &v) in binding.inner_indices.iter().zip(state.inner.position()) {
-            state.position[i] = v;
-        }
-        state.log_density = state.inner.log_density();
+        };
         HmcGibbsInfo {
             num_evaluations: info.num_evaluations() + 1,
             inner: Some(info),
