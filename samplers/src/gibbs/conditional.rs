@@ -3,10 +3,9 @@
 
 use std::cell::RefCell;
 
-use rand::Rng;
 use tilde_core::{Error, LogDensity, Result};
 
-use crate::kernel::{Adaptation, Kernel};
+use crate::kernel::Kernel;
 
 /// A `?Sized` target behind a sized reference, so that it can be used as
 /// `&dyn LogDensity`.
@@ -159,20 +158,15 @@ impl<A> ConditionalAdaptation<A> {
         }
     }
 
-    /// The inner adaptation's `init` on the conditional of the sites `indices`.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn init_on<K: Kernel, L: LogDensity + ?Sized, R: Rng + ?Sized>(
+    /// Runs `f` with the inner adaptation on the conditional density of the sites
+    /// `indices`, the others at `position`.
+    pub(super) fn on<L: LogDensity + ?Sized, T>(
         &mut self,
-        kernel: &K,
-        indices: &[usize],
         target: &L,
-        rng: &mut R,
+        indices: &[usize],
         position: &[f64],
-        state: &K::State,
-        params: &mut K::Params,
-    ) where
-        A: Adaptation<K>,
-    {
+        f: impl FnOnce(&mut A, &Conditional<'_>) -> T,
+    ) -> T {
         let inner = &mut self.inner;
         on_conditional(
             target,
@@ -180,33 +174,7 @@ impl<A> ConditionalAdaptation<A> {
             position,
             &mut self.full,
             &mut self.grad,
-            |view| inner.init(kernel, view, rng, state, params),
-        );
-    }
-
-    /// The inner adaptation's `update` on the conditional of the sites `indices`.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn update_on<K: Kernel, L: LogDensity + ?Sized, R: Rng + ?Sized>(
-        &mut self,
-        kernel: &K,
-        indices: &[usize],
-        target: &L,
-        rng: &mut R,
-        position: &[f64],
-        state: &K::State,
-        info: &K::Info,
-        params: &mut K::Params,
-    ) where
-        A: Adaptation<K>,
-    {
-        let inner = &mut self.inner;
-        on_conditional(
-            target,
-            indices,
-            position,
-            &mut self.full,
-            &mut self.grad,
-            |view| inner.update(kernel, view, rng, state, info, params),
-        );
+            |view| f(inner, view),
+        )
     }
 }

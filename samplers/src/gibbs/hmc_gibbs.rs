@@ -276,16 +276,10 @@ macro_rules! conditional_adaptation {
                 params: &mut HmcGibbsParams<K::Params>,
             ) {
                 if let Ok(binding) = kernel.binding() {
-                    let (indices, position) = (&binding.inner_indices, &state.position);
-                    self.init_on(
-                        &kernel.inner,
-                        indices,
-                        target,
-                        rng,
-                        position,
-                        &state.inner,
-                        &mut params.inner,
-                    );
+                    let indices = &binding.inner_indices;
+                    self.on(target, indices, &state.position, |inner, view| {
+                        inner.init(&kernel.inner, view, rng, &state.inner, &mut params.inner)
+                    });
                 }
             }
 
@@ -299,18 +293,18 @@ macro_rules! conditional_adaptation {
                 params: &mut HmcGibbsParams<K::Params>,
             ) {
                 if let (Ok(binding), Some(inner_info)) = (kernel.binding(), &info.inner) {
-                    let (indices, position) = (&binding.inner_indices, &state.position);
-                    let (inner_state, inner_params) = (&state.inner, &mut params.inner);
-                    self.update_on(
-                        &kernel.inner,
-                        indices,
-                        target,
-                        rng,
-                        position,
-                        inner_state,
-                        inner_info,
-                        inner_params,
-                    );
+                    let indices = &binding.inner_indices;
+                    self.on(target, indices, &state.position, |inner, view| {
+                        let (inner_state, inner_params) = (&state.inner, &mut params.inner);
+                        inner.update(
+                            &kernel.inner,
+                            view,
+                            rng,
+                            inner_state,
+                            inner_info,
+                            inner_params,
+                        )
+                    });
                 }
             }
 
