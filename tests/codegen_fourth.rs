@@ -236,7 +236,7 @@ fn a_vec_of_a_parameter_falls_back() {
 }
 
 /// `vec!`, `assert!`, `debug_assert!` and `format!` over data in loops over
-/// parameters; a `format!` whose inline argument is a parameter (no token names it).
+/// parameters.
 #[model]
 fn data_macros_in_loops(y: &[f64]) {
     let mu = sample!("mu", Normal::new(0.0, 1.0));
@@ -249,12 +249,28 @@ fn data_macros_in_loops(y: &[f64]) {
         let label = format!("row {i}");
         acc += (w[0] + w[1] - mu).powi(2) * (label.len() as f64) * 0.1;
     }
-    let _note = format!("{mu:?}");
     for i in 0..y.len() {
         let v = vec![0.5; 3].len() as f64 + y[i];
         sample!("y[{i}]", Normal::new(mu, s), obs = v);
     }
     factor!("acc", -0.5 * acc);
+}
+
+/// A `format!` whose inline argument is a parameter (no token but the string names
+/// it): a macro reading a parameter, which the generated code leaves to the tape.
+#[model]
+fn parameter_in_a_format_string(y: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    let _note = format!("{mu:?}");
+    for i in 0..y.len() {
+        sample!("y[{i}]", Normal::new(mu, 1.0), obs = y[i]);
+    }
+}
+
+#[test]
+fn a_parameter_read_by_a_format_string_falls_back() {
+    let y = data(6, 5);
+    check!(parameter_in_a_format_string(&y), 5, 1.5, fallback);
 }
 
 #[test]

@@ -18,8 +18,8 @@ use tilde_core::{Continuous, Iid, Real};
 use crate::Fwd;
 
 pub use tilde_core::observed::{
-    normal_constant, normal_constant_obs, poisson_constant, poisson_log_rate_kernel,
-    student_t_constant,
+    ln_1p_sq, ln_1p_sq_slope, normal_constant, normal_constant_obs, poisson_constant,
+    poisson_log_rate_kernel, student_t_constant,
 };
 pub use tilde_core::simd::{axpy, dot, pairwise_sum};
 

@@ -105,6 +105,28 @@ pub fn poisson_log_rate_kernel(eta: f64, k: f64) -> f64 {
     }
 }
 
+/// `ln(1 + w²)`, the part of a Student-t observation's log-density that depends on its
+/// standardised value `w = (y - μ)/(σ√ν)` (times `-(ν + 1)/2`), without overflow at
+/// large `|w|` (as `StudentT::ln_pdf` computes it).
+///
+/// # Example
+/// ```
+/// use tilde_core::observed::ln_1p_sq;
+///
+/// assert!((ln_1p_sq(0.5) - 1.25f64.ln()).abs() < 1e-15);
+/// assert!((ln_1p_sq(1e200) - 2.0 * 1e200f64.ln()).abs() < 1e-12);
+/// ```
+#[inline]
+pub fn ln_1p_sq(w: f64) -> f64 {
+    crate::distributions::ln_1p_sq(w)
+}
+
+/// The derivative of [`ln_1p_sq`], `2w / (1 + w²)`, finite for every finite `w`.
+#[inline]
+pub fn ln_1p_sq_slope(w: f64) -> f64 {
+    crate::distributions::ln_1p_sq_partials(w).0
+}
+
 /// The data-only part of a Student-t observation's log-density with a data `ν`:
 /// `ln Γ((ν+1)/2) - ln Γ(ν/2) - ½ ln(νπ)`, and `-ln σ` when the scale is data
 /// (`Some(σ)`); `-∞` when `ν` or `σ` is not positive and finite or `y` not finite.

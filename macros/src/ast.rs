@@ -107,13 +107,50 @@ pub struct Site {
 }
 
 /// Calls `each` with every identifier in `tokens`, nested groups included (a macro's
-/// arguments, which the parsers do not see as expressions).
+/// arguments, which the parsers do not see as expressions), and every name a string
+/// literal captures as a format argument (`format!("{loc:?}")` reads `loc`).
 pub fn each_ident(tokens: proc_macro2::TokenStream, each: &mut impl FnMut(&Ident)) {
     for t in tokens {
         match t {
             proc_macro2::TokenTree::Ident(i) => each(&i),
             proc_macro2::TokenTree::Group(g) => each_ident(g.stream(), each),
+            proc_macro2::TokenTree::Literal(l) => {
+                for name in format_captures(&l.to_string()) {
+                    each(&Ident::new(&name, l.span()));
+                }
+            }
             _ => {}
         }
     }
+}
+
+/// The names a string literal's text (quotes included) would capture as format
+/// arguments: `{name}`, `{name:…}`, not `{{` nor positional `{0}` (ASCII names only);
+/// nothing for other literals.
+fn format_captures(literal: &str) -> Vec<String> {
+    if !(literal.starts_with('"') || literal.starts_with("r\"") || literal.starts_with("r#")) {
+        return Vec::new();
+    }
+    let mut names = Vec::new();
+    let mut chars = literal.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '{' {
+            continue;
+        }
+        if chars.peek() == Some(&'{') {
+            chars.next();
+            continue;
+        }
+        let name: String =
+            std::iter::from_fn(|| chars.next_if(|c| c.is_ascii_alphanumeric() || *c == '_'))
+                .collect();
+        let starts_well = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+        if starts_well && name != "_" && matches!(chars.peek(), Some('}' | ':')) {
+            names.push(name);
+        }
+    }
+    names
 }

@@ -86,7 +86,7 @@ pub fn hoist(body: &mut Block, sites: &[Site]) -> Vec<Hoisted> {
                 continue;
             }
         }
-        if returns(stmt) {
+        if returns(stmt) || may_change_data(stmt) {
             break;
         }
         // whatever this statement binds (or declares) is off limits from here
@@ -124,8 +124,23 @@ pub fn hoist_factors(
                 .iter()
                 .any(|t| arg_names.contains(t) || once.contains(t))
     };
+    // The factor is computed at construction after every hoisted value: a name the
+    // matrix reads must not be bound again after the site (a later binding would
+    // shadow the one the site reads there).
+    let site_statement = |k: usize| {
+        body.stmts
+            .iter()
+            .position(|stmt| placeholders(stmt).contains(&k))
+    };
+    let bound_after = |matrix: &Expr, at: usize| {
+        let tokens = tokens_of(&matrix.to_token_stream());
+        body.stmts[at..]
+            .iter()
+            .any(|stmt| bound_names(stmt).iter().any(|n| tokens.contains(n)))
+    };
+    let statements: Vec<Option<usize>> = (0..sites.len()).map(site_statement).collect();
     let mut reads = Vec::new();
-    for site in sites.iter_mut() {
+    for (k, site) in sites.iter_mut().enumerate() {
         let Some(matrix) = data_matrix_arg(&mut site.value) else {
             continue;
         };
@@ -133,7 +148,7 @@ pub fn hoist_factors(
             continue;
         };
         let inner = call.args[0].clone();
-        if !readable(&inner) {
+        if !readable(&inner) || statements[k].is_none_or(|at| bound_after(&inner, at)) {
             continue;
         }
         let field = format_ident!("__tilde_data{}", hoisted.len());
@@ -151,6 +166,19 @@ pub fn hoist_factors(
         });
     }
     body.stmts.splice(0..0, reads);
+}
+
+/// The indices of the site placeholders in a statement.
+fn placeholders(stmt: &Stmt) -> Vec<usize> {
+    struct Found(Vec<usize>);
+    impl<'a> Visit<'a> for Found {
+        fn visit_macro(&mut self, m: &'a syn::Macro) {
+            self.0.extend(crate::parse::placeholder_index(m));
+        }
+    }
+    let mut found = Found(Vec::new());
+    found.visit_stmt(stmt);
+    found.0
 }
 
 /// The matrix argument `data(m)` of `MultivariateNormal::precision(mean, data(m))` or
@@ -200,11 +228,37 @@ fn bound_twice(body: &Block) -> HashSet<String> {
     names.twice
 }
 
+/// Methods that read their receiver through a reference (of slices, `Vec`s and
+/// `Option`s): a hoisted value read as `&Type` can be their receiver.
+const BY_REFERENCE: &[&str] = &[
+    "as_ref",
+    "as_slice",
+    "binary_search",
+    "chunks",
+    "chunks_exact",
+    "clone",
+    "contains",
+    "ends_with",
+    "first",
+    "get",
+    "is_empty",
+    "is_none",
+    "is_some",
+    "iter",
+    "last",
+    "len",
+    "split_at",
+    "starts_with",
+    "to_vec",
+    "windows",
+];
+
 /// Whether `stmts` may use `name`'s value other than through a reference: anywhere but
-/// as `name[i]`, `&name`, `name.field` or the receiver of a method other than
-/// `into_iter` (`for v in name`, `f(name)` and `let w = name` take the value, which a
-/// stored value read as `&Type` cannot give), in the statements and the sites' arguments;
-/// other macros' arguments are not looked into.
+/// as `name[i]`, `&name` or the receiver of a [`BY_REFERENCE`] method, or the same of
+/// one of its fields (`for v in name`, `f(name)`, `let w = name`, `name.0` by itself
+/// and `name.unwrap_or_default()` take the value, which a stored value read as `&Type`
+/// cannot give), in the statements and the sites' arguments; other macros' arguments
+/// are not looked into.
 fn moved(name: &Ident, stmts: &[Stmt], sites: &[Site]) -> bool {
     struct Uses<'n> {
         name: &'n Ident,
@@ -214,6 +268,11 @@ fn moved(name: &Ident, stmts: &[Stmt], sites: &[Site]) -> bool {
     impl<'a> Visit<'a> for Uses<'_> {
         fn visit_expr(&mut self, expr: &'a Expr) {
             let is_name = |e: &Expr| matches!(e, Expr::Path(p) if p.path.is_ident(self.name));
+            // the name or one of its fields, as a place
+            let place = |e: &Expr| match e {
+                Expr::Field(f) => is_name(&f.base),
+                other => is_name(other),
+            };
             match expr {
                 // a site's arguments, which the body holds as a placeholder
                 Expr::Macro(m) => {
@@ -234,10 +293,13 @@ fn moved(name: &Ident, stmts: &[Stmt], sites: &[Site]) -> bool {
                     }
                 }
                 Expr::Path(_) if is_name(expr) => self.moved = true,
-                Expr::Index(i) if is_name(&i.expr) => self.visit_expr(&i.index),
-                Expr::Reference(r) if is_name(&r.expr) => {}
-                Expr::Field(f) if is_name(&f.base) => {}
-                Expr::MethodCall(m) if is_name(&m.receiver) && m.method != "into_iter" => {
+                Expr::Field(f) if is_name(&f.base) => self.moved = true,
+                Expr::Index(i) if place(&i.expr) => self.visit_expr(&i.index),
+                Expr::Reference(r) if place(&r.expr) => {}
+                Expr::MethodCall(m)
+                    if place(&m.receiver)
+                        && BY_REFERENCE.contains(&m.method.to_string().as_str()) =>
+                {
                     m.args.iter().for_each(|a| self.visit_expr(a));
                 }
                 _ => visit::visit_expr(self, expr),
@@ -327,6 +389,23 @@ fn expr_storable(expr: &Expr) -> bool {
 }
 
 /// Whether a statement may return from the body (so later ones may not run).
+/// Whether a statement the hoisting passes over may change what a later hoisted value
+/// reads (`w.set(2.0)` on a `Cell` argument, a function given `&w`): anything but an
+/// item, a site, or a `let` of a site or of a [`pure`](crate::adjoint::pure) value.
+/// Hoisting stops there (the value is computed at construction, before the body runs).
+fn may_change_data(stmt: &Stmt) -> bool {
+    let is_site =
+        |e: &Expr| matches!(e, Expr::Macro(m) if crate::parse::placeholder_index(&m.mac).is_some());
+    match stmt {
+        Stmt::Item(_) => false,
+        Stmt::Local(local) => local.init.as_ref().is_some_and(|init| {
+            init.diverge.is_some() || !(is_site(&init.expr) || crate::adjoint::pure(&init.expr))
+        }),
+        Stmt::Expr(e, _) => !is_site(e),
+        Stmt::Macro(_) => true,
+    }
+}
+
 fn returns(stmt: &Stmt) -> bool {
     struct Returns(bool);
     impl<'a> Visit<'a> for Returns {

@@ -22,7 +22,8 @@ pub struct Split {
 ///   active part when `σ` is active);
 /// - `Poisson::log_rate(η)`: `-bd0(y, e^η)` (`y η - e^η - (y ln y - y)`, without
 ///   the cancellation of its terms at large counts) plus `-stirlerr(y) - ½ ln(2πy)`;
-/// - `StudentT::new(ν, μ, σ)` with data `ν`: `-(ν+1)/2 ln(1 + ((y - μ)/σ)²/ν)` plus
+/// - `StudentT::new(ν, μ, σ)` with data `ν`: `-(ν+1)/2 ln(1 + w²)`, `w = (y - μ)/(σ√ν)`
+///   (without overflow at large `|w|`), plus
 ///   `ln Γ((ν+1)/2) - ln Γ(ν/2) - ½ ln(νπ) - ln σ`.
 ///
 /// `None` for any other distribution (its site runs on forward duals).
@@ -43,7 +44,8 @@ pub fn split(dist: &Expr, y: &Ident, is_active: impl Fn(&Expr) -> bool) -> Optio
             constant: quote!(#codegen::poisson_constant(#y)),
         },
         ("StudentT", "new", [nu, loc, scale]) if !is_active(nu) => {
-            let core: Expr = syn::parse_quote!(-(0.5 * (#nu) + 0.5) * (((#y - (#loc)) / (#scale)).powi(2) / (#nu)).ln_1p());
+            // `ln(1 + w²)` of `w = (y - μ)/σ/√ν` without overflow at large `|w|`
+            let core: Expr = syn::parse_quote!(-(0.5 * (#nu) + 0.5) * (((#y - (#loc)) / (#scale)) / (#nu).sqrt()).__ln_1p_sq());
             if is_active(scale) {
                 Split {
                     active: syn::parse_quote!(#core - (#scale).ln()),

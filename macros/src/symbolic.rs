@@ -138,12 +138,18 @@ enum Node {
     Select(bool, Box<Node>, Box<Node>),
 }
 
-/// The elementary methods [`differentiate`] knows, with one argument or none.
-/// `η.__poisson_log_rate(k)` is no method of `f64`: it stands for the part of a
-/// Poisson observation's log-mass that depends on its log-rate (see
-/// `observed::split`), computed by `poisson_log_rate_kernel` (a user name beginning
-/// with `__` sends the body to the tape, so only that code writes it).
+/// The terms of written-out observations (`observed::split`), written as methods that
+/// `f64` does not have: `η.__poisson_log_rate(k)`, the part of a Poisson observation's
+/// log-mass that depends on its log-rate (`poisson_log_rate_kernel`), and
+/// `w.__ln_1p_sq()`, `ln(1 + w²)` of a Student-t's standardised value (`ln_1p_sq`). A
+/// user name beginning with `__` sends the body to the tape, so only that code writes
+/// them.
+pub const TERMS: &[&str] = &["__poisson_log_rate", "__ln_1p_sq"];
+
+/// The elementary methods [`differentiate`] knows, with one argument or none (and the
+/// [`TERMS`]).
 const METHODS: &[(&str, usize)] = &[
+    ("__ln_1p_sq", 0),
     ("__poisson_log_rate", 1),
     ("abs", 0),
     ("atan", 0),
@@ -384,6 +390,7 @@ impl Forward<'_> {
                     "cos" => quote!(-#x.sin()),
                     "exp" => quote!(#t),
                     "__poisson_log_rate" => quote!((#arg) - #x.exp()),
+                    "__ln_1p_sq" => quote!(::tilde::__private::codegen::ln_1p_sq_slope(#x)),
                     "exp_m1" => quote!(#x.exp()),
                     "ln" => quote!(#x.recip()),
                     "ln_1p" => quote!((#x + 1.0).recip()),
@@ -405,6 +412,9 @@ impl Forward<'_> {
                         quote!(::tilde::__private::codegen::poisson_log_rate_kernel(#x, #arg))
                     }
                     Some(arg) => quote!(#x.#m(#arg)),
+                    None if name == "__ln_1p_sq" => {
+                        quote!(::tilde::__private::codegen::ln_1p_sq(#x))
+                    }
                     None => quote!(#x.#m()),
                 };
                 self.code.push((t.clone(), quote!(let #t: f64 = #call;)));

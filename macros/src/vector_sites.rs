@@ -78,9 +78,11 @@ pub fn rewrite(
             stmts.push(stmt.clone());
             continue;
         };
-        let (Some(loc_e), Some(scale_e)) = (
+        // the observation is read for its length and once per element
+        let (Some(loc_e), Some(scale_e), true) = (
             elements(loc, &bound, &index),
             elements(scale, &bound, &index),
+            crate::adjoint::pure(obs),
         ) else {
             stmts.push(stmt.clone());
             continue;
@@ -190,6 +192,11 @@ fn elements(expr: &Expr, bound: &HashMap<String, Elements>, i: &Ident) -> Option
                 return None;
             };
             let arg = strip_reference(&call.args[0]);
+            // read once per element, and where the site is rather than where a binding
+            // of it stands: only what gives the same value there
+            if !crate::adjoint::pure(arg) {
+                return None;
+            }
             match f.path.segments.last()?.ident.to_string().as_str() {
                 "params" => {
                     // a latent vector site's values, by name
@@ -216,6 +223,9 @@ fn elements(expr: &Expr, bound: &HashMap<String, Elements>, i: &Ident) -> Option
         Expr::MethodCall(m) if m.args.len() == 1 && m.turbofish.is_none() => {
             let base = elements(&m.receiver, bound, i)?;
             let (arg, at) = (&m.args[0], &base.at);
+            if !crate::adjoint::pure(arg) {
+                return None;
+            }
             let at = match m.method.to_string().as_str() {
                 "scale" => syn::parse_quote!(((#arg) * #at)),
                 "shift" => syn::parse_quote!(((#arg) + #at)),

@@ -12,7 +12,7 @@ pub(super) const LN_PI: f64 = 1.144_729_885_849_400_2;
 
 /// `ln(1 + w²)`, without overflow for large `|w|` and accurate for small `|w|`.
 #[inline]
-pub(super) fn ln_1p_sq(w: f64) -> f64 {
+pub(crate) fn ln_1p_sq(w: f64) -> f64 {
     if w < 1.0 && w > -1.0 {
         (w * w).ln_1p()
     } else {
@@ -25,7 +25,7 @@ pub(super) fn ln_1p_sq(w: f64) -> f64 {
 /// The derivative of [`ln_1p_sq`] and that derivative times `w`:
 /// `(2w / (1 + w²), 2w² / (1 + w²))`, finite for every finite `w`.
 #[inline]
-pub(super) fn ln_1p_sq_partials(w: f64) -> (f64, f64) {
+pub(crate) fn ln_1p_sq_partials(w: f64) -> (f64, f64) {
     if w < 1.0 && w > -1.0 {
         let t = 1.0 + w * w;
         (2.0 * w / t, 2.0 * w * w / t)

@@ -109,6 +109,7 @@ pub use beta_binomial::BetaBinomial;
 pub use binomial::Binomial;
 pub use categorical::Categorical;
 pub use cauchy::Cauchy;
+pub(crate) use cauchy::{ln_1p_sq, ln_1p_sq_partials};
 pub use delta::Delta;
 pub use dirichlet::Dirichlet;
 pub use exponential::Exponential;

@@ -257,10 +257,9 @@ fn ln_mass(rate: f64, ln_rate: f64, k: f64) -> f64 {
     if k == 0.0 {
         return -rate;
     }
-    if rate == 0.0 {
-        return f64::NEG_INFINITY;
-    }
-    // k ln λ - λ - ln k! = -bd0(k, λ) - stirlerr(k) - ½ ln(2πk)
+    // k ln λ - λ - ln k! = -bd0(k, λ) - stirlerr(k) - ½ ln(2πk); at `λ = 0` it is
+    // `-∞` (`ln λ = -∞`), and a log-rate whose rate underflows to 0 keeps its finite
+    // log-mass (`bd0` reads `ln λ`, not `λ`)
     -bd0(k, rate, ln_rate) - (stirlerr(k) + 0.5 * k.ln() + LN_SQRT_2PI)
 }
 

@@ -192,10 +192,12 @@ impl<'a> Visit<'a> for Assigned {
 }
 
 /// The single-segment names an expression reads, and whether it holds a latent site.
-/// `v.len()` does not read `v`'s values.
+/// `v.len()` does not read `v`'s values: such a `v` is in `lengths`, not in `names`.
 pub(super) struct Mentions<'m> {
     pub(super) sites: &'m [Site],
     pub(super) names: HashSet<String>,
+    /// The names whose length the expression reads (`v.len()`).
+    pub(super) lengths: HashSet<String>,
     pub(super) latent: bool,
     pub(super) other_site: bool,
 }
@@ -205,6 +207,7 @@ impl<'m> Mentions<'m> {
         let mut m = Mentions {
             sites,
             names: HashSet::new(),
+            lengths: HashSet::new(),
             latent: false,
             other_site: false,
         };
@@ -233,7 +236,9 @@ impl<'a> Visit<'a> for Mentions<'_> {
                     self.names.insert(i.to_string());
                 }
             }
-            Expr::MethodCall(m) if m.method == "len" && ident_of(&m.receiver).is_some() => {}
+            Expr::MethodCall(m) if m.method == "len" && ident_of(&m.receiver).is_some() => {
+                self.lengths.extend(ident_of(&m.receiver));
+            }
             Expr::Macro(m) => match placeholder_index(&m.mac).and_then(|i| self.sites.get(i)) {
                 Some(site) => {
                     match (site.kind, &site.obs) {
@@ -446,20 +451,50 @@ pub(super) fn mutated(body: &syn::Block) -> HashSet<String> {
 /// The bindings of the body that it may move (use by value where a copy is not
 /// certain): a bare name as a `for` loop's iterable, a function's or method's argument,
 /// a `let`'s or an assignment's whole value, an element of an array, tuple or struct,
-/// or a site's observation. A sum's reverse sweep, which runs at the end of the body,
+/// a site's observation, the value of an `if`, `match` or block, or an operand of an
+/// operator (unless it is bound only to numbers). A sum's reverse sweep, which runs at the end of the body,
 /// must not read one.
 pub(super) fn moved(body: &syn::Block, sites: &[Site]) -> HashSet<String> {
     struct Moves<'m> {
         sites: &'m [Site],
         bound: HashSet<String>,
+        /// Bindings whose every `let` gives a number (see [`numbers`]).
+        numbers: HashSet<String>,
         moved: HashSet<String>,
     }
     impl Moves<'_> {
+        /// `e`'s value is taken: a bare name, or one that an `if`, `match` or block
+        /// hands on as its value.
         fn by_value(&mut self, e: &Expr) {
-            if let Some(name) = ident_of(e)
-                && self.bound.contains(&name)
-            {
-                self.moved.insert(name);
+            match e {
+                Expr::If(i) => {
+                    self.tail(&i.then_branch);
+                    if let Some((_, other)) = &i.else_branch {
+                        self.by_value(other);
+                    }
+                }
+                Expr::Match(m) => m.arms.iter().for_each(|a| self.by_value(&a.body)),
+                Expr::Block(b) => self.tail(&b.block),
+                Expr::Paren(p) => self.by_value(&p.expr),
+                _ => {
+                    if let Some(name) = ident_of(e)
+                        && self.bound.contains(&name)
+                    {
+                        self.moved.insert(name);
+                    }
+                }
+            }
+        }
+        fn tail(&mut self, block: &syn::Block) {
+            if let Some(syn::Stmt::Expr(tail, None)) = block.stmts.last() {
+                self.by_value(tail);
+            }
+        }
+        /// An operand of an operator is taken by value, unless the name is bound only
+        /// to numbers (`Copy`).
+        fn operand(&mut self, e: &Expr) {
+            if ident_of(e).is_none_or(|n| !self.numbers.contains(&n)) {
+                self.by_value(e);
             }
         }
     }
@@ -477,11 +512,11 @@ pub(super) fn moved(body: &syn::Block, sites: &[Site]) -> HashSet<String> {
                 Expr::Let(l) => self.by_value(&l.expr),
                 Expr::Return(r) => r.expr.iter().for_each(|e| self.by_value(e)),
                 Expr::Break(b) => b.expr.iter().for_each(|e| self.by_value(e)),
-                Expr::Block(b) => {
-                    if let Some(syn::Stmt::Expr(tail, None)) = b.block.stmts.last() {
-                        self.by_value(tail);
-                    }
+                Expr::Binary(b) if !super::control::assigns(&b.op) => {
+                    self.operand(&b.left);
+                    self.operand(&b.right);
                 }
+                Expr::Unary(u) if !matches!(u.op, syn::UnOp::Deref(_)) => self.operand(&u.expr),
                 // a `move` closure takes whatever it names
                 Expr::Closure(c) if c.capture.is_some() => {
                     let names = Mentions::of_tokens(&quote::ToTokens::to_token_stream(&c.body));
@@ -514,10 +549,81 @@ pub(super) fn moved(body: &syn::Block, sites: &[Site]) -> HashSet<String> {
     let mut moves = Moves {
         sites,
         bound: bound.seen,
+        numbers: numbers(body),
         moved: HashSet::new(),
     };
     moves.visit_block(body);
     moves.moved
+}
+
+/// The bindings of the body whose every `let` gives a number, which operators copy: a
+/// literal, a cast, an element of an indexed value (moving out of one does not
+/// compile, so it is `Copy`), a length, an elementary function of one, or arithmetic
+/// on them, or a `let` typed as a primitive number; and the variables of loops over
+/// ranges.
+fn numbers(body: &syn::Block) -> HashSet<String> {
+    fn number(e: &Expr) -> bool {
+        match e {
+            Expr::Lit(_) | Expr::Cast(_) | Expr::Index(_) => true,
+            Expr::Paren(p) => number(&p.expr),
+            Expr::Unary(u) => matches!(u.op, syn::UnOp::Neg(_)) && number(&u.expr),
+            Expr::Binary(b) => number(&b.left) && number(&b.right),
+            Expr::MethodCall(m) => {
+                let method = m.method.to_string();
+                method == "len" || (REAL_METHODS.contains(&method.as_str()) && number(&m.receiver))
+            }
+            _ => false,
+        }
+    }
+    struct Lets {
+        numbers: HashSet<String>,
+        others: HashSet<String>,
+    }
+    impl<'a> Visit<'a> for Lets {
+        fn visit_local(&mut self, local: &'a syn::Local) {
+            let (pat, ty) = match &local.pat {
+                Pat::Type(t) => (&*t.pat, Some(&*t.ty)),
+                other => (other, None),
+            };
+            let typed = ty.is_some_and(|t| {
+                let t = quote::ToTokens::to_token_stream(t).to_string();
+                [
+                    "f64", "f32", "usize", "isize", "u32", "u64", "i32", "i64", "bool",
+                ]
+                .contains(&t.as_str())
+            });
+            if let Pat::Ident(p) = pat {
+                let name = p.ident.to_string();
+                let init_is_number = local.init.as_ref().is_some_and(|i| number(&i.expr));
+                if typed || init_is_number {
+                    self.numbers.insert(name);
+                } else {
+                    self.others.insert(name);
+                }
+            }
+            visit::visit_local(self, local);
+        }
+        // a loop over a range binds integers
+        fn visit_expr_for_loop(&mut self, f: &'a syn::ExprForLoop) {
+            if let Pat::Ident(p) = &*f.pat {
+                let name = p.ident.to_string();
+                if matches!(&*f.expr, Expr::Range(_)) {
+                    self.numbers.insert(name);
+                } else {
+                    self.others.insert(name);
+                }
+            }
+            visit::visit_expr_for_loop(self, f);
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut lets = Lets {
+        numbers: HashSet::new(),
+        others: HashSet::new(),
+    };
+    lets.visit_block(body);
+    lets.numbers.retain(|n| !lets.others.contains(n));
+    lets.numbers
 }
 
 /// Methods that read a collection without changing it.
@@ -588,16 +694,19 @@ pub(super) fn changed_under_parameters(
     impl<'a> Visit<'a> for Pass<'_> {
         fn visit_expr(&mut self, expr: &'a Expr) {
             match expr {
+                // the condition too: what follows a parameter's comparison in `&&` or
+                // `||` runs only as the comparison allows
                 Expr::If(i) if self.on_parameters(&i.cond) => {
-                    self.visit_expr(&i.cond);
                     self.conditional(
                         &|n| {
+                            n.visit_expr(&i.cond);
                             n.visit_block(&i.then_branch);
                             if let Some((_, e)) = &i.else_branch {
                                 n.visit_expr(e);
                             }
                         },
                         &|p| {
+                            p.visit_expr(&i.cond);
                             p.visit_block(&i.then_branch);
                             if let Some((_, e)) = &i.else_branch {
                                 p.visit_expr(e);
@@ -613,7 +722,27 @@ pub(super) fn changed_under_parameters(
                     return;
                 }
                 Expr::While(w) if self.on_parameters(&w.cond) => {
-                    self.conditional(&|n| n.visit_block(&w.body), &|p| p.visit_block(&w.body));
+                    self.conditional(
+                        &|n| {
+                            n.visit_expr(&w.cond);
+                            n.visit_block(&w.body)
+                        },
+                        &|p| {
+                            p.visit_expr(&w.cond);
+                            p.visit_block(&w.body)
+                        },
+                    );
+                    return;
+                }
+                // a site's arguments, which the body holds as a placeholder
+                Expr::Macro(m) => {
+                    let site = placeholder_index(&m.mac).and_then(|i| self.sites.get(i));
+                    if let Some(site) = site {
+                        self.visit_expr(&site.value);
+                        if let Some(obs) = &site.obs {
+                            self.visit_expr(obs);
+                        }
+                    }
                     return;
                 }
                 Expr::Reference(r) if r.mutability.is_some() => self.check(base_of(&r.expr), true),

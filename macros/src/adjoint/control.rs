@@ -236,14 +236,16 @@ impl Emitter<'_> {
             if self.has_site(&term) || !pure(&term) {
                 return None;
             }
+            // the reverse sweep reads the term's names again, lengths included
             let reads = Mentions::of(self.sites, &term);
-            if reads.names.iter().any(|n| {
+            let changes = |n: &String| {
                 *n != loop_var
                     && (self.reassigned.contains(n)
                         || self.twice.contains(n)
                         || self.mutated.contains(n)
                         || (self.moved.contains(n) && !self.active.contains_key(n)))
-            }) {
+            };
+            if reads.names.iter().chain(&reads.lengths).any(changes) {
                 return None;
             }
             terms.push((ident, term));
@@ -498,6 +500,7 @@ impl Emitter<'_> {
         let mut read = Mentions {
             sites: self.sites,
             names: HashSet::new(),
+            lengths: HashSet::new(),
             latent: false,
             other_site: false,
         };
@@ -625,11 +628,13 @@ fn accumulated_locally(code: TokenStream) -> TokenStream {
     }
 }
 
-/// Whether evaluating `term` twice gives the same value: no call but to a function of
-/// `tilde::math` or a path of the standard library's `f64`, no method but the
-/// elementary ones and `len`, no macro (a reduction evaluates its terms again in its
-/// reverse sweep; a closure or a `Cell::get` may not give the same value then).
-fn pure(term: &Expr) -> bool {
+/// Whether evaluating `term` twice gives the same value and changes nothing: no call
+/// but to a function of `tilde::math` or a path of the standard library's `f64`, no
+/// method but the elementary ones and `len`, no macro and no assignment (a reduction
+/// evaluates its terms again in its reverse sweep, and a site's data arguments are
+/// read once per model or twice per evaluation; a closure, `Cell::get` or
+/// `Iterator::next` may not give the same value then).
+pub(crate) fn pure(term: &Expr) -> bool {
     struct Pure(bool);
     impl<'a> Visit<'a> for Pure {
         fn visit_expr(&mut self, expr: &'a Expr) {
@@ -647,9 +652,12 @@ fn pure(term: &Expr) -> bool {
                     let method = m.method.to_string();
                     self.0 &= REAL_METHODS.contains(&method.as_str()) || method == "len";
                 }
-                Expr::Macro(_) | Expr::Closure(_) | Expr::Block(_) | Expr::Unsafe(_) => {
-                    self.0 = false
-                }
+                Expr::Macro(_)
+                | Expr::Closure(_)
+                | Expr::Block(_)
+                | Expr::Unsafe(_)
+                | Expr::Assign(_) => self.0 = false,
+                Expr::Binary(b) if assigns(&b.op) => self.0 = false,
                 _ => {}
             }
             syn::visit::visit_expr(self, expr);
@@ -658,6 +666,38 @@ fn pure(term: &Expr) -> bool {
     let mut pure = Pure(true);
     pure.visit_expr(term);
     pure.0
+}
+
+/// Whether a binary operator is a compound assignment (`+=`, `<<=`, …).
+pub(super) fn assigns(op: &syn::BinOp) -> bool {
+    use syn::BinOp::*;
+    matches!(
+        op,
+        AddAssign(_)
+            | SubAssign(_)
+            | MulAssign(_)
+            | DivAssign(_)
+            | RemAssign(_)
+            | BitXorAssign(_)
+            | BitAndAssign(_)
+            | BitOrAssign(_)
+            | ShlAssign(_)
+            | ShrAssign(_)
+    )
+}
+
+/// [`pure`] for a site's distribution: its constructor's arguments (and an `.iid(n)`'s
+/// length) are.
+pub(super) fn pure_distribution(dist: &Expr) -> bool {
+    let (inner, len) = match super::analysis::iid(dist) {
+        Some((inner, len)) => (inner, Some(len)),
+        None => (dist, None),
+    };
+    let arguments = match strip_parens(inner) {
+        Expr::Call(call) => call.args.iter().all(pure),
+        other => pure(other),
+    };
+    arguments && len.is_none_or(pure)
 }
 
 pub(super) fn strip_parens(mut e: &Expr) -> &Expr {

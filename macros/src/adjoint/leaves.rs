@@ -99,10 +99,11 @@ impl<'a> Visit<'a> for Check<'_, '_> {
                 visit::visit_expr(self, expr)
             }
             Expr::MethodCall(m) => {
-                // `__poisson_log_rate`: the written-out Poisson observation's own term
-                // (`observed::split`; a user's `__` name never gets here)
-                let known = REAL_METHODS.contains(&m.method.to_string().as_str())
-                    || m.method == "__poisson_log_rate";
+                // the written-out observations' own terms (a user's `__` name never
+                // gets here)
+                let method = m.method.to_string();
+                let known = REAL_METHODS.contains(&method.as_str())
+                    || crate::symbolic::TERMS.contains(&method.as_str());
                 if !known || m.turbofish.is_some() {
                     self.error = Some(format!("the method `{}` over parameters", m.method));
                 } else {

@@ -38,6 +38,7 @@ use crate::symbolic;
 
 use analysis::*;
 use control::assign_tails;
+pub(crate) use control::pure;
 use leaves::*;
 
 type Outcome<T> = Result<T, String>;
@@ -45,6 +46,29 @@ type Outcome<T> = Result<T, String>;
 /// The generated `generated_logp_and_grad` body and whether `Engine::Auto` prefers it
 /// to the tape (see `ModelBody::prefers_generated`), or why there is none.
 pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
+    // this code's own names begin with `__`: a user name that does too could clash (the
+    // parser's placeholders and hidden fields are ours; the body is read before the
+    // `Normal::each` rewrite, whose loop names begin with `__each_`)
+    let mut clash = None;
+    let body = &model.body;
+    let tokens = model.sites.iter().map(|s| {
+        let (value, obs) = (&s.value, &s.obs);
+        quote!(#value #obs)
+    });
+    for tokens in std::iter::once(quote!(#body)).chain(tokens) {
+        crate::ast::each_ident(tokens, &mut |i| {
+            let name = i.to_string();
+            let ours = ["__tilde", "__private"].iter().any(|p| name.starts_with(p));
+            if name.starts_with("__") && !ours {
+                clash.get_or_insert(name);
+            }
+        });
+    }
+    if let Some(name) = clash {
+        return Err(format!(
+            "the name `{name}` (this code's names begin with `__`)"
+        ));
+    }
     // vectorised `Normal::each` observations as scalar loops, in this code only
     let mut unstable = mutated(&model.body);
     unstable.extend(bindings(model, &model.body).twice);
@@ -66,29 +90,6 @@ pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
     jumps.visit_block(body);
     if jumps.found {
         return Err("`return`, `break` or `continue` in the body".into());
-    }
-    // this code's own names begin with `__`: a user name that does too could clash (the
-    // parser's placeholders and hidden fields, and the `Normal::each` loops, are ours)
-    let mut clash = None;
-    let tokens = sites.iter().map(|s| {
-        let (value, obs) = (&s.value, &s.obs);
-        quote!(#value #obs)
-    });
-    for tokens in std::iter::once(quote!(#body)).chain(tokens) {
-        crate::ast::each_ident(tokens, &mut |i| {
-            let name = i.to_string();
-            let ours = ["__tilde", "__each_", "__private"]
-                .iter()
-                .any(|p| name.starts_with(p));
-            if name.starts_with("__") && !ours {
-                clash.get_or_insert(name);
-            }
-        });
-    }
-    if let Some(name) = clash {
-        return Err(format!(
-            "the name `{name}` (this code's names begin with `__`)"
-        ));
     }
     // a macro defined in the body may read or change anything, unseen
     if body

@@ -10,6 +10,7 @@ use crate::observed;
 use crate::symbolic;
 
 use super::analysis::*;
+use super::control::{pure, pure_distribution};
 use super::leaves::*;
 use super::*;
 
@@ -176,9 +177,14 @@ impl Emitter<'_> {
         let (mut loc, mut scale) = (loc.clone(), scale.clone());
         Unwrap { sites: self.sites }.visit_expr_mut(&mut loc);
         Unwrap { sites: self.sites }.visit_expr_mut(&mut scale);
+        if ![&loc, &scale, len].into_iter().all(|e| pure(e)) {
+            return Err(
+                "a latent normal vector whose data arguments may change as they are read".into(),
+            );
+        }
         let codegen = quote!(::tilde::__private::codegen);
         let n = self.fresh("n");
-        let constant = self.data_term(quote!(#codegen::normal_iid_constant(#scale, #n)));
+        let constant = self.data_term(quote!(#codegen::normal_iid_constant(#scale, #n)), true);
         self.coordinates_vector(ident, &n, quote!(#len), out, |x, grad| {
             quote! {
                 __target += #codegen::normal_latent_iid(#loc, #scale, #x, #grad);
@@ -330,8 +336,8 @@ impl Emitter<'_> {
     /// The forward code of a data-only term of the log-density: added to the model's
     /// cached constant when the statement runs at every evaluation (outside branches on
     /// parameters), else to the target each time.
-    pub(super) fn data_term(&mut self, term: TokenStream) -> TokenStream {
-        if self.active_branches > 0 {
+    pub(super) fn data_term(&mut self, term: TokenStream, pure: bool) -> TokenStream {
+        if self.active_branches > 0 || !pure {
             return quote!(__target += { #term };);
         }
         self.data_constant = true;
@@ -401,7 +407,9 @@ impl Emitter<'_> {
             Unwrap { sites: self.sites }.visit_expr_mut(&mut expr);
             let code = match &obs {
                 Some(obs) => {
-                    self.data_term(quote!(::tilde::__private::codegen::observed_data(#expr, #obs)?))
+                    let pure = pure_distribution(&expr) && pure(obs);
+                    let term = quote!(::tilde::__private::codegen::observed_data(#expr, #obs)?);
+                    self.data_term(term, pure)
                 }
                 None => quote!(__target += ::core::convert::Into::<f64>::into(#expr);),
             };
@@ -410,8 +418,10 @@ impl Emitter<'_> {
         }
         // an observed site of a family written out: its parameter-dependent part in
         // plain `f64`, its data-only part once per model
+        // (only over arguments that give the same value however often they are read: the
+        // data ones are read in both parts, the data part once per model)
         let mut split = None;
-        if let Some(obs) = &obs {
+        if let Some(obs) = obs.as_ref().filter(|o| pure(o) && pure_distribution(&expr)) {
             let y = self.fresh("y");
             let mut unwrapped = expr.clone();
             Unwrap { sites: self.sites }.visit_expr_mut(&mut unwrapped);
@@ -421,7 +431,7 @@ impl Emitter<'_> {
                 observed::split(&unwrapped, &y, is_active),
             ) {
                 let value = quote!(let #y: f64 = ::tilde::__private::codegen::obs_value(#obs););
-                let constant = self.data_term(data.constant);
+                let constant = self.data_term(data.constant, true);
                 split = Some((written.active, quote!(#value #constant)));
             }
         }
