@@ -177,7 +177,7 @@ impl Emitter<'_> {
         let (mut loc, mut scale) = (loc.clone(), scale.clone());
         Unwrap { sites: self.sites }.visit_expr_mut(&mut loc);
         Unwrap { sites: self.sites }.visit_expr_mut(&mut scale);
-        if ![&loc, &scale, len].into_iter().all(|e| pure(e)) {
+        if ![&loc, &scale, len].into_iter().all(pure) {
             return Err(
                 "a latent normal vector whose data arguments may change as they are read".into(),
             );
