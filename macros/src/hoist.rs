@@ -29,7 +29,7 @@ use crate::ast::{Arg, Hoisted, Site};
 use crate::parse::PLACEHOLDER;
 
 /// Primitive scalar types, copied out of the struct rather than borrowed.
-const COPIED: &[&str] = &[
+pub(crate) const COPIED: &[&str] = &[
     "f64", "f32", "usize", "isize", "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "bool",
     "char",
 ];

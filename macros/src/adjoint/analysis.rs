@@ -587,10 +587,7 @@ fn numbers(body: &syn::Block) -> HashSet<String> {
             };
             let typed = ty.is_some_and(|t| {
                 let t = quote::ToTokens::to_token_stream(t).to_string();
-                [
-                    "f64", "f32", "usize", "isize", "u32", "u64", "i32", "i64", "bool",
-                ]
-                .contains(&t.as_str())
+                crate::hoist::COPIED.contains(&t.as_str())
             });
             if let Pat::Ident(p) = pat {
                 let name = p.ident.to_string();
