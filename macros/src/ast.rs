@@ -154,3 +154,21 @@ fn format_captures(literal: &str) -> Vec<String> {
     }
     names
 }
+
+/// Whether a binary operator is a compound assignment (`+=`, `<<=`, …).
+pub fn is_assign_op(op: &syn::BinOp) -> bool {
+    use syn::BinOp::*;
+    matches!(
+        op,
+        AddAssign(_)
+            | SubAssign(_)
+            | MulAssign(_)
+            | DivAssign(_)
+            | RemAssign(_)
+            | BitXorAssign(_)
+            | BitAndAssign(_)
+            | BitOrAssign(_)
+            | ShlAssign(_)
+            | ShrAssign(_)
+    )
+}

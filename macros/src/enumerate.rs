@@ -196,23 +196,6 @@ fn assigned_root(expr: &Expr) -> Option<&Ident> {
     }
 }
 
-fn is_assign_op(op: &syn::BinOp) -> bool {
-    use syn::BinOp::*;
-    matches!(
-        op,
-        AddAssign(_)
-            | SubAssign(_)
-            | MulAssign(_)
-            | DivAssign(_)
-            | RemAssign(_)
-            | BitXorAssign(_)
-            | BitAndAssign(_)
-            | BitOrAssign(_)
-            | ShlAssign(_)
-            | ShrAssign(_)
-    )
-}
-
 /// Checks one region: what could carry the enumerated value out of it, and sites that
 /// cannot run once per branch.
 struct Region<'m> {
@@ -322,7 +305,7 @@ impl<'ast> Visit<'ast> for Region<'_> {
                 self.assignment(expr, &a.left);
                 visit::visit_expr(self, expr);
             }
-            Expr::Binary(b) if is_assign_op(&b.op) => {
+            Expr::Binary(b) if crate::ast::is_assign_op(&b.op) => {
                 self.assignment(expr, &b.left);
                 visit::visit_expr(self, expr);
             }

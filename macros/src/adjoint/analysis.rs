@@ -512,7 +512,7 @@ pub(super) fn moved(body: &syn::Block, sites: &[Site]) -> HashSet<String> {
                 Expr::Let(l) => self.by_value(&l.expr),
                 Expr::Return(r) => r.expr.iter().for_each(|e| self.by_value(e)),
                 Expr::Break(b) => b.expr.iter().for_each(|e| self.by_value(e)),
-                Expr::Binary(b) if !super::control::assigns(&b.op) => {
+                Expr::Binary(b) if !crate::ast::is_assign_op(&b.op) => {
                     self.operand(&b.left);
                     self.operand(&b.right);
                 }

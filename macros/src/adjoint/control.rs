@@ -657,7 +657,7 @@ pub(crate) fn pure(term: &Expr) -> bool {
                 | Expr::Block(_)
                 | Expr::Unsafe(_)
                 | Expr::Assign(_) => self.0 = false,
-                Expr::Binary(b) if assigns(&b.op) => self.0 = false,
+                Expr::Binary(b) if crate::ast::is_assign_op(&b.op) => self.0 = false,
                 _ => {}
             }
             syn::visit::visit_expr(self, expr);
@@ -666,24 +666,6 @@ pub(crate) fn pure(term: &Expr) -> bool {
     let mut pure = Pure(true);
     pure.visit_expr(term);
     pure.0
-}
-
-/// Whether a binary operator is a compound assignment (`+=`, `<<=`, …).
-pub(super) fn assigns(op: &syn::BinOp) -> bool {
-    use syn::BinOp::*;
-    matches!(
-        op,
-        AddAssign(_)
-            | SubAssign(_)
-            | MulAssign(_)
-            | DivAssign(_)
-            | RemAssign(_)
-            | BitXorAssign(_)
-            | BitAndAssign(_)
-            | BitOrAssign(_)
-            | ShlAssign(_)
-            | ShrAssign(_)
-    )
 }
 
 /// [`pure`] for a site's distribution: its constructor's arguments (and an `.iid(n)`'s
