@@ -131,8 +131,23 @@ fn format_captures(literal: &str) -> Vec<String> {
     if !(literal.starts_with('"') || literal.starts_with("r\"") || literal.starts_with("r#")) {
         return Vec::new();
     }
-    let mut names = Vec::new();
-    let mut chars = literal.chars().peekable();
+    format_arguments(literal)
+        .into_iter()
+        .filter(|name| {
+            name.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && name != "_"
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+        .collect()
+}
+
+/// What each `{…}` of a format string names, up to its `:` and trimmed (`""` for a
+/// positional `{}`, `"0"` for `{0}`); `{{` is not one.
+pub fn format_arguments(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         if c != '{' {
             continue;
@@ -141,18 +156,10 @@ fn format_captures(literal: &str) -> Vec<String> {
             chars.next();
             continue;
         }
-        let name: String =
-            std::iter::from_fn(|| chars.next_if(|c| c.is_ascii_alphanumeric() || *c == '_'))
-                .collect();
-        let starts_well = name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
-        if starts_well && name != "_" && matches!(chars.peek(), Some('}' | ':')) {
-            names.push(name);
-        }
+        let inner: String = chars.by_ref().take_while(|&c| c != '}').collect();
+        out.push(inner.split(':').next().unwrap_or("").trim().to_string());
     }
-    names
+    out
 }
 
 /// Whether a binary operator is a compound assignment (`+=`, `<<=`, …).
@@ -171,4 +178,25 @@ pub fn is_assign_op(op: &syn::BinOp) -> bool {
             | ShlAssign(_)
             | ShrAssign(_)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{format_arguments, format_captures};
+
+    #[test]
+    fn format_strings() {
+        assert_eq!(
+            format_arguments("a{{b}}[{j:?}]{ k }{}{0}"),
+            ["j", "k", "", "0"]
+        );
+        assert_eq!(
+            format_captures("\"{loc:?} {{x}} {0} {} {_} {__y}\""),
+            ["loc", "__y"]
+        );
+        assert_eq!(format_captures("r\"{a}\""), ["a"]);
+        // not a string: no captures
+        assert!(format_captures("b'{'").is_empty());
+        assert!(format_captures("1.5").is_empty());
+    }
 }

@@ -99,31 +99,17 @@ fn check_signature(model: &Model, errors: &mut Vec<syn::Error>) -> bool {
 /// The names a site-name literal interpolates (`"z[{i},{k}]"` → `i`, `k`), or an error
 /// for a positional `{}`.
 fn interpolated(name: &str) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    let mut chars = name.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '{' if chars.peek() == Some(&'{') => {
-                chars.next();
-            }
-            '{' => {
-                let mut inner = String::new();
-                for c in chars.by_ref() {
-                    if c == '}' {
-                        break;
-                    }
-                    inner.push(c);
-                }
-                let var = inner.split(':').next().unwrap_or("").trim().to_string();
-                if var.is_empty() || var.chars().next().is_some_and(|c| c.is_ascii_digit()) {
-                    return Err("a site name interpolates variables by name: write `\"x[{i}]\"`, not `\"x[{}]\"`".into());
-                }
-                out.push(var);
-            }
-            _ => {}
-        }
+    let names = crate::ast::format_arguments(name);
+    if names
+        .iter()
+        .any(|n| n.is_empty() || n.starts_with(|c: char| c.is_ascii_digit()))
+    {
+        return Err(
+            "a site name interpolates variables by name: write `\"x[{i}]\"`, not `\"x[{}]\"`"
+                .into(),
+        );
     }
-    Ok(out)
+    Ok(names)
 }
 
 fn check_sites(model: &Model, errors: &mut Vec<syn::Error>) {
