@@ -144,7 +144,12 @@ enum Node {
 /// `w.__ln_1p_sq()`, `ln(1 + w²)` of a Student-t's standardised value (`ln_1p_sq`). A
 /// user name beginning with `__` sends the body to the tape, so only that code writes
 /// them.
-pub const TERMS: &[&str] = &["__poisson_log_rate", "__ln_1p_sq"];
+/// Each with the function of `tilde::__private::codegen` that computes it (the
+/// receiver first, then the arguments).
+pub const TERMS: &[(&str, &str)] = &[
+    ("__poisson_log_rate", "poisson_log_rate_kernel"),
+    ("__ln_1p_sq", "ln_1p_sq"),
+];
 
 /// The elementary methods [`differentiate`] knows, with one argument or none (and the
 /// [`TERMS`]).
@@ -407,15 +412,14 @@ impl Forward<'_> {
                     "sqrt" => quote!(#t * #x.recip() * 0.5),
                     _ => quote!(1.0 - #t * #t), // tanh
                 };
-                let call = match arg {
-                    Some(arg) if name == "__poisson_log_rate" => {
-                        quote!(::tilde::__private::codegen::poisson_log_rate_kernel(#x, #arg))
+                let term = TERMS.iter().find(|(method, _)| method == name);
+                let arg: Vec<&Expr> = arg.into_iter().collect();
+                let call = match term {
+                    Some((_, function)) => {
+                        let f = format_ident!("{}", function);
+                        quote!(::tilde::__private::codegen::#f(#x #(, #arg)*))
                     }
-                    Some(arg) => quote!(#x.#m(#arg)),
-                    None if name == "__ln_1p_sq" => {
-                        quote!(::tilde::__private::codegen::ln_1p_sq(#x))
-                    }
-                    None => quote!(#x.#m()),
+                    None => quote!(#x.#m(#(#arg)*)),
                 };
                 self.code.push((t.clone(), quote!(let #t: f64 = #call;)));
                 self.code

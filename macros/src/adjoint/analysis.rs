@@ -203,14 +203,19 @@ pub(super) struct Mentions<'m> {
 }
 
 impl<'m> Mentions<'m> {
-    pub(super) fn of(sites: &'m [Site], expr: &Expr) -> Self {
-        let mut m = Mentions {
+    /// Nothing read yet; a visit adds what it reads.
+    pub(super) fn new(sites: &'m [Site]) -> Self {
+        Mentions {
             sites,
             names: HashSet::new(),
             lengths: HashSet::new(),
             latent: false,
             other_site: false,
-        };
+        }
+    }
+
+    pub(super) fn of(sites: &'m [Site], expr: &Expr) -> Self {
+        let mut m = Self::new(sites);
         m.visit_expr(expr);
         m
     }

@@ -1,7 +1,5 @@
 //! Control flow: loops (immediate, reductions, loops that carry state) and branches.
 
-use std::collections::HashSet;
-
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::visit::Visit;
@@ -497,13 +495,7 @@ impl Emitter<'_> {
         inside.visit_block(&f.body);
         let mut assigned = Assigned::default();
         assigned.visit_block(&f.body);
-        let mut read = Mentions {
-            sites: self.sites,
-            names: HashSet::new(),
-            lengths: HashSet::new(),
-            latent: false,
-            other_site: false,
-        };
+        let mut read = Mentions::new(self.sites);
         read.visit_block(&f.body);
         let outer_active = |n: &String| self.active.contains_key(n) && !inside.seen.contains(n);
         !assigned.names.iter().any(outer_active)

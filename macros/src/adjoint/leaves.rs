@@ -103,7 +103,7 @@ impl<'a> Visit<'a> for Check<'_, '_> {
                 // gets here)
                 let method = m.method.to_string();
                 let known = REAL_METHODS.contains(&method.as_str())
-                    || crate::symbolic::TERMS.contains(&method.as_str());
+                    || crate::symbolic::TERMS.iter().any(|(m, _)| *m == method);
                 if !known || m.turbofish.is_some() {
                     self.error = Some(format!("the method `{}` over parameters", m.method));
                 } else {
