@@ -4,7 +4,8 @@
 
 use rand::Rng;
 
-use super::{Ctx, DiscreteValue, Stop, StopReason, Trace};
+use super::evaluate::{Mode, traced_run};
+use super::{Ctx, DiscreteValue, Stop, Trace};
 use crate::distributions::Distribution;
 use crate::error::{Error, Result};
 use crate::layout::{Shape, SiteKind};
@@ -267,20 +268,13 @@ pub fn infer_discrete<M: ModelBody + ?Sized>(
     rng: &mut dyn Rng,
     row: &[f64],
 ) -> Result<Draw> {
-    let layout = &model.state().layout;
-    let x = vec![0.0; layout.dim()];
-    let mut work = vec![0.0; layout.work_len()];
-    let mut trace = Trace::new(false, false);
-    let outcome = {
-        let mut ctx = Ctx::new(&x, &mut work, Some(&mut trace));
-        ctx.prior = Some(rng);
-        ctx.fixed = Some(row);
-        ctx.infer = true;
-        model.body(&mut ctx)
+    let mode = Mode {
+        prior: Some(rng),
+        fixed: Some(row),
+        infer: true,
+        ..Mode::default()
     };
-    if let Err(Stop(StopReason::Fault(e))) = outcome {
-        return Err(*e);
-    }
+    let trace = traced_run(model, Trace::new(false, false), mode)?;
     let (names, values) = trace.enumerated.into_iter().unzip();
     Ok(Draw::new(names, values))
 }

@@ -172,25 +172,55 @@ pub fn try_build<M: ModelBody>(model_name: &str, build: impl FnOnce() -> M) -> R
 /// A structural fault of the model (see [`Error::LayoutChanged`]), including a draw
 /// of fewer values than the model's dimension.
 pub fn draw_prior<M: ModelBody + ?Sized>(model: &M, rng: &mut dyn Rng) -> Result<Vec<f64>> {
+    let mode = Mode {
+        prior: Some(rng),
+        ..Mode::default()
+    };
+    let trace = traced_run(model, Trace::new(false, false), mode)?;
+    let dim = model.state().layout.dim();
+    // a body that skipped latent sites in the prior draw changed its layout
+    if trace.unconstrained.len() != dim {
+        return Err(Error::LayoutChanged {
+            expected: dim,
+            found: trace.unconstrained.len(),
+            site: None,
+        });
+    }
+    Ok(trace.unconstrained)
+}
+
+/// How [`traced_run`] runs the body: the fields of [`Ctx`] that pick what its sites do.
+#[derive(Default)]
+pub(super) struct Mode<'x> {
+    pub prior: Option<&'x mut dyn Rng>,
+    pub fixed: Option<&'x [f64]>,
+    pub simulate: bool,
+    pub infer: bool,
+}
+
+/// Runs the body once at the zero point (sites take their values from `mode`), recording
+/// into `trace`; the fault that stopped it is the error.
+pub(super) fn traced_run<M: ModelBody + ?Sized>(
+    model: &M,
+    mut trace: Trace,
+    mode: Mode<'_>,
+) -> Result<Trace> {
     let layout = &model.state().layout;
     let x = vec![0.0; layout.dim()];
     let mut work = vec![0.0; layout.work_len()];
-    let mut trace = Trace::new(false, false);
     let outcome = {
         let mut ctx = Ctx::new(&x, &mut work, Some(&mut trace));
-        ctx.prior = Some(rng);
+        if let Some(rng) = mode.prior {
+            ctx.prior = Some(rng);
+        }
+        ctx.fixed = mode.fixed;
+        ctx.simulate = mode.simulate;
+        ctx.infer = mode.infer;
         model.body(&mut ctx)
     };
     match outcome {
-        // a body that skipped latent sites in the prior draw changed its layout
-        Ok(()) if trace.unconstrained.len() != layout.dim() => Err(Error::LayoutChanged {
-            expected: layout.dim(),
-            found: trace.unconstrained.len(),
-            site: None,
-        }),
-        Ok(()) => Ok(trace.unconstrained),
         Err(Stop(StopReason::Fault(e))) => Err(*e),
-        Err(Stop(StopReason::Grow)) => unreachable!("only layout discovery grows"),
+        _ => Ok(trace),
     }
 }
 
@@ -206,20 +236,13 @@ pub fn simulate<M: ModelBody + ?Sized>(
     rng: &mut dyn Rng,
     fixed: Option<&[f64]>,
 ) -> Result<Draw> {
-    let layout = &model.state().layout;
-    let x = vec![0.0; layout.dim()];
-    let mut work = vec![0.0; layout.work_len()];
-    let mut trace = Trace::new(true, false);
-    let outcome = {
-        let mut ctx = Ctx::new(&x, &mut work, Some(&mut trace));
-        ctx.prior = Some(rng);
-        ctx.fixed = fixed;
-        ctx.simulate = true;
-        model.body(&mut ctx)
+    let mode = Mode {
+        prior: Some(rng),
+        fixed,
+        simulate: true,
+        ..Mode::default()
     };
-    if let Err(Stop(StopReason::Fault(e))) = outcome {
-        return Err(*e);
-    }
+    let trace = traced_run(model, Trace::new(true, false), mode)?;
     let (mut names, mut values) = (Vec::new(), Vec::new());
     for site in trace
         .sites
@@ -244,18 +267,11 @@ pub fn pointwise_log_likelihood<M: ModelBody + ?Sized>(
     model: &M,
     row: &[f64],
 ) -> Result<Vec<(String, f64)>> {
-    let layout = &model.state().layout;
-    let x = vec![0.0; layout.dim()];
-    let mut work = vec![0.0; layout.work_len()];
-    let mut trace = Trace::new(true, false);
-    let outcome = {
-        let mut ctx = Ctx::new(&x, &mut work, Some(&mut trace));
-        ctx.fixed = Some(row);
-        model.body(&mut ctx)
+    let mode = Mode {
+        fixed: Some(row),
+        ..Mode::default()
     };
-    if let Err(Stop(StopReason::Fault(e))) = outcome {
-        return Err(*e);
-    }
+    let trace = traced_run(model, Trace::new(true, false), mode)?;
     let mut out = Vec::new();
     // observed names are formatted here, not when the model is built, so this is where
     // a repeated one shows
