@@ -726,6 +726,17 @@ fn each_shadowed(y: &[f64], sigma: &[f64]) {
     sample!("y_again", Normal::each(t, vector::data(sigma)), obs = y);
 }
 
+/// Non-centred eight schools as posteriordb writes it: the location recorded by
+/// `deterministic!` (the generated code reads its elements; draws still record it).
+#[model]
+fn each_recorded(y: &[f64], sigma: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 5.0));
+    let tau = sample!("tau", HalfCauchy::new(5.0));
+    let theta_trans = sample!("theta_trans", Normal::new(0.0, 1.0).iid(y.len()));
+    let theta = deterministic!("theta", params(theta_trans).scale(tau).shift(mu));
+    sample!("y", Normal::each(theta, vector::data(sigma)), obs = y);
+}
+
 #[test]
 fn each_observations_run_as_generated_loops() {
     let (y, x) = (data(7, 11), data(5, 12));
@@ -758,6 +769,18 @@ fn each_observations_run_as_generated_loops() {
     let tape = each_shadowed(&y, &sigma).with_engine(Engine::Reverse);
     matches_tape(&shadowed, &tape, 5, 1.0);
 
+    let recorded = each_recorded(&y, &sigma);
+    assert_generated(&recorded.gradient_engine());
+    let tape = each_recorded(&y, &sigma).with_engine(Engine::Reverse);
+    matches_tape(&recorded, &tape, 10, 1.5);
+    let p: Vec<f64> = (0..recorded.dim()).map(|k| 0.1 * k as f64 - 0.3).collect();
+    let draw = recorded.constrain(&p);
+    let (mu, tau) = (p[0], p[1].exp());
+    for i in 0..y.len() {
+        let theta = draw.get(&format!("theta[{i}]")).unwrap();
+        assert!((theta - (mu + tau * p[2 + i])).abs() < 1e-12, "{theta}");
+    }
+
     let elsewhere = each_read_elsewhere(&y, &sigma);
     assert!(
         elsewhere
@@ -766,6 +789,40 @@ fn each_observations_run_as_generated_loops() {
         "{}",
         elsewhere.gradient_engine()
     );
+}
+
+/// Tuple `let`s of parameter-dependent values (typed, untyped, `mut`), a mixture as
+/// posteriordb's `low_dim_gauss_mix` writes it: the generated code binds each name.
+#[model]
+fn tuple_lets(y: &[f64]) {
+    let mu0 = sample!("mu0", Normal::new(-1.0, 2.0));
+    let mu1 = sample!("mu1", Normal::new(1.0, 2.0));
+    let (s0, s1) = (
+        sample!("s0", HalfNormal::new(2.0)),
+        sample!("s1", HalfNormal::new(2.0)),
+    );
+    let theta = sample!("theta", Beta::new(5.0, 5.0));
+    let (ln_theta, ln_1m_theta) = (theta.ln(), (-theta).ln_1p());
+    let (mut total, scale): (f64, f64) = (0.0, 0.5);
+    for n in 0..y.len() {
+        let (a, b) = (
+            ln_theta + Normal::<T>::new(mu0, s0).ln_pdf_obs(y[n]),
+            ln_1m_theta + Normal::<T>::new(mu1, s1).ln_pdf_obs(y[n]),
+        );
+        factor!("y[{n}]", a.log_sum_exp(b));
+        total += scale * y[n];
+    }
+    factor!("data", -0.01 * total);
+}
+
+/// A tuple `let` whose element reads a name it binds (the outer one): as written.
+#[model]
+fn tuple_reads_its_name(y: &[f64]) {
+    let a = sample!("a", Normal::new(0.0, 1.0));
+    let (a, b) = (a * 2.0, a + 1.0);
+    for i in 0..y.len() {
+        sample!("y[{i}]", Normal::new(a + b, 1.0), obs = y[i]);
+    }
 }
 
 /// Gaussian priors over data matrices factored at construction (precision and
@@ -893,4 +950,26 @@ fn glm_sites_run_in_generated_code() {
         5,
         1.0,
     );
+}
+
+#[test]
+fn tuple_lets_bind_each_name() {
+    let y = data(9, 21);
+    let model = tuple_lets(&y);
+    assert_generated(&model.gradient_engine());
+    matches_tape(
+        &model,
+        &tuple_lets(&y).with_engine(Engine::Reverse),
+        10,
+        3.0,
+    );
+    let model = tuple_reads_its_name(&y).with_engine(Engine::Codegen);
+    let tape = tuple_reads_its_name(&y).with_engine(Engine::Reverse);
+    matches_tape(&model, &tape, 5, 1.5);
+    let (mut g, x) = (vec![0.0; 1], [0.5]);
+    // y ~ N(2a + a + 1, 1) at a = 0.5: the second element reads the outer `a`
+    let expected: f64 = y.iter().map(|v| -0.5 * (v - 2.5).powi(2)).sum::<f64>()
+        - 0.5 * y.len() as f64 * (2.0 * std::f64::consts::PI).ln();
+    let prior = -0.125 - 0.5 * (2.0 * std::f64::consts::PI).ln();
+    assert!((model.logp_and_grad(&x, &mut g) - expected - prior).abs() < 1e-10);
 }

@@ -59,9 +59,10 @@ pub fn rewrite(
             && p.subpat.is_none()
             && let Some(init) = &local.init
             && init.diverge.is_none()
-            && let Some(e) = elements(&init.expr, &bound, &index)
+            && let value = recorded_value(&init.expr, sites)
+            && let Some(e) = elements(value, &bound, &index)
         {
-            if names_read(&init.expr, sites)
+            if names_read(value, sites)
                 .iter()
                 .any(|n| unstable.contains(n))
             {
@@ -145,6 +146,18 @@ pub fn rewrite(
         stmts,
     };
     Some((block, new_sites))
+}
+
+/// The value of `deterministic!(_, value)` (the generated code records no deterministic
+/// quantity: the generic body does, for draws), else `expr`.
+fn recorded_value<'e>(expr: &'e Expr, sites: &'e [Site]) -> &'e Expr {
+    match expr {
+        Expr::Macro(m) => match placeholder_index(&m.mac).and_then(|i| sites.get(i)) {
+            Some(site) if site.kind == SiteMacro::Deterministic => &site.value,
+            _ => expr,
+        },
+        _ => expr,
+    }
 }
 
 /// `sample!(_, Normal::each(loc, scale), obs = y);` as a statement → its site, `loc`,

@@ -47,7 +47,8 @@ pub(super) const DISCRETE: &[&str] = &[
     "ZeroInflatedPoisson",
 ];
 
-/// Methods of `tilde::Real` that map scalars to a scalar.
+/// Methods of `tilde::Real` that map scalars to a scalar (of the receiver and at most one
+/// argument).
 pub(super) const REAL_METHODS: &[&str] = &[
     "abs",
     "atan",
@@ -64,6 +65,7 @@ pub(super) const REAL_METHODS: &[&str] = &[
     "log1m_exp",
     "log1p_exp",
     "log_inv_logit",
+    "log_sum_exp",
     "logit",
     "max",
     "min",

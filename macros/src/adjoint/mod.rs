@@ -83,6 +83,7 @@ pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
     // `deterministic!` values are plain expressions here (this code records nothing)
     let mut body = body.clone();
     Unwrap { sites }.visit_block_mut(&mut body);
+    SplitTuples.visit_block_mut(&mut body);
     let body = &body;
     // a jump leaves a statement half done, and the generic body's `return` is not this
     // code's
