@@ -86,6 +86,21 @@ fn no_allocation_after_warm_up() {
         let model = regression(&x, &y, 20);
         assert!(!model.gradient_engine().contains("no gradient code"));
         assert_eq!(allocations_per_call(&model), (0, 0), "Glm, J = {j}");
+        // latent vector sites evaluated with duals in generated code
+        let model = simplex(&y);
+        assert!(!model.gradient_engine().contains("no gradient code"));
+        assert_eq!(allocations_per_call(&model), (0, 0), "Dirichlet, J = {j}");
+    }
+}
+
+/// A Dirichlet of `y.len()` weights (several passes of duals beyond 17) and an ordered
+/// vector: latent vector sites the generated code evaluates with duals.
+#[model]
+fn simplex(y: &[f64]) {
+    let w = sample!("w", Dirichlet::symmetric(y.len(), 2.0));
+    let mu = sample!("mu", Normal::new(0.0, 1.0).iid(2).ordered());
+    for i in 0..y.len() {
+        sample!("y[{i}]", Normal::new(mu[i % 2] + w[i], 1.0), obs = y[i]);
     }
 }
 

@@ -138,12 +138,14 @@ pub(crate) fn release_scratch() -> usize {
             .map_or(0, |mut p| std::mem::take(&mut *p).bytes())
     })
     .unwrap_or(0)
+        + tilde_core::context::release_buffer(&DENSE_F64)
 }
 
 /// The bytes this thread's pool holds.
 pub(crate) fn scratch_bytes() -> usize {
     POOL.try_with(|p| p.try_borrow().map_or(0, |p| p.bytes()))
         .unwrap_or(0)
+        + tilde_core::context::buffer_bytes(&DENSE_F64)
 }
 
 /// Runs `f` with this thread's pool (a fresh one when a call is already using it).
@@ -229,6 +231,81 @@ pub fn latent_iid<const N: usize, D: Continuous<Scalar = Fwd<N>>>(
         }
     }
     (total, partials)
+}
+
+/// The width of the duals [`latent_dense`] evaluates a site with.
+const DENSE_WIDTH: usize = 16;
+
+thread_local! {
+    static DENSE_F64: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A latent vector site the generated code does not write out (a `Dirichlet`, an
+/// `.ordered()` vector, a Gaussian over data, …), whose arguments are data:
+/// `plain()` builds it over `f64`, `dual()` over duals. It reads its `n` coordinates
+/// from the front of `xs`; its `m` values go into `values`, the Jacobian of the values
+/// in the coordinates into `jacobian_out` (`m × n`, row-major), the gradient of its
+/// log-density (with its log-Jacobian when `jacobian`) is added into `grad`. Returns
+/// the log-density and `n`, or `None` when the site stops (the caller hands the
+/// evaluation to the tape).
+///
+/// One plain pass finds `n` and the values, then one pass of duals per 16 coordinates
+/// gives the Jacobian's columns and the gradient.
+#[allow(clippy::too_many_arguments)]
+pub fn latent_dense<P, D>(
+    plain: impl Fn() -> P,
+    dual: impl Fn() -> D,
+    xs: &[f64],
+    jacobian: bool,
+    values: &mut Vec<f64>,
+    jacobian_out: &mut Vec<f64>,
+    grad: &mut [f64],
+) -> Option<(f64, usize)>
+where
+    P: for<'x> tilde_core::Latent<Scalar = f64, Value<'x> = &'x [f64]>,
+    D: for<'x> tilde_core::Latent<Scalar = Fwd<DENSE_WIDTH>, Value<'x> = &'x [Fwd<DENSE_WIDTH>]>,
+{
+    use tilde_core::context::{latent_alone, with_scratch};
+    // a site's values are at most a few times its coordinates (a Cholesky factor's
+    // `K²` of `K(K-1)/2`)
+    let room = 64 + 4 * xs.len();
+    let (lp, n) = with_scratch(&DENSE_F64, room, 0.0, |work| {
+        let (lp, n, out) = latent_alone(plain(), xs, work, jacobian)?;
+        values.clear();
+        values.extend_from_slice(out);
+        Some((lp, n))
+    })?;
+    let m = values.len();
+    jacobian_out.clear();
+    jacobian_out.resize(m * n, 0.0);
+    let buffer = <Fwd<DENSE_WIDTH> as crate::forward::Width>::buffer();
+    with_scratch(buffer, n + 64 + 4 * n, Fwd::constant(0.0), |scratch| {
+        let (x, work) = scratch.split_at_mut(n);
+        for start in (0..n).step_by(DENSE_WIDTH) {
+            let end = (start + DENSE_WIDTH).min(n);
+            for (j, (slot, &v)) in x.iter_mut().zip(&xs[..n]).enumerate() {
+                *slot = if (start..end).contains(&j) {
+                    Fwd::variable(v, j - start)
+                } else {
+                    Fwd::constant(v)
+                };
+            }
+            let (l, read, out) = latent_alone(dual(), x, work, jacobian)?;
+            if read != n || out.len() != m {
+                return None;
+            }
+            let dl = l.gradient();
+            for j in start..end {
+                grad[j] += dl[j - start];
+            }
+            for (i, v) in out.iter().enumerate() {
+                let dv = v.gradient();
+                jacobian_out[i * n + start..i * n + end].copy_from_slice(&dv[..end - start]);
+            }
+        }
+        Some(())
+    })?;
+    Some((lp, n))
 }
 
 /// `Σⱼ -½((xⱼ - μ)/σ)²` of a latent `Normal::new(μ, σ).iid(n)` over data `μ` and `σ`,

@@ -489,7 +489,7 @@ impl<const N: usize> Real for Fwd<N> {
 }
 
 /// The widths the engine uses, each with the thread's buffer of duals.
-trait Width: Real {
+pub(crate) trait Width: Real {
     fn buffer() -> &'static LocalKey<RefCell<Vec<Self>>>;
 }
 

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use rand::Rng;
 
-use super::{Ctx, Stop, StopReason, Trace, WORK_F64, with_scratch};
+use super::{Ctx, Latent, Stop, StopReason, Trace, WORK_F64, with_scratch};
 use crate::error::{Error, Result};
 use crate::layout::{Layout, SiteInfo, SiteKind};
 use crate::model::{Draw, ModelBody, ModelState, SiteLogp};
@@ -298,6 +298,26 @@ pub fn pointwise_log_likelihood<M: ModelBody + ?Sized>(
         }
     }
     Ok(out)
+}
+
+/// One latent site evaluated alone at the unconstrained coordinates `xs` (the
+/// parameter vector from the site on), its values in `work`: its log-density (with its
+/// log-Jacobian when `jacobian`), the number of coordinates it read, and its values.
+/// `None` when it stops (`work` too short, or a fault). The gradient code `#[model]`
+/// generates evaluates the latent vector sites it does not write out with this.
+pub fn latent_alone<'x, T: Real, S>(
+    site: S,
+    xs: &'x [T],
+    work: &'x mut [T],
+    jacobian: bool,
+) -> Option<(T, usize, &'x [T])>
+where
+    S: Latent<Scalar = T, Value<'x> = &'x [T]>,
+{
+    let mut ctx = Ctx::new(xs, work, None);
+    ctx.jacobian = jacobian;
+    let values = site.sample(&mut ctx, &String::new).ok()?;
+    Some((ctx.target(), ctx.pos, values))
 }
 
 /// The constrained values and deterministic quantities at `x`.

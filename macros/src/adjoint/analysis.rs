@@ -318,7 +318,40 @@ pub(super) fn factored_mvn(expr: &Expr) -> bool {
 /// Whether a latent site's distribution gives a vector: `dist.iid(n)` or a Gaussian
 /// over a factored data matrix.
 pub(super) fn is_latent_vector(value: &Expr) -> bool {
-    iid(value).is_some() || factored_mvn(value)
+    iid(value).is_some() || factored_mvn(value) || dense_vector(value)
+}
+
+/// Distributions over vectors whose latent sites the generated code evaluates with
+/// forward duals (`codegen::latent_dense`; each has a `Latent` impl whose value is a
+/// slice).
+const DENSE_VECTORS: &[&str] = &[
+    "Dirichlet",
+    "GaussianRandomWalk",
+    "InverseWishart",
+    "LkjCholesky",
+    "LowRankMultivariateNormal",
+    "MultivariateNormal",
+    "Wishart",
+];
+
+/// A latent vector site the generated code evaluates with forward duals: a vector
+/// distribution of [`DENSE_VECTORS`] (but a Gaussian factored at construction), or
+/// `dist.iid(n).ordered()` / `.positive_ordered()` of a scalar family.
+pub(super) fn dense_vector(expr: &Expr) -> bool {
+    match expr {
+        Expr::MethodCall(m)
+            if (m.method == "ordered" || m.method == "positive_ordered")
+                && m.args.is_empty()
+                && m.turbofish.is_none() =>
+        {
+            iid(&m.receiver)
+                .and_then(|(inner, _)| family(inner))
+                .is_some_and(|f| CONTINUOUS.contains(&f.as_str()))
+        }
+        _ => {
+            family(expr).is_some_and(|f| DENSE_VECTORS.contains(&f.as_str())) && !factored_mvn(expr)
+        }
+    }
 }
 
 /// The active bindings, by a fixpoint over `let`s and assignments.

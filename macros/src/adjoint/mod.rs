@@ -140,9 +140,12 @@ pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
     let adjoints = emitter.adjoint_decls(&top.declared);
     let forward = &top.forward;
     let reverse: Vec<&TokenStream> = top.reverse.iter().rev().collect();
+    // back in the reverse order of taking: the pool is a stack, so each buffer serves
+    // the same site at the next evaluation, with the capacity it grew to
     let give: Vec<TokenStream> = emitter
         .vectors
         .iter()
+        .rev()
         .map(|v| quote!(__pool.give(#v);))
         .collect();
     // the data-only terms, summed at the first evaluation and kept by the model

@@ -10,7 +10,7 @@ use crate::observed;
 use crate::symbolic;
 
 use super::analysis::*;
-use super::control::{pure, pure_distribution};
+use super::control::{pure, pure_distribution, strip_parens};
 use super::leaves::*;
 use super::*;
 
@@ -88,6 +88,12 @@ impl Emitter<'_> {
             }
             return self.factored_mvn_vector(ident, site, out);
         }
+        if dense_vector(&site.value) {
+            if self.mentions_active(&site.value) || self.has_site(&site.value) {
+                return Err("a latent vector site whose arguments depend on parameters".into());
+            }
+            return self.dense_latent_vector(ident, site, out);
+        }
         let Some((inner, len)) = iid(&site.value) else {
             return Err("a latent vector site other than `dist.iid(n)`".into());
         };
@@ -160,6 +166,92 @@ impl Emitter<'_> {
                 __grad[#offset + __j] += #adjoint[__j] * #slopes[__j * #width];
             }
             #(#updates)*
+        });
+        Ok(())
+    }
+
+    /// A latent vector site over data arguments that is not written out (see
+    /// [`dense_vector`]): its values, log-density and Jacobian from forward duals
+    /// (`codegen::latent_dense`); the reverse pass sends the adjoints of its values
+    /// through the Jacobian to its coordinates.
+    fn dense_latent_vector(
+        &mut self,
+        ident: &Ident,
+        site: &Site,
+        out: &mut Emitted,
+    ) -> Outcome<()> {
+        let mut value = site.value.clone();
+        Unwrap { sites: self.sites }.visit_expr_mut(&mut value);
+        // built once per pass: only arguments that give the same value each time
+        let inner = match &value {
+            Expr::MethodCall(m) if m.method == "ordered" || m.method == "positive_ordered" => {
+                &*m.receiver
+            }
+            other => other,
+        };
+        let data_argument = |a: &Expr| {
+            pure(a)
+                || matches!(strip_parens(a), Expr::Call(c)
+                    if matches!(&*c.func, Expr::Path(p) if p.path.segments.last()
+                        .is_some_and(|s| s.ident == "data" || s.ident == "scalar"))
+                        && c.args.iter().all(pure))
+        };
+        let arguments = match (iid(inner), strip_parens(inner)) {
+            (Some(_), _) => pure_distribution(inner),
+            (None, Expr::Call(call)) => call.args.iter().all(data_argument),
+            _ => false,
+        };
+        if !arguments {
+            return Err(
+                "a latent vector site whose data arguments may change as they are read".into(),
+            );
+        }
+        let (values, jac, adjoint, n, offset, lp) = (
+            self.fresh("values"),
+            self.fresh("jac"),
+            adjoint_of(&ident.to_string()),
+            self.fresh("n"),
+            self.fresh("o"),
+            self.fresh("lp"),
+        );
+        self.vectors
+            .extend([values.clone(), jac.clone(), adjoint.clone()]);
+        out.forward.extend(quote! {
+            if __pos > __x.len() {
+                return ::core::option::Option::None;
+            }
+            let mut #values = __pool.take(0);
+            let mut #jac = __pool.take(0);
+            let (#lp, #n): (f64, usize) = ::tilde::__private::codegen::latent_dense(
+                || {
+                    #[allow(dead_code)]
+                    type T = f64;
+                    #value
+                },
+                || {
+                    #[allow(dead_code)]
+                    type T = ::tilde::__private::Fwd<16>;
+                    #value
+                },
+                &__x[__pos..],
+                __jacobian,
+                &mut #values,
+                &mut #jac,
+                &mut __grad[__pos..],
+            )?;
+            let #offset: usize = __pos;
+            __pos += #n;
+            __target += #lp;
+            #[allow(unused_mut)]
+            let mut #adjoint = __pool.take(#values.len());
+            let #ident: &[f64] = &#values;
+        });
+        out.reverse.push(quote! {
+            for __j in 0..#n {
+                __grad[#offset + __j] += (0..#adjoint.len())
+                    .map(|__i| #adjoint[__i] * #jac[__i * #n + __j])
+                    .sum::<f64>();
+            }
         });
         Ok(())
     }
