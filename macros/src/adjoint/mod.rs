@@ -22,6 +22,7 @@
 mod analysis;
 mod control;
 mod leaves;
+mod normalise;
 mod sites;
 
 use std::collections::{HashMap, HashSet};
@@ -83,8 +84,11 @@ pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
     // `deterministic!` values are plain expressions here (this code records nothing)
     let mut body = body.clone();
     Unwrap { sites }.visit_block_mut(&mut body);
-    SplitTuples.visit_block_mut(&mut body);
-    let body = &body;
+    normalise::SplitTuples.visit_block_mut(&mut body);
+    let bound = bindings(model, &body);
+    let mut sites = sites.to_vec();
+    normalise::inline_distributions(&mut body, &mut sites, &bound);
+    let (body, sites) = (&body, sites.as_slice());
     // a jump leaves a statement half done, and the generic body's `return` is not this
     // code's
     let mut jumps = Jumps::default();
