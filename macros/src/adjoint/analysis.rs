@@ -34,6 +34,7 @@ pub(super) const CONTINUOUS: &[&str] = &[
     "SkewNormal",
     "VonMises",
     "Flat",
+    "TruncatedNormal",
 ];
 
 /// Scalar families that are only observed here (counts).
@@ -67,6 +68,7 @@ pub(super) const REAL_METHODS: &[&str] = &[
     "log_inv_logit",
     "log_sum_exp",
     "logit",
+    "Phi",
     "max",
     "min",
     "pow",

@@ -93,7 +93,15 @@ impl<'a> Visit<'a> for Check<'_, '_> {
                 }
             }
             Expr::MethodCall(m)
-                if ["iid", "ln_pdf", "ln_pdf_obs"].contains(&m.method.to_string().as_str())
+                if [
+                    "iid",
+                    "ln_pdf",
+                    "ln_pdf_obs",
+                    "ln_pdf_obs_sum",
+                    "ln_cdf",
+                    "ln_ccdf",
+                ]
+                .contains(&m.method.to_string().as_str())
                     && family(&m.receiver).is_some() =>
             {
                 visit::visit_expr(self, expr)
