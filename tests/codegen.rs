@@ -861,6 +861,30 @@ fn distribution_local_changed(y: &[f64]) {
     }
 }
 
+/// One name bound at the top, again inside a loop (reading the outer one), in a
+/// sibling loop and in a branch: each binding gets a name of its own in the generated
+/// code, and the top one is read again after the loops.
+#[model]
+fn names_bound_in_blocks(y: &[f64], x: &[f64]) {
+    let a = sample!("a", Normal::new(0.0, 5.0));
+    let b = sample!("b", Normal::new(0.0, 5.0));
+    let sigma = sample!("sigma", HalfNormal::new(1.0));
+    let eta = a * 0.5;
+    for i in 0..y.len() {
+        let eta = eta + b * x[i];
+        sample!("y[{i}]", Normal::new(eta, sigma), obs = y[i]);
+    }
+    for i in 0..x.len() {
+        let eta = a - b * x[i];
+        if x[i] > 0.0 {
+            let eta = 2.0 * eta;
+            factor!("pos[{i}]", -0.01 * eta * eta);
+        }
+        factor!("pen[{i}]", -0.01 * eta * eta);
+    }
+    factor!("top", -0.5 * eta * eta);
+}
+
 /// Latent vector sites the generated code evaluates with forward duals (their values
 /// and Jacobian, the adjoints sent back through it): a Dirichlet over data, ordered and
 /// positive-ordered vectors, a Gaussian random walk, an LKJ Cholesky factor and a
@@ -1073,4 +1097,13 @@ fn distributions_bound_to_names_run_generated() {
         - 0.5 * 0.0625
         - 0.5 * (2.0 * std::f64::consts::PI).ln();
     assert!((model.logp_and_grad(&[0.25], &mut g) - expected).abs() < 1e-10);
+}
+
+#[test]
+fn names_bound_in_blocks_get_their_own() {
+    let (y, x) = (data(9, 51), data(9, 52));
+    let model = names_bound_in_blocks(&y, &x);
+    assert_generated(&model.gradient_engine());
+    let tape = names_bound_in_blocks(&y, &x).with_engine(Engine::Reverse);
+    matches_tape(&model, &tape, 8, 2.0);
 }

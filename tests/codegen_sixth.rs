@@ -1528,7 +1528,6 @@ fn sibling_loops_same_name(y: &[f64], x: &[f64]) {
 }
 
 #[test]
-#[ignore = "defect: falls back to the tape: the same local name (`eta`) bound in two sibling loops"]
 fn one_local_name_in_two_sibling_loops() {
     let (y, x) = (seeded(12, 89), seeded(12, 90));
     assert_generated(&against!(sibling_loops_same_name(&y, &x), 20, 1.5));

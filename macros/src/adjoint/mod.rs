@@ -85,8 +85,10 @@ pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
     let mut body = body.clone();
     Unwrap { sites }.visit_block_mut(&mut body);
     normalise::SplitTuples.visit_block_mut(&mut body);
-    let bound = bindings(model, &body);
     let mut sites = sites.to_vec();
+    let bound = bindings(model, &body);
+    normalise::rename_inner_bindings(&mut body, &mut sites, &bound);
+    let bound = bindings(model, &body);
     normalise::inline_distributions(&mut body, &mut sites, &bound);
     let (body, sites) = (&body, sites.as_slice());
     // a jump leaves a statement half done, and the generic body's `return` is not this

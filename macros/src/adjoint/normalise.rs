@@ -242,3 +242,144 @@ impl VisitMut for Inline {
     }
     fn visit_item_mut(&mut self, _: &mut syn::Item) {}
 }
+
+/// Gives each `let` inside a loop's or a branch's block whose name the body binds more
+/// than once (`let eta = …` in two sibling loops) a name of its own, `__b{k}_eta`, with
+/// every read of it in the rest of its block and in the sites there. Only where no
+/// later pattern there binds the name again and every token of the name there is a
+/// plain read (not in a macro or a format string): then each read means this binding.
+pub(super) fn rename_inner_bindings(body: &mut syn::Block, sites: &mut [Site], names: &Names) {
+    let mut renamer = Renamer {
+        twice: &names.twice,
+        sites,
+        next: 0,
+    };
+    for stmt in &mut body.stmts {
+        renamer.visit_stmt_mut(stmt);
+    }
+}
+
+struct Renamer<'r> {
+    twice: &'r HashSet<String>,
+    sites: &'r mut [Site],
+    next: usize,
+}
+
+impl Renamer<'_> {
+    /// The sites whose placeholders `stmts` hold.
+    fn sites_in(stmts: &[Stmt]) -> Vec<usize> {
+        struct Found(Vec<usize>);
+        impl<'a> Visit<'a> for Found {
+            fn visit_macro(&mut self, m: &'a syn::Macro) {
+                if let Some(k) = crate::parse::placeholder_index(m) {
+                    self.0.push(k);
+                }
+            }
+        }
+        let mut found = Found(Vec::new());
+        for stmt in stmts {
+            found.visit_stmt(stmt);
+        }
+        found.0
+    }
+
+    /// Whether `name` can be renamed in `rest` (the statements after its `let`) and
+    /// the sites there: not bound again, and only read as a plain name.
+    fn renamable(&self, name: &str, rest: &[Stmt], sites: &[usize]) -> bool {
+        let mut names = Names::default();
+        let mut reads = Reads::default();
+        let mut tokens = 0;
+        let mut count = |t: proc_macro2::TokenStream| {
+            crate::ast::each_ident(t, &mut |i| tokens += usize::from(i == name));
+        };
+        for stmt in rest {
+            names.visit_stmt(stmt);
+            reads.visit_stmt(stmt);
+            count(quote!(#stmt));
+        }
+        for &k in sites {
+            let Some(site) = self.sites.get(k) else {
+                return false;
+            };
+            let (n, value, obs) = (&site.name, &site.value, &site.obs);
+            names.visit_expr(value);
+            reads.visit_expr(value);
+            if let Some(obs) = obs {
+                names.visit_expr(obs);
+                reads.visit_expr(obs);
+            }
+            count(quote!(#n #value #obs));
+        }
+        !names.seen.contains(name) && tokens == reads.count(name)
+    }
+}
+
+impl VisitMut for Renamer<'_> {
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        // inner blocks first: their own bindings are renamed before this block's are
+        // checked for a binding again
+        visit_mut::visit_block_mut(self, block);
+        for k in 0..block.stmts.len() {
+            let Stmt::Local(local) = &block.stmts[k] else {
+                continue;
+            };
+            let pat = match &local.pat {
+                syn::Pat::Type(t) => &*t.pat,
+                p => p,
+            };
+            let syn::Pat::Ident(p) = pat else {
+                continue;
+            };
+            let name = p.ident.to_string();
+            let rest = &block.stmts[k + 1..];
+            let sites = Self::sites_in(rest);
+            if !self.twice.contains(&name) || !self.renamable(&name, rest, &sites) {
+                continue;
+            }
+            self.next += 1;
+            let new = quote::format_ident!("__b{}_{}", self.next, name);
+            let mut rename = Rename {
+                from: &name,
+                to: &new,
+            };
+            if let Stmt::Local(local) = &mut block.stmts[k] {
+                let pat = match &mut local.pat {
+                    syn::Pat::Type(t) => &mut *t.pat,
+                    p => p,
+                };
+                if let syn::Pat::Ident(p) = pat {
+                    p.ident = new.clone();
+                }
+            }
+            for stmt in &mut block.stmts[k + 1..] {
+                rename.visit_stmt_mut(stmt);
+            }
+            for k in sites {
+                let site = &mut self.sites[k];
+                rename.visit_expr_mut(&mut site.value);
+                if let Some(obs) = &mut site.obs {
+                    rename.visit_expr_mut(obs);
+                }
+            }
+        }
+    }
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}
+
+/// Renames the reads of one name.
+struct Rename<'n> {
+    from: &'n str,
+    to: &'n syn::Ident,
+}
+
+impl VisitMut for Rename<'_> {
+    fn visit_expr_path_mut(&mut self, p: &mut syn::ExprPath) {
+        if p.qself.is_none()
+            && let Some(ident) = p.path.get_ident()
+            && ident == self.from
+        {
+            p.path = self.to.clone().into();
+        }
+    }
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}
