@@ -885,6 +885,60 @@ fn names_bound_in_blocks(y: &[f64], x: &[f64]) {
     factor!("top", -0.5 * eta * eta);
 }
 
+/// `match` on data as `if` chains: or-patterns, ranges, a guard over data, a value
+/// carried across iterations, sites in the arms.
+#[model]
+fn matches_on_data(y: &[f64], level: &[u8], flag: &[bool]) {
+    let b = sample!("b", Normal::new(0.0, 1.0).iid(3));
+    let s = sample!("s", HalfNormal::new(1.0));
+    let mut carried = b[0];
+    for i in 0..y.len() {
+        let effect = match level[i] {
+            0 | 1 => b[0],
+            2..=4 if flag[i] => b[0] + b[1],
+            2..=4 => b[0] - b[1],
+            _ => b[2] * carried,
+        };
+        carried = 0.5 * carried + 0.1 * effect;
+        match (level[i] % 2, flag[i]) {
+            (0, true) => sample!("y[{i}]", Normal::new(effect, s), obs = y[i]),
+            (_, _) => sample!("y[{i}]", StudentT::new(4.0, effect, s), obs = y[i]),
+        };
+    }
+}
+
+/// Missing data as `Option`s: `if let` around sites, with an `else` branch, and over
+/// a pair.
+#[model]
+fn if_lets_on_data(y: &[Option<f64>], pairs: &[(Option<u32>, f64)]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    let s = sample!("s", HalfNormal::new(1.0));
+    for i in 0..y.len() {
+        if let Some(v) = y[i] {
+            sample!("y[{i}]", Normal::new(mu, s), obs = v);
+        } else {
+            factor!("missing[{i}]", -0.1 * mu * mu);
+        }
+    }
+    for j in 0..pairs.len() {
+        if let (Some(k), x) = pairs[j] {
+            sample!("k[{j}]", Poisson::log_rate(mu * x), obs = k);
+        }
+    }
+}
+
+/// A `match` whose arms bind names: the body as written (the tape).
+#[model]
+fn match_binding_names(y: &[Option<f64>]) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    for i in 0..y.len() {
+        match y[i] {
+            Some(v) => sample!("y[{i}]", Normal::new(mu, 1.0), obs = v),
+            None => {}
+        }
+    }
+}
+
 /// Latent vector sites the generated code evaluates with forward duals (their values
 /// and Jacobian, the adjoints sent back through it): a Dirichlet over data, ordered and
 /// positive-ordered vectors, a Gaussian random walk, an LKJ Cholesky factor and a
@@ -1106,4 +1160,27 @@ fn names_bound_in_blocks_get_their_own() {
     assert_generated(&model.gradient_engine());
     let tape = names_bound_in_blocks(&y, &x).with_engine(Engine::Reverse);
     matches_tape(&model, &tape, 8, 2.0);
+}
+
+#[test]
+fn matches_on_data_run_as_if_chains() {
+    let y = data(14, 61);
+    let level: Vec<u8> = (0..14).map(|i| (i * 5 % 7) as u8).collect();
+    let flag: Vec<bool> = (0..14).map(|i| i % 3 == 0).collect();
+    let model = matches_on_data(&y, &level, &flag);
+    assert_generated(&model.gradient_engine());
+    let tape = matches_on_data(&y, &level, &flag).with_engine(Engine::Reverse);
+    matches_tape(&model, &tape, 8, 2.0);
+    let optional: Vec<Option<f64>> = y.iter().map(|&v| (v > 0.0).then_some(v)).collect();
+    let pairs: Vec<(Option<u32>, f64)> = (0..9)
+        .map(|i| ((i % 3 != 0).then_some(i), 0.1 * i as f64))
+        .collect();
+    let model = if_lets_on_data(&optional, &pairs);
+    assert_generated(&model.gradient_engine());
+    let tape = if_lets_on_data(&optional, &pairs).with_engine(Engine::Reverse);
+    matches_tape(&model, &tape, 8, 2.0);
+    let model = match_binding_names(&optional).with_engine(Engine::Codegen);
+    assert_falls_back(&model.gradient_engine());
+    let tape = match_binding_names(&optional).with_engine(Engine::Reverse);
+    matches_tape(&model, &tape, 4, 1.5);
 }

@@ -478,7 +478,6 @@ fn categorical_match(y: &[f64], level: &[u8]) {
 }
 
 #[test]
-#[ignore = "defect: falls back to the tape: a `match` value over parameters (a categorical predictor)"]
 fn a_categorical_predictor_by_match() {
     let y = seeded(18, 32);
     let level: Vec<u8> = (0..18).map(|i| (i % 3) as u8).collect();
@@ -1200,7 +1199,6 @@ fn instruments(y: &[f64], kind: &[Instrument]) {
 }
 
 #[test]
-#[ignore = "defect: falls back to the tape: a `match` on data with a site in each arm"]
 fn a_match_on_a_data_enum_with_sites() {
     let y = seeded(12, 68);
     let kind: Vec<Instrument> = (0..12)
@@ -2379,7 +2377,6 @@ fn optional_observations(y: &[Option<f64>], x: &[f64]) {
 }
 
 #[test]
-#[ignore = "defect: falls back to the tape: `if let Some(v) = y[i]` (missing data as `Option`) around a site"]
 fn optional_observations_by_if_let() {
     let x = seeded(16, 152);
     let y: Vec<Option<f64>> = seeded(16, 153)

@@ -85,6 +85,8 @@ pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
     let mut body = body.clone();
     Unwrap { sites }.visit_block_mut(&mut body);
     normalise::SplitTuples.visit_block_mut(&mut body);
+    normalise::MatchesAsIfs.visit_block_mut(&mut body);
+    normalise::IfLetsAsIfs.visit_block_mut(&mut body);
     let mut sites = sites.to_vec();
     let bound = bindings(model, &body);
     normalise::rename_inner_bindings(&mut body, &mut sites, &bound);
