@@ -939,6 +939,47 @@ fn match_binding_names(y: &[Option<f64>]) {
     }
 }
 
+/// Stan's transformed parameters filled by a loop (typed, and over `0..a.len()`), read
+/// by index in sites and in `let`s: the generated code reads each element as its
+/// expression.
+#[model]
+fn filled_vectors(y: &[f64], g: &[usize], j: usize) {
+    let mu = sample!("mu", Normal::new(0.0, 5.0));
+    let tau = sample!("tau", HalfNormal::new(1.0));
+    let a_raw = sample!("a_raw", Normal::new(0.0, 1.0).iid(j));
+    let sigma = sample!("sigma", HalfNormal::new(1.0));
+    let mut a: Vec<T> = vec![T::from(0.0); j];
+    for k in 0..j {
+        a[k] = mu + tau * a_raw[k];
+    }
+    let mut scale = vec![T::from(1.0); 2];
+    for k in 0..scale.len() {
+        scale[k] = sigma * (1.0 + k as f64);
+    }
+    for i in 0..y.len() {
+        let m = a[g[i]] * 0.5;
+        sample!("y[{i}]", Normal::new(a[g[i]] + m, scale[i % 2]), obs = y[i]);
+    }
+}
+
+/// A vector filled over part of its length, and one read whole: as written.
+#[model]
+fn partly_filled_vectors(y: &[f64], j: usize) {
+    let mu = sample!("mu", Normal::new(0.0, 5.0));
+    let mut a = vec![T::from(0.5); j];
+    for k in 0..j - 1 {
+        a[k] = mu * (k as f64);
+    }
+    let mut lp = vec![T::from(0.0); 2];
+    for k in 0..2 {
+        lp[k] = mu * (k as f64) - 1.0;
+    }
+    for i in 0..y.len() {
+        sample!("y[{i}]", Normal::new(a[i % j], 1.0), obs = y[i]);
+    }
+    factor!("mix", tilde::math::log_sum_exp(&lp));
+}
+
 /// Latent vector sites the generated code evaluates with forward duals (their values
 /// and Jacobian, the adjoints sent back through it): a Dirichlet over data, ordered and
 /// positive-ordered vectors, a Gaussian random walk, an LKJ Cholesky factor and a
@@ -1182,5 +1223,19 @@ fn matches_on_data_run_as_if_chains() {
     let model = match_binding_names(&optional).with_engine(Engine::Codegen);
     assert_falls_back(&model.gradient_engine());
     let tape = match_binding_names(&optional).with_engine(Engine::Reverse);
+    matches_tape(&model, &tape, 4, 1.5);
+}
+
+#[test]
+fn vectors_filled_by_a_loop_read_as_expressions() {
+    let y = data(12, 71);
+    let g: Vec<usize> = (0..12).map(|i| i * 7 % 4).collect();
+    let model = filled_vectors(&y, &g, 4);
+    assert_generated(&model.gradient_engine());
+    let tape = filled_vectors(&y, &g, 4).with_engine(Engine::Reverse);
+    matches_tape(&model, &tape, 8, 2.0);
+    let model = partly_filled_vectors(&y, 3).with_engine(Engine::Codegen);
+    assert_falls_back(&model.gradient_engine());
+    let tape = partly_filled_vectors(&y, 3).with_engine(Engine::Reverse);
     matches_tape(&model, &tape, 4, 1.5);
 }

@@ -275,7 +275,6 @@ fn transformed_vector_loop(y: &[f64], g: &[usize], j: usize) {
 }
 
 #[test]
-#[ignore = "defect: falls back to the tape: a transformed-parameter vector filled in a loop"]
 fn transformed_parameters_filled_by_a_loop() {
     let y = seeded(24, 12);
     let g = groups(24, 4, 13);
