@@ -980,6 +980,27 @@ fn partly_filled_vectors(y: &[f64], j: usize) {
     factor!("mix", tilde::math::log_sum_exp(&lp));
 }
 
+/// Loops over a latent vector zipped with data: by reference (`*b`), by value (`&b`),
+/// with `.iter()` on either side.
+#[model]
+fn zipped_coefficients(y: &[f64], x: &[Vec<f64>]) {
+    let d = x[0].len();
+    let beta = sample!("beta", Normal::new(0.0, 1.0).iid(d));
+    let sigma = sample!("sigma", HalfNormal::new(1.0));
+    for (i, row) in x.iter().enumerate() {
+        let mut eta = T::from(0.0);
+        for (xk, bk) in row.iter().zip(beta) {
+            eta += *bk * *xk;
+        }
+        let mut pen = T::from(0.0);
+        for (&b, &v) in beta.iter().zip(row.iter()) {
+            pen += b * b * v;
+        }
+        factor!("pen[{i}]", -0.01 * pen);
+        sample!("y[{i}]", Normal::new(eta, sigma), obs = y[i]);
+    }
+}
+
 /// Latent vector sites the generated code evaluates with forward duals (their values
 /// and Jacobian, the adjoints sent back through it): a Dirichlet over data, ordered and
 /// positive-ordered vectors, a Gaussian random walk, an LKJ Cholesky factor and a
@@ -1238,4 +1259,14 @@ fn vectors_filled_by_a_loop_read_as_expressions() {
     assert_falls_back(&model.gradient_engine());
     let tape = partly_filled_vectors(&y, 3).with_engine(Engine::Reverse);
     matches_tape(&model, &tape, 4, 1.5);
+}
+
+#[test]
+fn zips_over_latent_vectors_run_as_index_loops() {
+    let y = data(10, 81);
+    let x: Vec<Vec<f64>> = (0..10).map(|i| data(3, 82 + i)).collect();
+    let model = zipped_coefficients(&y, &x);
+    assert_generated(&model.gradient_engine());
+    let tape = zipped_coefficients(&y, &x).with_engine(Engine::Reverse);
+    matches_tape(&model, &tape, 8, 2.0);
 }

@@ -43,13 +43,13 @@
 //! whose generated code runs agrees with the tape everywhere it was swept. It found 20
 //! realistic models that fall back to the tape (performance defects); their tests
 //! assert generated code and are `#[ignore]`d with the reason `gradient_engine()`
-//! gives. Nine of them run generated now (tuple `let`s, `log_sum_exp` and `Phi` over
+//! gives. Fifteen of them run generated now (tuple `let`s, `log_sum_exp` and `Phi` over
 //! parameters, distributions' `ln_ccdf` and `ln_pdf_obs_sum`, ordered latent vectors,
-//! `TruncatedNormal` priors) and lost their `#[ignore]`; the eleven still ignored are
-//! the constructs the generator does not take yet (vectors of parameters filled element
-//! by element or collected, `match` and `while` over data, `zip` over a latent vector,
-//! one name bound in two sibling loops, `if let` around sites, `.truncated(..)`
-//! observations). Models that legitimately fall back (a Dirichlet mixture, a Gaussian
+//! `TruncatedNormal` priors, one name bound in two sibling loops, `match` and `if let`
+//! on data, transformed parameters filled by a loop, `zip` over a latent vector) and
+//! lost their `#[ignore]`; the five still ignored are constructs the generator does not
+//! take yet (vectors of parameters written element by element and read whole or
+//! updated, `collect` over parameters, `while` loops, `.truncated(..)` observations). Models that legitimately fall back (a Dirichlet mixture, a Gaussian
 //! process, a closure over parameters, an iterator sum, a categorical site over an
 //! array of parameters) are checked to fall back and to match the tape; the LKJ slopes,
 //! first among them, now run generated (latent vector sites over data are evaluated
@@ -1148,7 +1148,6 @@ fn zip_with_coefficients(y: &[f64], x: &[Vec<f64>]) {
 }
 
 #[test]
-#[ignore = "defect: falls back to the tape: a linear predictor over `row.iter().zip(beta)` (a loop over parameter-dependent values)"]
 fn linear_predictor_by_zip_with_the_coefficients() {
     let y = seeded(15, 65);
     let x: Vec<Vec<f64>> = (0..15).map(|i| seeded(3, 300 + i)).collect();

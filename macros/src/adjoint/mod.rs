@@ -88,6 +88,11 @@ pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
     normalise::MatchesAsIfs.visit_block_mut(&mut body);
     normalise::IfLetsAsIfs.visit_block_mut(&mut body);
     let mut sites = sites.to_vec();
+    normalise::ZipsAsIndices {
+        sites: &mut sites,
+        next: 0,
+    }
+    .visit_block_mut(&mut body);
     let bound = bindings(model, &body);
     normalise::rename_inner_bindings(&mut body, &mut sites, &bound);
     let bound = bindings(model, &body);
