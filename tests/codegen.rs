@@ -939,9 +939,9 @@ fn match_binding_names(y: &[Option<f64>]) {
     }
 }
 
-/// Stan's transformed parameters filled by a loop (typed, and over `0..a.len()`), read
-/// by index in sites and in `let`s: the generated code reads each element as its
-/// expression.
+/// Stan's transformed parameters filled by a loop (typed, and over `0..a.len()`) or
+/// collected from an iterator, read by index in sites and in `let`s: the generated
+/// code reads each element as its expression.
 #[model]
 fn filled_vectors(y: &[f64], g: &[usize], j: usize) {
     let mu = sample!("mu", Normal::new(0.0, 5.0));
@@ -956,8 +956,10 @@ fn filled_vectors(y: &[f64], g: &[usize], j: usize) {
     for k in 0..scale.len() {
         scale[k] = sigma * (1.0 + k as f64);
     }
+    let b: Vec<T> = a_raw.iter().map(|&r| tau * r * r).collect();
+    let c: Vec<T> = a_raw.iter().map(|r| mu - *r).collect();
     for i in 0..y.len() {
-        let m = a[g[i]] * 0.5;
+        let m = a[g[i]] * 0.5 + b[g[i]] - c[g[i]];
         sample!("y[{i}]", Normal::new(a[g[i]] + m, scale[i % 2]), obs = y[i]);
     }
 }
@@ -978,6 +980,8 @@ fn partly_filled_vectors(y: &[f64], j: usize) {
         sample!("y[{i}]", Normal::new(a[i % j], 1.0), obs = y[i]);
     }
     factor!("mix", tilde::math::log_sum_exp(&lp));
+    let whole: Vec<T> = a.iter().map(|v| *v * mu).collect();
+    factor!("whole", tilde::math::log_sum_exp(&whole));
 }
 
 /// Loops over a latent vector zipped with data: by reference (`*b`), by value (`&b`),

@@ -43,13 +43,13 @@
 //! whose generated code runs agrees with the tape everywhere it was swept. It found 20
 //! realistic models that fall back to the tape (performance defects); their tests
 //! assert generated code and are `#[ignore]`d with the reason `gradient_engine()`
-//! gives. Fifteen of them run generated now (tuple `let`s, `log_sum_exp` and `Phi` over
+//! gives. Sixteen of them run generated now (tuple `let`s, `log_sum_exp` and `Phi` over
 //! parameters, distributions' `ln_ccdf` and `ln_pdf_obs_sum`, ordered latent vectors,
 //! `TruncatedNormal` priors, one name bound in two sibling loops, `match` and `if let`
-//! on data, transformed parameters filled by a loop, `zip` over a latent vector) and
-//! lost their `#[ignore]`; the five still ignored are constructs the generator does not
-//! take yet (vectors of parameters written element by element and read whole or
-//! updated, `collect` over parameters, `while` loops, `.truncated(..)` observations). Models that legitimately fall back (a Dirichlet mixture, a Gaussian
+//! on data, transformed parameters filled by a loop or collected, `zip` over a latent
+//! vector) and lost their `#[ignore]`; the four still ignored are constructs the
+//! generator does not take yet (vectors of parameters written element by element and
+//! read whole or updated, `while` loops, `.truncated(..)` observations). Models that legitimately fall back (a Dirichlet mixture, a Gaussian
 //! process, a closure over parameters, an iterator sum, a categorical site over an
 //! array of parameters) are checked to fall back and to match the tape; the LKJ slopes,
 //! first among them, now run generated (latent vector sites over data are evaluated
@@ -295,7 +295,6 @@ fn transformed_vector_collect(y: &[f64], g: &[usize], j: usize) {
 }
 
 #[test]
-#[ignore = "defect: falls back to the tape: a transformed-parameter vector by `map().collect()`"]
 fn transformed_parameters_collected() {
     let y = seeded(24, 14);
     let g = groups(24, 4, 15);

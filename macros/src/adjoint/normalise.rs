@@ -537,14 +537,101 @@ pub(super) fn inline_filled_vectors(body: &mut syn::Block, sites: &mut [Site], n
         assigned.names.into_iter().chain(mutated(body)).collect()
     };
     let mut k = 0;
-    while k + 1 < body.stmts.len() {
-        match filled_vector(&body.stmts[k], &body.stmts[k + 1], names, &changed) {
+    while k < body.stmts.len() {
+        if let Some(fill) = collected_vector(&body.stmts[k], names, &changed)
+            && fill.rewrite(&mut body.stmts[k + 1..], sites)
+        {
+            body.stmts.remove(k);
+            continue;
+        }
+        match body
+            .stmts
+            .get(k + 1)
+            .and_then(|next| filled_vector(&body.stmts[k], next, names, &changed))
+        {
             Some(fill) if fill.rewrite(&mut body.stmts[k + 2..], sites) => {
                 body.stmts.drain(k..k + 2);
             }
             _ => k += 1,
         }
     }
+}
+
+/// `let a = xs.iter().map(|x| e(*x)).collect();` (or `|&x| e(x)`) as a [`Filled`]
+/// vector whose element `k` is `e(xs[k])`.
+fn collected_vector(decl: &Stmt, names: &Names, changed: &HashSet<String>) -> Option<Filled> {
+    let Stmt::Local(local) = decl else {
+        return None;
+    };
+    let pat = match &local.pat {
+        syn::Pat::Type(t) => &*t.pat,
+        p => p,
+    };
+    let syn::Pat::Ident(p) = pat else {
+        return None;
+    };
+    let init = local.init.as_ref().filter(|i| i.diverge.is_none())?;
+    let Expr::MethodCall(collect) = &*init.expr else {
+        return None;
+    };
+    let Expr::MethodCall(map) = &*collect.receiver else {
+        return None;
+    };
+    let Expr::MethodCall(iter) = &*map.receiver else {
+        return None;
+    };
+    if collect.method != "collect"
+        || !collect.args.is_empty()
+        || map.method != "map"
+        || map.args.len() != 1
+        || iter.method != "iter"
+        || !iter.args.is_empty()
+        || !super::control::pure(&iter.receiver)
+    {
+        return None;
+    }
+    let Expr::Closure(closure) = &map.args[0] else {
+        return None;
+    };
+    if closure.inputs.len() != 1
+        || closure.capture.is_some()
+        || closure.asyncness.is_some()
+        || !super::control::pure(&closure.body)
+    {
+        return None;
+    }
+    let (param, by_value) = match &closure.inputs[0] {
+        syn::Pat::Ident(i) if i.by_ref.is_none() && i.subpat.is_none() => {
+            (i.ident.to_string(), false)
+        }
+        syn::Pat::Reference(r) => match &*r.pat {
+            syn::Pat::Ident(i) if i.by_ref.is_none() && i.subpat.is_none() => {
+                (i.ident.to_string(), true)
+            }
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let name = p.ident.to_string();
+    let var = "__collected".to_string();
+    let index = syn::Ident::new(&var, proc_macro2::Span::call_site());
+    let xs = &*iter.receiver;
+    let spec = (param.clone(), by_value);
+    let mut deref = Deref {
+        names: [(&spec, xs), (&spec, xs)],
+        index: &index,
+        ok: true,
+    };
+    let mut value = (*closure.body).clone();
+    deref.visit_expr_mut(&mut value);
+    let mut stable = deref.ok && !names.twice.contains(&name);
+    crate::ast::each_ident(quote!(#value), &mut |i| {
+        let read = i.to_string();
+        stable &= read != name
+            && read != param
+            && (read == var || (!names.twice.contains(&read) && !changed.contains(&read)));
+    });
+    stable.then_some(Filled { name, var, value })
 }
 
 /// `a`, the loop variable `k` and `e(k)` of a vector filled by a loop.
