@@ -75,6 +75,18 @@ pub fn rewrite(
             binding_stmts.push(k);
             continue;
         }
+        // a bound name bound again by anything else: which binding a site means is left
+        // to the analysis
+        if let Stmt::Local(local) = stmt {
+            let pat = &local.pat;
+            let mut rebinds = false;
+            crate::ast::each_ident(quote!(#pat), &mut |i| {
+                rebinds |= bound.contains_key(&i.to_string());
+            });
+            if rebinds {
+                return None;
+            }
+        }
         let Some((site, loc, scale, obs)) = each_site(stmt, sites) else {
             stmts.push(stmt.clone());
             continue;

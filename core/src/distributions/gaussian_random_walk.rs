@@ -116,8 +116,7 @@ impl<T: Real> VectorDistribution for GaussianRandomWalk<T> {
     /// # Panics
     /// When `x.len()` is not `n`.
     fn ln_pdf(&self, x: &[T]) -> T {
-        let values: Vec<f64> = x.iter().map(|v| v.value()).collect();
-        self.ln_pdf_at(&values, Some(x))
+        super::with_values(x, |values| self.ln_pdf_at(values, Some(x)))
     }
 
     fn ln_pdf_obs(&self, x: &[f64]) -> T {

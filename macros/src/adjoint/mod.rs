@@ -84,7 +84,7 @@ pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
     // `deterministic!` values are plain expressions here (this code records nothing)
     let mut body = body.clone();
     Unwrap { sites }.visit_block_mut(&mut body);
-    normalise::SplitTuples.visit_block_mut(&mut body);
+    normalise::SplitTuples { sites }.visit_block_mut(&mut body);
     normalise::MatchesAsIfs.visit_block_mut(&mut body);
     normalise::IfLetsAsIfs.visit_block_mut(&mut body);
     let mut sites = sites.to_vec();

@@ -16,11 +16,13 @@ use super::control::pure_distribution;
 
 /// Writes `let (a, b) = (x, y);` as `let a = x; let b = y;` (each element bound to a
 /// name, none of the elements reading one of those names), which the analysis follows.
-pub(super) struct SplitTuples;
+pub(super) struct SplitTuples<'s> {
+    pub(super) sites: &'s [Site],
+}
 
-impl SplitTuples {
+impl SplitTuples<'_> {
     /// The `let`s one tuple `let` stands for, or `None` when it is another pattern.
-    fn split(local: &syn::Local) -> Option<Vec<syn::Stmt>> {
+    fn split(&self, local: &syn::Local) -> Option<Vec<syn::Stmt>> {
         // `let (a, b): (A, B) = …` gives each name its type
         let (pat, types) = match &local.pat {
             syn::Pat::Type(t) => match (&*t.pat, &*t.ty) {
@@ -53,10 +55,22 @@ impl SplitTuples {
                 _ => return None,
             }
         }
+        // the elements, and the arguments of the sites among them (placeholders here)
         let mut reads_a_name = false;
-        crate::ast::each_ident(quote!(#values), &mut |i| {
-            reads_a_name |= names.contains(&i.to_string());
-        });
+        let mut read = |t: proc_macro2::TokenStream| {
+            crate::ast::each_ident(t, &mut |i| reads_a_name |= names.contains(&i.to_string()));
+        };
+        read(quote!(#values));
+        let value_stmts: Vec<Stmt> = values
+            .elems
+            .iter()
+            .map(|v| Stmt::Expr(v.clone(), Some(Default::default())))
+            .collect();
+        for k in Renamer::sites_in(&value_stmts) {
+            let site = self.sites.get(k)?;
+            let (n, value, obs) = (&site.name, &site.value, &site.obs);
+            read(quote!(#n #value #obs));
+        }
         if reads_a_name || names.len() != pat.elems.len() {
             return None;
         }
@@ -77,12 +91,12 @@ impl SplitTuples {
     }
 }
 
-impl VisitMut for SplitTuples {
+impl VisitMut for SplitTuples<'_> {
     fn visit_block_mut(&mut self, block: &mut syn::Block) {
         let stmts = std::mem::take(&mut block.stmts);
         for stmt in stmts {
             match &stmt {
-                syn::Stmt::Local(local) => match Self::split(local) {
+                syn::Stmt::Local(local) => match self.split(local) {
                     Some(lets) => block.stmts.extend(lets),
                     None => block.stmts.push(stmt),
                 },
@@ -106,8 +120,10 @@ pub(super) fn inline_distributions(body: &mut syn::Block, sites: &mut [Site], na
         assigned.names.into_iter().chain(mutated(body)).collect()
     };
     let mut candidates = Vec::new();
+    let shadow = shadowable(names, body, sites);
     Candidates {
         names,
+        shadow: &shadow,
         changed: &changed,
         found: &mut candidates,
     }
@@ -146,9 +162,44 @@ pub(super) fn inline_distributions(body: &mut syn::Block, sites: &mut [Site], na
     }
 }
 
+/// The names an expression moved from where it is written to where it is read may mean
+/// something else at: those the body binds more than once, those bound inside the
+/// sites' arguments (blocks, closures), and every name an item in the body or the sites
+/// mentions (an inner `const`, `fn` or `use` shadows one of the module).
+fn shadowable(names: &Names, body: &syn::Block, sites: &[Site]) -> HashSet<String> {
+    #[derive(Default)]
+    struct Items(HashSet<String>);
+    impl<'a> Visit<'a> for Items {
+        fn visit_item(&mut self, item: &'a syn::Item) {
+            crate::ast::each_ident(quote!(#item), &mut |i| {
+                self.0.insert(i.to_string());
+            });
+        }
+    }
+    let mut items = Items::default();
+    items.visit_block(body);
+    let mut bound = Names::default();
+    for site in sites {
+        items.visit_expr(&site.value);
+        bound.visit_expr(&site.value);
+        if let Some(obs) = &site.obs {
+            items.visit_expr(obs);
+            bound.visit_expr(obs);
+        }
+    }
+    names
+        .twice
+        .iter()
+        .cloned()
+        .chain(items.0)
+        .chain(bound.seen)
+        .collect()
+}
+
 /// The distribution `let`s [`inline_distributions`] may rewrite: `(name, constructor)`.
 struct Candidates<'c> {
     names: &'c Names,
+    shadow: &'c HashSet<String>,
     changed: &'c HashSet<String>,
     found: &'c mut Vec<(String, Expr)>,
 }
@@ -172,7 +223,7 @@ impl<'a> Visit<'a> for Candidates<'_> {
             let expr = &init.expr;
             crate::ast::each_ident(quote!(#expr), &mut |i| {
                 let read = i.to_string();
-                stable &= !self.names.twice.contains(&read) && !self.changed.contains(&read);
+                stable &= !self.shadow.contains(&read) && !self.changed.contains(&read);
             });
             if stable {
                 self.found.push((name, (*init.expr).clone()));
@@ -536,9 +587,10 @@ pub(super) fn inline_filled_vectors(body: &mut syn::Block, sites: &mut [Site], n
         assigned.visit_block(body);
         assigned.names.into_iter().chain(mutated(body)).collect()
     };
+    let shadow = shadowable(names, body, sites);
     let mut k = 0;
     while k < body.stmts.len() {
-        if let Some(fill) = collected_vector(&body.stmts[k], names, &changed)
+        if let Some(fill) = collected_vector(&body.stmts[k], names, &shadow, &changed)
             && fill.rewrite(&mut body.stmts[k + 1..], sites)
         {
             body.stmts.remove(k);
@@ -547,7 +599,7 @@ pub(super) fn inline_filled_vectors(body: &mut syn::Block, sites: &mut [Site], n
         match body
             .stmts
             .get(k + 1)
-            .and_then(|next| filled_vector(&body.stmts[k], next, names, &changed))
+            .and_then(|next| filled_vector(&body.stmts[k], next, names, &shadow, &changed))
         {
             Some(fill) if fill.rewrite(&mut body.stmts[k + 2..], sites) => {
                 body.stmts.drain(k..k + 2);
@@ -559,7 +611,12 @@ pub(super) fn inline_filled_vectors(body: &mut syn::Block, sites: &mut [Site], n
 
 /// `let a = xs.iter().map(|x| e(*x)).collect();` (or `|&x| e(x)`) as a [`Filled`]
 /// vector whose element `k` is `e(xs[k])`.
-fn collected_vector(decl: &Stmt, names: &Names, changed: &HashSet<String>) -> Option<Filled> {
+fn collected_vector(
+    decl: &Stmt,
+    names: &Names,
+    shadow: &HashSet<String>,
+    changed: &HashSet<String>,
+) -> Option<Filled> {
     let Stmt::Local(local) = decl else {
         return None;
     };
@@ -629,7 +686,7 @@ fn collected_vector(decl: &Stmt, names: &Names, changed: &HashSet<String>) -> Op
         let read = i.to_string();
         stable &= read != name
             && read != param
-            && (read == var || (!names.twice.contains(&read) && !changed.contains(&read)));
+            && (read == var || (!shadow.contains(&read) && !changed.contains(&read)));
     });
     stable.then_some(Filled { name, var, value })
 }
@@ -645,6 +702,7 @@ fn filled_vector(
     decl: &Stmt,
     fill: &Stmt,
     names: &Names,
+    shadow: &HashSet<String>,
     changed: &HashSet<String>,
 ) -> Option<Filled> {
     let Stmt::Local(local) = decl else {
@@ -717,7 +775,7 @@ fn filled_vector(
     crate::ast::each_ident(quote!(#value), &mut |i| {
         let read = i.to_string();
         stable &= read != name
-            && (read == var_name || (!names.twice.contains(&read) && !changed.contains(&read)));
+            && (read == var_name || (!shadow.contains(&read) && !changed.contains(&read)));
     });
     stable.then_some(Filled {
         name,
@@ -928,7 +986,17 @@ impl ZipsAsIndices<'_> {
             let name = &self.sites[*k].name;
             count(quote!(#name #value #obs));
         }
-        if !deref.ok || left > 0 {
+        // the sequences are read where the pairs were: no binding or item in the body
+        // may change what their names mean there
+        let shadow = shadowable(&Names::default(), &f.body, self.sites);
+        let mut bound = Names::default();
+        bound.visit_block(&f.body);
+        let mut rebound = false;
+        crate::ast::each_ident(quote!(#xs #ys), &mut |i| {
+            let n = i.to_string();
+            rebound |= shadow.contains(&n) || bound.seen.contains(&n);
+        });
+        if !deref.ok || left > 0 || rebound {
             return None;
         }
         for (k, value, obs) in values {
