@@ -108,39 +108,6 @@ fn positive(n: usize, seed: u64) -> Vec<f64> {
     seeded(n, seed).iter().map(|v| v + 1.7).collect()
 }
 
-/// The generated code and `Engine::Auto` against the tape at `$points` seeded points in
-/// `[-$scale, $scale]^dim`, every point accepted; returns the sentence of
-/// `gradient_engine()` for `Engine::Codegen`.
-macro_rules! against {
-    ($make:expr, $points:expr, $scale:expr) => {{
-        let generated = $make.with_engine(Engine::Codegen);
-        let tape = $make.with_engine(Engine::Reverse);
-        let auto = $make.with_engine(Engine::Auto);
-        let engine = generated.gradient_engine();
-        eprintln!("[engine] {}: {engine}", stringify!($make));
-        matches_tape(&generated, &tape, $points, $scale);
-        matches_tape(&auto, &tape, $points, $scale);
-        engine
-    }};
-}
-
-/// As [`against!`], where points may be rejected (both engines must reject the same
-/// ones); returns the engine sentence and the number of rejections.
-macro_rules! swept {
-    ($make:expr, $points:expr, $scale:expr) => {{
-        let generated = $make.with_engine(Engine::Codegen);
-        let tape = $make.with_engine(Engine::Reverse);
-        let auto = $make.with_engine(Engine::Auto);
-        let engine = generated.gradient_engine();
-        eprintln!("[engine] {}: {engine}", stringify!($make));
-        let rejected = sweep(&generated, &tape, $points, $scale);
-        let rejected_auto = sweep(&auto, &tape, $points, $scale);
-        assert_eq!(rejected, rejected_auto);
-        eprintln!("[rejected] {rejected} of {}", 2 * $points);
-        (engine, rejected)
-    }};
-}
-
 /// Both engines at one point: `(generated value, tape value, generated gradient, tape
 /// gradient)`.
 fn both(generated: &impl Model, tape: &impl Model, x: &[f64]) -> (f64, f64, Vec<f64>, Vec<f64>) {

@@ -119,39 +119,6 @@ fn flags(n: usize, seed: u64) -> Vec<bool> {
     seeded(n, seed).iter().map(|v| *v > 0.1).collect()
 }
 
-/// The generated code and `Engine::Auto` against the tape at `$points` seeded points in
-/// `[-$scale, $scale]^dim`, every point accepted; returns the sentence of
-/// `gradient_engine()` for `Engine::Codegen`.
-macro_rules! against {
-    ($make:expr, $points:expr, $scale:expr) => {{
-        let generated = $make.with_engine(Engine::Codegen);
-        let tape = $make.with_engine(Engine::Reverse);
-        let auto = $make.with_engine(Engine::Auto);
-        let engine = generated.gradient_engine();
-        eprintln!("[engine] {}: {engine}", stringify!($make));
-        matches_tape(&generated, &tape, $points, $scale);
-        matches_tape(&auto, &tape, $points, $scale);
-        engine
-    }};
-}
-
-/// As [`against!`], where points may be rejected (both engines must reject the same
-/// ones); returns the engine sentence and the number of rejections.
-macro_rules! swept {
-    ($make:expr, $points:expr, $scale:expr) => {{
-        let generated = $make.with_engine(Engine::Codegen);
-        let tape = $make.with_engine(Engine::Reverse);
-        let auto = $make.with_engine(Engine::Auto);
-        let engine = generated.gradient_engine();
-        eprintln!("[engine] {}: {engine}", stringify!($make));
-        let rejected = sweep(&generated, &tape, $points, $scale);
-        let rejected_auto = sweep(&auto, &tape, $points, $scale);
-        assert_eq!(rejected, rejected_auto);
-        eprintln!("[rejected] {rejected} of {}", 2 * $points);
-        (engine, rejected)
-    }};
-}
-
 // ---------------------------------------------------------------------------------
 // hierarchical regressions over group indices
 

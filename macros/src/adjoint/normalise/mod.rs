@@ -1,0 +1,101 @@
+//! Rewrites of the body the analysis then follows, in the generated code only (the
+//! generic body keeps what the user wrote): tuple `let`s as one `let` per name
+//! ([`tuples`]); names bound again in blocks given names of their own and
+//! distributions bound to names read as their constructors ([`names`]); `match` and
+//! `if let` on data as `if` chains ([`branches`]); vectors filled by a loop or
+//! collected read as their elements' expressions ([`vectors`]); zips over a latent
+//! vector as loops over indices ([`zips`]).
+
+mod branches;
+mod names;
+mod tuples;
+mod vectors;
+mod zips;
+
+use std::collections::HashSet;
+
+use quote::quote;
+use syn::Stmt;
+use syn::visit::Visit;
+
+use crate::ast::Site;
+
+use super::analysis::Names;
+
+pub(crate) use branches::{IfLetsAsIfs, MatchesAsIfs};
+pub(crate) use names::{inline_distributions, rename_inner_bindings};
+pub(crate) use tuples::SplitTuples;
+pub(crate) use vectors::inline_filled_vectors;
+pub(crate) use zips::ZipsAsIndices;
+
+/// The names an expression moved from where it is written to where it is read may mean
+/// something else at: those the body binds more than once, those bound inside the
+/// sites' arguments (blocks, closures), and every name an item in the body or the sites
+/// mentions (an inner `const`, `fn` or `use` shadows one of the module).
+pub(super) fn shadowable(names: &Names, body: &syn::Block, sites: &[Site]) -> HashSet<String> {
+    #[derive(Default)]
+    struct Items(HashSet<String>);
+    impl<'a> Visit<'a> for Items {
+        fn visit_item(&mut self, item: &'a syn::Item) {
+            crate::ast::each_ident(quote!(#item), &mut |i| {
+                self.0.insert(i.to_string());
+            });
+        }
+    }
+    let mut items = Items::default();
+    items.visit_block(body);
+    let mut bound = Names::default();
+    for site in sites {
+        items.visit_expr(&site.value);
+        bound.visit_expr(&site.value);
+        if let Some(obs) = &site.obs {
+            items.visit_expr(obs);
+            bound.visit_expr(obs);
+        }
+    }
+    names
+        .twice
+        .iter()
+        .cloned()
+        .chain(items.0)
+        .chain(bound.seen)
+        .collect()
+}
+
+/// How many times each name is read as a plain path expression.
+#[derive(Default)]
+pub(super) struct Reads(std::collections::HashMap<String, usize>);
+
+impl Reads {
+    pub(super) fn count(&self, name: &str) -> usize {
+        self.0.get(name).copied().unwrap_or(0)
+    }
+}
+
+impl<'a> Visit<'a> for Reads {
+    fn visit_expr_path(&mut self, p: &'a syn::ExprPath) {
+        if p.qself.is_none()
+            && let Some(ident) = p.path.get_ident()
+        {
+            *self.0.entry(ident.to_string()).or_default() += 1;
+        }
+    }
+    fn visit_item(&mut self, _: &'a syn::Item) {}
+}
+
+/// The sites whose placeholders `stmts` hold.
+pub(super) fn sites_in(stmts: &[Stmt]) -> Vec<usize> {
+    struct Found(Vec<usize>);
+    impl<'a> Visit<'a> for Found {
+        fn visit_macro(&mut self, m: &'a syn::Macro) {
+            if let Some(k) = crate::parse::placeholder_index(m) {
+                self.0.push(k);
+            }
+        }
+    }
+    let mut found = Found(Vec::new());
+    for stmt in stmts {
+        found.visit_stmt(stmt);
+    }
+    found.0
+}
