@@ -1,38 +1,11 @@
 //! `logp` and `logp_and_grad` do not allocate once the thread's buffers are warm, nor
 //! do SVI steps.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
+#[path = "common/counting.rs"]
+mod counting;
+use counting::allocations;
 use tilde::Engine;
 use tilde::prelude::*;
-
-struct Counting;
-
-thread_local! {
-    /// Allocations made by this thread (tests run in parallel threads).
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn allocations() -> usize {
-    ALLOCATIONS.with(Cell::get)
-}
-
-// SAFETY: forwards to the system allocator, only counting calls.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 #[model]
 fn schools(y: &[f64], sigma: &[f64]) {

@@ -63,40 +63,15 @@ mod against_tape;
 #[path = "../examples/posteriordb/json.rs"]
 mod json;
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use against_tape::*;
 use std::cell::Cell;
 
-use against_tape::*;
+#[path = "common/counting.rs"]
+mod counting;
+use counting::allocations;
 use tilde::Engine;
 use tilde::prelude::*;
 use tilde::vector::{self, params, scalar};
-
-struct Counting;
-
-thread_local! {
-    /// Allocations made by this thread (tests run in parallel threads).
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn allocations() -> usize {
-    ALLOCATIONS.with(Cell::get)
-}
-
-// SAFETY: forwards to the system allocator, only counting calls.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 /// Seeded data in `[-1.5, 1.5]`.
 fn seeded(n: usize, seed: u64) -> Vec<f64> {
