@@ -66,6 +66,48 @@ fn no_allocation_after_warm_up() {
     }
 }
 
+/// The draws' columns (`constrain_into`, run once per draw) into a reused row: no
+/// allocation once the thread's buffers and the row are warm, and the values the
+/// transforms give (an iid site, deterministic quantities, vector sites).
+#[test]
+fn constraining_a_draw_does_not_allocate() {
+    let (y, sigma) = ([28.0, 8.0, -3.0, 7.0], [15.0, 10.0, 16.0, 11.0]);
+    let schools = schools(&y, &sigma);
+    let simplex = simplex(&y);
+    let models: [&dyn Model; 2] = [&schools, &simplex];
+    for model in models {
+        let x: Vec<f64> = (0..model.dim()).map(|i| 0.1 * i as f64 - 0.3).collect();
+        let mut row = Vec::new();
+        model.constrain_into(&x, &mut row);
+        model.constrain_into(&x, &mut row);
+        let before = allocations();
+        for _ in 0..10 {
+            model.constrain_into(&x, &mut row);
+        }
+        assert_eq!(
+            allocations() - before,
+            0,
+            "{:?}",
+            model.layout().column_names()
+        );
+        assert_eq!(row.len(), model.layout().column_names().len());
+    }
+    // mu, tau = e^x₁, theta_raw, then theta[i] = mu + tau theta_raw[i]
+    let x = [0.7, -0.4, 0.1, -1.2, 0.5, 2.0];
+    let mut row = vec![f64::NAN; 3];
+    schools.constrain_into(&x, &mut row);
+    let tau = (-0.4f64).exp();
+    let mut expected = vec![0.7, tau, 0.1, -1.2, 0.5, 2.0];
+    expected.extend(x[2..].iter().map(|r| 0.7 + tau * r));
+    assert_eq!(row.len(), expected.len());
+    for (a, b) in row.iter().zip(&expected) {
+        assert!(
+            (a - b).abs() <= 1e-15 * b.abs().max(1.0),
+            "{row:?} against {expected:?}"
+        );
+    }
+}
+
 /// A Dirichlet of `y.len()` weights (several passes of duals beyond 17) and an ordered
 /// vector: latent vector sites the generated code evaluates with duals.
 #[model]

@@ -86,6 +86,9 @@ pub struct Ctx<'x, T> {
     /// Enumerated sites draw their value from its conditional and record it in the
     /// trace ([`infer_discrete`]) instead of being summed out.
     infer: bool,
+    /// Only the latent and deterministic values are wanted ([`constrain_into`]):
+    /// observed sites score nothing.
+    values_only: bool,
 }
 
 /// The record of one traced evaluation.
@@ -108,6 +111,15 @@ pub struct Trace {
     /// The values drawn for enumerated sites by [`infer_discrete`], by name.
     enumerated: Vec<(String, f64)>,
 }
+
+/// What a trace records of a site besides its name and values: its kind, shape,
+/// support, and its offset and length in the unconstrained vector (latent sites).
+type SiteHead = (
+    SiteKind,
+    Shape,
+    Option<Support<f64>>,
+    Option<(usize, usize)>,
+);
 
 #[derive(Debug)]
 struct TracedSite {
@@ -160,12 +172,40 @@ impl Trace {
         log_density: f64,
         ln_jacobian: f64,
     ) {
+        let write = |out: &mut Vec<f64>| out.extend_from_slice(values);
+        let site = (kind, shape, support, offset);
+        self.record_with(name, site, write, log_density, ln_jacobian);
+    }
+
+    /// [`record`](Self::record) with the site's values appended by `write` (the
+    /// columns of a draw take them without a buffer in between); `site` is its kind,
+    /// shape, support and unconstrained offset and length.
+    fn record_with(
+        &mut self,
+        name: &dyn Fn() -> String,
+        site: SiteHead,
+        write: impl FnOnce(&mut Vec<f64>),
+        log_density: f64,
+        ln_jacobian: f64,
+    ) {
+        let (kind, shape, support, offset) = site;
         let is_column = matches!(kind, SiteKind::Latent | SiteKind::Deterministic);
-        if is_column {
-            self.values.extend_from_slice(values);
-        }
         if !self.detailed || !(is_column || self.observed) {
+            if is_column {
+                write(&mut self.values);
+            }
             return;
+        }
+        let start = self.values.len();
+        write(&mut self.values);
+        // discovery keeps only the layout
+        let values = if self.discovering {
+            Vec::new()
+        } else {
+            self.values[start..].to_vec()
+        };
+        if !is_column {
+            self.values.truncate(start);
         }
         let name = name();
         if self.discovering && !self.seen.insert(name.clone()) {
@@ -183,14 +223,26 @@ impl Trace {
             },
             log_density,
             ln_jacobian,
-            // discovery keeps only the layout
-            values: if self.discovering {
-                Vec::new()
-            } else {
-                values.to_vec()
-            },
+            values,
             pointwise: Vec::new(),
         });
+    }
+
+    /// Records a vector latent site from its values in the model's scalar.
+    #[allow(clippy::too_many_arguments)]
+    fn record_latent<T: Real>(
+        &mut self,
+        name: &dyn Fn() -> String,
+        shape: Shape,
+        support: Support<f64>,
+        offset: (usize, usize),
+        values: &[T],
+        log_density: f64,
+        ln_jacobian: f64,
+    ) {
+        let site = (SiteKind::Latent, shape, Some(support), Some(offset));
+        let write = |out: &mut Vec<f64>| out.extend(values.iter().map(|v| v.value()));
+        self.record_with(name, site, write, log_density, ln_jacobian);
     }
 
     /// Records an observed site: checks its values (while discovering), records them
@@ -301,6 +353,7 @@ impl<'x, T: Real> Ctx<'x, T> {
             simulate: false,
             jacobian: true,
             infer: false,
+            values_only: false,
         }
     }
 
@@ -416,6 +469,9 @@ impl<'x, T: Real> Ctx<'x, T> {
         site: S,
         value: V,
     ) -> Result<(), Stop> {
+        if self.values_only {
+            return Ok(());
+        }
         site.observe(self, &name, value)
     }
 
@@ -427,18 +483,8 @@ impl<'x, T: Real> Ctx<'x, T> {
         value: &V,
     ) -> Result<(), Stop> {
         if let Some(trace) = self.trace.as_deref_mut() {
-            let mut values = Vec::new();
-            value.write(&mut values);
-            trace.record(
-                &name,
-                SiteKind::Deterministic,
-                value.shape(),
-                None,
-                None,
-                &values,
-                0.0,
-                0.0,
-            );
+            let site = (SiteKind::Deterministic, value.shape(), None, None);
+            trace.record_with(&name, site, |out| value.write(out), 0.0, 0.0);
         }
         Ok(())
     }

@@ -85,12 +85,17 @@ pub fn try_logp<M: ModelBody + ?Sized>(model: &M, x: &[f64]) -> Result<f64> {
     })
 }
 
-/// Runs the body once at `x` recording every site.
-fn trace<M: ModelBody + ?Sized>(model: &M, x: &[f64], detailed: bool) -> (Trace, Option<Error>) {
-    let mut work = vec![0.0; model.state().layout.work_len()];
-    let mut trace = Trace::new(detailed, false);
-    let fault = {
-        let mut ctx = Ctx::new(x, &mut work, Some(&mut trace));
+/// Runs the body once at `x` recording into `trace`; with `values_only`, observed
+/// sites score nothing (only the columns of a draw are wanted).
+fn trace_into<M: ModelBody + ?Sized>(
+    model: &M,
+    x: &[f64],
+    trace: &mut Trace,
+    values_only: bool,
+) -> Option<Error> {
+    with_scratch(&WORK_F64, model.state().layout.work_len(), 0.0, |work| {
+        let mut ctx = Ctx::new(x, work, Some(trace));
+        ctx.values_only = values_only;
         match model.body(&mut ctx) {
             Ok(()) if ctx.pos == x.len() => None,
             Ok(()) => Some(Error::LayoutChanged {
@@ -101,8 +106,7 @@ fn trace<M: ModelBody + ?Sized>(model: &M, x: &[f64], detailed: bool) -> (Trace,
             Err(Stop(StopReason::Fault(e))) => Some(*e),
             Err(Stop(StopReason::Grow)) => unreachable!("only layout discovery grows"),
         }
-    };
-    (trace, fault)
+    })
 }
 
 /// Builds a model's layout by running its body once, growing buffers as needed, and
@@ -344,9 +348,12 @@ pub fn constrain_into<M: ModelBody + ?Sized>(model: &M, x: &[f64], out: &mut Vec
         x.len(),
         layout.dim()
     );
-    let (trace, _) = trace(model, x, false);
-    out.clear();
-    out.extend_from_slice(&trace.values);
+    // the draw's row is the trace's record of values: no buffer in between
+    let mut trace = Trace::new(false, false);
+    trace.values = std::mem::take(out);
+    trace.values.clear();
+    trace_into(model, x, &mut trace, true);
+    *out = std::mem::take(&mut trace.values);
     out.resize(layout.column_names().len(), f64::NAN);
 }
 
@@ -364,7 +371,8 @@ pub fn logp_breakdown<M: ModelBody + ?Sized>(model: &M, x: &[f64]) -> Vec<SiteLo
         x.len(),
         layout.dim()
     );
-    let (trace, fault) = trace(model, x, true);
+    let mut trace = Trace::new(true, false);
+    let fault = trace_into(model, x, &mut trace, false);
     let mut out: Vec<SiteLogp> = trace
         .sites
         .into_iter()

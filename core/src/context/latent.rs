@@ -89,19 +89,9 @@ impl<D: Continuous> Latent for Iid<D> {
         ctx.add(lp);
         ctx.add_jacobian(ln_jac);
         if let Some(trace) = ctx.trace.as_deref_mut() {
-            let values: Vec<f64> = out.iter().map(|v| v.value()).collect();
-            let support = Some(dist.support().to_f64());
+            let support = dist.support().to_f64();
             let (l, j) = (lp.value(), ln_jac.value());
-            trace.record(
-                name,
-                SiteKind::Latent,
-                Shape::Vector(n),
-                support,
-                Some((offset, n)),
-                &values,
-                l,
-                j,
-            );
+            trace.record_latent(name, Shape::Vector(n), support, (offset, n), out, l, j);
         }
         Ok(out)
     }
@@ -134,15 +124,13 @@ impl<D: Continuous> Latent for Ordered<D> {
         ctx.add(lp);
         ctx.add_jacobian(ln_jac);
         if let Some(trace) = ctx.trace.as_deref_mut() {
-            let xs: Vec<f64> = values.iter().map(|v| v.value()).collect();
             let m = bijector.unconstrained_len(n);
-            trace.record(
+            trace.record_latent(
                 name,
-                SiteKind::Latent,
                 Shape::Vector(n),
-                Some(support),
-                Some((offset, m)),
-                &xs,
+                support,
+                (offset, m),
+                values,
                 lp.value(),
                 ln_jac.value(),
             );
@@ -185,14 +173,12 @@ impl<T: Real, L: VectorExpr<T>, S: VectorExpr<T>> Latent for NormalEach<T, L, S>
         ctx.add(lp);
         ctx.add_jacobian(ln_jac);
         if let Some(trace) = ctx.trace.as_deref_mut() {
-            let xs: Vec<f64> = values.iter().map(|v| v.value()).collect();
-            trace.record(
+            trace.record_latent(
                 name,
-                SiteKind::Latent,
                 Shape::Vector(n),
-                Some(Support::Real),
-                Some((offset, n)),
-                &xs,
+                Support::Real,
+                (offset, n),
+                values,
                 lp.value(),
                 ln_jac.value(),
             );

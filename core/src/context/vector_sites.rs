@@ -6,7 +6,6 @@ use rand::Rng;
 use super::{Ctx, Latent, Observe, Stop};
 use crate::distributions::{Dirichlet, ObsVector, VectorDistribution};
 use crate::error::{Error, Result};
-use crate::layout::SiteKind;
 use crate::real::Real;
 use crate::vector::VectorExpr;
 
@@ -58,16 +57,13 @@ fn vector_latent_site<'x, T: Real, D: VectorDistribution<Scalar = T>>(
     ctx.add(lp);
     ctx.add_jacobian(ln_jac);
     if let Some(trace) = ctx.trace.as_deref_mut() {
-        let xs: Vec<f64> = values.iter().map(|v| v.value()).collect();
         let m = bijector.unconstrained_len(n);
-        let support = Some(dist.support());
-        trace.record(
+        trace.record_latent(
             name,
-            SiteKind::Latent,
             dist.shape(),
-            support,
-            Some((offset, m)),
-            &xs,
+            dist.support(),
+            (offset, m),
+            values,
             lp.value(),
             ln_jac.value(),
         );
