@@ -46,6 +46,44 @@ fn arma11(y: &[f64]) {
     }
 }
 
+/// MA(2) as Stan's manual writes it: the errors in a vector the loop fills.
+#[model]
+fn ma2_stored(y: &[f64]) {
+    let mu = sample!("mu", Normal::new(0.0, 10.0));
+    let theta1 = sample!("theta1", Normal::new(0.0, 1.0));
+    let theta2 = sample!("theta2", Normal::new(0.0, 1.0));
+    let sigma = sample!("sigma", HalfCauchy::new(2.5));
+    let mut err = vec![T::from(0.0); y.len()];
+    for t in 0..y.len() {
+        let mut nu = mu;
+        if t >= 1 {
+            nu += theta1 * err[t - 1];
+        }
+        if t >= 2 {
+            nu += theta2 * err[t - 2];
+        }
+        err[t] = y[t] - nu;
+        sample!("y[{t}]", Normal::new(nu, sigma), obs = y[t]);
+    }
+}
+
+/// Stan's change point model with the change point summed out: `lp[s] += …` over every
+/// split, then `log_sum_exp(lp)`.
+#[model]
+fn change_point(d: &[f64]) {
+    let n = d.len();
+    let e = sample!("e", Exponential::new(1.0));
+    let l = sample!("l", Exponential::new(1.0));
+    let mut lp = vec![T::from(-(n as f64).ln()); n];
+    for s in 0..n {
+        for t in 0..n {
+            let rate = if t < s { e } else { l };
+            lp[s] += Poisson::<T>::new(rate).ln_pdf_obs(d[t]);
+        }
+    }
+    factor!("d", tilde::math::log_sum_exp(&lp));
+}
+
 /// `name: generated r1, tape r2` for a model built by `make`.
 fn row<M: LogDensity>(name: &str, make: impl Fn(Engine) -> M) {
     let reference = make(Engine::Auto);
@@ -91,6 +129,15 @@ fn benches(c: &mut Criterion) {
     row("ARMA(1,1), T = 200", |e| arma11(&y).with_engine(e));
     row("GARCH(1,1), T = 200", |e| garch11(&y, 0.5).with_engine(e));
     row("HMM, 2 states, T = 200", |e| hmm2(&y).with_engine(e));
+    row("MA(2), stored errors, T = 200", |e| {
+        ma2_stored(&y).with_engine(e)
+    });
+    let counts: Vec<f64> = (0..60)
+        .map(|t| ((t * 7) % 5 + if t < 30 { 1 } else { 4 }) as f64)
+        .collect();
+    row("change point, n = 60", |e| {
+        change_point(&counts).with_engine(e)
+    });
 }
 
 criterion_group! {

@@ -59,6 +59,11 @@ fn no_allocation_after_warm_up() {
         let model = regression(&x, &y, 20);
         assert!(!model.gradient_engine().contains("no gradient code"));
         assert_eq!(allocations_per_call(&model), (0, 0), "Glm, J = {j}");
+        // vectors of parameter values written element by element, and `log_sum_exp`
+        // of one (the plain evaluation runs the body, whose `vec!`s allocate)
+        let model = stored_errors(&y);
+        assert!(!model.gradient_engine().contains("no gradient code"));
+        assert_eq!(allocations_per_call(&model).1, 0, "buffers, J = {j}");
         // latent vector sites evaluated with duals in generated code
         let model = simplex(&y);
         assert!(!model.gradient_engine().contains("no gradient code"));
@@ -117,6 +122,26 @@ fn simplex(y: &[f64]) {
     for i in 0..y.len() {
         sample!("y[{i}]", Normal::new(mu[i % 2] + w[i], 1.0), obs = y[i]);
     }
+}
+
+/// MA(1) with its errors stored in a vector the loop fills, and the log-sum-exp of a
+/// vector of per-step terms.
+#[model]
+fn stored_errors(y: &[f64]) {
+    let theta = sample!("theta", Normal::new(0.0, 1.0));
+    let sigma = sample!("sigma", HalfNormal::new(1.0));
+    let mut err = vec![T::from(0.0); y.len()];
+    let mut lp = vec![T::from(0.0); y.len()];
+    for t in 0..y.len() {
+        let nu = if t > 0 {
+            theta * err[t - 1]
+        } else {
+            T::from(0.0)
+        };
+        err[t] = y[t] - nu;
+        lp[t] += Normal::<T>::new(nu, sigma).ln_pdf_obs(y[t]);
+    }
+    factor!("lp", tilde::math::log_sum_exp(&lp));
 }
 
 /// A normal linear regression as one `Glm` site.

@@ -43,15 +43,17 @@
 //! whose generated code runs agrees with the tape everywhere it was swept. It found 20
 //! realistic models that fall back to the tape (performance defects); their tests
 //! assert generated code and are `#[ignore]`d with the reason `gradient_engine()`
-//! gives. Sixteen of them run generated now (tuple `let`s, `log_sum_exp` and `Phi` over
+//! gives. Eighteen of them run generated now (tuple `let`s, `log_sum_exp` and `Phi` over
 //! parameters, distributions' `ln_ccdf` and `ln_pdf_obs_sum`, ordered latent vectors,
 //! `TruncatedNormal` priors, one name bound in two sibling loops, `match` and `if let`
 //! on data, transformed parameters filled by a loop or collected, `zip` over a latent
-//! vector) and lost their `#[ignore]`; the four still ignored are constructs the
-//! generator does not take yet (vectors of parameters written element by element and
-//! read whole or updated, `while` loops, `.truncated(..)` observations). Models that legitimately fall back (a Dirichlet mixture, a Gaussian
-//! process, a closure over parameters, an iterator sum, a categorical site over an
-//! array of parameters) are checked to fall back and to match the tape; the LKJ slopes,
+//! vector, vectors of parameter values written element by element: MA(q)'s stored
+//! errors and the marginalised change point's `lp[s] += …` with `log_sum_exp(&lp)`)
+//! and lost their `#[ignore]`; the two still ignored are constructs the generator does
+//! not take yet (`while` loops, `.truncated(..)` observations). Models that
+//! legitimately fall back (a Dirichlet mixture, a Gaussian process, a closure over
+//! parameters, an iterator sum, a categorical site over an array of parameters) are
+//! checked to fall back and to match the tape; the LKJ slopes,
 //! first among them, now run generated (latent vector sites over data are evaluated
 //! with duals). Bodies that did not compile as first written (library API, not the
 //! generator) are at the end.
@@ -644,7 +646,6 @@ fn change_point_marginal(d: &[u64]) {
 }
 
 #[test]
-#[ignore = "defect: falls back to the tape: Stan's marginalised change point (a buffer `lp[s] += …`, `log_sum_exp(&lp)`)"]
 fn change_point_marginalised() {
     let d = counts(20, 5, 42);
     assert_generated(&against!(change_point_marginal(&d), 10, 1.5));
@@ -871,7 +872,6 @@ fn ma2_stored(y: &[f64]) {
 }
 
 #[test]
-#[ignore = "defect: falls back to the tape: MA(q) with a vector of errors `err[t] = y[t] - nu`"]
 fn ma2_with_stored_errors() {
     let y = seeded(40, 52);
     assert_generated(&against!(ma2_stored(&y), 20, 1.5));

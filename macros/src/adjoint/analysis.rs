@@ -101,6 +101,10 @@ pub(super) enum Kind {
     Scalar,
     /// The slice of a latent `dist.iid(n)` site.
     Vector,
+    /// A vector the body fills with parameter-dependent values element by element
+    /// (`let mut e = vec![0.0; n]; … e[t] = y[t] - nu;`): its values and adjoints are
+    /// buffers of the pool, each element write a statement of its own.
+    Buffer,
 }
 
 /// Whether the body has a `for` loop: the generated code is what `Engine::Auto` runs
@@ -145,7 +149,8 @@ impl<'a> Visit<'a> for Names {
     fn visit_item(&mut self, _: &'a syn::Item) {}
 }
 
-/// The names assigned (`x = …`, `x += …`) anywhere in the body.
+/// The names assigned (`x = …`, `x += …`, or an element: `v[i] = …`) anywhere in the
+/// body.
 #[derive(Default)]
 pub(super) struct Assigned {
     pub(super) names: HashSet<String>,
@@ -185,10 +190,12 @@ pub(super) fn ident_of(expr: &Expr) -> Option<String> {
 
 impl<'a> Visit<'a> for Assigned {
     fn visit_expr(&mut self, expr: &'a Expr) {
-        if let Some((left, _, _)) = assignment(expr)
-            && let Some(name) = ident_of(left)
-        {
-            self.names.insert(name);
+        if let Some((left, _, _)) = assignment(expr) {
+            let element = match left {
+                Expr::Index(i) => ident_of(&i.expr),
+                _ => None,
+            };
+            self.names.extend(ident_of(left).or(element));
         }
         visit::visit_expr(self, expr);
     }
@@ -388,7 +395,12 @@ pub(super) fn activity(body: &syn::Block, sites: &[Site]) -> Outcome<HashMap<Str
                                     && s.obs.is_none()
                                     && is_latent_vector(&s.value)
                             });
-                            let kind = if vector { Kind::Vector } else { Kind::Scalar };
+                            let array = matches!(&*init.expr, Expr::Array(_));
+                            let kind = match (vector, array) {
+                                (true, _) => Kind::Vector,
+                                (_, true) => Kind::Buffer,
+                                _ => Kind::Scalar,
+                            };
                             self.mark(p.ident.to_string(), kind);
                         }
                         _ => {
@@ -405,9 +417,14 @@ pub(super) fn activity(body: &syn::Block, sites: &[Site]) -> Outcome<HashMap<Str
             if let Some((left, right, _)) = assignment(expr)
                 && Mentions::of(self.sites, right).any_in(&self.active)
             {
-                match ident_of(left) {
-                    Some(name) => self.mark(name, Kind::Scalar),
-                    None => {
+                let element = match left {
+                    Expr::Index(i) => ident_of(&i.expr),
+                    _ => None,
+                };
+                match (ident_of(left), element) {
+                    (Some(name), _) => self.mark(name, Kind::Scalar),
+                    (None, Some(name)) => self.mark(name, Kind::Buffer),
+                    (None, None) => {
                         self.error.get_or_insert_with(|| {
                             "a parameter-dependent value is assigned to an element or field".into()
                         });

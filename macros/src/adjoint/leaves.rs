@@ -68,14 +68,17 @@ impl<'a> Visit<'a> for Check<'_, '_> {
         }
         let fail = |what: &str| Some(format!("{what} over parameters"));
         match expr {
-            Expr::Path(p) => {
-                if p.path
-                    .get_ident()
-                    .is_some_and(|i| self.emitter.active.get(&i.to_string()) == Some(&Kind::Vector))
-                {
-                    self.error = fail("a whole vector site (index it: `v[i]`)");
+            Expr::Path(p) => match p
+                .path
+                .get_ident()
+                .and_then(|i| self.emitter.active.get(&i.to_string()))
+            {
+                Some(Kind::Vector) => self.error = fail("a whole vector site (index it: `v[i]`)"),
+                Some(Kind::Buffer) => {
+                    self.error = fail("a whole vector of parameter values (index it: `v[i]`)")
                 }
-            }
+                _ => {}
+            },
             Expr::Lit(_) | Expr::Paren(_) | Expr::Group(_) => visit::visit_expr(self, expr),
             Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => visit::visit_expr(self, expr),
             Expr::Binary(b) => match b.op {
@@ -86,8 +89,12 @@ impl<'a> Visit<'a> for Check<'_, '_> {
                 _ => self.error = fail("a comparison or logical operator"),
             },
             Expr::Index(i) => {
-                let vector = ident_of(&i.expr)
-                    .is_some_and(|n| self.emitter.active.get(&n) == Some(&Kind::Vector));
+                let vector = ident_of(&i.expr).is_some_and(|n| {
+                    matches!(
+                        self.emitter.active.get(&n),
+                        Some(Kind::Vector | Kind::Buffer)
+                    )
+                });
                 if !vector || self.emitter.mentions_active(&i.index) {
                     self.error = fail("an index");
                 }
@@ -206,8 +213,11 @@ impl VisitMut for Replace<'_> {
             }
             Expr::Index(i) => {
                 if let Some(name) = ident_of(&i.expr)
-                    && self.active.get(&name) == Some(&Kind::Vector)
+                    && let Some(kind @ (Kind::Vector | Kind::Buffer)) = self.active.get(&name)
                 {
+                    // a buffer's element may be written again: its value is read once,
+                    // here, and the reverse pass uses stored partials
+                    let stable = *kind == Kind::Vector;
                     let index = (*i.index).clone();
                     let key = format!("{name}[{}]", quote!(#index));
                     *expr = self.leaf(key, |this| {
@@ -219,7 +229,7 @@ impl VisitMut for Replace<'_> {
                         Leaf {
                             value: quote!(#vector[#slot]),
                             adjoint: quote!(#adjoint[#slot]),
-                            stable: true,
+                            stable,
                         }
                     });
                 } else {

@@ -20,6 +20,7 @@
 //! then runs on the tape, and `gradient_engine()` says why.
 
 mod analysis;
+mod buffers;
 mod control;
 mod leaves;
 mod normalise;
@@ -530,6 +531,9 @@ impl Emitter<'_> {
             }
             return Ok(());
         }
+        if kind == Kind::Buffer {
+            return self.buffer(&ident, &init.expr, mode, out);
+        }
         let mutability = mutable.then(|| quote!(mut));
         if let Some(site) = site_of(self.sites, &init.expr)
             && site.kind == SiteMacro::Sample
@@ -538,6 +542,7 @@ impl Emitter<'_> {
             return match kind {
                 Kind::Vector if mode == Mode::Top => self.latent_vector(&ident, site, out),
                 Kind::Vector => Err("a vector site inside a loop or branch".into()),
+                Kind::Buffer => Err("a site's value written element by element".into()),
                 Kind::Scalar => {
                     out.declared.push(ident.to_string());
                     self.latent_scalar(&ident, mutability, site, mode, out)
@@ -550,7 +555,8 @@ impl Emitter<'_> {
         let init = self.lift(&init.expr, mode, out)?;
         out.declared.push(ident.to_string());
         let value = self.fresh("v");
-        let (code, stored, reverse) = self.active_value(&init, &value, &ident, false)?;
+        let adjoint = adjoint_of(&ident.to_string());
+        let (code, stored, reverse) = self.active_value(&init, &value, quote!(#adjoint), false)?;
         out.forward
             .extend(quote!(#code #[allow(unused_mut)] let #mutability #ident: f64 = #value;));
         self.finish(stored, reverse, mode, out);
@@ -590,6 +596,7 @@ impl Emitter<'_> {
         let mut expr = expr.clone();
         lift.visit_expr_mut(&mut expr);
         self.next = lift.next;
+        self.lift_buffer_sums(&mut expr, mode, out)?;
         for (ident, site) in lift.found {
             if self.has_site(&site.value) {
                 return Err("a site inside another site's arguments".into());
@@ -707,18 +714,17 @@ impl Emitter<'_> {
     }
 
     /// Forward code that evaluates the active expression `expr` into the local `value`
-    /// with its partials, and the reverse code that sends the adjoint of `target` to the
+    /// with its partials, and the reverse code that sends the target's `adjoint` to the
     /// leaves (zeroing it first when `assign`: the old value is overwritten, not kept).
     fn active_value(
         &mut self,
         expr: &Expr,
         value: &Ident,
-        target: &Ident,
+        adjoint: TokenStream,
         assign: bool,
     ) -> Outcome<(TokenStream, Vec<Stored>, TokenStream)> {
         let (expr, leaves, mut stored, mut code) = self.leaves(expr)?;
         let partials = self.fresh("d");
-        let adjoint = adjoint_of(&target.to_string());
         let zero = assign.then(|| quote!(#adjoint = -0.0;));
         let updates = if let Some(sym) = self.symbolic(&expr, &leaves, true) {
             let (block, width) = (&sym.block, sym.width);
@@ -761,6 +767,12 @@ impl Emitter<'_> {
             return self.term(site, mode, out);
         }
         if let Some((left, right, op)) = assignment(expr) {
+            if let Expr::Index(element) = left
+                && let Some(name) = ident_of(&element.expr)
+                && self.active.get(&name) == Some(&Kind::Buffer)
+            {
+                return self.element_assignment(&name, &element.index, right, op, mode, out);
+            }
             let Some(name) = ident_of(left) else {
                 if self.mentions_active(expr) || self.has_site(expr) {
                     return Err("an assignment to an element or field over parameters".into());
@@ -775,8 +787,16 @@ impl Emitter<'_> {
                 out.forward.extend(quote!(#expr;));
                 return Ok(());
             }
-            if self.active.get(&name) == Some(&Kind::Vector) {
-                return Err(format!("the vector site `{name}` is reassigned"));
+            match self.active.get(&name) {
+                Some(Kind::Vector) => {
+                    return Err(format!("the vector site `{name}` is reassigned"));
+                }
+                Some(Kind::Buffer) => {
+                    return Err(format!(
+                        "the vector `{name}` of parameter values is assigned whole (write its elements)"
+                    ));
+                }
+                _ => {}
             }
             let ident = Ident::new(&name, Span::call_site());
             // `x += e` and `x -= e`: x's adjoint passes through unchanged, so only `e`
@@ -789,8 +809,9 @@ impl Emitter<'_> {
             if let Some(increment) = increment {
                 let increment = self.lift(&increment, mode, out)?;
                 let value = self.fresh("v");
+                let adjoint = adjoint_of(&name);
                 let (code, stored, reverse) =
-                    self.active_value(&increment, &value, &ident, false)?;
+                    self.active_value(&increment, &value, quote!(#adjoint), false)?;
                 out.forward.extend(quote!(#code #ident += #value;));
                 self.finish(stored, reverse, mode, out);
                 return Ok(());
@@ -810,7 +831,9 @@ impl Emitter<'_> {
             };
             let rhs = self.lift(&rhs, mode, out)?;
             let value = self.fresh("v");
-            let (code, stored, reverse) = self.active_value(&rhs, &value, &ident, true)?;
+            let adjoint = adjoint_of(&name);
+            let (code, stored, reverse) =
+                self.active_value(&rhs, &value, quote!(#adjoint), true)?;
             out.forward.extend(quote!(#code #ident = #value;));
             self.finish(stored, reverse, mode, out);
             return Ok(());
