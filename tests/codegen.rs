@@ -1274,3 +1274,55 @@ fn zips_over_latent_vectors_run_as_index_loops() {
     let tape = zipped_coefficients(&y, &x).with_engine(Engine::Reverse);
     matches_tape(&model, &tape, 8, 2.0);
 }
+
+/// `while` loops on data conditions: one over the observations carrying a volatility,
+/// one nested in a `for` loop, one that never runs; and truncated observations whose
+/// bounds are data or parameters.
+#[model]
+fn while_loops_and_truncation(y: &[f64], x: &[f64]) {
+    let a = sample!("a", Normal::new(0.0, 2.0));
+    let b = sample!("b", HalfNormal::new(1.0));
+    let s = sample!("s", HalfNormal::new(1.0));
+    let mut v = s;
+    let mut t = 0;
+    while t < y.len() {
+        sample!("y[{t}]", Normal::new(a * x[t], v), obs = y[t]);
+        v = (0.2 * s * s + 0.5 * v * v).sqrt();
+        t += 2;
+    }
+    for i in 0..y.len() {
+        let mut k = i;
+        while k > 0 && k + 3 > i {
+            factor!("f[{i}][{k}]", -0.1 * (a - x[k]) * (a - x[k]) * b);
+            k -= 1;
+        }
+    }
+    let mut never = 0;
+    while never > y.len() {
+        factor!("never", a * 1e9);
+        never += 1;
+    }
+    for i in 0..y.len() {
+        sample!(
+            "z[{i}]",
+            Normal::new(a + b * x[i], s).truncated(-3.0, f64::INFINITY),
+            obs = y[i]
+        );
+        sample!(
+            "w[{i}]",
+            Normal::new(b * x[i], 1.0).truncated(a - 4.0, a + 4.0),
+            obs = 0.5 * y[i]
+        );
+    }
+}
+
+#[test]
+fn while_loops_and_truncated_observations_match_the_tape() {
+    for n in [1, 2, 9] {
+        let (y, x) = (data(n, 31), data(n, 32));
+        let model = while_loops_and_truncation(&y, &x);
+        assert_generated(&model.gradient_engine());
+        let tape = while_loops_and_truncation(&y, &x).with_engine(Engine::Reverse);
+        matches_tape(&model, &tape, 20, 1.0);
+    }
+}

@@ -270,9 +270,9 @@ fn while_loop(y: &[f64]) {
 }
 
 #[test]
-fn while_loops_fall_back() {
+fn while_loops_on_data_run_generated() {
     let y = data(5, 11);
-    check!(while_loop(&y), 10, 2.0, fallback);
+    check!(while_loop(&y), 10, 2.0, generated);
 }
 
 // ---------------------------------------------------------------------------------

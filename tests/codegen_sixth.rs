@@ -43,14 +43,14 @@
 //! whose generated code runs agrees with the tape everywhere it was swept. It found 20
 //! realistic models that fall back to the tape (performance defects); their tests
 //! assert generated code and are `#[ignore]`d with the reason `gradient_engine()`
-//! gives. Eighteen of them run generated now (tuple `let`s, `log_sum_exp` and `Phi` over
+//! gives. All twenty run generated now (tuple `let`s, `log_sum_exp` and `Phi` over
 //! parameters, distributions' `ln_ccdf` and `ln_pdf_obs_sum`, ordered latent vectors,
 //! `TruncatedNormal` priors, one name bound in two sibling loops, `match` and `if let`
 //! on data, transformed parameters filled by a loop or collected, `zip` over a latent
 //! vector, vectors of parameter values written element by element: MA(q)'s stored
-//! errors and the marginalised change point's `lp[s] += …` with `log_sum_exp(&lp)`)
-//! and lost their `#[ignore]`; the two still ignored are constructs the generator does
-//! not take yet (`while` loops, `.truncated(..)` observations). Models that
+//! errors and the marginalised change point's `lp[s] += …` with `log_sum_exp(&lp)`,
+//! `while` loops on data, `.truncated(..)` observations) and lost their `#[ignore]`.
+//! Models that
 //! legitimately fall back (a Dirichlet mixture, a Gaussian process, a closure over
 //! parameters, an iterator sum, a categorical site over an array of parameters) are
 //! checked to fall back and to match the tape; the LKJ slopes,
@@ -1134,7 +1134,6 @@ fn while_loop(y: &[f64], x: &[f64]) {
 }
 
 #[test]
-#[ignore = "defect: falls back to the tape: a `while` loop over the observations"]
 fn a_while_loop_over_the_observations() {
     let (y, x) = (seeded(12, 66), seeded(12, 67));
     let engine = against!(while_loop(&y, &x), 20, 1.5);
@@ -1764,7 +1763,6 @@ fn truncated_observations(y: &[f64], x: &[f64]) {
 }
 
 #[test]
-#[ignore = "defect: falls back to the tape: truncated observations (`dist.truncated(lo, hi)`)"]
 fn truncated_observations_in_a_loop() {
     let (y, x) = (positive(20, 110), seeded(20, 111));
     assert_generated(&against!(truncated_observations(&y, &x), 20, 1.5));

@@ -107,12 +107,15 @@ pub(super) enum Kind {
     Buffer,
 }
 
-/// Whether the body has a `for` loop: the generated code is what `Engine::Auto` runs
+/// Whether the body has a `for` or `while` loop: the generated code is what `Engine::Auto` runs
 /// then (see `ModelBody::prefers_generated`).
 pub(super) fn has_loop(body: &syn::Block) -> bool {
     struct Loops(bool);
     impl<'a> Visit<'a> for Loops {
         fn visit_expr_for_loop(&mut self, _: &'a syn::ExprForLoop) {
+            self.0 = true;
+        }
+        fn visit_expr_while(&mut self, _: &'a syn::ExprWhile) {
             self.0 = true;
         }
         fn visit_item(&mut self, _: &'a syn::Item) {}
@@ -302,6 +305,14 @@ pub(super) fn iid(expr: &Expr) -> Option<(&Expr, &Expr)> {
         Expr::MethodCall(m) if m.method == "iid" && m.args.len() == 1 => {
             Some((&m.receiver, &m.args[0]))
         }
+        _ => None,
+    }
+}
+
+/// `inner.truncated(low, high)` → `inner`.
+pub(super) fn truncated(expr: &Expr) -> Option<&Expr> {
+    match expr {
+        Expr::MethodCall(m) if m.method == "truncated" && m.args.len() == 2 => Some(&m.receiver),
         _ => None,
     }
 }

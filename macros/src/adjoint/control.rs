@@ -113,6 +113,54 @@ impl Emitter<'_> {
         Ok(())
     }
 
+    /// A `while` loop on a data condition: its iterations are counted and each keeps its
+    /// stored values on the stack, as a `for` loop nested in stacked code does.
+    pub(super) fn while_loop(
+        &mut self,
+        w: &syn::ExprWhile,
+        mode: Mode,
+        out: &mut Emitted,
+    ) -> Outcome<()> {
+        let whole = Expr::While(w.clone());
+        if !self.mentions_active(&whole) && !self.has_site(&whole) {
+            out.forward.extend(quote!(#whole;));
+            return Ok(());
+        }
+        if self.mentions_active(&w.cond) || self.has_site(&w.cond) {
+            return Err("a `while` loop on a parameter-dependent condition".into());
+        }
+        if matches!(&*w.cond, Expr::Let(_)) {
+            return Err("a `while let` loop over parameters".into());
+        }
+        if w.label.is_some() {
+            return Err("a labelled loop".into());
+        }
+        let cond = &w.cond;
+        let body = self.block(&w.body.stmts, Mode::Deferred)?;
+        let count = self.fresh("c");
+        let decls = self.adjoint_decls(&body.declared);
+        let forward = &body.forward;
+        let reverse = body.reverse.iter().rev();
+        let (push, pop) = Self::stash_together(&body.deferred);
+        out.forward.extend(quote! {
+            let mut #count: usize = 0;
+            while #cond {
+                #count += 1;
+                #forward
+                #push
+            }
+        });
+        let reverse = quote! {
+            for _ in 0..#count {
+                #decls
+                #pop
+                #(#reverse)*
+            }
+        };
+        self.finish(vec![Stored::Usize(count)], reverse, mode, out);
+        Ok(())
+    }
+
     pub(super) fn branch(&mut self, i: &syn::ExprIf, mode: Mode, out: &mut Emitted) -> Outcome<()> {
         let cond = &i.cond;
         if let Expr::Let(_) = &**cond {

@@ -102,6 +102,7 @@ impl<'a> Visit<'a> for Check<'_, '_> {
             Expr::MethodCall(m)
                 if [
                     "iid",
+                    "truncated",
                     "ln_pdf",
                     "ln_pdf_obs",
                     "ln_pdf_obs_sum",

@@ -840,6 +840,7 @@ impl Emitter<'_> {
         }
         match expr {
             Expr::ForLoop(f) => self.for_loop(f, mode, out),
+            Expr::While(w) => self.while_loop(w, mode, out),
             Expr::If(i) => self.branch(i, mode, out),
             _ => {
                 if self.mentions_active(expr) || self.has_site(expr) {

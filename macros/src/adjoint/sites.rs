@@ -468,6 +468,8 @@ impl Emitter<'_> {
                     })
                 };
                 let inner = iid(dist).map_or(dist, |(inner, _)| inner);
+                // a truncated family: its log-density and normaliser on forward duals
+                let inner = truncated(inner).unwrap_or(inner);
                 if !analysed(inner) {
                     return Err(format!(
                         "an observed site of a distribution other than the scalar families ({})",
