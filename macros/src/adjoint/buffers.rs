@@ -140,10 +140,11 @@ impl Emitter<'_> {
             self.finish(stored, quote!(#element = -0.0;), mode, out);
             return Ok(());
         }
+        // the element read at the index already computed (evaluated once, as written)
         let rhs: Expr = match op {
             None => right.clone(),
-            Some(syn::BinOp::MulAssign(_)) => syn::parse_quote!(#vector[#index] * (#right)),
-            Some(syn::BinOp::DivAssign(_)) => syn::parse_quote!(#vector[#index] / (#right)),
+            Some(syn::BinOp::MulAssign(_)) => syn::parse_quote!(#vector[#slot] * (#right)),
+            Some(syn::BinOp::DivAssign(_)) => syn::parse_quote!(#vector[#slot] / (#right)),
             Some(_) => return Err("a bitwise or remainder assignment over parameters".into()),
         };
         let rhs = self.lift(&rhs, mode, out)?;
