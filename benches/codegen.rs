@@ -15,7 +15,7 @@ use std::hint::black_box;
 
 use common::ratio;
 use criterion::{Criterion, criterion_group, criterion_main};
-use natural::{garch11, hmm2, logistic_loop};
+use natural::{garch11, hmm2, logistic_loop, ma2_stored};
 use tilde::Engine;
 use tilde::prelude::*;
 
@@ -43,27 +43,6 @@ fn arma11(y: &[f64]) {
         let nu = mu + phi * y[t - 1] + theta * err;
         err = y[t] - nu;
         factor!("err[{t}]", -0.5 * err * err / (sigma * sigma) - sigma.ln());
-    }
-}
-
-/// MA(2) as Stan's manual writes it: the errors in a vector the loop fills.
-#[model]
-fn ma2_stored(y: &[f64]) {
-    let mu = sample!("mu", Normal::new(0.0, 10.0));
-    let theta1 = sample!("theta1", Normal::new(0.0, 1.0));
-    let theta2 = sample!("theta2", Normal::new(0.0, 1.0));
-    let sigma = sample!("sigma", HalfCauchy::new(2.5));
-    let mut err = vec![T::from(0.0); y.len()];
-    for t in 0..y.len() {
-        let mut nu = mu;
-        if t >= 1 {
-            nu += theta1 * err[t - 1];
-        }
-        if t >= 2 {
-            nu += theta2 * err[t - 2];
-        }
-        err[t] = y[t] - nu;
-        sample!("y[{t}]", Normal::new(nu, sigma), obs = y[t]);
     }
 }
 

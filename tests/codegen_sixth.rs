@@ -70,8 +70,11 @@ mod common;
 mod against_tape;
 #[path = "../examples/posteriordb/json.rs"]
 mod json;
+#[path = "common/natural.rs"]
+mod natural;
 
 use against_tape::*;
+use natural::ma2_stored;
 use tilde::Engine;
 use tilde::math;
 use tilde::prelude::*;
@@ -847,28 +850,6 @@ fn ma2_carried(y: &[f64]) {
 fn ma2_with_carried_errors() {
     let y = seeded(40, 51);
     assert_generated(&against!(ma2_carried(&y), 20, 1.5));
-}
-
-/// MA(2) as Stan's manual writes it: a vector of errors the loop fills.
-#[model]
-fn ma2_stored(y: &[f64]) {
-    let n = y.len();
-    let mu = sample!("mu", Normal::new(0.0, 10.0));
-    let theta1 = sample!("theta1", Normal::new(0.0, 1.0));
-    let theta2 = sample!("theta2", Normal::new(0.0, 1.0));
-    let sigma = sample!("sigma", HalfCauchy::new(2.5));
-    let mut err = vec![T::from(0.0); n];
-    for t in 0..n {
-        let mut nu = mu;
-        if t >= 1 {
-            nu += theta1 * err[t - 1];
-        }
-        if t >= 2 {
-            nu += theta2 * err[t - 2];
-        }
-        err[t] = y[t] - nu;
-        sample!("y[{t}]", Normal::new(nu, sigma), obs = y[t]);
-    }
 }
 
 #[test]

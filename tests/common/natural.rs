@@ -1,5 +1,5 @@
-//! Models written the natural way (scalar loops, accumulators, carried state), shared
-//! by `tests/codegen.rs` and `benches/codegen.rs`.
+//! Models written the natural way (scalar loops, accumulators, carried state, vectors
+//! filled element by element), shared by the codegen tests and `benches/codegen.rs`.
 
 #![allow(dead_code)]
 
@@ -58,4 +58,27 @@ pub fn hmm2(y: &[f64]) {
     }
     let m = a0.max(a1);
     factor!("marginal", m + ((a0 - m).exp() + (a1 - m).exp()).ln());
+}
+
+/// MA(2) as Stan's manual writes it: a vector of errors the loop fills, each step
+/// reading the two before.
+#[model]
+pub fn ma2_stored(y: &[f64]) {
+    let n = y.len();
+    let mu = sample!("mu", Normal::new(0.0, 10.0));
+    let theta1 = sample!("theta1", Normal::new(0.0, 1.0));
+    let theta2 = sample!("theta2", Normal::new(0.0, 1.0));
+    let sigma = sample!("sigma", HalfCauchy::new(2.5));
+    let mut err = vec![T::from(0.0); n];
+    for t in 0..n {
+        let mut nu = mu;
+        if t >= 1 {
+            nu += theta1 * err[t - 1];
+        }
+        if t >= 2 {
+            nu += theta2 * err[t - 2];
+        }
+        err[t] = y[t] - nu;
+        sample!("y[{t}]", Normal::new(nu, sigma), obs = y[t]);
+    }
 }

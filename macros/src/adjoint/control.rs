@@ -93,10 +93,22 @@ impl Emitter<'_> {
             });
             return Ok(());
         }
+        self.stacked_loop(quote!(for #pat in #iterable), &body, mode, out);
+        Ok(())
+    }
+
+    /// A loop (its `header`: `for pat in iter` or `while cond`) whose iterations are
+    /// counted and each push their stored values on the stack in one array; the reverse
+    /// sweep pops them, last iteration first.
+    fn stacked_loop(&mut self, header: TokenStream, body: &Emitted, mode: Mode, out: &mut Emitted) {
+        let count = self.fresh("c");
+        let decls = self.adjoint_decls(&body.declared);
+        let forward = &body.forward;
+        let reverse = body.reverse.iter().rev();
         let (push, pop) = Self::stash_together(&body.deferred);
         out.forward.extend(quote! {
             let mut #count: usize = 0;
-            for #pat in #iterable {
+            #header {
                 #count += 1;
                 #forward
                 #push
@@ -110,7 +122,6 @@ impl Emitter<'_> {
             }
         };
         self.finish(vec![Stored::Usize(count)], reverse, mode, out);
-        Ok(())
     }
 
     /// A `while` loop on a data condition: its iterations are counted and each keeps its
@@ -137,27 +148,7 @@ impl Emitter<'_> {
         }
         let cond = &w.cond;
         let body = self.block(&w.body.stmts, Mode::Deferred)?;
-        let count = self.fresh("c");
-        let decls = self.adjoint_decls(&body.declared);
-        let forward = &body.forward;
-        let reverse = body.reverse.iter().rev();
-        let (push, pop) = Self::stash_together(&body.deferred);
-        out.forward.extend(quote! {
-            let mut #count: usize = 0;
-            while #cond {
-                #count += 1;
-                #forward
-                #push
-            }
-        });
-        let reverse = quote! {
-            for _ in 0..#count {
-                #decls
-                #pop
-                #(#reverse)*
-            }
-        };
-        self.finish(vec![Stored::Usize(count)], reverse, mode, out);
+        self.stacked_loop(quote!(while #cond), &body, mode, out);
         Ok(())
     }
 
