@@ -86,6 +86,7 @@ pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
     let mut body = body.clone();
     Unwrap { sites }.visit_block_mut(&mut body);
     normalise::SplitTuples { sites }.visit_block_mut(&mut body);
+    normalise::SplitArrayAssignments::default().visit_block_mut(&mut body);
     normalise::MatchesAsIfs.visit_block_mut(&mut body);
     normalise::IfLetsAsIfs.visit_block_mut(&mut body);
     let mut sites = sites.to_vec();
@@ -96,6 +97,10 @@ pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
     .visit_block_mut(&mut body);
     let bound = bindings(model, &body);
     normalise::rename_inner_bindings(&mut body, &mut sites, &bound);
+    let bound = bindings(model, &body);
+    normalise::flatten_nested_arrays(&mut body, &mut sites, &bound);
+    let bound = bindings(model, &body);
+    normalise::inline_closures(&mut body, &mut sites, &bound);
     let bound = bindings(model, &body);
     normalise::inline_distributions(&mut body, &mut sites, &bound);
     normalise::inline_filled_vectors(&mut body, &mut sites, &bound);

@@ -1,0 +1,210 @@
+//! Arrays the analysis reads element by element: arrays of arrays as one flat array,
+//! and arrays assigned whole as assignments of their elements.
+
+use std::collections::HashMap;
+
+use quote::{format_ident, quote};
+use syn::visit::Visit;
+use syn::visit_mut::{self, VisitMut};
+use syn::{Expr, Stmt};
+
+use crate::ast::Site;
+
+use super::super::analysis::{Names, ident_of};
+
+/// Writes `name = [e₀, …, eₖ₋₁];` as `let __a{n}_0 = e₀; …` then `name[0] = __a{n}_0;
+/// …`: every element is computed before any is written, as the whole assignment reads
+/// the old values (an HMM's forward variables, `gamma = [f(gamma[0], gamma[1]), …]`).
+#[derive(Default)]
+pub(crate) struct SplitArrayAssignments {
+    next: usize,
+}
+
+impl SplitArrayAssignments {
+    fn split(&mut self, stmt: &Stmt) -> Option<Vec<Stmt>> {
+        let Stmt::Expr(Expr::Assign(assign), Some(_)) = stmt else {
+            return None;
+        };
+        let Expr::Array(values) = &*assign.right else {
+            return None;
+        };
+        if !assign.attrs.is_empty() || values.elems.is_empty() {
+            return None;
+        }
+        let name = ident_of(&assign.left)?;
+        let name = format_ident!("{}", name);
+        self.next += 1;
+        let temps: Vec<syn::Ident> = (0..values.elems.len())
+            .map(|k| format_ident!("__a{}_{}", self.next, k))
+            .collect();
+        let mut stmts: Vec<Stmt> = temps
+            .iter()
+            .zip(&values.elems)
+            .map(|(t, v)| syn::parse_quote!(let #t = #v;))
+            .collect();
+        stmts.extend(
+            temps
+                .iter()
+                .enumerate()
+                .map(|(k, t)| -> Stmt { syn::parse_quote!(#name[#k] = #t;) }),
+        );
+        Some(stmts)
+    }
+}
+
+impl VisitMut for SplitArrayAssignments {
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        let stmts = std::mem::take(&mut block.stmts);
+        for stmt in stmts {
+            match self.split(&stmt) {
+                Some(split) => block.stmts.extend(split),
+                None => block.stmts.push(stmt),
+            }
+        }
+        visit_mut::visit_block_mut(self, block);
+    }
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}
+
+/// Writes `let x = [[a, b], [c, d]];` (rows of one length `m`, `x` bound once, no type
+/// written) as `let x = [a, b, c, d];` and each `x[i][j]` as `x[(i) * m + (j)]`, when
+/// every token of `x` is the binding or such a double index.
+pub(crate) fn flatten_nested_arrays(body: &mut syn::Block, sites: &mut [Site], names: &Names) {
+    #[derive(Default)]
+    struct Candidates(HashMap<String, usize>);
+    impl<'a> Visit<'a> for Candidates {
+        fn visit_local(&mut self, local: &'a syn::Local) {
+            if let syn::Pat::Ident(p) = &local.pat
+                && p.by_ref.is_none()
+                && p.subpat.is_none()
+                && let Some(init) = &local.init
+                && init.diverge.is_none()
+                && let Expr::Array(rows) = &*init.expr
+                && let Some(Expr::Array(first)) = rows.elems.first()
+                && !first.elems.is_empty()
+                && rows
+                    .elems
+                    .iter()
+                    .all(|r| matches!(r, Expr::Array(a) if a.elems.len() == first.elems.len()))
+            {
+                self.0.insert(p.ident.to_string(), first.elems.len());
+            }
+            syn::visit::visit_local(self, local);
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut candidates = Candidates::default();
+    candidates.visit_block(body);
+    let mut found = candidates.0;
+    found.retain(|name, _| !names.twice.contains(name));
+    if found.is_empty() {
+        return;
+    }
+    // every token of the name is the binding or a double index
+    let mut tokens = HashMap::<String, usize>::new();
+    let mut indices = DoubleIndices {
+        found: &found,
+        counts: HashMap::new(),
+    };
+    let mut count = |t: proc_macro2::TokenStream| {
+        crate::ast::each_ident(t, &mut |i| *tokens.entry(i.to_string()).or_default() += 1);
+    };
+    count(quote!(#body));
+    indices.visit_block(body);
+    for site in sites.iter() {
+        let (name, value, obs) = (&site.name, &site.value, &site.obs);
+        count(quote!(#name #value #obs));
+        indices.visit_expr(value);
+        if let Some(obs) = obs {
+            indices.visit_expr(obs);
+        }
+    }
+    let counts = indices.counts;
+    found.retain(|name, _| {
+        tokens.get(name).copied().unwrap_or(0) == counts.get(name).copied().unwrap_or(0) + 1
+    });
+    if found.is_empty() {
+        return;
+    }
+    let mut flatten = Flatten { found: &found };
+    flatten.visit_block_mut(body);
+    for site in sites.iter_mut() {
+        flatten.visit_expr_mut(&mut site.value);
+        if let Some(obs) = &mut site.obs {
+            flatten.visit_expr_mut(obs);
+        }
+    }
+}
+
+/// `x[i][j]` of a candidate `x`: its name and the two indices.
+fn double_index<'e>(
+    expr: &'e Expr,
+    found: &HashMap<String, usize>,
+) -> Option<(String, &'e Expr, &'e Expr)> {
+    let Expr::Index(outer) = expr else {
+        return None;
+    };
+    let Expr::Index(inner) = &*outer.expr else {
+        return None;
+    };
+    let name = ident_of(&inner.expr)?;
+    found
+        .contains_key(&name)
+        .then_some((name, &*inner.index, &*outer.index))
+}
+
+struct DoubleIndices<'f> {
+    found: &'f HashMap<String, usize>,
+    counts: HashMap<String, usize>,
+}
+
+impl<'a> Visit<'a> for DoubleIndices<'_> {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Some((name, i, j)) = double_index(expr, self.found) {
+            *self.counts.entry(name).or_default() += 1;
+            self.visit_expr(i);
+            self.visit_expr(j);
+            return;
+        }
+        syn::visit::visit_expr(self, expr);
+    }
+    fn visit_item(&mut self, _: &'a syn::Item) {}
+}
+
+struct Flatten<'f> {
+    found: &'f HashMap<String, usize>,
+}
+
+impl VisitMut for Flatten<'_> {
+    fn visit_local_mut(&mut self, local: &mut syn::Local) {
+        if let syn::Pat::Ident(p) = &local.pat
+            && self.found.contains_key(&p.ident.to_string())
+            && let Some(init) = &mut local.init
+            && let Expr::Array(rows) = &*init.expr
+        {
+            let elements: Vec<&Expr> = rows
+                .elems
+                .iter()
+                .flat_map(|r| match r {
+                    Expr::Array(a) => a.elems.iter().collect::<Vec<_>>(),
+                    _ => Vec::new(),
+                })
+                .collect();
+            *init.expr = syn::parse_quote!([#(#elements),*]);
+        }
+        visit_mut::visit_local_mut(self, local);
+    }
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        if let Some((name, i, j)) = double_index(expr, self.found) {
+            let m = self.found[&name];
+            let (mut i, mut j) = (i.clone(), j.clone());
+            self.visit_expr_mut(&mut i);
+            self.visit_expr_mut(&mut j);
+            let ident = format_ident!("{}", name);
+            *expr = syn::parse_quote!(#ident[(#i) * #m + (#j)]);
+            return;
+        }
+        visit_mut::visit_expr_mut(self, expr);
+    }
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}
