@@ -123,6 +123,50 @@ impl VisitMut for OperatorCalls {
         }
     }
 
+    /// The arguments of the standard macros that take expressions (`vec![y[0] * 2.0; n]`,
+    /// `assert!(…)`, `format!(…)`, …), when they parse as expressions.
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        const STANDARD: &[&str] = &[
+            "vec",
+            "assert",
+            "assert_eq",
+            "assert_ne",
+            "debug_assert",
+            "debug_assert_eq",
+            "debug_assert_ne",
+            "format",
+            "print",
+            "println",
+            "eprint",
+            "eprintln",
+            "panic",
+        ];
+        if !STANDARD.iter().any(|m| mac.path.is_ident(m)) {
+            return;
+        }
+        type Args = syn::punctuated::Punctuated<Expr, syn::Token![,]>;
+        let repeat = |input: syn::parse::ParseStream| {
+            let value: Expr = input.parse()?;
+            input.parse::<syn::Token![;]>()?;
+            let len: Expr = input.parse()?;
+            Ok((value, len))
+        };
+        if mac.path.is_ident("vec")
+            && let Ok((mut value, mut len)) = syn::parse::Parser::parse2(repeat, mac.tokens.clone())
+        {
+            self.visit_expr_mut(&mut value);
+            self.visit_expr_mut(&mut len);
+            mac.tokens = quote!(#value; #len);
+        } else if let Ok(mut args) =
+            syn::parse::Parser::parse2(Args::parse_terminated, mac.tokens.clone())
+        {
+            for arg in args.iter_mut() {
+                self.visit_expr_mut(arg);
+            }
+            mac.tokens = quote!(#args);
+        }
+    }
+
     // patterns (`1..=3` ranges in `match`) and types (`[f64; 2 * N]`) stay as written
     fn visit_pat_mut(&mut self, _: &mut syn::Pat) {}
     fn visit_type_mut(&mut self, _: &mut syn::Type) {}

@@ -2,7 +2,8 @@
 //!
 //! An active statement's expression, with its inputs replaced by the leaves `__l0`,
 //! `__l1`, … (see `adjoint`), is a tree of `+ - * /`, negation, elementary methods of
-//! `f64` (`exp`, `ln`, `sqrt`, `powi`, …) and data subexpressions. [`differentiate`]
+//! `f64` (`exp`, `ln`, `sqrt`, `powi`, …), `max`/`min`, `log_sum_exp` and data
+//! subexpressions. [`differentiate`]
 //! emits plain-`f64` code for its value, one temporary per node, and the partial of the
 //! value with respect to each leaf as an expression over those temporaries: the
 //! adjoint of a node is its parent's adjoint times the local derivative, and a leaf's
@@ -136,6 +137,9 @@ enum Node {
     /// `a.max(b)` (`true`) or `a.min(b)`: the value and derivative of the operand it
     /// picks, as `Real::max`/`min` do.
     Select(bool, Box<Node>, Box<Node>),
+    /// `a.log_sum_exp(b)`, as `Real::log_sum_exp` computes it: `hi + ln(1 + e^{lo - hi})`
+    /// with `hi` the larger operand (`a` on a tie), or `hi` when it is infinite.
+    LogSumExp(Box<Node>, Box<Node>),
 }
 
 /// The terms of written-out observations (`observed::split`), written as methods that
@@ -253,6 +257,14 @@ fn tree(expr: &Expr) -> Option<Node> {
                 Box::new(tree(&m.args[0])?),
             ))
         }
+        Expr::MethodCall(m)
+            if m.turbofish.is_none() && m.method == "log_sum_exp" && m.args.len() == 1 =>
+        {
+            Some(Node::LogSumExp(
+                Box::new(tree(&m.receiver)?),
+                Box::new(tree(&m.args[0])?),
+            ))
+        }
         Expr::MethodCall(m) if m.turbofish.is_none() => {
             let name = m.method.to_string();
             let arity = METHODS.iter().find(|(n, _)| *n == name)?.1;
@@ -282,7 +294,9 @@ impl Forward<'_> {
             Node::Leaf(k) => self.stable.get(*k).copied().unwrap_or(false),
             Node::Data(_, c) => c.is_some(),
             Node::Neg(inner) => self.invariant(inner),
-            Node::Binary(_, a, b) | Node::Select(_, a, b) => self.invariant(a) && self.invariant(b),
+            Node::Binary(_, a, b) | Node::Select(_, a, b) | Node::LogSumExp(a, b) => {
+                self.invariant(a) && self.invariant(b)
+            }
             Node::Method(_, receiver, args) => {
                 args.iter().all(|a| float_literal(a).is_some()) && self.invariant(receiver)
             }
@@ -301,6 +315,9 @@ enum Evaluated {
     Method(Partial, Ident, Box<Evaluated>),
     /// Whether the first operand is picked, the node's value, the operands.
     Select(Ident, Ident, Box<Evaluated>, Box<Evaluated>),
+    /// Whether the first operand is the larger, the smaller one's weight `e^{lo - t}`,
+    /// the node's value, the operands.
+    LogSumExp(Ident, Ident, Ident, Box<Evaluated>, Box<Evaluated>),
 }
 
 impl Evaluated {
@@ -315,7 +332,8 @@ impl Evaluated {
             Evaluated::Neg(inner) => inner.value().negated(),
             Evaluated::Binary(_, v, _, _)
             | Evaluated::Method(_, v, _)
-            | Evaluated::Select(_, v, _, _) => Partial::Expr(quote!(#v)),
+            | Evaluated::Select(_, v, _, _)
+            | Evaluated::LogSumExp(_, _, v, _, _) => Partial::Expr(quote!(#v)),
         }
     }
 }
@@ -380,6 +398,46 @@ impl Forward<'_> {
                 ));
                 (
                     Evaluated::Select(sel, t.clone(), Box::new(ea), Box::new(eb)),
+                    quote!(#t),
+                )
+            }
+            Node::LogSumExp(a, b) => {
+                let (ea, va) = self.eval(a);
+                let (eb, vb) = self.eval(b);
+                let (sel, hi, lo, w, t) = (
+                    (self.fresh)("sel"),
+                    (self.fresh)("s"),
+                    (self.fresh)("s"),
+                    (self.fresh)("s"),
+                    (self.fresh)("s"),
+                );
+                self.code
+                    .push((sel.clone(), quote!(let #sel: bool = #va >= #vb;)));
+                self.code.push((
+                    hi.clone(),
+                    quote!(let #hi: f64 = if #sel { #va } else { #vb };),
+                ));
+                self.code.push((
+                    lo.clone(),
+                    quote!(let #lo: f64 = if #sel { #vb } else { #va };),
+                ));
+                // the smaller operand's weight e/(1 + e), e = e^{lo - hi}; the larger's is
+                // 1 minus it (0 and 1 at an infinite `hi`, whose value is `hi`)
+                self.code.push((
+                    w.clone(),
+                    quote!(let #w: f64 = if #hi.is_infinite() { 0.0 } else {
+                        let __e: f64 = (#lo - #hi).exp();
+                        __e * (__e + 1.0).recip()
+                    };),
+                ));
+                self.code.push((
+                    t.clone(),
+                    quote!(let #t: f64 = if #hi.is_infinite() { #hi } else {
+                        #hi + (#lo - #hi).exp().ln_1p()
+                    };),
+                ));
+                (
+                    Evaluated::LogSumExp(sel, w, t.clone(), Box::new(ea), Box::new(eb)),
                     quote!(#t),
                 )
             }
@@ -474,6 +532,12 @@ fn backward(node: &Evaluated, adjoint: Partial, partials: &mut [Option<Partial>]
         Evaluated::Select(sel, _, a, b) => {
             backward(a, adjoint.within(sel, true), partials);
             backward(b, adjoint.within(sel, false), partials);
+        }
+        Evaluated::LogSumExp(sel, w, _, a, b) => {
+            let larger = Partial::Expr(quote!((if #sel { 1.0 - #w } else { #w })));
+            let smaller = Partial::Expr(quote!((if #sel { #w } else { 1.0 - #w })));
+            backward(a, adjoint.times(&larger), partials);
+            backward(b, adjoint.times(&smaller), partials);
         }
         Evaluated::Method(derivative, _, inner) => {
             backward(inner, adjoint.times(derivative), partials)

@@ -6,8 +6,7 @@
 //! value); each element read is a leaf that is not stable (a later write may change the
 //! value, so the reverse pass uses stored partials, never the value).
 
-use proc_macro2::Span;
-use quote::quote;
+use quote::{format_ident, quote};
 use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, Ident};
 
@@ -69,6 +68,11 @@ impl Emitter<'_> {
                 "the vector `{ident}` of parameter values starts from parameter-dependent values"
             ));
         }
+        if !pure(&value) || !pure(&len) {
+            return Err(format!(
+                "the vector `{ident}` of parameter values is made from values with effects"
+            ));
+        }
         let adjoint = adjoint_of(&ident.to_string());
         let (n, fill) = (self.fresh("n"), self.fresh("fill"));
         out.forward.extend(quote! {
@@ -106,7 +110,12 @@ impl Emitter<'_> {
                 "an element of `{name}` at a parameter-dependent index is written"
             ));
         }
-        let vector = Ident::new(name, Span::call_site());
+        if !pure(index) {
+            return Err(format!(
+                "an element of `{name}` at an index with effects is written"
+            ));
+        }
+        let vector = format_ident!("{}", name);
         let adjoint = adjoint_of(name);
         let slot = self.fresh("i");
         let element = quote!(#adjoint[#slot]);
@@ -176,7 +185,7 @@ impl Emitter<'_> {
             fn visit_expr_mut(&mut self, expr: &mut Expr) {
                 if let Some(vector) = buffer_sum(expr, self.active) {
                     *self.next += 1;
-                    let ident = quote::format_ident!("__lse{}", *self.next);
+                    let ident = format_ident!("__lse{}", *self.next);
                     self.found.push((ident.clone(), vector));
                     *expr = syn::parse_quote!(#ident);
                     return;
@@ -253,5 +262,5 @@ fn buffer_sum(expr: &Expr, active: &std::collections::HashMap<String, Kind>) -> 
         other => other,
     };
     let name = ident_of(inner)?;
-    (active.get(&name) == Some(&Kind::Buffer)).then(|| Ident::new(&name, Span::call_site()))
+    (active.get(&name) == Some(&Kind::Buffer)).then(|| format_ident!("{}", name))
 }

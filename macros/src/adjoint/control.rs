@@ -1,6 +1,6 @@
 //! Control flow: loops (immediate, reductions, loops that carry state) and branches.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
@@ -245,7 +245,7 @@ impl Emitter<'_> {
             if self.active.get(&name) != Some(&Kind::Scalar) {
                 return None;
             }
-            let ident = Ident::new(&name, Span::call_site());
+            let ident = format_ident!("{}", name);
             let term: Expr = match op {
                 Some(syn::BinOp::AddAssign(_)) => (*right).clone(),
                 Some(syn::BinOp::SubAssign(_)) => syn::parse_quote!(-(#right)),
@@ -517,10 +517,10 @@ impl Emitter<'_> {
             return None;
         }
         Some(DotTerm {
-            vector: Ident::new(&vector, Span::call_site()),
+            vector: format_ident!("{}", vector),
             adjoint: adjoint_of(&vector),
             vector_offset,
-            data: Ident::new(&data, Span::call_site()),
+            data: format_ident!("{}", data),
             data_offset,
             negated,
         })
@@ -641,7 +641,7 @@ fn accumulated_locally(code: TokenStream) -> TokenStream {
     let names: Vec<Ident> = only_added
         .into_iter()
         .filter(|(_, all)| *all)
-        .map(|(n, _)| Ident::new(&n, Span::call_site()))
+        .map(|(n, _)| format_ident!("{}", n))
         .collect();
     if names.is_empty() {
         return code;
@@ -674,8 +674,14 @@ pub(crate) fn pure(term: &Expr) -> bool {
                     let known = matches!(&*c.func, Expr::Path(p) if {
                         let segments: Vec<String> =
                             p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+                        // `math::…`, `T::from`, and the primitive types' functions
+                        // (`f64::max`, `usize::from`)
+                        const PRIMITIVE: &[&str] = &[
+                            "f64", "f32", "T", "usize", "isize", "u8", "u16", "u32", "u64",
+                            "i8", "i16", "i32", "i64",
+                        ];
                         segments.iter().any(|s| s == "math")
-                            || segments.first().is_some_and(|s| s == "f64" || s == "T")
+                            || segments.first().is_some_and(|s| PRIMITIVE.contains(&s.as_str()))
                     });
                     self.0 &= known;
                 }

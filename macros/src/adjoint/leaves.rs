@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::visit::{self, Visit};
 use syn::visit_mut::{self, VisitMut};
@@ -97,6 +97,10 @@ impl<'a> Visit<'a> for Check<'_, '_> {
                 });
                 if !vector || self.emitter.mentions_active(&i.index) {
                     self.error = fail("an index");
+                } else if !pure(&i.index) {
+                    // read once per occurrence, as written (two reads at the same
+                    // index's tokens are one leaf here)
+                    self.error = Some("an index of a parameter vector with effects".into());
                 }
             }
             Expr::MethodCall(m)
@@ -200,7 +204,7 @@ impl VisitMut for Replace<'_> {
                 if let Some(name) = p.path.get_ident().map(|i| i.to_string())
                     && self.active.get(&name) == Some(&Kind::Scalar)
                 {
-                    let ident = Ident::new(&name, Span::call_site());
+                    let ident = format_ident!("{}", name);
                     let stable = self.top.contains(&name) && !self.reassigned.contains(&name);
                     *expr = self.leaf(name.clone(), |_| Leaf {
                         value: quote!(#ident),
@@ -225,7 +229,7 @@ impl VisitMut for Replace<'_> {
                         *this.next += 1;
                         let slot = format_ident!("__i{}", *this.next);
                         this.indices.push((slot.clone(), index));
-                        let vector = Ident::new(&name, Span::call_site());
+                        let vector = format_ident!("{}", name);
                         let adjoint = adjoint_of(&name);
                         Leaf {
                             value: quote!(#vector[#slot]),

@@ -28,7 +28,7 @@ mod sites;
 
 use std::collections::{HashMap, HashSet};
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::visit::Visit;
 use syn::visit_mut::{self, VisitMut};
@@ -379,7 +379,8 @@ struct Emitter<'m> {
 }
 
 fn adjoint_of(name: &str) -> Ident {
-    format_ident!("__adj_{}", name)
+    // `r#type`'s adjoint is `__adj_type`: a raw identifier's `r#` is not part of a name
+    format_ident!("__adj_{}", name.trim_start_matches("r#"))
 }
 
 impl Emitter<'_> {
@@ -803,7 +804,7 @@ impl Emitter<'_> {
                 }
                 _ => {}
             }
-            let ident = Ident::new(&name, Span::call_site());
+            let ident = format_ident!("{}", name);
             // `x += e` and `x -= e`: x's adjoint passes through unchanged, so only `e`
             // is differentiated (one direction fewer than `x = x + e`)
             let increment: Option<Expr> = match op {

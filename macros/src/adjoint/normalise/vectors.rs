@@ -286,7 +286,8 @@ impl VisitMut for &Filled {
     fn visit_item_mut(&mut self, _: &mut syn::Item) {}
 }
 
-/// Counts the reads `name[idx]` and whether every `idx` is pure.
+/// Counts the reads `name[idx]` and whether every `idx` is pure (a single element) and
+/// no element is written.
 struct IndexReads<'n> {
     name: &'n str,
     count: usize,
@@ -295,11 +296,21 @@ struct IndexReads<'n> {
 
 impl<'a> Visit<'a> for IndexReads<'_> {
     fn visit_expr(&mut self, expr: &'a Expr) {
+        let element = |e: &Expr| matches!(e, Expr::Index(i) if matches!(&*i.expr, Expr::Path(p) if p.path.is_ident(self.name)));
         if let Expr::Index(i) = expr
-            && matches!(&*i.expr, Expr::Path(p) if p.path.is_ident(self.name))
+            && element(expr)
         {
             self.count += 1;
-            self.pure &= super::super::control::pure(&i.index);
+            // a range reads a slice, not the element the substitution writes
+            self.pure &=
+                super::super::control::pure(&i.index) && !matches!(&*i.index, Expr::Range(_));
+        }
+        // an element updated (`v[0] += a`) is written, not only read
+        if let Expr::Binary(b) = expr
+            && crate::ast::is_assign_op(&b.op)
+            && element(&b.left)
+        {
+            self.pure = false;
         }
         syn::visit::visit_expr(self, expr);
     }
