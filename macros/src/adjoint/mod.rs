@@ -102,6 +102,8 @@ pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
     let bound = bindings(model, &body);
     normalise::inline_closures(&mut body, &mut sites, &bound);
     let bound = bindings(model, &body);
+    normalise::scalar_arrays(&mut body, &mut sites, &bound);
+    let bound = bindings(model, &body);
     normalise::inline_distributions(&mut body, &mut sites, &bound);
     normalise::inline_filled_vectors(&mut body, &mut sites, &bound);
     let (body, sites) = (&body, sites.as_slice());

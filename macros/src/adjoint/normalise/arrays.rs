@@ -208,3 +208,173 @@ impl VisitMut for Flatten<'_> {
     }
     fn visit_item_mut(&mut self, _: &mut syn::Item) {}
 }
+
+/// Writes an array whose elements are only ever read or written at constant indices
+/// (`let mut gamma = [a, b];` … `gamma[0]`, `gamma[1] = …`, as an HMM's forward
+/// variables are once assigned whole) as one name per element, `__e{n}_gamma_{k}`: the
+/// analysis then carries scalars, with no vector buffer and no stored indices.
+pub(crate) fn scalar_arrays(body: &mut syn::Block, sites: &mut [Site], names: &Names) {
+    #[derive(Default)]
+    struct Candidates(HashMap<String, usize>);
+    impl<'a> Visit<'a> for Candidates {
+        fn visit_local(&mut self, local: &'a syn::Local) {
+            if let syn::Pat::Ident(p) = &local.pat
+                && p.by_ref.is_none()
+                && p.subpat.is_none()
+                && let Some(init) = &local.init
+                && init.diverge.is_none()
+                && let Expr::Array(elements) = &*init.expr
+                && !elements.elems.is_empty()
+            {
+                self.0.insert(p.ident.to_string(), elements.elems.len());
+            }
+            syn::visit::visit_local(self, local);
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut candidates = Candidates::default();
+    candidates.visit_block(body);
+    let mut found = candidates.0;
+    found.retain(|name, _| !names.twice.contains(name));
+    if found.is_empty() {
+        return;
+    }
+    // every token of the name is the binding or an index known here, within bounds
+    let mut tokens = HashMap::<String, usize>::new();
+    let mut indices = ConstantIndices {
+        found: &found,
+        counts: HashMap::new(),
+    };
+    let mut count = |t: proc_macro2::TokenStream| {
+        crate::ast::each_ident(t, &mut |i| *tokens.entry(i.to_string()).or_default() += 1);
+    };
+    count(quote!(#body));
+    indices.visit_block(body);
+    for site in sites.iter() {
+        let (name, value, obs) = (&site.name, &site.value, &site.obs);
+        count(quote!(#name #value #obs));
+        indices.visit_expr(value);
+        if let Some(obs) = obs {
+            indices.visit_expr(obs);
+        }
+    }
+    let counts = indices.counts;
+    found.retain(|name, _| {
+        tokens.get(name).copied().unwrap_or(0) == counts.get(name).copied().unwrap_or(0) + 1
+    });
+    if found.is_empty() {
+        return;
+    }
+    let mut scalars = Scalars {
+        found: &found,
+        next: 0,
+        named: HashMap::new(),
+    };
+    scalars.visit_block_mut(body);
+    for site in sites.iter_mut() {
+        scalars.visit_expr_mut(&mut site.value);
+        if let Some(obs) = &mut site.obs {
+            scalars.visit_expr_mut(obs);
+        }
+    }
+}
+
+/// An integer expression of literals (`1`, `(0) * 2 + (1)`, `0usize`), folded.
+fn constant_index(expr: &Expr) -> Option<usize> {
+    match expr {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i),
+            ..
+        }) => i.base10_parse().ok(),
+        Expr::Paren(p) => constant_index(&p.expr),
+        Expr::Group(g) => constant_index(&g.expr),
+        Expr::Binary(b) => {
+            let (l, r) = (constant_index(&b.left)?, constant_index(&b.right)?);
+            match b.op {
+                syn::BinOp::Add(_) => l.checked_add(r),
+                syn::BinOp::Sub(_) => l.checked_sub(r),
+                syn::BinOp::Mul(_) => l.checked_mul(r),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// `x[c]` of a candidate `x` at a constant index within its length.
+fn constant_element(expr: &Expr, found: &HashMap<String, usize>) -> Option<(String, usize)> {
+    let Expr::Index(i) = expr else { return None };
+    let name = ident_of(&i.expr)?;
+    let len = *found.get(&name)?;
+    let k = constant_index(&i.index)?;
+    (k < len).then_some((name, k))
+}
+
+struct ConstantIndices<'f> {
+    found: &'f HashMap<String, usize>,
+    counts: HashMap<String, usize>,
+}
+
+impl<'a> Visit<'a> for ConstantIndices<'_> {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Some((name, _)) = constant_element(expr, self.found) {
+            *self.counts.entry(name).or_default() += 1;
+            return;
+        }
+        syn::visit::visit_expr(self, expr);
+    }
+    fn visit_item(&mut self, _: &'a syn::Item) {}
+}
+
+struct Scalars<'f> {
+    found: &'f HashMap<String, usize>,
+    next: usize,
+    /// Per array, the number its elements' names carry.
+    named: HashMap<String, usize>,
+}
+
+impl Scalars<'_> {
+    fn element(&self, name: &str, k: usize) -> syn::Ident {
+        let n = self.named.get(name).copied().unwrap_or(0);
+        format_ident!("__e{}_{}_{}", n, name.trim_start_matches("r#"), k)
+    }
+}
+
+impl VisitMut for Scalars<'_> {
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        let stmts = std::mem::take(&mut block.stmts);
+        for mut stmt in stmts {
+            if let Stmt::Local(local) = &stmt
+                && let syn::Pat::Ident(p) = &local.pat
+                && self.found.contains_key(&p.ident.to_string())
+                && let Some(init) = &local.init
+                && let Expr::Array(elements) = &*init.expr
+            {
+                let name = p.ident.to_string();
+                self.next += 1;
+                self.named.insert(name.clone(), self.next);
+                let mutability = p.mutability;
+                for (k, element) in elements.elems.iter().enumerate() {
+                    let mut element = element.clone();
+                    self.visit_expr_mut(&mut element);
+                    let ident = self.element(&name, k);
+                    block
+                        .stmts
+                        .push(syn::parse_quote!(let #mutability #ident = #element;));
+                }
+                continue;
+            }
+            self.visit_stmt_mut(&mut stmt);
+            block.stmts.push(stmt);
+        }
+    }
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        if let Some((name, k)) = constant_element(expr, self.found) {
+            let ident = self.element(&name, k);
+            *expr = syn::parse_quote!(#ident);
+            return;
+        }
+        visit_mut::visit_expr_mut(self, expr);
+    }
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}

@@ -26,7 +26,7 @@ use crate::ast::Site;
 
 use super::analysis::Names;
 
-pub(crate) use arrays::{SplitArrayAssignments, flatten_nested_arrays};
+pub(crate) use arrays::{SplitArrayAssignments, flatten_nested_arrays, scalar_arrays};
 pub(crate) use branches::{IfLetsAsIfs, MatchesAsIfs};
 pub(crate) use closures::inline_closures;
 pub(crate) use names::{inline_distributions, rename_inner_bindings};
