@@ -209,3 +209,23 @@ fn arrays_in_loops_reductions_and_vector_sites() {
         against!(arrays_and_reductions(&y, &x), 30, 2.0);
     }
 }
+
+/// An array repeated from a data value (`[T::from(0.0); 3]`) written element by element.
+#[model]
+fn repeated_array(y: &[f64]) {
+    let a = sample!("a", Normal::new(0.0, 1.0));
+    let s = sample!("s", HalfNormal::new(1.0));
+    let mut state = [T::from(0.0); 3];
+    for t in 0..y.len() {
+        state[t % 3] = state[(t + 2) % 3] * 0.5 + a * y[t];
+        sample!("y[{t}]", Normal::new(state[t % 3], s), obs = y[t]);
+    }
+}
+
+#[test]
+fn arrays_repeated_from_data() {
+    for n in [1, 4, 10] {
+        let y = seeded(n, 31);
+        assert_generated(&against!(repeated_array(&y), 20, 1.5));
+    }
+}

@@ -200,3 +200,14 @@ mod tests {
         assert!(format_captures("1.5").is_empty());
     }
 }
+
+/// The value and length of the tokens of a `vec![value; n]`.
+pub fn vec_repeat(tokens: &proc_macro2::TokenStream) -> Option<(Expr, Expr)> {
+    let parser = |input: syn::parse::ParseStream| {
+        let value: Expr = input.parse()?;
+        input.parse::<syn::Token![;]>()?;
+        let len: Expr = input.parse()?;
+        Ok((value, len))
+    };
+    syn::parse::Parser::parse2(parser, tokens.clone()).ok()
+}

@@ -145,14 +145,8 @@ impl VisitMut for OperatorCalls {
             return;
         }
         type Args = syn::punctuated::Punctuated<Expr, syn::Token![,]>;
-        let repeat = |input: syn::parse::ParseStream| {
-            let value: Expr = input.parse()?;
-            input.parse::<syn::Token![;]>()?;
-            let len: Expr = input.parse()?;
-            Ok((value, len))
-        };
         if mac.path.is_ident("vec")
-            && let Ok((mut value, mut len)) = syn::parse::Parser::parse2(repeat, mac.tokens.clone())
+            && let Some((mut value, mut len)) = crate::ast::vec_repeat(&mac.tokens)
         {
             self.visit_expr_mut(&mut value);
             self.visit_expr_mut(&mut len);

@@ -12,19 +12,13 @@ use syn::{Expr, Ident};
 
 use super::*;
 
-/// The value and length of `vec![value; n]`.
+/// The value and length of `vec![value; n]` or `[value; n]`.
 fn repeated(expr: &Expr) -> Option<(Expr, Expr)> {
-    let Expr::Macro(m) = expr else { return None };
-    if !m.mac.path.is_ident("vec") {
-        return None;
+    match expr {
+        Expr::Macro(m) if m.mac.path.is_ident("vec") => crate::ast::vec_repeat(&m.mac.tokens),
+        Expr::Repeat(r) => Some(((*r.expr).clone(), (*r.len).clone())),
+        _ => None,
     }
-    let parser = |input: syn::parse::ParseStream| {
-        let value: Expr = input.parse()?;
-        input.parse::<syn::Token![;]>()?;
-        let len: Expr = input.parse()?;
-        Ok((value, len))
-    };
-    syn::parse::Parser::parse2(parser, m.mac.tokens.clone()).ok()
 }
 
 impl Emitter<'_> {
@@ -55,8 +49,8 @@ impl Emitter<'_> {
             }
             None => repeated(init).ok_or_else(|| {
                 format!(
-                    "the vector `{ident}` of parameter values is not made by `vec![value; n]` \
-                     or `[a, b, …]`"
+                    "the vector `{ident}` of parameter values is not made by `vec![value; n]`, \
+                     `[value; n]` or `[a, b, …]`"
                 )
             })?,
         };
