@@ -180,6 +180,17 @@ pub fn is_assign_op(op: &syn::BinOp) -> bool {
     )
 }
 
+/// The value and length of the tokens of a `vec![value; n]`.
+pub fn vec_repeat(tokens: &proc_macro2::TokenStream) -> Option<(Expr, Expr)> {
+    let parser = |input: syn::parse::ParseStream| {
+        let value: Expr = input.parse()?;
+        input.parse::<syn::Token![;]>()?;
+        let len: Expr = input.parse()?;
+        Ok((value, len))
+    };
+    syn::parse::Parser::parse2(parser, tokens.clone()).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::{format_arguments, format_captures};
@@ -199,15 +210,4 @@ mod tests {
         assert!(format_captures("b'{'").is_empty());
         assert!(format_captures("1.5").is_empty());
     }
-}
-
-/// The value and length of the tokens of a `vec![value; n]`.
-pub fn vec_repeat(tokens: &proc_macro2::TokenStream) -> Option<(Expr, Expr)> {
-    let parser = |input: syn::parse::ParseStream| {
-        let value: Expr = input.parse()?;
-        input.parse::<syn::Token![;]>()?;
-        let len: Expr = input.parse()?;
-        Ok((value, len))
-    };
-    syn::parse::Parser::parse2(parser, tokens.clone()).ok()
 }
