@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use quote::{format_ident, quote};
+use quote::format_ident;
 use syn::visit::Visit;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, Stmt};
@@ -11,6 +11,7 @@ use syn::{Expr, Stmt};
 use crate::ast::Site;
 
 use super::super::analysis::{Names, ident_of};
+use super::{rewrite_with_sites, token_counts, visit_with_sites};
 
 /// Writes `name = [e₀, …, eₖ₋₁];` as `let __a{n}_0 = e₀; …` then `name[0] = __a{n}_0;
 /// …`: every element is computed before any is written, as the whole assignment reads
@@ -101,39 +102,29 @@ pub(crate) fn flatten_nested_arrays(body: &mut syn::Block, sites: &mut [Site], n
         return;
     }
     // every token of the name is the binding or a double index
-    let mut tokens = HashMap::<String, usize>::new();
     let mut indices = DoubleIndices {
         found: &found,
         counts: HashMap::new(),
     };
-    let mut count = |t: proc_macro2::TokenStream| {
-        crate::ast::each_ident(t, &mut |i| *tokens.entry(i.to_string()).or_default() += 1);
-    };
-    count(quote!(#body));
-    indices.visit_block(body);
-    for site in sites.iter() {
-        let (name, value, obs) = (&site.name, &site.value, &site.obs);
-        count(quote!(#name #value #obs));
-        indices.visit_expr(value);
-        if let Some(obs) = obs {
-            indices.visit_expr(obs);
-        }
-    }
+    visit_with_sites(body, sites, &mut indices);
     let counts = indices.counts;
-    found.retain(|name, _| {
-        tokens.get(name).copied().unwrap_or(0) == counts.get(name).copied().unwrap_or(0) + 1
-    });
+    keep_fully_matched(&mut found, &token_counts(body, sites), &counts);
     if found.is_empty() {
         return;
     }
-    let mut flatten = Flatten { found: &found };
-    flatten.visit_block_mut(body);
-    for site in sites.iter_mut() {
-        flatten.visit_expr_mut(&mut site.value);
-        if let Some(obs) = &mut site.obs {
-            flatten.visit_expr_mut(obs);
-        }
-    }
+    rewrite_with_sites(body, sites, &mut Flatten { found: &found });
+}
+
+/// Keeps the candidates each of whose tokens is the binding or one of the `matched`
+/// uses a rewrite takes.
+fn keep_fully_matched(
+    found: &mut HashMap<String, usize>,
+    tokens: &HashMap<String, usize>,
+    matched: &HashMap<String, usize>,
+) {
+    found.retain(|name, _| {
+        tokens.get(name).copied().unwrap_or(0) == matched.get(name).copied().unwrap_or(0) + 1
+    });
 }
 
 /// `x[i][j]` of a candidate `x`: its name and the two indices.
@@ -240,28 +231,13 @@ pub(crate) fn scalar_arrays(body: &mut syn::Block, sites: &mut [Site], names: &N
         return;
     }
     // every token of the name is the binding or an index known here, within bounds
-    let mut tokens = HashMap::<String, usize>::new();
     let mut indices = ConstantIndices {
         found: &found,
         counts: HashMap::new(),
     };
-    let mut count = |t: proc_macro2::TokenStream| {
-        crate::ast::each_ident(t, &mut |i| *tokens.entry(i.to_string()).or_default() += 1);
-    };
-    count(quote!(#body));
-    indices.visit_block(body);
-    for site in sites.iter() {
-        let (name, value, obs) = (&site.name, &site.value, &site.obs);
-        count(quote!(#name #value #obs));
-        indices.visit_expr(value);
-        if let Some(obs) = obs {
-            indices.visit_expr(obs);
-        }
-    }
+    visit_with_sites(body, sites, &mut indices);
     let counts = indices.counts;
-    found.retain(|name, _| {
-        tokens.get(name).copied().unwrap_or(0) == counts.get(name).copied().unwrap_or(0) + 1
-    });
+    keep_fully_matched(&mut found, &token_counts(body, sites), &counts);
     if found.is_empty() {
         return;
     }
@@ -270,13 +246,7 @@ pub(crate) fn scalar_arrays(body: &mut syn::Block, sites: &mut [Site], names: &N
         next: 0,
         named: HashMap::new(),
     };
-    scalars.visit_block_mut(body);
-    for site in sites.iter_mut() {
-        scalars.visit_expr_mut(&mut site.value);
-        if let Some(obs) = &mut site.obs {
-            scalars.visit_expr_mut(obs);
-        }
-    }
+    rewrite_with_sites(body, sites, &mut scalars);
 }
 
 /// An integer expression of literals (`1`, `(0) * 2 + (1)`, `0usize`), folded.

@@ -12,7 +12,7 @@ use syn::{Expr, Stmt};
 use crate::ast::Site;
 
 use super::super::analysis::{Assigned, CONTINUOUS, DISCRETE, Jumps, Names, REAL_METHODS, mutated};
-use super::{Reads, shadowable};
+use super::{Reads, rewrite_with_sites, shadowable, token_counts, visit_with_sites};
 
 /// A closure [`inline_closures`] may rewrite.
 struct Closure {
@@ -59,32 +59,15 @@ pub(crate) fn inline_closures(body: &mut syn::Block, sites: &mut [Site], names: 
         quiet.extend(more);
     }
     // every token of the name is the binding or the callee of a call the rewrite takes
-    let mut tokens = HashMap::<String, usize>::new();
+    let tokens = token_counts(body, sites);
     let mut calls = Calls {
         closures: &found,
         quiet: &quiet,
         counts: HashMap::new(),
     };
     let mut reads = Reads::default();
-    let mut count = |tokens_of: proc_macro2::TokenStream| {
-        crate::ast::each_ident(tokens_of, &mut |i| {
-            *tokens.entry(i.to_string()).or_default() += 1;
-        });
-    };
-    count(quote!(#body));
-    calls.visit_block(body);
-    reads.visit_block(body);
-    for site in sites.iter() {
-        let (name, value) = (&site.name, &site.value);
-        count(quote!(#name #value));
-        calls.visit_expr(value);
-        reads.visit_expr(value);
-        if let Some(obs) = &site.obs {
-            count(quote!(#obs));
-            calls.visit_expr(obs);
-            reads.visit_expr(obs);
-        }
-    }
+    visit_with_sites(body, sites, &mut calls);
+    visit_with_sites(body, sites, &mut reads);
     let counts = calls.counts;
     found.retain(|name, _| {
         let calls = counts.get(name).copied().unwrap_or(0);
@@ -95,14 +78,7 @@ pub(crate) fn inline_closures(body: &mut syn::Block, sites: &mut [Site], names: 
     if found.is_empty() {
         return;
     }
-    let mut inline = Inline { closures: &found };
-    inline.visit_block_mut(body);
-    for site in sites.iter_mut() {
-        inline.visit_expr_mut(&mut site.value);
-        if let Some(obs) = &mut site.obs {
-            inline.visit_expr_mut(obs);
-        }
-    }
+    rewrite_with_sites(body, sites, &mut Inline { closures: &found });
 }
 
 /// The integer types whose parameters take their argument with `as` (a literal

@@ -16,11 +16,12 @@ mod tuples;
 mod vectors;
 mod zips;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use quote::quote;
 use syn::Stmt;
 use syn::visit::Visit;
+use syn::visit_mut::VisitMut;
 
 use crate::ast::Site;
 
@@ -68,9 +69,54 @@ pub(super) fn shadowable(names: &Names, body: &syn::Block, sites: &[Site]) -> Ha
         .collect()
 }
 
+/// How many tokens of each identifier the body and the sites (names and arguments)
+/// hold: a rewrite of a name checks that it sees every one of them.
+pub(super) fn token_counts(body: &syn::Block, sites: &[Site]) -> HashMap<String, usize> {
+    let mut tokens = HashMap::new();
+    let mut count = |t: proc_macro2::TokenStream| {
+        crate::ast::each_ident(t, &mut |i| *tokens.entry(i.to_string()).or_default() += 1);
+    };
+    count(quote!(#body));
+    for site in sites {
+        let (name, value, obs) = (&site.name, &site.value, &site.obs);
+        count(quote!(#name #value #obs));
+    }
+    tokens
+}
+
+/// Runs `visitor` over the body and every site's arguments (its value and observation).
+pub(super) fn visit_with_sites<'a>(
+    body: &'a syn::Block,
+    sites: &'a [Site],
+    visitor: &mut impl Visit<'a>,
+) {
+    visitor.visit_block(body);
+    for site in sites {
+        visitor.visit_expr(&site.value);
+        if let Some(obs) = &site.obs {
+            visitor.visit_expr(obs);
+        }
+    }
+}
+
+/// Rewrites the body and every site's arguments with `visitor`.
+pub(super) fn rewrite_with_sites(
+    body: &mut syn::Block,
+    sites: &mut [Site],
+    visitor: &mut impl VisitMut,
+) {
+    visitor.visit_block_mut(body);
+    for site in sites.iter_mut() {
+        visitor.visit_expr_mut(&mut site.value);
+        if let Some(obs) = &mut site.obs {
+            visitor.visit_expr_mut(obs);
+        }
+    }
+}
+
 /// How many times each name is read as a plain path expression.
 #[derive(Default)]
-pub(super) struct Reads(std::collections::HashMap<String, usize>);
+pub(super) struct Reads(HashMap<String, usize>);
 
 impl Reads {
     pub(super) fn count(&self, name: &str) -> usize {

@@ -38,34 +38,12 @@ pub(crate) fn inline_distributions(body: &mut syn::Block, sites: &mut [Site], na
         return;
     }
     // every occurrence of the name, as a token, must be a plain read the rewrite sees
-    let mut tokens = std::collections::HashMap::<String, usize>::new();
+    let tokens = token_counts(body, sites);
     let mut reads = Reads::default();
-    let mut count = |tokens_of: proc_macro2::TokenStream| {
-        crate::ast::each_ident(tokens_of, &mut |i| {
-            *tokens.entry(i.to_string()).or_default() += 1;
-        });
-    };
-    count(quote!(#body));
-    reads.visit_block(body);
-    for site in sites.iter() {
-        let (name, value) = (&site.name, &site.value);
-        count(quote!(#name #value));
-        reads.visit_expr(value);
-        if let Some(obs) = &site.obs {
-            count(quote!(#obs));
-            reads.visit_expr(obs);
-        }
-    }
+    visit_with_sites(body, sites, &mut reads);
     // the binding itself is one token
     candidates.retain(|(name, _)| tokens.get(name).copied().unwrap_or(0) == reads.count(name) + 1);
-    let mut inline = Inline { candidates };
-    inline.visit_block_mut(body);
-    for site in sites.iter_mut() {
-        inline.visit_expr_mut(&mut site.value);
-        if let Some(obs) = &mut site.obs {
-            inline.visit_expr_mut(obs);
-        }
-    }
+    rewrite_with_sites(body, sites, &mut Inline { candidates });
 }
 
 /// The distribution `let`s [`inline_distributions`] may rewrite: `(name, constructor)`.
