@@ -71,60 +71,103 @@ impl VisitMut for SplitArrayAssignments {
 /// written) as `let x = [a, b, c, d];` and each `x[i][j]` as `x[(i) * m + (j)]`, when
 /// every token of `x` is the binding or such a double index.
 pub(crate) fn flatten_nested_arrays(body: &mut syn::Block, sites: &mut [Site], names: &Names) {
-    #[derive(Default)]
-    struct Candidates(HashMap<String, usize>);
-    impl<'a> Visit<'a> for Candidates {
-        fn visit_local(&mut self, local: &'a syn::Local) {
-            if let syn::Pat::Ident(p) = &local.pat
-                && p.by_ref.is_none()
-                && p.subpat.is_none()
-                && let Some(init) = &local.init
-                && init.diverge.is_none()
-                && let Expr::Array(rows) = &*init.expr
-                && let Some(Expr::Array(first)) = rows.elems.first()
-                && !first.elems.is_empty()
-                && rows
-                    .elems
-                    .iter()
-                    .all(|r| matches!(r, Expr::Array(a) if a.elems.len() == first.elems.len()))
+    // rows of one length: the row length
+    let rows = |init: &Expr| match init {
+        Expr::Array(rows) => match rows.elems.first() {
+            Some(Expr::Array(first))
+                if !first.elems.is_empty()
+                    && rows.elems.iter().all(
+                        |r| matches!(r, Expr::Array(a) if a.elems.len() == first.elems.len()),
+                    ) =>
             {
-                self.0.insert(p.ident.to_string(), first.elems.len());
+                Some(first.elems.len())
             }
-            syn::visit::visit_local(self, local);
-        }
-        fn visit_item(&mut self, _: &'a syn::Item) {}
-    }
-    let mut candidates = Candidates::default();
-    candidates.visit_block(body);
-    let mut found = candidates.0;
-    found.retain(|name, _| !names.twice.contains(name));
-    if found.is_empty() {
-        return;
-    }
-    // every token of the name is the binding or a double index
-    let mut indices = DoubleIndices {
-        found: &found,
-        counts: HashMap::new(),
+            _ => None,
+        },
+        _ => None,
     };
-    visit_with_sites(body, sites, &mut indices);
-    let counts = indices.counts;
-    keep_fully_matched(&mut found, &token_counts(body, sites), &counts);
+    let found = fully_indexed(body, sites, names, &rows, &|e, found| {
+        double_index(e, found).map(|(name, i, j)| (name, vec![i, j]))
+    });
     if found.is_empty() {
         return;
     }
     rewrite_with_sites(body, sites, &mut Flatten { found: &found });
 }
 
-/// Keeps the candidates each of whose tokens is the binding or one of the `matched`
-/// uses a rewrite takes.
-fn keep_fully_matched(
-    found: &mut HashMap<String, usize>,
-    tokens: &HashMap<String, usize>,
-    matched: &HashMap<String, usize>,
-) {
+/// Reads `found[x]` of an index use of a candidate array: its name and the
+/// expressions inside it still to be visited (`None` when `expr` is not one).
+type IndexUse<'f> =
+    dyn for<'e> Fn(&'e Expr, &HashMap<String, usize>) -> Option<(String, Vec<&'e Expr>)> + 'f;
+
+/// The arrays bound once by a `let` whose value `length` takes (with the length it
+/// gives) and each of whose tokens, in the body and the sites, is the binding or a use
+/// `index_use` recognises.
+fn fully_indexed(
+    body: &syn::Block,
+    sites: &[Site],
+    names: &Names,
+    length: &dyn Fn(&Expr) -> Option<usize>,
+    index_use: &IndexUse<'_>,
+) -> HashMap<String, usize> {
+    struct Candidates<'l> {
+        length: &'l dyn Fn(&Expr) -> Option<usize>,
+        found: HashMap<String, usize>,
+    }
+    impl<'a> Visit<'a> for Candidates<'_> {
+        fn visit_local(&mut self, local: &'a syn::Local) {
+            if let syn::Pat::Ident(p) = &local.pat
+                && p.by_ref.is_none()
+                && p.subpat.is_none()
+                && let Some(init) = &local.init
+                && init.diverge.is_none()
+                && let Some(len) = (self.length)(&init.expr)
+            {
+                self.found.insert(p.ident.to_string(), len);
+            }
+            syn::visit::visit_local(self, local);
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    struct Uses<'f, 'u> {
+        found: &'f HashMap<String, usize>,
+        index_use: &'u IndexUse<'u>,
+        counts: HashMap<String, usize>,
+    }
+    impl<'a> Visit<'a> for Uses<'_, '_> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Some((name, inner)) = (self.index_use)(expr, self.found) {
+                *self.counts.entry(name).or_default() += 1;
+                for e in inner {
+                    self.visit_expr(e);
+                }
+                return;
+            }
+            syn::visit::visit_expr(self, expr);
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut candidates = Candidates {
+        length,
+        found: HashMap::new(),
+    };
+    candidates.visit_block(body);
+    let mut found = candidates.found;
+    found.retain(|name, _| !names.twice.contains(name));
+    if found.is_empty() {
+        return found;
+    }
+    let mut uses = Uses {
+        found: &found,
+        index_use,
+        counts: HashMap::new(),
+    };
+    visit_with_sites(body, sites, &mut uses);
+    let (counts, tokens) = (uses.counts, token_counts(body, sites));
     found.retain(|name, _| {
-        tokens.get(name).copied().unwrap_or(0) == matched.get(name).copied().unwrap_or(0) + 1
+        tokens.get(name).copied().unwrap_or(0) == counts.get(name).copied().unwrap_or(0) + 1
     });
+    found
 }
 
 /// `x[i][j]` of a candidate `x`: its name and the two indices.
@@ -142,24 +185,6 @@ fn double_index<'e>(
     found
         .contains_key(&name)
         .then_some((name, &*inner.index, &*outer.index))
-}
-
-struct DoubleIndices<'f> {
-    found: &'f HashMap<String, usize>,
-    counts: HashMap<String, usize>,
-}
-
-impl<'a> Visit<'a> for DoubleIndices<'_> {
-    fn visit_expr(&mut self, expr: &'a Expr) {
-        if let Some((name, i, j)) = double_index(expr, self.found) {
-            *self.counts.entry(name).or_default() += 1;
-            self.visit_expr(i);
-            self.visit_expr(j);
-            return;
-        }
-        syn::visit::visit_expr(self, expr);
-    }
-    fn visit_item(&mut self, _: &'a syn::Item) {}
 }
 
 struct Flatten<'f> {
@@ -205,39 +230,13 @@ impl VisitMut for Flatten<'_> {
 /// variables are once assigned whole) as one name per element, `__e{n}_gamma_{k}`: the
 /// analysis then carries scalars, with no vector buffer and no stored indices.
 pub(crate) fn scalar_arrays(body: &mut syn::Block, sites: &mut [Site], names: &Names) {
-    #[derive(Default)]
-    struct Candidates(HashMap<String, usize>);
-    impl<'a> Visit<'a> for Candidates {
-        fn visit_local(&mut self, local: &'a syn::Local) {
-            if let syn::Pat::Ident(p) = &local.pat
-                && p.by_ref.is_none()
-                && p.subpat.is_none()
-                && let Some(init) = &local.init
-                && init.diverge.is_none()
-                && let Expr::Array(elements) = &*init.expr
-                && !elements.elems.is_empty()
-            {
-                self.0.insert(p.ident.to_string(), elements.elems.len());
-            }
-            syn::visit::visit_local(self, local);
-        }
-        fn visit_item(&mut self, _: &'a syn::Item) {}
-    }
-    let mut candidates = Candidates::default();
-    candidates.visit_block(body);
-    let mut found = candidates.0;
-    found.retain(|name, _| !names.twice.contains(name));
-    if found.is_empty() {
-        return;
-    }
-    // every token of the name is the binding or an index known here, within bounds
-    let mut indices = ConstantIndices {
-        found: &found,
-        counts: HashMap::new(),
+    let elements = |init: &Expr| match init {
+        Expr::Array(elements) if !elements.elems.is_empty() => Some(elements.elems.len()),
+        _ => None,
     };
-    visit_with_sites(body, sites, &mut indices);
-    let counts = indices.counts;
-    keep_fully_matched(&mut found, &token_counts(body, sites), &counts);
+    let found = fully_indexed(body, sites, names, &elements, &|e, found| {
+        constant_element(e, found).map(|(name, _)| (name, Vec::new()))
+    });
     if found.is_empty() {
         return;
     }
@@ -278,22 +277,6 @@ fn constant_element(expr: &Expr, found: &HashMap<String, usize>) -> Option<(Stri
     let len = *found.get(&name)?;
     let k = constant_index(&i.index)?;
     (k < len).then_some((name, k))
-}
-
-struct ConstantIndices<'f> {
-    found: &'f HashMap<String, usize>,
-    counts: HashMap<String, usize>,
-}
-
-impl<'a> Visit<'a> for ConstantIndices<'_> {
-    fn visit_expr(&mut self, expr: &'a Expr) {
-        if let Some((name, _)) = constant_element(expr, self.found) {
-            *self.counts.entry(name).or_default() += 1;
-            return;
-        }
-        syn::visit::visit_expr(self, expr);
-    }
-    fn visit_item(&mut self, _: &'a syn::Item) {}
 }
 
 struct Scalars<'f> {
