@@ -225,12 +225,20 @@ fn add_into(out: &mut [f64], a: &[f64], b: &[f64]) {
     }
 }
 
+/// `ln(eᵃ + eᵇ)`, with one exponential and one logarithm (none when `a` is `-∞`, the
+/// empty sum every subtree starts from). A NaN in either argument gives NaN, except
+/// beside `-∞`, which gives `-∞`.
 fn log_sum_exp(a: f64, b: f64) -> f64 {
+    if a == f64::NEG_INFINITY {
+        return b.max(a);
+    }
     let hi = a.max(b);
     if hi == f64::NEG_INFINITY {
+        // a NaN beside `-∞`
         return hi;
     }
-    hi + ((a - hi).exp() + (b - hi).exp()).ln()
+    // one of the two differences is 0 (e⁰ = 1 exactly): their sum is the other one
+    hi + (1.0 + ((a - hi) + (b - hi)).exp()).ln()
 }
 
 /// The running totals of one trajectory.
@@ -578,6 +586,32 @@ impl Kernel for Nuts {
             energy: ws.z_sample.energy,
             num_integration_steps: num_steps,
             tree_depth: depth,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_sum_exp;
+
+    #[test]
+    fn log_sum_exp_of_two_weights() {
+        let inf = f64::INFINITY;
+        // the empty sum and one term
+        assert_eq!(log_sum_exp(-inf, -inf), -inf);
+        assert_eq!(log_sum_exp(-inf, -3.5), -3.5);
+        assert_eq!(log_sum_exp(-3.5, -inf), -3.5);
+        assert_eq!(log_sum_exp(-inf, f64::NAN), -inf);
+        assert_eq!(log_sum_exp(f64::NAN, -inf), -inf);
+        assert!(log_sum_exp(1.0, f64::NAN).is_nan());
+        assert!(log_sum_exp(f64::NAN, 1.0).is_nan());
+        assert!(log_sum_exp(inf, inf).is_nan());
+        assert_eq!(log_sum_exp(0.0, 0.0), 2f64.ln());
+        // ln(eᵃ + eᵇ), far from overflow and underflow of the exponentials
+        for (a, b) in [(-1.25, 0.5), (0.5, -1.25), (-700.0, -701.5), (800.0, 790.0)] {
+            let hi = f64::max(a, b);
+            let exact = hi + ((a - hi).exp() + (b - hi).exp()).ln();
+            assert!((log_sum_exp(a, b) - exact).abs() <= 4.0 * f64::EPSILON * hi.abs().max(1.0));
         }
     }
 }
