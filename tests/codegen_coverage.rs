@@ -316,7 +316,8 @@ fn branches_on_data_and_parameters() {
     check!(mixed_branches(&y), 30, 2.0, generated);
 }
 
-/// An `if` value with an `if` value inside a branch: the tape runs it.
+/// An `if` value with an `if` value inside a branch (split into assignments in the
+/// branches, as the outer one).
 #[model]
 fn nested_if_value(y: &[f64]) {
     let mu = sample!("mu", Normal::new(0.0, 1.0));
@@ -331,7 +332,7 @@ fn nested_if_value(y: &[f64]) {
 #[test]
 fn nested_if_values() {
     let y = data(1, 13);
-    check!(nested_if_value(&y), 20, 2.0, fallback);
+    check!(nested_if_value(&y), 20, 2.0, generated);
 }
 
 /// Carried loops inside a data branch and inside a parameter branch.

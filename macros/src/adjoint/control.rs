@@ -661,7 +661,8 @@ fn accumulated_locally(code: TokenStream) -> TokenStream {
 
 /// Whether evaluating `term` twice gives the same value and changes nothing: no call
 /// but to a function of `tilde::math` or a path of the standard library's `f64`, no
-/// method but the elementary ones and `len`, no macro and no assignment (a reduction
+/// method but the elementary ones and `len`, no macro, no assignment and no `&mut`
+/// borrow (`math::cholesky(&mut m, n)` writes its argument; a reduction
 /// evaluates its terms again in its reverse sweep, and a site's data arguments are
 /// read once per model or twice per evaluation; a closure, `Cell::get` or
 /// `Iterator::next` may not give the same value then).
@@ -695,6 +696,7 @@ pub(crate) fn pure(term: &Expr) -> bool {
                 | Expr::Unsafe(_)
                 | Expr::Assign(_) => self.0 = false,
                 Expr::Binary(b) if crate::ast::is_assign_op(&b.op) => self.0 = false,
+                Expr::Reference(r) if r.mutability.is_some() => self.0 = false,
                 _ => {}
             }
             syn::visit::visit_expr(self, expr);
@@ -726,25 +728,30 @@ pub(super) fn strip_parens(mut e: &Expr) -> &Expr {
     e
 }
 
-/// The `if` of `let x = if … { a } else { b };` with each branch's value assigned to
-/// `x` (`else if` chains included); every branch must end in a value.
-pub(super) fn assign_tails(branch: &syn::ExprIf, ident: &Ident) -> Outcome<syn::ExprIf> {
-    fn assign_tail(block: &mut syn::Block, ident: &Ident) -> Outcome<()> {
+/// `if c { …; a } else { …; b }` assigned to `place` with `op` (`=`, `+=`, …): the same
+/// `if` with `place op a;` and `place op b;` as its branches' last statements (Rust
+/// evaluates the value before the place; the places taken here are free of effects).
+pub(super) fn assign_tails(
+    branch: &syn::ExprIf,
+    place: &Expr,
+    op: &TokenStream,
+) -> Outcome<syn::ExprIf> {
+    let assign_tail = |block: &mut syn::Block| -> Outcome<()> {
         match block.stmts.pop() {
             Some(Stmt::Expr(tail, None)) => {
-                block.stmts.push(syn::parse_quote!(#ident = #tail;));
+                block.stmts.push(syn::parse_quote!(#place #op #tail;));
                 Ok(())
             }
             _ => Err("an `if` value whose branch does not end in a value".into()),
         }
-    }
+    };
     let mut branch = branch.clone();
-    assign_tail(&mut branch.then_branch, ident)?;
+    assign_tail(&mut branch.then_branch)?;
     match branch.else_branch.as_mut() {
         None => return Err("an `if` value without `else`".into()),
         Some((_, otherwise)) => match &mut **otherwise {
-            Expr::Block(b) => assign_tail(&mut b.block, ident)?,
-            Expr::If(inner) => *inner = assign_tails(inner, ident)?,
+            Expr::Block(b) => assign_tail(&mut b.block)?,
+            Expr::If(inner) => *inner = assign_tails(inner, place, op)?,
             _ => return Err("an `else` that is not a block".into()),
         },
     }

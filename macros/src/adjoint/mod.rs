@@ -530,7 +530,7 @@ impl Emitter<'_> {
         }
         if let Expr::If(branch) = &*init.expr {
             // `let x = if c { a } else { b };` is `let mut x = 0; if c { x = a } else { x = b }`
-            let assigned = assign_tails(branch, &ident)?;
+            let assigned = assign_tails(branch, &syn::parse_quote!(#ident), &quote!(=))?;
             let declare: Stmt = syn::parse_quote!(let mut #ident = 0.0;);
             let assign = Stmt::Expr(Expr::If(assigned), None);
             self.reassigned.insert(ident.to_string());
@@ -775,6 +775,14 @@ impl Emitter<'_> {
             return self.term(site, mode, out);
         }
         if let Some((left, right, op)) = assignment(expr) {
+            if let Expr::If(branch) = right
+                && (self.mentions_active(expr) || self.has_site(expr))
+            {
+                // `x = if c { a } else { b }` (or `v[t] += …`) is `if c { x = a } else { x = b }`
+                let op = op.map_or_else(|| quote!(=), |op| quote!(#op));
+                let assigned = assign_tails(branch, left, &op)?;
+                return self.stmt(&Stmt::Expr(Expr::If(assigned), None), mode, out);
+            }
             if let Expr::Index(element) = left
                 && let Some(name) = ident_of(&element.expr)
                 && self.active.get(&name) == Some(&Kind::Buffer)
@@ -851,6 +859,12 @@ impl Emitter<'_> {
             Expr::While(w) => self.while_loop(w, mode, out),
             Expr::If(i) => self.branch(i, mode, out),
             _ => {
+                if semi && self.mentions_active(expr) && !self.has_site(expr) && pure(expr) {
+                    // a value computed and dropped, as a `deterministic!` statement of its
+                    // own reads here (the generic body records it): nothing to
+                    // differentiate, nothing to run
+                    return Ok(());
+                }
                 if self.mentions_active(expr) || self.has_site(expr) {
                     return Err(
                         "a statement other than `let`, assignment, site, `for` or `if` reads a parameter"
