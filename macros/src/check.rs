@@ -84,6 +84,22 @@ fn check_signature(model: &Model, errors: &mut Vec<syn::Error>) -> bool {
                  and pass the data as arguments",
             )),
             FnArg::Typed(t) => match &*t.pat {
+                Pat::Ident(p)
+                    if p.ident
+                        .to_string()
+                        .trim_start_matches("r#")
+                        .starts_with("__") =>
+                {
+                    errors_spanned.push(syn::Error::new_spanned(
+                        &p.ident,
+                        format!(
+                            "names beginning with `__` are reserved for the code `#[model]` \
+                             generates: rename the argument `{}` (say `{}`)",
+                            p.ident,
+                            p.ident.to_string().trim_start_matches('_')
+                        ),
+                    ))
+                }
                 Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {}
                 other => errors_spanned.push(syn::Error::new_spanned(
                     other,

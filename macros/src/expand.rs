@@ -100,9 +100,40 @@ impl VisitMut for Fill<'_> {
 /// Writes each binary `+ - * / %` as a call of `tilde::__private::ops`, so that plain
 /// `f64` arithmetic type-checks beside the body's `where f64: F64Ops<T>` bound (see
 /// `tilde_core::ops`).
+///
+/// A float literal the arithmetic reads (`1.0 + c * 0.5`), or an untyped `let` binds
+/// (`let c = 2.0;`), is written as an `f64` literal: an operand whose type is still
+/// open meets that bound first and would be taken for `T`.
 struct OperatorCalls;
 
+/// `e` with an unsuffixed float literal (under parentheses and minus signs) written as
+/// an `f64` literal.
+fn f64_literal(e: &mut Expr) {
+    match e {
+        Expr::Paren(p) => f64_literal(&mut p.expr),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => f64_literal(&mut u.expr),
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Float(f),
+            ..
+        }) if f.suffix().is_empty() => {
+            if let Ok(value) = f.base10_parse::<f64>() {
+                let mut typed = proc_macro2::Literal::f64_suffixed(value);
+                typed.set_span(f.span());
+                *f = syn::LitFloat::from(typed);
+            }
+        }
+        _ => {}
+    }
+}
+
 impl VisitMut for OperatorCalls {
+    fn visit_local_mut(&mut self, local: &mut syn::Local) {
+        visit_mut::visit_local_mut(self, local);
+        if let (syn::Pat::Ident(_), Some(init)) = (&local.pat, &mut local.init) {
+            f64_literal(&mut init.expr);
+        }
+    }
+
     fn visit_expr_mut(&mut self, expr: &mut Expr) {
         visit_mut::visit_expr_mut(self, expr);
         if let Expr::Binary(binary) = expr {
@@ -114,6 +145,8 @@ impl VisitMut for OperatorCalls {
                 syn::BinOp::Rem(_) => "rem",
                 _ => return,
             };
+            f64_literal(&mut binary.left);
+            f64_literal(&mut binary.right);
             let function = Ident::new(function, proc_macro2::Span::mixed_site());
             let (left, right) = (&binary.left, &binary.right);
             let span = syn::spanned::Spanned::span(&binary.op);
