@@ -142,6 +142,10 @@ impl<'a> Visit<'a> for Check<'_, '_> {
                         let last = segments.last().map(String::as_str).unwrap_or("");
                         let n = segments.len();
                         (n >= 2 && segments[n - 2] == "math" && MATH_FUNCTIONS.contains(&last))
+                            || (n >= 2
+                                && segments[n - 2] == "math"
+                                && last == "log_sum_exp"
+                                && summed_array(c).is_some())
                             || (n == 2 && segments[0] == "T" && last == "from")
                             || family(expr).is_some_and(|f| {
                                 CONTINUOUS.contains(&f.as_str()) || DISCRETE.contains(&f.as_str())
@@ -149,7 +153,11 @@ impl<'a> Visit<'a> for Check<'_, '_> {
                     }
                     _ => false,
                 };
-                if known {
+                if known && let Some(terms) = summed_array(c) {
+                    for term in terms {
+                        self.visit_expr(term);
+                    }
+                } else if known {
                     for arg in &c.args {
                         self.visit_expr(arg);
                     }
@@ -312,5 +320,17 @@ impl VisitMut for RealMinMax {
             let (method, receiver, arg) = (&m.method, &m.receiver, &m.args[0]);
             *expr = syn::parse_quote!(::tilde::Real::#method(#receiver, #arg));
         }
+    }
+}
+
+/// The terms of `math::log_sum_exp(&[e₁, …, eₖ])` (an array literal; evaluated on
+/// forward duals).
+fn summed_array(call: &syn::ExprCall) -> Option<impl Iterator<Item = &Expr>> {
+    let [Expr::Reference(r)] = call.args.iter().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    match (&*r.expr, r.mutability) {
+        (Expr::Array(a), None) => Some(a.elems.iter()),
+        _ => None,
     }
 }

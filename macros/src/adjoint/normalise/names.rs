@@ -10,7 +10,7 @@ use syn::{Expr, Stmt};
 use crate::ast::Site;
 
 use super::super::analysis::{Assigned, CONTINUOUS, DISCRETE, family, mutated};
-use super::super::control::pure_distribution;
+use super::super::control::{pure, pure_distribution};
 use super::*;
 
 /// Writes each use of `let d = Family::new(args);` (a scalar family's constructor) as
@@ -20,6 +20,63 @@ use super::*;
 /// bound once and never changed, `d` is bound once and read only as a plain name (not
 /// in a macro or a format string).
 pub(crate) fn inline_distributions(body: &mut syn::Block, sites: &mut [Site], names: &Names) {
+    let distribution = |init: &Expr| {
+        family(init)
+            .is_some_and(|f| CONTINUOUS.contains(&f.as_str()) || DISCRETE.contains(&f.as_str()))
+            && matches!(init, Expr::Call(_))
+            && pure_distribution(init)
+    };
+    inline_lets(body, sites, names, &distribution, |_, _, reads, _| reads);
+}
+
+/// Writes `let w = [e₁, …, eₖ]; … math::log_sum_exp(&w)` as
+/// `math::log_sum_exp(&[e₁, …, eₖ])` (a mixture's terms, named inside its loop), under
+/// the conditions of [`inline_distributions`], when every read of `w` is the argument
+/// of such a call.
+pub(crate) fn inline_summed_arrays(body: &mut syn::Block, sites: &mut [Site], names: &Names) {
+    let array = |init: &Expr| matches!(init, Expr::Array(a) if a.elems.iter().all(pure));
+    inline_lets(body, sites, names, &array, |body, sites, _, name| {
+        let mut sums = Summed { name, count: 0 };
+        visit_with_sites(body, sites, &mut sums);
+        sums.count
+    });
+
+    /// The calls `math::log_sum_exp(&name)`.
+    struct Summed<'n> {
+        name: &'n str,
+        count: usize,
+    }
+    impl<'a> Visit<'a> for Summed<'_> {
+        fn visit_expr_call(&mut self, call: &'a syn::ExprCall) {
+            let segments =
+                crate::parse::call_segments(&Expr::Call(call.clone())).unwrap_or_default();
+            if segments.len() >= 2
+                && segments[segments.len() - 2] == "math"
+                && segments[segments.len() - 1] == "log_sum_exp"
+                && call.args.len() == 1
+                && let Expr::Reference(r) = &call.args[0]
+                && r.mutability.is_none()
+                && super::super::analysis::ident_of(&r.expr).as_deref() == Some(self.name)
+            {
+                self.count += 1;
+            }
+            syn::visit::visit_expr_call(self, call);
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+}
+
+/// Replaces the reads of each `let name = init;` whose `init` is `accepted` (pure, its
+/// names bound once and never changed, `name` bound once) by `init`, and removes the
+/// `let`, where every token of `name` but the binding is a read `allowed` counts (given
+/// the body, the sites, the number of plain reads and the name).
+fn inline_lets(
+    body: &mut syn::Block,
+    sites: &mut [Site],
+    names: &Names,
+    accepted: &dyn Fn(&Expr) -> bool,
+    allowed: impl Fn(&syn::Block, &[Site], usize, &str) -> usize,
+) {
     let changed: HashSet<String> = {
         let mut assigned = Assigned::default();
         assigned.visit_block(body);
@@ -31,26 +88,30 @@ pub(crate) fn inline_distributions(body: &mut syn::Block, sites: &mut [Site], na
         names,
         shadow: &shadow,
         changed: &changed,
+        accepted,
         found: &mut candidates,
     }
     .visit_block(body);
     if candidates.is_empty() {
         return;
     }
-    // every occurrence of the name, as a token, must be a plain read the rewrite sees
+    // every occurrence of the name, as a token, must be a read the rewrite sees
     let tokens = token_counts(body, sites);
     let mut reads = Reads::default();
     visit_with_sites(body, sites, &mut reads);
     // the binding itself is one token
-    candidates.retain(|(name, _)| tokens.get(name).copied().unwrap_or(0) == reads.count(name) + 1);
+    candidates.retain(|(name, _)| {
+        tokens.get(name).copied().unwrap_or(0) == allowed(body, sites, reads.count(name), name) + 1
+    });
     rewrite_with_sites(body, sites, &mut Inline { candidates });
 }
 
-/// The distribution `let`s [`inline_distributions`] may rewrite: `(name, constructor)`.
+/// The `let`s [`inline_lets`] may rewrite: `(name, initialiser)`.
 struct Candidates<'c> {
     names: &'c Names,
     shadow: &'c HashSet<String>,
     changed: &'c HashSet<String>,
+    accepted: &'c dyn Fn(&Expr) -> bool,
     found: &'c mut Vec<(String, Expr)>,
 }
 
@@ -63,10 +124,7 @@ impl<'a> Visit<'a> for Candidates<'_> {
             && local.attrs.is_empty()
             && let Some(init) = &local.init
             && init.diverge.is_none()
-            && family(&init.expr)
-                .is_some_and(|f| CONTINUOUS.contains(&f.as_str()) || DISCRETE.contains(&f.as_str()))
-            && matches!(&*init.expr, Expr::Call(_))
-            && pure_distribution(&init.expr)
+            && (self.accepted)(&init.expr)
         {
             let name = p.ident.to_string();
             let mut stable = !self.names.twice.contains(&name);
