@@ -564,7 +564,10 @@ fn log_sum_exp_slice(y: &[f64]) {
     for i in 0..y.len() {
         let terms = [a - y[i], b + y[i]];
         factor!("lse[{i}]", math::log_sum_exp(&terms));
-        factor!("lit[{i}]", -math::log_sum_exp(&[a * y[i], b, T::from(y[i])]));
+        factor!(
+            "lit[{i}]",
+            -math::log_sum_exp(&[a * y[i], b, T::from(y[i])])
+        );
     }
 }
 

@@ -95,6 +95,10 @@ pub(super) const MATH_FUNCTIONS: &[&str] = &[
     "log_mix",
 ];
 
+/// Functions of `tilde::math` over slices of scalars that return a scalar, taken with
+/// array literals (`math::log_sum_exp(&[a, b])`).
+pub(super) const SLICE_FUNCTIONS: &[&str] = &["log_sum_exp", "log_mix_k"];
+
 /// What an active binding holds.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(super) enum Kind {

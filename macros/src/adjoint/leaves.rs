@@ -144,7 +144,7 @@ impl<'a> Visit<'a> for Check<'_, '_> {
                         (n >= 2 && segments[n - 2] == "math" && MATH_FUNCTIONS.contains(&last))
                             || (n >= 2
                                 && segments[n - 2] == "math"
-                                && last == "log_sum_exp"
+                                && SLICE_FUNCTIONS.contains(&last)
                                 && summed_array(c).is_some())
                             || (n == 2 && segments[0] == "T" && last == "from")
                             || family(expr).is_some_and(|f| {
@@ -323,14 +323,19 @@ impl VisitMut for RealMinMax {
     }
 }
 
-/// The terms of `math::log_sum_exp(&[e₁, …, eₖ])` (an array literal; evaluated on
-/// forward duals).
+/// The terms of `math::log_sum_exp(&[e₁, …, eₖ])` or `math::log_mix_k(&[w…], &[l…])`:
+/// every argument an array literal (evaluated on forward duals).
 fn summed_array(call: &syn::ExprCall) -> Option<impl Iterator<Item = &Expr>> {
-    let [Expr::Reference(r)] = call.args.iter().collect::<Vec<_>>()[..] else {
-        return None;
-    };
-    match (&*r.expr, r.mutability) {
-        (Expr::Array(a), None) => Some(a.elems.iter()),
-        _ => None,
-    }
+    let arrays: Option<Vec<&syn::ExprArray>> = call
+        .args
+        .iter()
+        .map(|arg| match arg {
+            Expr::Reference(r) if r.mutability.is_none() => match &*r.expr {
+                Expr::Array(a) => Some(a),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    Some(arrays?.into_iter().flat_map(|a| a.elems.iter()))
 }

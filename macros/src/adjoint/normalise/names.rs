@@ -9,7 +9,9 @@ use syn::{Expr, Stmt};
 
 use crate::ast::Site;
 
-use super::super::analysis::{Assigned, CONTINUOUS, DISCRETE, family, mutated};
+use super::super::analysis::{
+    Assigned, CONTINUOUS, DISCRETE, SLICE_FUNCTIONS, family, ident_of, mutated,
+};
 use super::super::control::{pure, pure_distribution};
 use super::*;
 
@@ -30,9 +32,9 @@ pub(crate) fn inline_distributions(body: &mut syn::Block, sites: &mut [Site], na
 }
 
 /// Writes `let w = [e₁, …, eₖ]; … math::log_sum_exp(&w)` as
-/// `math::log_sum_exp(&[e₁, …, eₖ])` (a mixture's terms, named inside its loop), under
-/// the conditions of [`inline_distributions`], when every read of `w` is the argument
-/// of such a call.
+/// `math::log_sum_exp(&[e₁, …, eₖ])` (a mixture's terms, named inside its loop; also
+/// `math::log_mix_k(&ws, &ls)`), under the conditions of [`inline_distributions`], when
+/// every read of `w` is an argument `&w` of such a call.
 pub(crate) fn inline_summed_arrays(body: &mut syn::Block, sites: &mut [Site], names: &Names) {
     let array = |init: &Expr| matches!(init, Expr::Array(a) if a.elems.iter().all(pure));
     inline_lets(body, sites, names, &array, |body, sites, _, name| {
@@ -41,7 +43,7 @@ pub(crate) fn inline_summed_arrays(body: &mut syn::Block, sites: &mut [Site], na
         sums.count
     });
 
-    /// The calls `math::log_sum_exp(&name)`.
+    /// The arguments `&name` of `math::log_sum_exp` and `math::log_mix_k`.
     struct Summed<'n> {
         name: &'n str,
         count: usize,
@@ -52,13 +54,14 @@ pub(crate) fn inline_summed_arrays(body: &mut syn::Block, sites: &mut [Site], na
                 crate::parse::call_segments(&Expr::Call(call.clone())).unwrap_or_default();
             if segments.len() >= 2
                 && segments[segments.len() - 2] == "math"
-                && segments[segments.len() - 1] == "log_sum_exp"
-                && call.args.len() == 1
-                && let Expr::Reference(r) = &call.args[0]
-                && r.mutability.is_none()
-                && super::super::analysis::ident_of(&r.expr).as_deref() == Some(self.name)
+                && SLICE_FUNCTIONS.contains(&segments[segments.len() - 1].as_str())
             {
-                self.count += 1;
+                self.count += call
+                    .args
+                    .iter()
+                    .filter(|arg| matches!(arg, Expr::Reference(r)
+                        if r.mutability.is_none() && ident_of(&r.expr).as_deref() == Some(self.name)))
+                    .count();
             }
             syn::visit::visit_expr_call(self, call);
         }
