@@ -59,7 +59,8 @@
 //! Fixed after the round: D1–D3 (argument names beginning with `__` are a compile
 //! error), D4 (float literals of the body's arithmetic are `f64` literals), F6
 //! (`math::log_sum_exp` and `math::log_mix_k` of array literals, or of arrays named in
-//! the loop and read only by the call).
+//! the loop and read only by the call), F9 (`Glm` coefficients as an array of scalars,
+//! `&[beta]`, as the README writes them).
 
 #![allow(
     clippy::needless_range_loop,
@@ -1965,18 +1966,18 @@ fn fallback_forms_agree() {
         against!(p_zip_shadow(&x, &y), 10, 1.5),
         against!(p_zip_shadow_latent(&x, &y), 10, 1.5),
         against!(p_rev_enumerate(&y), 10, 1.5),
-        against!(p_glm_element(&y, &x[..1]), 10, 1.5),
-        against!(p_glm_plain(&y, &y), 10, 1.5),
         against!(p_data_shadowed_by_parameter(&y), 10, 1.5),
         against!(p_data_mut_in_parameter_branch(&y), 10, 1.5),
     ] {
         assert_falls_back(&e);
     }
-    // run generated since the round (F6)
+    // run generated since the round (F6, F9)
     for e in [
         against!(p_lse_array(&y), 10, 1.5),
         against!(p_lse_bound_array(&y), 10, 1.5),
         against!(p_mixk(&y), 10, 1.5),
+        against!(p_glm_element(&y, &x[..1]), 10, 1.5),
+        against!(p_glm_plain(&y, &y), 10, 1.5),
     ] {
         assert_generated(&e);
     }
@@ -2144,7 +2145,6 @@ fn p_each_computed(y: &[f64], x: &[f64]) {
 }
 
 #[test]
-#[ignore = "falls back: `Glm::normal(x, &[beta], ..)` with a scalar latent `beta`, as the README writes it (FAILURES9.md F9)"]
 fn glm_with_an_array_of_scalars_runs_generated() {
     let y = seeded(6, 95);
     let x = seeded(6, 96);

@@ -352,8 +352,10 @@ impl Emitter<'_> {
 
     /// An observed `Glm::normal|bernoulli_logit|poisson_log(x, β, α[, σ])` site over a
     /// data matrix `x`: its log-density and partials from one pass over the rows
-    /// (`Glm::ln_pdf_obs_and_grad`), added to the adjoints as the term runs. `β` is data
-    /// or a latent vector site, `α` and `σ` data or scalars that are never reassigned.
+    /// (`Glm::ln_pdf_obs_and_grad`), added to the adjoints as the term runs. `β` is data,
+    /// a latent vector site or an array of scalars (`&[b₀, v[0]]`: scalars, elements of
+    /// latent vectors at data indices, data); `α`, `σ` and those scalars data or
+    /// scalars that are never reassigned.
     fn glm_site(&mut self, dist: &Expr, obs: &Expr, out: &mut Emitted) -> Outcome<()> {
         let Expr::Call(call) = dist else {
             return Err("a `Glm` site that is not a constructor call".into());
@@ -392,9 +394,44 @@ impl Emitter<'_> {
                 _ => Err("a `Glm` argument computed from parameters".into()),
             }
         };
-        let beta = match adjoint(args[1], Kind::Vector)? {
-            Some(a) => quote!(&mut #a[..]),
-            None => quote!(&mut []),
+        // `β` as a latent vector, data, or an array of scalars (`&[b₀, b₁]`, each a
+        // scalar parameter or data) whose partials go to the scalars' adjoints
+        let coefficients = match strip_parens(args[1]) {
+            Expr::Reference(r) if r.mutability.is_none() => match &*r.expr {
+                Expr::Array(a) if self.mentions_active(args[1]) => Some(a),
+                _ => None,
+            },
+            _ => None,
+        };
+        let (beta, declare_beta, add_beta) = match coefficients {
+            Some(array) => {
+                let partials = format_ident!("__gb");
+                let k = array.elems.len();
+                let mut adds = Vec::new();
+                for (j, element) in array.elems.iter().enumerate() {
+                    // an element of a latent vector at an index of data
+                    if let Expr::Index(i) = strip_parens(element)
+                        && let Some(name) = ident_of(&i.expr)
+                        && self.active.get(&name) == Some(&Kind::Vector)
+                        && !self.mentions_active(&i.index)
+                        && pure(&i.index)
+                    {
+                        let (a, index) = (adjoint_of(&name), &i.index);
+                        adds.push(quote!(#a[#index] += #partials[#j];));
+                    } else if let Some(a) = adjoint(element, Kind::Scalar)? {
+                        adds.push(quote!(#a += #partials[#j];));
+                    }
+                }
+                (
+                    quote!(&mut #partials[..]),
+                    quote!(let mut #partials = [0.0f64; #k];),
+                    quote!(#(#adds)*),
+                )
+            }
+            None => match adjoint(args[1], Kind::Vector)? {
+                Some(a) => (quote!(&mut #a[..]), quote!(), quote!()),
+                None => (quote!(&mut []), quote!(), quote!()),
+            },
         };
         let add = |arg: Option<&Expr>, partial: &Ident| -> Outcome<TokenStream> {
             Ok(
@@ -412,6 +449,7 @@ impl Emitter<'_> {
         Unwrap { sites: self.sites }.visit_expr_mut(&mut obs);
         out.forward.extend(quote! {{
             let (mut #intercept, mut #scale): (f64, f64) = (0.0, 0.0);
+            #declare_beta
             __target += ::tilde::__private::codegen::glm(
                 &#dist,
                 #obs,
@@ -421,6 +459,7 @@ impl Emitter<'_> {
             )?;
             #add_intercept
             #add_scale
+            #add_beta
         }});
         Ok(())
     }
