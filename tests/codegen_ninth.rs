@@ -60,7 +60,8 @@
 //! error), D4 (float literals of the body's arithmetic are `f64` literals), F6
 //! (`math::log_sum_exp` and `math::log_mix_k` of array literals, or of arrays named in
 //! the loop and read only by the call), F9 (`Glm` coefficients as an array of scalars,
-//! `&[beta]`, as the README writes them).
+//! `&[beta]`, as the README writes them), F4 for `match` arms with plain bindings and
+//! guards (`Some(v) if v > 0.5 =>`), F1 for `continue` without `break`.
 
 #![allow(
     clippy::needless_range_loop,
@@ -1953,12 +1954,6 @@ fn fallback_forms_agree() {
         against!(p_block(&y), 10, 1.5),
         against!(p_get(&y, 8), 10, 1.5),
         against!(p_first(&y), 10, 1.5),
-        against!(p_enum_blocks(&obs), 10, 1.5),
-        against!(p_enum_ccdf(&obs), 10, 1.5),
-        against!(p_enum_payload(&obs), 10, 1.5),
-        against!(p_option_match(&yo), 10, 1.5),
-        against!(p_match_guard(&yo), 10, 1.5),
-        against!(p_match_guard_blocks(&yo), 10, 1.5),
         against!(p_match_patterns(&yk, &k), 10, 1.5),
         against!(p_tuple_swap(&y), 10, 1.5),
         against!(p_closure(&y), 10, 1.5),
@@ -1971,13 +1966,19 @@ fn fallback_forms_agree() {
     ] {
         assert_falls_back(&e);
     }
-    // run generated since the round (F6, F9)
+    // run generated since the round (F4, F6, F9)
     for e in [
         against!(p_lse_array(&y), 10, 1.5),
         against!(p_lse_bound_array(&y), 10, 1.5),
         against!(p_mixk(&y), 10, 1.5),
         against!(p_glm_element(&y, &x[..1]), 10, 1.5),
         against!(p_glm_plain(&y, &y), 10, 1.5),
+        against!(p_enum_blocks(&obs), 10, 1.5),
+        against!(p_enum_ccdf(&obs), 10, 1.5),
+        against!(p_enum_payload(&obs), 10, 1.5),
+        against!(p_option_match(&yo), 10, 1.5),
+        against!(p_match_guard(&yo), 10, 1.5),
+        against!(p_match_guard_blocks(&yo), 10, 1.5),
     ] {
         assert_generated(&e);
     }
@@ -2026,8 +2027,49 @@ fn assert_codegen(engine: String) {
     assert_generated(&engine);
 }
 
+/// `continue` alone (no `break`) in loops over data and in a `while`: the rest of the
+/// loop's body as the `else` of the test.
+#[model]
+fn continues_only(y: &[f64], skip: usize) {
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    let s = sample!("s", HalfNormal::new(1.0));
+    for i in 0..y.len() {
+        if y[i] < -1.0 {
+            continue;
+        }
+        sample!("y[{i}]", Normal::new(mu, s), obs = y[i]);
+        if i % skip == 0 {
+            factor!("g[{i}]", -0.05 * mu * s);
+            continue;
+        }
+        factor!("f[{i}]", -0.1 * (mu - y[i]) * s);
+    }
+    let mut acc = T::from(0.0);
+    let mut i = 0;
+    while i < y.len() {
+        i += 1;
+        if i % 2 == 0 {
+            continue;
+        }
+        acc += mu * y[i - 1];
+        if acc > 1.0 {
+            continue
+        }
+        acc -= s * 0.1;
+    }
+    factor!("acc", -0.1 * acc * acc);
+}
+
 #[test]
-#[ignore = "falls back: `break`/`continue` in a loop over data (FAILURES9.md F1)"]
+fn continue_runs_generated() {
+    for (n, skip) in [(0, 1), (1, 2), (9, 3)] {
+        let y = seeded(n, 8);
+        assert_generated(&against!(continues_only(&y, skip), 12, 1.5));
+    }
+}
+
+#[test]
+#[ignore = "falls back: `break` (and `continue` beside it, or labelled) in a loop over data (FAILURES9.md F1)"]
 fn break_and_continue_run_generated() {
     let y = seeded(8, 8);
     assert_codegen(
@@ -2063,7 +2105,7 @@ fn if_let_over_data_methods_runs_generated() {
 }
 
 #[test]
-#[ignore = "falls back: `match` arms binding a value (`Some(v)`, `Obs::Exact(v)`, `m @ ..`) (FAILURES9.md F4)"]
+#[ignore = "falls back: `match` arms binding with `@` (`m @ 6..=7`), and a payload arm with a parameter scale (FAILURES9.md F4; plain bindings and guards run generated since)"]
 fn match_with_bindings_runs_generated() {
     let y = seeded(6, 10);
     let obs: Vec<Obs> = y.iter().map(|v| Obs::Exact(*v)).collect();

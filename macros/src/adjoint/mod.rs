@@ -89,6 +89,7 @@ pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
     normalise::SplitArrayAssignments::default().visit_block_mut(&mut body);
     normalise::MatchesAsIfs.visit_block_mut(&mut body);
     normalise::IfLetsAsIfs.visit_block_mut(&mut body);
+    normalise::ContinuesAsBranches.visit_block_mut(&mut body);
     let mut sites = sites.to_vec();
     normalise::ZipsAsIndices {
         sites: &mut sites,

@@ -1,12 +1,14 @@
-//! `match` and `if let` on data as `if` chains.
+//! `match` and `if let` on data as `if` chains; `continue` as an `else`.
 
 use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, Stmt};
 
-/// Writes a `match` on a pure scrutinee whose patterns bind no name (literals, paths,
-/// `_`, ranges, `|` and nestings of those) as an `if` chain the analysis follows:
+/// Writes a `match` on a pure scrutinee as an `if` chain the analysis follows:
 /// `if matches!(s, P₁) && g₁ { e₁ } else if … else { eₙ }` (the last arm, without a
-/// guard, is what is left when the match is exhaustive).
+/// guard, is what is left when the match is exhaustive). An arm whose pattern binds
+/// names (`Some(v) if v > 0.5 => …`, plain bindings only) tests
+/// `matches!(s, P if g)` and binds them again at the start of its branch, as
+/// [`IfLetsAsIfs`] does: `let P = s else { unreachable!() };`.
 pub(crate) struct MatchesAsIfs;
 
 impl MatchesAsIfs {
@@ -30,38 +32,57 @@ impl MatchesAsIfs {
         if !m.attrs.is_empty()
             || last.guard.is_some()
             || !super::super::control::pure(&m.expr)
-            || !m.arms.iter().all(|a| Self::binds_nothing(&a.pat))
+            || !m
+                .arms
+                .iter()
+                .all(|a| IfLetsAsIfs::without_bindings(&a.pat).is_some())
         {
             return None;
         }
         let scrutinee = &m.expr;
-        let branch = |body: &Expr| -> syn::Block {
-            match body {
+        let branch = |arm: &syn::Arm| -> syn::Block {
+            let mut block = match &*arm.body {
                 Expr::Block(b) if b.attrs.is_empty() && b.label.is_none() => b.block.clone(),
                 // built, not parsed: a site's placeholder must stay an expression
                 other => syn::Block {
                     brace_token: Default::default(),
                     stmts: vec![Stmt::Expr(other.clone(), None)],
                 },
+            };
+            if !Self::binds_nothing(&arm.pat) {
+                let pat = &arm.pat;
+                block.stmts.insert(
+                    0,
+                    syn::parse_quote! {
+                        #[allow(irrefutable_let_patterns)]
+                        let #pat = #scrutinee else { unreachable!() };
+                    },
+                );
             }
+            block
         };
         let mut chain = Expr::Block(syn::ExprBlock {
             attrs: Vec::new(),
             label: None,
-            block: branch(&last.body),
+            block: branch(last),
         });
         for arm in arms.iter().rev() {
             let pat = &arm.pat;
-            let test: Expr = match &arm.guard {
-                Some((_, guard)) => syn::parse_quote!(matches!(#scrutinee, #pat) && (#guard)),
-                None => syn::parse_quote!(matches!(#scrutinee, #pat)),
+            let test: Expr = match (&arm.guard, Self::binds_nothing(pat)) {
+                (Some((_, guard)), true) => {
+                    syn::parse_quote!(matches!(#scrutinee, #pat) && (#guard))
+                }
+                (Some((_, guard)), false) => {
+                    syn::parse_quote!(matches!(#scrutinee, #pat if #guard))
+                }
+                (None, _) => syn::parse_quote!(matches!(#scrutinee, #pat)),
             };
             // `else if`, not `else { if … }`: the analysis follows `else if` chains
             chain = Expr::If(syn::ExprIf {
                 attrs: Vec::new(),
                 if_token: Default::default(),
                 cond: Box::new(test),
-                then_branch: branch(&arm.body),
+                then_branch: branch(arm),
                 else_branch: Some((Default::default(), Box::new(chain))),
             });
         }
@@ -138,6 +159,73 @@ impl VisitMut for IfLetsAsIfs {
         };
         branch.then_branch.stmts.insert(0, bind);
         *branch.cond = cond;
+    }
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}
+
+/// Writes `if c { …; continue; }` in a loop's body (an unlabelled `continue` at the end
+/// of a branch without `else`, no other jump in it) as `if c { … } else { the rest of
+/// the body }`: the same iterations, in a form the analysis follows (`if y[i].is_nan()
+/// { continue; }` before the sites of a loop over data).
+pub(crate) struct ContinuesAsBranches;
+
+impl ContinuesAsBranches {
+    fn rewrite(block: &mut syn::Block) {
+        let found = block.stmts.iter().position(|stmt| {
+            matches!(stmt, Stmt::Expr(Expr::If(branch), _)
+                if branch.else_branch.is_none() && Self::ends_in_continue(&branch.then_branch))
+        });
+        let Some(at) = found else {
+            return;
+        };
+        let rest = block.stmts.split_off(at + 1);
+        let Some(Stmt::Expr(Expr::If(mut branch), _)) = block.stmts.pop() else {
+            unreachable!("the statement found above")
+        };
+        branch.then_branch.stmts.pop();
+        let mut otherwise = syn::Block {
+            brace_token: Default::default(),
+            stmts: rest,
+        };
+        Self::rewrite(&mut otherwise);
+        branch.else_branch = Some((
+            Default::default(),
+            Box::new(Expr::Block(syn::ExprBlock {
+                attrs: Vec::new(),
+                label: None,
+                block: otherwise,
+            })),
+        ));
+        block.stmts.push(Stmt::Expr(Expr::If(branch), None));
+    }
+
+    /// Whether `block` ends in `continue` (unlabelled) and has no other jump.
+    fn ends_in_continue(block: &syn::Block) -> bool {
+        let Some((last, before)) = block.stmts.split_last() else {
+            return false;
+        };
+        let last_is_continue = matches!(last,
+            Stmt::Expr(Expr::Continue(c), _) if c.label.is_none() && c.attrs.is_empty());
+        let mut jumps = super::super::analysis::Jumps::default();
+        for stmt in before {
+            syn::visit::Visit::visit_stmt(&mut jumps, stmt);
+        }
+        last_is_continue && !jumps.found
+    }
+}
+
+impl VisitMut for ContinuesAsBranches {
+    fn visit_expr_for_loop_mut(&mut self, f: &mut syn::ExprForLoop) {
+        visit_mut::visit_expr_for_loop_mut(self, f);
+        if f.label.is_none() {
+            Self::rewrite(&mut f.body);
+        }
+    }
+    fn visit_expr_while_mut(&mut self, w: &mut syn::ExprWhile) {
+        visit_mut::visit_expr_while_mut(self, w);
+        if w.label.is_none() {
+            Self::rewrite(&mut w.body);
+        }
     }
     fn visit_item_mut(&mut self, _: &mut syn::Item) {}
 }

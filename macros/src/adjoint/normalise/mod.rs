@@ -5,7 +5,8 @@
 //! initialisers ([`names`]); closures bound
 //! to names read as their bodies at each call ([`closures`]); arrays of arrays as one
 //! array and arrays assigned whole as their elements ([`arrays`]); `match` and
-//! `if let` on data as `if` chains ([`branches`]); vectors filled by a loop or
+//! `if let` on data as `if` chains, and `if c { continue; }` as an `else` around the
+//! rest of the loop's body ([`branches`]); vectors filled by a loop or
 //! collected read as their elements' expressions ([`vectors`]); zips over a latent
 //! vector as loops over indices ([`zips`]).
 
@@ -29,7 +30,7 @@ use crate::ast::Site;
 use super::analysis::Names;
 
 pub(crate) use arrays::{SplitArrayAssignments, flatten_nested_arrays, scalar_arrays};
-pub(crate) use branches::{IfLetsAsIfs, MatchesAsIfs};
+pub(crate) use branches::{ContinuesAsBranches, IfLetsAsIfs, MatchesAsIfs};
 pub(crate) use closures::inline_closures;
 pub(crate) use names::{inline_distributions, inline_summed_arrays, rename_inner_bindings};
 pub(crate) use tuples::SplitTuples;
