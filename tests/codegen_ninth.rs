@@ -2053,7 +2053,7 @@ fn continues_only(y: &[f64], skip: usize) {
         }
         acc += mu * y[i - 1];
         if acc > 1.0 {
-            continue
+            continue;
         }
         acc -= s * 0.1;
     }
