@@ -63,6 +63,23 @@ fn change_point(d: &[f64]) {
     factor!("d", tilde::math::log_sum_exp(&lp));
 }
 
+/// A two-component normal mixture written the natural way: each point's two terms
+/// named in an array inside the loop, summed with `log_sum_exp`.
+#[model]
+fn mixture(y: &[f64]) {
+    let mu1 = sample!("mu1", Normal::new(-1.0, 2.0));
+    let mu2 = sample!("mu2", Normal::new(1.0, 2.0));
+    let s = sample!("s", HalfNormal::new(1.0));
+    let w = sample!("w", Beta::new(2.0, 2.0));
+    for i in 0..y.len() {
+        let terms = [
+            w.ln() + Normal::new(mu1, s).ln_pdf_obs(y[i]),
+            (1.0 - w).ln() + Normal::new(mu2, s).ln_pdf_obs(y[i]),
+        ];
+        factor!("y[{i}]", tilde::math::log_sum_exp(&terms));
+    }
+}
+
 /// `name: generated r1, tape r2` for a model built by `make`.
 fn row<M: LogDensity>(name: &str, make: impl Fn(Engine) -> M) {
     let reference = make(Engine::Auto);
@@ -116,6 +133,9 @@ fn benches(c: &mut Criterion) {
         .collect();
     row("change point, n = 60", |e| {
         change_point(&counts).with_engine(e)
+    });
+    row("mixture, 2 components, n = 200", |e| {
+        mixture(&y).with_engine(e)
     });
 }
 

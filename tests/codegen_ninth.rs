@@ -2721,3 +2721,69 @@ fn converted_observations_tuples_and_ragged_lists() {
         .collect();
     assert_generated(&against!(data_shapes(&k, &pairs, &members, &x), 12, 1.5));
 }
+
+// ---------------------------------------------------------------------------------
+// after the round: the forms its fixes take, in combinations the round did not write
+
+/// A `match` with bindings as a value, a `match` whose binding names a site, a
+/// `continue` in an inner loop only, an `if` value written into a vector element
+/// under a branch on a parameter, a `deterministic!` statement of an element, `Glm`
+/// coefficients mixing a scalar, data and a latent vector's element, and `log_mix_k`
+/// over weights named at the top and terms named in the loop.
+#[model]
+fn fixes_combined(y: &[Option<f64>], x: &[f64], z: &[f64]) {
+    let n = y.len();
+    let mu = sample!("mu", Normal::new(0.0, 1.0));
+    let s = sample!("s", HalfNormal::new(1.0));
+    let w = sample!("w", Beta::new(2.0, 2.0));
+    let b = sample!("b", Normal::new(0.0, 1.0).iid(2));
+    let weights = [w, 1.0 - w];
+    let mut v = vec![T::from(0.0); n];
+    for i in 0..n {
+        let m = match y[i] {
+            Some(obs) if obs > 1.0 => obs * mu,
+            Some(obs) => obs + mu,
+            None => mu * 0.5,
+        };
+        match y[i] {
+            Some(obs) => sample!("y[{i}]", Normal::new(m, s), obs = obs),
+            None => factor!("missing[{i}]", -0.1 * m * m),
+        }
+        for j in 0..2 {
+            if x[(i + j) % x.len()] < -0.5 {
+                continue;
+            }
+            factor!("x[{i},{j}]", -0.05 * (b[j] - x[(i + j) % x.len()]).powi(2));
+        }
+        if s > 0.8 {
+            v[i] = if m > 0.0 { m * s } else { -m };
+        } else {
+            v[i] += if x[i] > 0.0 { s } else { T::from(0.1) };
+        }
+        deterministic!("v[{i}]", v[i]);
+        // (an array reading `v`, which the body writes, stays a vector of its own: a
+        // name written anywhere is not read at a later place)
+        let vi = v[i];
+        let terms = [vi * 0.1, -vi * vi];
+        factor!("mix[{i}]", math::log_mix_k(&weights, &terms));
+    }
+    sample!(
+        "z",
+        Glm::normal(x, &[w, T::from(0.5), b[1]], mu, s),
+        obs = z
+    );
+}
+
+#[test]
+fn the_fixes_combined_run_generated_and_agree() {
+    let n = 7;
+    let y: Vec<Option<f64>> = seeded(n, 201)
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (i % 3 != 1).then_some(v * 1.5))
+        .collect();
+    let x = seeded(3 * 5, 202);
+    let z = seeded(5, 203);
+    assert_generated(&against!(fixes_combined(&y, &x, &z), 15, 1.5));
+    swept!(fixes_combined(&y, &x, &z), 10, 4.0);
+}
