@@ -73,8 +73,8 @@ fn mixture(y: &[f64]) {
     let w = sample!("w", Beta::new(2.0, 2.0));
     for i in 0..y.len() {
         let terms = [
-            w.ln() + Normal::new(mu1, s).ln_pdf_obs(y[i]),
-            (1.0 - w).ln() + Normal::new(mu2, s).ln_pdf_obs(y[i]),
+            w.ln() + Normal::<T>::new(mu1, s).ln_pdf_obs(y[i]),
+            (1.0 - w).ln() + Normal::<T>::new(mu2, s).ln_pdf_obs(y[i]),
         ];
         factor!("y[{i}]", tilde::math::log_sum_exp(&terms));
     }
