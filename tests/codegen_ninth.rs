@@ -2761,10 +2761,8 @@ fn fixes_combined(y: &[Option<f64>], x: &[f64], z: &[f64]) {
             v[i] += if x[i] > 0.0 { s } else { T::from(0.1) };
         }
         deterministic!("v[{i}]", v[i]);
-        // (an array reading `v`, which the body writes, stays a vector of its own: a
-        // name written anywhere is not read at a later place)
-        let vi = v[i];
-        let terms = [vi * 0.1, -vi * vi];
+        // (the array's elements are evaluated where it is bound, each a statement)
+        let terms = [v[i] * 0.1, -v[i] * v[i]];
         factor!("mix[{i}]", math::log_mix_k(&weights, &terms));
     }
     sample!(

@@ -106,7 +106,7 @@ pub fn generate(model: &Model) -> Outcome<(TokenStream, bool)> {
     normalise::scalar_arrays(&mut body, &mut sites, &bound);
     let bound = bindings(model, &body);
     normalise::inline_distributions(&mut body, &mut sites, &bound);
-    normalise::inline_summed_arrays(&mut body, &mut sites, &bound);
+    normalise::split_summed_arrays(&mut body, &mut sites, &bound);
     normalise::inline_filled_vectors(&mut body, &mut sites, &bound);
     let (body, sites) = (&body, sites.as_slice());
     // a jump leaves a statement half done, and the generic body's `return` is not this

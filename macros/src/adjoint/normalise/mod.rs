@@ -1,8 +1,8 @@
 //! Rewrites of the body the analysis then follows, in the generated code only (the
 //! generic body keeps what the user wrote): tuple `let`s as one `let` per name
 //! ([`tuples`]); names bound again in blocks given names of their own and
-//! distributions and the arrays of a `log_sum_exp` bound to names read as their
-//! initialisers ([`names`]); closures bound
+//! distributions bound to names read as their constructors, and the arrays of a
+//! `log_sum_exp` bound to names split into their elements ([`names`]); closures bound
 //! to names read as their bodies at each call ([`closures`]); arrays of arrays as one
 //! array and arrays assigned whole as their elements ([`arrays`]); `match` and
 //! `if let` on data as `if` chains, and `if c { continue; }` as an `else` around the
@@ -32,7 +32,7 @@ use super::analysis::Names;
 pub(crate) use arrays::{SplitArrayAssignments, flatten_nested_arrays, scalar_arrays};
 pub(crate) use branches::{ContinuesAsBranches, IfLetsAsIfs, MatchesAsIfs};
 pub(crate) use closures::inline_closures;
-pub(crate) use names::{inline_distributions, inline_summed_arrays, rename_inner_bindings};
+pub(crate) use names::{inline_distributions, rename_inner_bindings, split_summed_arrays};
 pub(crate) use tuples::SplitTuples;
 pub(crate) use vectors::inline_filled_vectors;
 pub(crate) use zips::ZipsAsIndices;

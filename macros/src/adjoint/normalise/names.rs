@@ -12,7 +12,7 @@ use crate::ast::Site;
 use super::super::analysis::{
     Assigned, CONTINUOUS, DISCRETE, SLICE_FUNCTIONS, family, ident_of, mutated,
 };
-use super::super::control::{pure, pure_distribution};
+use super::super::control::pure_distribution;
 use super::*;
 
 /// Writes each use of `let d = Family::new(args);` (a scalar family's constructor) as
@@ -28,20 +28,57 @@ pub(crate) fn inline_distributions(body: &mut syn::Block, sites: &mut [Site], na
             && matches!(init, Expr::Call(_))
             && pure_distribution(init)
     };
-    inline_lets(body, sites, names, &distribution, |_, _, reads, _| reads);
+    inline_lets(body, sites, names, &distribution);
 }
 
-/// Writes `let w = [e₁, …, eₖ]; … math::log_sum_exp(&w)` as
-/// `math::log_sum_exp(&[e₁, …, eₖ])` (a mixture's terms, named inside its loop; also
-/// `math::log_mix_k(&ws, &ls)`), under the conditions of [`inline_distributions`], when
-/// every read of `w` is an argument `&w` of such a call.
-pub(crate) fn inline_summed_arrays(body: &mut syn::Block, sites: &mut [Site], names: &Names) {
-    let array = |init: &Expr| matches!(init, Expr::Array(a) if a.elems.iter().all(pure));
-    inline_lets(body, sites, names, &array, |body, sites, _, name| {
+/// Writes `let w = [e₁, …, eₖ];`, read only as `&w` by `math::log_sum_exp` or
+/// `math::log_mix_k` (a mixture's terms, named inside its loop), as one
+/// `let __w_j = eⱼ;` per element where the array was bound, and each `&w` as
+/// `&[__w_0, …]`: the terms are evaluated where they were written, in order, each a
+/// statement of its own (differentiated with the parameters it reads alone), and the
+/// call reads an array literal. `w` is bound once, without `mut` or a type.
+pub(crate) fn split_summed_arrays(body: &mut syn::Block, sites: &mut [Site], names: &Names) {
+    let mut arrays = Arrays {
+        twice: &names.twice,
+        found: Vec::new(),
+    };
+    arrays.visit_block(body);
+    if arrays.found.is_empty() {
+        return;
+    }
+    // every token of the name but its binding is an argument `&w` of such a call
+    let tokens = token_counts(body, sites);
+    let mut found = arrays.found;
+    found.retain(|(name, _)| {
         let mut sums = Summed { name, count: 0 };
         visit_with_sites(body, sites, &mut sums);
-        sums.count
+        tokens.get(name).copied().unwrap_or(0) == sums.count + 1
     });
+    rewrite_with_sites(body, sites, &mut Split { arrays: found });
+
+    /// The `let w = [e₁, …, eₖ];` of plain names bound once: `(w, k)`.
+    struct Arrays<'n> {
+        twice: &'n HashSet<String>,
+        found: Vec<(String, usize)>,
+    }
+    impl<'a> Visit<'a> for Arrays<'_> {
+        fn visit_local(&mut self, local: &'a syn::Local) {
+            if let syn::Pat::Ident(p) = &local.pat
+                && p.by_ref.is_none()
+                && p.mutability.is_none()
+                && p.subpat.is_none()
+                && local.attrs.is_empty()
+                && let Some(init) = &local.init
+                && init.diverge.is_none()
+                && let Expr::Array(array) = &*init.expr
+                && !self.twice.contains(&p.ident.to_string())
+            {
+                self.found.push((p.ident.to_string(), array.elems.len()));
+            }
+            syn::visit::visit_local(self, local);
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
 
     /// The arguments `&name` of `math::log_sum_exp` and `math::log_mix_k`.
     struct Summed<'n> {
@@ -67,18 +104,79 @@ pub(crate) fn inline_summed_arrays(body: &mut syn::Block, sites: &mut [Site], na
         }
         fn visit_item(&mut self, _: &'a syn::Item) {}
     }
+
+    /// The rewrite: element `let`s for the binding, array literals of them for reads.
+    struct Split {
+        arrays: Vec<(String, usize)>,
+    }
+    impl Split {
+        fn element(name: &str, j: usize) -> syn::Ident {
+            quote::format_ident!("__{}_{}", name.trim_start_matches("r#"), j)
+        }
+        fn length(&self, name: &str) -> Option<usize> {
+            self.arrays.iter().find(|(n, _)| n == name).map(|(_, k)| *k)
+        }
+    }
+    impl VisitMut for Split {
+        fn visit_block_mut(&mut self, block: &mut syn::Block) {
+            let mut stmts = Vec::with_capacity(block.stmts.len());
+            for mut stmt in std::mem::take(&mut block.stmts) {
+                self.visit_stmt_mut(&mut stmt);
+                let split = match &stmt {
+                    Stmt::Local(local) => match (&local.pat, &local.init) {
+                        (syn::Pat::Ident(p), Some(init)) => match &*init.expr {
+                            Expr::Array(array) if self.length(&p.ident.to_string()).is_some() => {
+                                let name = p.ident.to_string();
+                                Some(
+                                    array
+                                        .elems
+                                        .iter()
+                                        .enumerate()
+                                        .map(|(j, e)| {
+                                            let ident = Self::element(&name, j);
+                                            syn::parse_quote!(let #ident = #e;)
+                                        })
+                                        .collect::<Vec<Stmt>>(),
+                                )
+                            }
+                            _ => None,
+                        },
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                match split {
+                    Some(lets) => stmts.extend(lets),
+                    None => stmts.push(stmt),
+                }
+            }
+            block.stmts = stmts;
+        }
+        fn visit_expr_mut(&mut self, expr: &mut Expr) {
+            if let Expr::Path(p) = expr
+                && p.qself.is_none()
+                && let Some(ident) = p.path.get_ident()
+                && let Some(k) = self.length(&ident.to_string())
+            {
+                let name = ident.to_string();
+                let elements = (0..k).map(|j| Self::element(&name, j));
+                *expr = syn::parse_quote!([#(#elements),*]);
+                return;
+            }
+            visit_mut::visit_expr_mut(self, expr);
+        }
+        fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+    }
 }
 
 /// Replaces the reads of each `let name = init;` whose `init` is `accepted` (pure, its
 /// names bound once and never changed, `name` bound once) by `init`, and removes the
-/// `let`, where every token of `name` but the binding is a read `allowed` counts (given
-/// the body, the sites, the number of plain reads and the name).
+/// `let`, where every token of `name` but the binding is a plain read.
 fn inline_lets(
     body: &mut syn::Block,
     sites: &mut [Site],
     names: &Names,
     accepted: &dyn Fn(&Expr) -> bool,
-    allowed: impl Fn(&syn::Block, &[Site], usize, &str) -> usize,
 ) {
     let changed: HashSet<String> = {
         let mut assigned = Assigned::default();
@@ -103,9 +201,7 @@ fn inline_lets(
     let mut reads = Reads::default();
     visit_with_sites(body, sites, &mut reads);
     // the binding itself is one token
-    candidates.retain(|(name, _)| {
-        tokens.get(name).copied().unwrap_or(0) == allowed(body, sites, reads.count(name), name) + 1
-    });
+    candidates.retain(|(name, _)| tokens.get(name).copied().unwrap_or(0) == reads.count(name) + 1);
     rewrite_with_sites(body, sites, &mut Inline { candidates });
 }
 
