@@ -12,7 +12,7 @@ use syn::{Expr, Stmt};
 use crate::ast::Site;
 
 use super::super::analysis::{Assigned, CONTINUOUS, DISCRETE, Jumps, Names, REAL_METHODS, mutated};
-use super::{Reads, rewrite_with_sites, shadowable, token_counts, visit_with_sites};
+use super::{Reads, plain_let, rewrite_with_sites, shadowable, token_counts, visit_with_sites};
 
 /// A closure [`inline_closures`] may rewrite.
 struct Closure {
@@ -146,18 +146,12 @@ impl Candidates<'_> {
 
 impl<'a> Visit<'a> for Candidates<'_> {
     fn visit_local(&mut self, local: &'a syn::Local) {
-        if let syn::Pat::Ident(p) = &local.pat
-            && p.by_ref.is_none()
-            && p.mutability.is_none()
-            && p.subpat.is_none()
-            && local.attrs.is_empty()
-            && let Some(init) = &local.init
-            && init.diverge.is_none()
-            && let Expr::Closure(closure) = &*init.expr
-            && !self.names.twice.contains(&p.ident.to_string())
+        if let Some((name, init)) = plain_let(local)
+            && let Expr::Closure(closure) = init
+            && !self.names.twice.contains(&name.to_string())
             && let Some(found) = self.closure(closure)
         {
-            self.found.insert(p.ident.to_string(), found);
+            self.found.insert(name.to_string(), found);
         }
         syn::visit::visit_local(self, local);
     }

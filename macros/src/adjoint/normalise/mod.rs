@@ -137,6 +137,23 @@ impl<'a> Visit<'a> for Reads {
     fn visit_item(&mut self, _: &'a syn::Item) {}
 }
 
+/// `let name = init;` with a plain name (no `ref`, `mut`, sub-pattern, attribute, type
+/// or `else`): the name and the initialiser.
+pub(super) fn plain_let(local: &syn::Local) -> Option<(&syn::Ident, &syn::Expr)> {
+    match (&local.pat, &local.init) {
+        (syn::Pat::Ident(p), Some(init))
+            if p.by_ref.is_none()
+                && p.mutability.is_none()
+                && p.subpat.is_none()
+                && local.attrs.is_empty()
+                && init.diverge.is_none() =>
+        {
+            Some((&p.ident, &init.expr))
+        }
+        _ => None,
+    }
+}
+
 /// The sites whose placeholders `stmts` hold.
 pub(super) fn sites_in(stmts: &[Stmt]) -> Vec<usize> {
     struct Found(Vec<usize>);

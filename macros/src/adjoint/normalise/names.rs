@@ -63,17 +63,11 @@ pub(crate) fn split_summed_arrays(body: &mut syn::Block, sites: &mut [Site], nam
     }
     impl<'a> Visit<'a> for Arrays<'_> {
         fn visit_local(&mut self, local: &'a syn::Local) {
-            if let syn::Pat::Ident(p) = &local.pat
-                && p.by_ref.is_none()
-                && p.mutability.is_none()
-                && p.subpat.is_none()
-                && local.attrs.is_empty()
-                && let Some(init) = &local.init
-                && init.diverge.is_none()
-                && let Expr::Array(array) = &*init.expr
-                && !self.twice.contains(&p.ident.to_string())
+            if let Some((name, init)) = plain_let(local)
+                && let Expr::Array(array) = init
+                && !self.twice.contains(&name.to_string())
             {
-                self.found.push((p.ident.to_string(), array.elems.len()));
+                self.found.push((name.to_string(), array.elems.len()));
             }
             syn::visit::visit_local(self, local);
         }
@@ -216,24 +210,17 @@ struct Candidates<'c> {
 
 impl<'a> Visit<'a> for Candidates<'_> {
     fn visit_local(&mut self, local: &'a syn::Local) {
-        if let syn::Pat::Ident(p) = &local.pat
-            && p.by_ref.is_none()
-            && p.mutability.is_none()
-            && p.subpat.is_none()
-            && local.attrs.is_empty()
-            && let Some(init) = &local.init
-            && init.diverge.is_none()
-            && (self.accepted)(&init.expr)
+        if let Some((name, expr)) = plain_let(local)
+            && (self.accepted)(expr)
         {
-            let name = p.ident.to_string();
+            let name = name.to_string();
             let mut stable = !self.names.twice.contains(&name);
-            let expr = &init.expr;
             crate::ast::each_ident(quote!(#expr), &mut |i| {
                 let read = i.to_string();
                 stable &= !self.shadow.contains(&read) && !self.changed.contains(&read);
             });
             if stable {
-                self.found.push((name, (*init.expr).clone()));
+                self.found.push((name, expr.clone()));
             }
         }
         syn::visit::visit_local(self, local);
