@@ -22,13 +22,30 @@ use super::*;
 /// bound once and never changed, `d` is bound once and read only as a plain name (not
 /// in a macro or a format string).
 pub(crate) fn inline_distributions(body: &mut syn::Block, sites: &mut [Site], names: &Names) {
-    let distribution = |init: &Expr| {
-        family(init)
-            .is_some_and(|f| CONTINUOUS.contains(&f.as_str()) || DISCRETE.contains(&f.as_str()))
-            && matches!(init, Expr::Call(_))
-            && pure_distribution(init)
+    let changed: HashSet<String> = {
+        let mut assigned = Assigned::default();
+        assigned.visit_block(body);
+        assigned.names.into_iter().chain(mutated(body)).collect()
     };
-    inline_lets(body, sites, names, &distribution);
+    let mut candidates = Vec::new();
+    let shadow = shadowable(names, body, sites);
+    Candidates {
+        names,
+        shadow: &shadow,
+        changed: &changed,
+        found: &mut candidates,
+    }
+    .visit_block(body);
+    if candidates.is_empty() {
+        return;
+    }
+    // every occurrence of the name, as a token, must be a read the rewrite sees
+    let tokens = token_counts(body, sites);
+    let mut reads = Reads::default();
+    visit_with_sites(body, sites, &mut reads);
+    // the binding itself is one token
+    candidates.retain(|(name, _)| tokens.get(name).copied().unwrap_or(0) == reads.count(name) + 1);
+    rewrite_with_sites(body, sites, &mut Inline { candidates });
 }
 
 /// Writes `let w = [e₁, …, eₖ];`, read only as `&w` by `math::log_sum_exp` or
@@ -163,55 +180,21 @@ pub(crate) fn split_summed_arrays(body: &mut syn::Block, sites: &mut [Site], nam
     }
 }
 
-/// Replaces the reads of each `let name = init;` whose `init` is `accepted` (pure, its
-/// names bound once and never changed, `name` bound once) by `init`, and removes the
-/// `let`, where every token of `name` but the binding is a plain read.
-fn inline_lets(
-    body: &mut syn::Block,
-    sites: &mut [Site],
-    names: &Names,
-    accepted: &dyn Fn(&Expr) -> bool,
-) {
-    let changed: HashSet<String> = {
-        let mut assigned = Assigned::default();
-        assigned.visit_block(body);
-        assigned.names.into_iter().chain(mutated(body)).collect()
-    };
-    let mut candidates = Vec::new();
-    let shadow = shadowable(names, body, sites);
-    Candidates {
-        names,
-        shadow: &shadow,
-        changed: &changed,
-        accepted,
-        found: &mut candidates,
-    }
-    .visit_block(body);
-    if candidates.is_empty() {
-        return;
-    }
-    // every occurrence of the name, as a token, must be a read the rewrite sees
-    let tokens = token_counts(body, sites);
-    let mut reads = Reads::default();
-    visit_with_sites(body, sites, &mut reads);
-    // the binding itself is one token
-    candidates.retain(|(name, _)| tokens.get(name).copied().unwrap_or(0) == reads.count(name) + 1);
-    rewrite_with_sites(body, sites, &mut Inline { candidates });
-}
-
-/// The `let`s [`inline_lets`] may rewrite: `(name, initialiser)`.
+/// The distribution `let`s [`inline_distributions`] may rewrite: `(name, constructor)`.
 struct Candidates<'c> {
     names: &'c Names,
     shadow: &'c HashSet<String>,
     changed: &'c HashSet<String>,
-    accepted: &'c dyn Fn(&Expr) -> bool,
     found: &'c mut Vec<(String, Expr)>,
 }
 
 impl<'a> Visit<'a> for Candidates<'_> {
     fn visit_local(&mut self, local: &'a syn::Local) {
         if let Some((name, expr)) = plain_let(local)
-            && (self.accepted)(expr)
+            && family(expr)
+                .is_some_and(|f| CONTINUOUS.contains(&f.as_str()) || DISCRETE.contains(&f.as_str()))
+            && matches!(expr, Expr::Call(_))
+            && pure_distribution(expr)
         {
             let name = name.to_string();
             let mut stable = !self.names.twice.contains(&name);
